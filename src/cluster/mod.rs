@@ -1,0 +1,1 @@
+//! The cluster edge: kubeconfig, watchers → snapshots, node images, applying patches.

@@ -1,0 +1,7 @@
+//! The non-interactive commands. Each file is one subcommand; IO lives here and in `cluster`.
+
+pub mod diagnose;
+pub mod fix;
+pub mod load;
+pub mod ref_cmd;
+pub mod snapshot;

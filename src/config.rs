@@ -1,0 +1,1 @@
+//! `kindscope.toml`: documented defaults (config/kindscope.toml).

@@ -1,0 +1,85 @@
+//! Snapshot → findings: where the image a workload asks for and the images its nodes hold
+//! disagree. Pure: no IO, no clock. Contract: DESIGN §3.2 / docs/cli.md.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Snapshot;
+
+/// Stable finding identifiers (add more, never rename).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// The node has the same path and tag under another registry domain.
+    RegistryPrefix,
+    /// The node has the repository, but not this tag.
+    TagMismatch,
+    /// The image is on some nodes, not on the node the pod was scheduled to.
+    NotOnNode,
+    /// The image is on the node but the pull policy forces a pull that fails.
+    PullPolicy,
+    /// No similar image on any node, and not pullable.
+    NotLoaded,
+    /// The image string does not parse.
+    InvalidReference,
+    /// Kind's import stored the image under another name (`docker.io/library/import-…`).
+    RenamedOnImport,
+}
+
+impl FindingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::RegistryPrefix => "registry-prefix",
+            FindingKind::TagMismatch => "tag-mismatch",
+            FindingKind::NotOnNode => "not-on-node",
+            FindingKind::PullPolicy => "pull-policy",
+            FindingKind::NotLoaded => "not-loaded",
+            FindingKind::InvalidReference => "invalid-reference",
+            FindingKind::RenamedOnImport => "renamed-on-import",
+        }
+    }
+}
+
+/// One mismatch, serialised exactly as `diagnose --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub namespace: String,
+    /// `Kind/name` of the owning workload: `Deployment/datastorage`, `StatefulSet/db`, `Pod/x`.
+    pub workload: String,
+    pub container: String,
+    /// True for an init container.
+    #[serde(default)]
+    pub init_container: bool,
+    /// The image string as the workload asks for it.
+    pub image: String,
+    pub suggested_image: Option<String>,
+    pub suggested_pull_policy: Option<String>,
+    /// Other names that could be meant, when no single one is certain (tag-mismatch).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
+    pub nodes: Vec<String>,
+    pub pods: Vec<String>,
+    /// Kubelet messages and facts that support the finding.
+    pub evidence: Vec<String>,
+    /// One plain sentence for humans.
+    #[serde(default)]
+    pub summary: String,
+    /// A shell command that fixes what a patch cannot (`kind load … --nodes …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// The guarded JSON patch (array of ops) when a safe one exists, else null.
+    pub patch: Option<serde_json::Value>,
+}
+
+/// The report `diagnose --json` prints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub context: String,
+    pub healthy: bool,
+    pub findings: Vec<Finding>,
+}
+
+/// Every finding in the snapshot, in a stable order (namespace, workload, container, kind).
+pub fn diagnose(_snap: &Snapshot) -> Vec<Finding> {
+    Vec::new()
+}

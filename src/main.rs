@@ -1,0 +1,49 @@
+//! kindscope entry point: parse arguments, dispatch, map errors to exit codes (DESIGN §3.1).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use kindscope::cli::{Cli, Command, SimCommand};
+use kindscope::commands;
+use kindscope::error::{CliError, exit};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kindscope: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let result = runtime.block_on(dispatch(cli));
+    // Watchers and servers may still hold tasks; do not wait for them on exit.
+    runtime.shutdown_background();
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(CliError { code, message }) => {
+            eprintln!("kindscope: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<u8, CliError> {
+    let interactive = matches!(cli.command, None | Some(Command::Demo(_)));
+    if !interactive {
+        kindscope::logging::init_stderr();
+    }
+    match &cli.command {
+        None => kindscope::tui::run_attached(&cli).await,
+        Some(Command::Demo(args)) => kindscope::tui::run_demo(&cli, args).await,
+        Some(Command::Diagnose(args)) => commands::diagnose::run(&cli, args).await,
+        Some(Command::Fix(args)) => commands::fix::run(&cli, args).await,
+        Some(Command::Ref(args)) => commands::ref_cmd::run(args),
+        Some(Command::Snapshot(args)) => commands::snapshot::run(&cli, args).await,
+        Some(Command::Load(args)) => commands::load::run(&cli, args).await,
+        Some(Command::Sim(SimCommand::Serve(args))) => kindscope::sim::serve::run(args).await,
+    }
+}

@@ -1,0 +1,599 @@
+//! The sim's object store: objects as JSON, one global resourceVersion, and a per-resource
+//! event log so that a watch can be replayed from any version it still holds (410 Gone for
+//! older ones), as etcd + the watch cache do for the real apiserver.
+//!
+//! Objects are kept as `serde_json::Value` so that every patch type applies to exactly what a
+//! client sent; controllers convert to k8s-openapi types at their edge.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+pub use super::resources::*;
+pub use super::status::ApiError;
+
+/// The type of a change, as the watch API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change to one object.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub rv: u64,
+    pub resource: &'static ResourceType,
+    pub event: EventType,
+    /// The object after the change (for Deleted: the last state, with the delete's resourceVersion).
+    pub object: Arc<Value>,
+}
+
+impl Change {
+    pub fn namespace(&self) -> &str {
+        self.object["metadata"]["namespace"].as_str().unwrap_or("")
+    }
+}
+
+/// How many changes each resource keeps for watch replay before older ones answer 410.
+pub const DEFAULT_LOG_CAPACITY: usize = 50_000;
+
+type Key = (String, String);
+
+#[derive(Default)]
+struct Table {
+    objects: BTreeMap<Key, Arc<Value>>,
+    log: VecDeque<Change>,
+    /// Versions at or below this one were dropped from the log: a watch from them is 410 Gone.
+    compacted_through: u64,
+}
+
+struct Inner {
+    rv: u64,
+    tables: HashMap<&'static str, Table>,
+}
+
+/// The object store. Cheap to share (`Arc<Store>`); every method is short and non-blocking.
+pub struct Store {
+    inner: Mutex<Inner>,
+    changes: broadcast::Sender<Change>,
+    log_capacity: usize,
+    uid_seed: AtomicU64,
+}
+
+impl Store {
+    /// A store whose resourceVersions start after `start_rv` (a restarted sim passes a different
+    /// start so that clients see versions they never saw before, as with a rebuilt cluster).
+    pub fn new(start_rv: u64) -> Arc<Store> {
+        Self::with_log_capacity(start_rv, DEFAULT_LOG_CAPACITY)
+    }
+
+    pub fn with_log_capacity(start_rv: u64, log_capacity: usize) -> Arc<Store> {
+        let (changes, _) = broadcast::channel(65_536);
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        Arc::new(Store {
+            inner: Mutex::new(Inner {
+                rv: start_rv,
+                tables: HashMap::new(),
+            }),
+            changes,
+            log_capacity: log_capacity.max(1),
+            uid_seed: AtomicU64::new(seed),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves consistent data (every write is one insert).
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The newest resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.lock().rv
+    }
+
+    /// Every change, for controllers. Lagging receivers should relist (`list`).
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    fn new_uid(&self) -> String {
+        // splitmix64 over a per-store seed: unique per store, different on every start.
+        let mut z = self
+            .uid_seed
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        let mut next = || {
+            z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut x = z;
+            x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            x ^ (x >> 31)
+        };
+        let (a, b) = (next(), next());
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0x0fff,
+            ((b >> 48) & 0x3fff) | 0x8000,
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    /// Create an object. Sets uid, creationTimestamp, resourceVersion and (for objects with a
+    /// spec) generation; resolves `generateName`. The namespace must be set for namespaced types.
+    pub fn create(
+        &self,
+        rt: &'static ResourceType,
+        mut obj: Value,
+    ) -> Result<Arc<Value>, ApiError> {
+        if !obj.is_object() {
+            return Err(ApiError::bad_request(
+                "the body of the request was not an object",
+            ));
+        }
+        obj["apiVersion"] = Value::String(rt.api_version());
+        obj["kind"] = Value::String(rt.kind.to_string());
+        if !obj["metadata"].is_object() {
+            obj["metadata"] = json!({});
+        }
+        let ns = namespace_of(&obj).to_string();
+        if rt.namespaced && ns.is_empty() {
+            return Err(ApiError::bad_request(
+                "the namespace of the object must be set",
+            ));
+        }
+        if !rt.namespaced
+            && let Some(m) = obj["metadata"].as_object_mut()
+        {
+            m.remove("namespace");
+        }
+        let mut name = name_of(&obj).to_string();
+        if name.is_empty() {
+            let Some(prefix) = obj["metadata"]["generateName"].as_str().map(str::to_string) else {
+                return Err(ApiError::invalid(
+                    rt,
+                    "",
+                    "metadata.name: Required value: name or generateName is required",
+                ));
+            };
+            name = format!("{prefix}{}", random_suffix(&self.new_uid()));
+            obj["metadata"]["name"] = Value::String(name.clone());
+        }
+        let uid = self.new_uid();
+        let mut inner = self.lock();
+        if rt.namespaced
+            && !inner
+                .tables
+                .get(NAMESPACES.plural)
+                .is_some_and(|t| t.objects.contains_key(&(String::new(), ns.clone())))
+        {
+            return Err(ApiError {
+                code: 404,
+                reason: "NotFound",
+                message: format!("namespaces \"{ns}\" not found"),
+                details: Some((String::new(), "namespaces".into(), ns)),
+            });
+        }
+        let key = (ns, name.clone());
+        if inner
+            .tables
+            .get(rt.plural)
+            .is_some_and(|t| t.objects.contains_key(&key))
+        {
+            return Err(ApiError::already_exists(rt, &name));
+        }
+        inner.rv += 1;
+        let rv = inner.rv;
+        let meta = &mut obj["metadata"];
+        meta["uid"] = Value::String(uid);
+        meta["resourceVersion"] = Value::String(rv.to_string());
+        if meta["creationTimestamp"].is_null() {
+            meta["creationTimestamp"] = Value::String(now_rfc3339());
+        }
+        if obj.get("spec").is_some() {
+            obj["metadata"]["generation"] = json!(1);
+        }
+        let obj = Arc::new(obj);
+        self.commit(&mut inner, rt, key, Some(obj.clone()), EventType::Added, rv);
+        Ok(obj)
+    }
+
+    /// Get one object.
+    pub fn get(&self, rt: &'static ResourceType, ns: &str, name: &str) -> Option<Arc<Value>> {
+        let key = (
+            if rt.namespaced { ns } else { "" }.to_string(),
+            name.to_string(),
+        );
+        self.lock()
+            .tables
+            .get(rt.plural)?
+            .objects
+            .get(&key)
+            .cloned()
+    }
+
+    /// Every object of a type (in one namespace, or all when `ns` is None), sorted by
+    /// namespace then name, with the resourceVersion the list is consistent at.
+    pub fn list(&self, rt: &'static ResourceType, ns: Option<&str>) -> (Vec<Arc<Value>>, u64) {
+        let inner = self.lock();
+        let rv = inner.rv;
+        let Some(table) = inner.tables.get(rt.plural) else {
+            return (Vec::new(), rv);
+        };
+        let items = match ns {
+            Some(ns) if rt.namespaced => table
+                .objects
+                .range((ns.to_string(), String::new())..)
+                .take_while(|((n, _), _)| n == ns)
+                .map(|(_, v)| v.clone())
+                .collect(),
+            _ => table.objects.values().cloned().collect(),
+        };
+        (items, rv)
+    }
+
+    /// Read-modify-write one object atomically. `f` edits a copy; a copy equal to the stored
+    /// object is a no-op (no new version, no event), as the apiserver does. `metadata.generation`
+    /// is bumped when `spec` changed. Returns the object as stored afterwards.
+    ///
+    /// `expected_rv`: when Some, a different stored version is a 409 Conflict.
+    pub fn modify<F>(
+        &self,
+        rt: &'static ResourceType,
+        ns: &str,
+        name: &str,
+        expected_rv: Option<&str>,
+        f: F,
+    ) -> Result<Arc<Value>, ApiError>
+    where
+        F: FnOnce(&mut Value) -> Result<(), ApiError>,
+    {
+        let key = (
+            if rt.namespaced { ns } else { "" }.to_string(),
+            name.to_string(),
+        );
+        let mut inner = self.lock();
+        let current = inner
+            .tables
+            .get(rt.plural)
+            .and_then(|t| t.objects.get(&key))
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(rt, name))?;
+        if let Some(exp) = expected_rv
+            && !exp.is_empty()
+            && current["metadata"]["resourceVersion"].as_str() != Some(exp)
+        {
+            return Err(ApiError::conflict(
+                rt,
+                name,
+                "the object has been modified; please apply your changes to the latest version and try again",
+            ));
+        }
+        let mut next = (*current).clone();
+        f(&mut next)?;
+        // Identity and bookkeeping fields are the server's, whatever the edit did.
+        next["apiVersion"] = current["apiVersion"].clone();
+        next["kind"] = current["kind"].clone();
+        for field in [
+            "name",
+            "namespace",
+            "uid",
+            "creationTimestamp",
+            "resourceVersion",
+        ] {
+            match current["metadata"].get(field) {
+                Some(v) => next["metadata"][field] = v.clone(),
+                None => {
+                    if let Some(m) = next["metadata"].as_object_mut() {
+                        m.remove(field);
+                    }
+                }
+            }
+        }
+        let generation = current["metadata"]["generation"].clone();
+        if !generation.is_null() {
+            next["metadata"]["generation"] = generation;
+        }
+        if next == *current {
+            return Ok(current);
+        }
+        if next.get("spec") != current.get("spec") && current.get("spec").is_some() {
+            let g = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
+            next["metadata"]["generation"] = json!(g);
+        }
+        inner.rv += 1;
+        let rv = inner.rv;
+        next["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+        let next = Arc::new(next);
+        self.commit(
+            &mut inner,
+            rt,
+            key,
+            Some(next.clone()),
+            EventType::Modified,
+            rv,
+        );
+        Ok(next)
+    }
+
+    /// Delete one object (immediately: the sim has no finalizers or graceful deletion).
+    pub fn delete(
+        &self,
+        rt: &'static ResourceType,
+        ns: &str,
+        name: &str,
+    ) -> Result<Arc<Value>, ApiError> {
+        let key = (
+            if rt.namespaced { ns } else { "" }.to_string(),
+            name.to_string(),
+        );
+        let mut inner = self.lock();
+        let current = inner
+            .tables
+            .get(rt.plural)
+            .and_then(|t| t.objects.get(&key))
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(rt, name))?;
+        inner.rv += 1;
+        let rv = inner.rv;
+        let mut last = (*current).clone();
+        last["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+        let last = Arc::new(last);
+        self.commit(&mut inner, rt, key, None, EventType::Deleted, rv);
+        // The Deleted change carries the last state; `commit` logged `current`, fix it up.
+        if let Some(t) = inner.tables.get_mut(rt.plural)
+            && let Some(c) = t.log.back_mut()
+        {
+            c.object = last.clone();
+        }
+        drop(inner);
+        let _ = self.changes.send(Change {
+            rv,
+            resource: rt,
+            event: EventType::Deleted,
+            object: last.clone(),
+        });
+        Ok(last)
+    }
+
+    /// Record a change: update the table, append to the log (compacting), and broadcast
+    /// (except for Deleted, which `delete` broadcasts with the final object).
+    fn commit(
+        &self,
+        inner: &mut Inner,
+        rt: &'static ResourceType,
+        key: Key,
+        obj: Option<Arc<Value>>,
+        event: EventType,
+        rv: u64,
+    ) {
+        let table = inner.tables.entry(rt.plural).or_default();
+        let logged = match &obj {
+            Some(o) => {
+                table.objects.insert(key, o.clone());
+                o.clone()
+            }
+            None => table
+                .objects
+                .remove(&key)
+                .unwrap_or_else(|| Arc::new(Value::Null)),
+        };
+        let change = Change {
+            rv,
+            resource: rt,
+            event,
+            object: logged,
+        };
+        table.log.push_back(change.clone());
+        while table.log.len() > self.log_capacity {
+            if let Some(old) = table.log.pop_front() {
+                table.compacted_through = old.rv;
+            }
+        }
+        if event != EventType::Deleted {
+            // No receivers is fine (nobody watching yet).
+            let _ = self.changes.send(change);
+        }
+    }
+
+    /// Start a watch: the logged changes newer than `from_rv` (in the namespace, if given),
+    /// and a receiver for everything after them. Subscribing under the lock guarantees no gap
+    /// and no duplicate between the replay and the live stream (skip live changes with
+    /// `rv <= replay_until`). A `from_rv` older than the log holds is `410 Gone`.
+    pub fn watch_from(
+        &self,
+        rt: &'static ResourceType,
+        ns: Option<&str>,
+        from_rv: u64,
+    ) -> Result<WatchStart, ApiError> {
+        let inner = self.lock();
+        let rx = self.changes.subscribe();
+        let empty = Table::default();
+        let table = inner.tables.get(rt.plural).unwrap_or(&empty);
+        if from_rv < table.compacted_through {
+            return Err(ApiError::gone(format!(
+                "too old resource version: {} ({})",
+                from_rv,
+                table.compacted_through + 1
+            )));
+        }
+        let replay = table
+            .log
+            .iter()
+            .filter(|c| c.rv > from_rv)
+            .filter(|c| ns.is_none_or(|n| !rt.namespaced || c.namespace() == n))
+            .cloned()
+            .collect();
+        Ok(WatchStart {
+            replay,
+            live: rx,
+            replay_until: inner.rv,
+        })
+    }
+}
+
+/// The beginning of a watch: replay these, then the live changes newer than `replay_until`.
+pub struct WatchStart {
+    pub replay: Vec<Change>,
+    pub live: broadcast::Receiver<Change>,
+    pub replay_until: u64,
+}
+
+pub fn name_of(obj: &Value) -> &str {
+    obj["metadata"]["name"].as_str().unwrap_or("")
+}
+
+pub fn namespace_of(obj: &Value) -> &str {
+    obj["metadata"]["namespace"].as_str().unwrap_or("")
+}
+
+/// RFC 3339 with seconds, as the apiserver writes metadata timestamps.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Five characters from the alphabet the apiserver uses for generated names.
+fn random_suffix(seed: &str) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    seed.bytes()
+        .filter(u8::is_ascii_hexdigit)
+        .take(5)
+        .map(|b| ALPHABET[(b as usize) % ALPHABET.len()] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(store: &Store, name: &str) {
+        store
+            .create(&NAMESPACES, json!({"metadata": {"name": name}}))
+            .expect("namespace");
+    }
+
+    #[test]
+    fn create_sets_metadata_and_rejects_duplicates() {
+        let s = Store::new(100);
+        ns(&s, "default");
+        let p = s
+            .create(
+                &PODS,
+                json!({"metadata": {"name": "a", "namespace": "default"}, "spec": {}}),
+            )
+            .expect("create");
+        assert_eq!(p["metadata"]["resourceVersion"], "102");
+        assert_eq!(p["metadata"]["generation"], 1);
+        assert_eq!(p["kind"], "Pod");
+        assert!(p["metadata"]["uid"].as_str().is_some_and(|u| u.len() == 36));
+        let e = s
+            .create(
+                &PODS,
+                json!({"metadata": {"name": "a", "namespace": "default"}}),
+            )
+            .expect_err("duplicate");
+        assert_eq!((e.code, e.reason), (409, "AlreadyExists"));
+        let e = s
+            .create(
+                &PODS,
+                json!({"metadata": {"name": "a", "namespace": "nope"}}),
+            )
+            .expect_err("no namespace");
+        assert_eq!(e.code, 404);
+    }
+
+    #[test]
+    fn modify_noop_keeps_version_and_spec_change_bumps_generation() {
+        let s = Store::new(0);
+        ns(&s, "d");
+        s.create(
+            &DEPLOYMENTS,
+            json!({"metadata": {"name": "x", "namespace": "d"}, "spec": {"replicas": 1}}),
+        )
+        .expect("create");
+        let same = s
+            .modify(&DEPLOYMENTS, "d", "x", None, |_| Ok(()))
+            .expect("noop");
+        assert_eq!(same["metadata"]["resourceVersion"], "2");
+        let changed = s
+            .modify(&DEPLOYMENTS, "d", "x", None, |o| {
+                o["spec"]["replicas"] = json!(2);
+                Ok(())
+            })
+            .expect("modify");
+        assert_eq!(changed["metadata"]["generation"], 2);
+        assert_eq!(changed["metadata"]["resourceVersion"], "3");
+        let status_only = s
+            .modify(&DEPLOYMENTS, "d", "x", None, |o| {
+                o["status"] = json!({"replicas": 2});
+                Ok(())
+            })
+            .expect("status");
+        assert_eq!(status_only["metadata"]["generation"], 2);
+        let e = s
+            .modify(&DEPLOYMENTS, "d", "x", Some("1"), |_| Ok(()))
+            .expect_err("stale rv");
+        assert_eq!((e.code, e.reason), (409, "Conflict"));
+    }
+
+    #[test]
+    fn watch_replays_from_version_and_answers_gone_when_compacted() {
+        let s = Store::with_log_capacity(0, 3);
+        ns(&s, "d");
+        for i in 0..5 {
+            s.create(
+                &PODS,
+                json!({"metadata": {"name": format!("p{i}"), "namespace": "d"}}),
+            )
+            .expect("create");
+        }
+        // pods at rv 2..=6; the log keeps 4,5,6.
+        let w = s.watch_from(&PODS, Some("d"), 4).expect("watch");
+        let rvs: Vec<u64> = w.replay.iter().map(|c| c.rv).collect();
+        assert_eq!(rvs, vec![5, 6]);
+        assert_eq!(w.replay_until, 6);
+        let e = s.watch_from(&PODS, None, 1).err().expect("gone");
+        assert_eq!(e.code, 410);
+        let d = s.delete(&PODS, "d", "p0").expect("delete");
+        assert_eq!(d["metadata"]["resourceVersion"], "7");
+        let w = s.watch_from(&PODS, None, 6).expect("watch");
+        assert_eq!(w.replay.len(), 1);
+        assert_eq!(w.replay[0].event, EventType::Deleted);
+        assert_eq!(w.replay[0].object["metadata"]["name"], "p0");
+        assert!(s.get(&PODS, "d", "p0").is_none());
+    }
+
+    #[test]
+    fn list_filters_namespace_in_order() {
+        let s = Store::new(0);
+        ns(&s, "a");
+        ns(&s, "b");
+        for (n, name) in [("b", "z"), ("a", "y"), ("a", "x")] {
+            s.create(&PODS, json!({"metadata": {"name": name, "namespace": n}}))
+                .expect("create");
+        }
+        let (all, _) = s.list(&PODS, None);
+        let names: Vec<&str> = all.iter().map(|o| name_of(o)).collect();
+        assert_eq!(names, vec!["x", "y", "z"]);
+        let (a, _) = s.list(&PODS, Some("a"));
+        assert_eq!(a.len(), 2);
+    }
+}
