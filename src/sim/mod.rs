@@ -1,5 +1,6 @@
 //! A simulated Kind cluster speaking the Kubernetes HTTP API on loopback (docs/sim.md).
 
+pub mod defaults;
 pub mod resources;
 pub mod serve;
 pub mod status;
