@@ -1,1 +1,8 @@
 //! The cluster edge: kubeconfig, watchers → snapshots, node images, applying patches.
+
+pub mod apply;
+pub mod connect;
+pub mod guard;
+pub mod journal;
+pub mod rollout;
+pub mod watch;

@@ -1,0 +1,427 @@
+//! Connecting like kubectl: kubeconfig resolution (`--kubeconfig`, `KUBECONFIG` with several
+//! paths merged, `~/.kube/config`), `--context` (default: current-context), `-n`, and a bounded
+//! `/version` probe so an unreachable cluster is an error within seconds, never a hang.
+
+use std::error::Error as StdError;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
+
+use crate::cli::ConnectArgs;
+use crate::error::CliError;
+
+/// TCP connect timeout for every request of the client.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Upper bound for the `/version` probe (connect + TLS + auth + answer).
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// A client for one kubeconfig context.
+#[derive(Clone)]
+pub struct Connection {
+    pub client: kube::Client,
+    /// kubeconfig context name (`kind-gateway-debug`).
+    pub context: String,
+    /// API server URL of the context.
+    pub server: String,
+    /// Namespace filter (`-n`); None = all namespaces.
+    pub namespace: Option<String>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("context", &self.context)
+            .field("server", &self.server)
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Resolve the kubeconfig and context like kubectl, build a client and probe the API server.
+///
+/// Bad input (missing/unreadable/garbage kubeconfig, unknown context) is `CliError::usage`;
+/// an unreachable, unauthenticated or forbidding server is `CliError::cluster`.
+pub async fn connect(args: &ConnectArgs) -> Result<Connection, CliError> {
+    let loaded = load_kubeconfig(
+        args.kubeconfig.as_deref(),
+        std::env::var_os("KUBECONFIG"),
+        dirs::home_dir(),
+    )?;
+    let context = pick_context(&loaded, args.context.as_deref())?;
+    let options = KubeConfigOptions {
+        context: Some(context.clone()),
+        cluster: None,
+        user: None,
+    };
+    let config = kube::Config::from_custom_kubeconfig(loaded.config, &options)
+        .await
+        .map_err(|e| context_error(&context, &loaded.source, &e))?;
+    let conn = from_config(config, &context, args.namespace.clone())?;
+    probe(&conn).await?;
+    Ok(conn)
+}
+
+/// A connection from a ready-made config (the in-process demo sim). Does not probe.
+pub fn from_config(
+    mut config: kube::Config,
+    context: &str,
+    namespace: Option<String>,
+) -> Result<Connection, CliError> {
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    // No client-wide read timeout: it would cut quiet watch streams (the watcher has its own
+    // idle timeout). One-shot calls (probe, patch) are bounded with tokio timeouts instead.
+    let server = config.cluster_url.to_string();
+    let server = server.trim_end_matches('/').to_string();
+    let client = kube::Client::try_from(config).map_err(|e| {
+        CliError::usage(format!(
+            "cannot build a client for context \"{context}\": {}; check the certificates and \
+             credentials of that context in your kubeconfig",
+            root_cause(&e)
+        ))
+    })?;
+    Ok(Connection {
+        client,
+        context: context.to_string(),
+        server,
+        namespace,
+    })
+}
+
+/// Ask `/version` with a deadline; classify failures as exit-3 cluster errors.
+async fn probe(conn: &Connection) -> Result<(), CliError> {
+    let ctx = &conn.context;
+    let server = &conn.server;
+    match tokio::time::timeout(PROBE_TIMEOUT, conn.client.apiserver_version()).await {
+        Ok(Ok(info)) => {
+            tracing::info!(context = %ctx, server = %server, version = %info.git_version, "connected");
+            Ok(())
+        }
+        Ok(Err(kube::Error::Api(status))) if status.code == 401 => Err(CliError::cluster(format!(
+            "the API server of context \"{ctx}\" at {server} rejected the credentials (401 \
+             Unauthorized); refresh them (for Kind: `kind export kubeconfig --name NAME`)"
+        ))),
+        Ok(Err(kube::Error::Api(status))) if status.code == 403 => Err(CliError::cluster(format!(
+            "the API server of context \"{ctx}\" at {server} refused access (403 Forbidden: {}); \
+             use a context whose user may read the cluster",
+            status.message
+        ))),
+        Ok(Err(e)) => Err(CliError::cluster(format!(
+            "cannot reach the API server of context \"{ctx}\" at {server} ({}); check that the \
+             cluster is running (`kind get clusters`) and that the kubeconfig points at it",
+            describe_kube_error(&e)
+        ))),
+        Err(_) => Err(CliError::cluster(format!(
+            "the API server of context \"{ctx}\" at {server} did not answer within {} s; check \
+             that the cluster is running (`kind get clusters`)",
+            PROBE_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// A merged kubeconfig and a description of where it came from (for error sentences).
+#[derive(Debug)]
+struct Loaded {
+    config: Kubeconfig,
+    source: String,
+}
+
+/// kubectl's rules: an explicit path must exist; `KUBECONFIG` lists files merged first-wins
+/// (missing ones skipped, but at least one must exist); otherwise `~/.kube/config`.
+fn load_kubeconfig(
+    explicit: Option<&Path>,
+    env: Option<OsString>,
+    home: Option<PathBuf>,
+) -> Result<Loaded, CliError> {
+    if let Some(path) = explicit {
+        return Ok(Loaded {
+            config: read_file(
+                path,
+                "pass --kubeconfig with the path of an existing kubeconfig",
+            )?,
+            source: path.display().to_string(),
+        });
+    }
+    if let Some(value) = env {
+        let paths: Vec<PathBuf> = std::env::split_paths(&value)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        if !paths.is_empty() {
+            let existing: Vec<&PathBuf> = paths.iter().filter(|p| p.exists()).collect();
+            if existing.is_empty() {
+                let list = paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(CliError::usage(format!(
+                    "none of the kubeconfig files in KUBECONFIG exist ({list}); fix KUBECONFIG \
+                     or pass --kubeconfig PATH"
+                )));
+            }
+            let mut merged = Kubeconfig::default();
+            for path in &existing {
+                let next = read_file(path, "fix the file or remove it from KUBECONFIG")?;
+                merged = merged.merge(next).map_err(|e| {
+                    CliError::usage(format!(
+                        "cannot merge kubeconfig {} with the files before it in KUBECONFIG ({e}); \
+                         fix KUBECONFIG or pass --kubeconfig PATH",
+                        path.display()
+                    ))
+                })?;
+            }
+            let source = existing
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Ok(Loaded {
+                config: merged,
+                source,
+            });
+        }
+    }
+    let Some(home) = home else {
+        return Err(CliError::usage(
+            "no kubeconfig: KUBECONFIG is not set and the home directory is unknown; pass \
+             --kubeconfig PATH",
+        ));
+    };
+    let path = home.join(".kube").join("config");
+    if !path.exists() {
+        return Err(CliError::usage(format!(
+            "no kubeconfig at {} and KUBECONFIG is not set; pass --kubeconfig PATH, or create a \
+             cluster with `kind create cluster`",
+            path.display()
+        )));
+    }
+    Ok(Loaded {
+        config: read_file(&path, "fix it or pass --kubeconfig PATH")?,
+        source: path.display().to_string(),
+    })
+}
+
+fn read_file(path: &Path, what_to_do: &str) -> Result<Kubeconfig, CliError> {
+    Kubeconfig::read_from(path).map_err(|e| match e {
+        KubeconfigError::ReadConfig(io, _) if io.kind() == std::io::ErrorKind::NotFound => {
+            CliError::usage(format!(
+                "kubeconfig {} does not exist; {what_to_do}",
+                path.display()
+            ))
+        }
+        KubeconfigError::ReadConfig(io, _) => CliError::usage(format!(
+            "cannot read kubeconfig {} ({io}); {what_to_do}",
+            path.display()
+        )),
+        other => CliError::usage(format!(
+            "kubeconfig {} is not a valid kubeconfig ({}); {what_to_do}",
+            path.display(),
+            one_line(&root_cause(&other))
+        )),
+    })
+}
+
+/// The context to use: `--context`, else current-context; it must exist in the kubeconfig.
+fn pick_context(loaded: &Loaded, wanted: Option<&str>) -> Result<String, CliError> {
+    let names: Vec<&str> = loaded
+        .config
+        .contexts
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    let available = if names.is_empty() {
+        "it has no contexts".to_string()
+    } else {
+        format!("its contexts are: {}", names.join(", "))
+    };
+    let name = match wanted {
+        Some(name) => name.to_string(),
+        None => match loaded.config.current_context.as_deref() {
+            Some(current) if !current.is_empty() => current.to_string(),
+            _ => {
+                return Err(CliError::usage(format!(
+                    "kubeconfig {} has no current-context; pass --context NAME ({available})",
+                    loaded.source
+                )));
+            }
+        },
+    };
+    if !names.contains(&name.as_str()) {
+        return Err(CliError::usage(format!(
+            "context \"{name}\" is not in kubeconfig {}; pass --context with an existing one \
+             ({available})",
+            loaded.source
+        )));
+    }
+    Ok(name)
+}
+
+fn context_error(context: &str, source: &str, e: &KubeconfigError) -> CliError {
+    CliError::usage(format!(
+        "context \"{context}\" in kubeconfig {source} cannot be used ({}); fix its cluster and \
+         user entries or pass another --context",
+        one_line(&root_cause(e))
+    ))
+}
+
+/// One short phrase for a kube error: the HTTP status for API errors, else the root cause.
+pub fn describe_kube_error(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) if status.message.is_empty() => {
+            format!("HTTP {} {}", status.code, status.reason)
+        }
+        kube::Error::Api(status) => format!("HTTP {}: {}", status.code, status.message),
+        other => one_line(&root_cause(other)),
+    }
+}
+
+/// The innermost error message of a chain ("Connection refused (os error 111)").
+pub fn root_cause(e: &(dyn StdError + 'static)) -> String {
+    let mut cur: &(dyn StdError + 'static) = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const GOOD: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: kind-demo
+clusters:
+- name: kind-demo
+  cluster: {server: "http://127.0.0.1:1"}
+contexts:
+- name: kind-demo
+  context: {cluster: kind-demo, user: kind-demo}
+- name: other
+  context: {cluster: kind-demo, user: kind-demo}
+users:
+- name: kind-demo
+  user: {token: abc}
+"#;
+
+    fn file(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+        let path = dir.path().join(name);
+        let mut f = std::fs::File::create(&path).expect("create temp kubeconfig");
+        f.write_all(text.as_bytes()).expect("write temp kubeconfig");
+        path
+    }
+
+    fn args(path: &Path) -> ConnectArgs {
+        ConnectArgs {
+            kubeconfig: Some(path.to_path_buf()),
+            ..ConnectArgs::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn missing_file_is_usage_error_naming_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("nope.yaml");
+        let err = connect(&args(&path)).await.expect_err("missing file");
+        assert_eq!(err.code, crate::error::exit::USAGE);
+        assert!(err.message.contains("nope.yaml"), "{}", err.message);
+        assert!(err.message.contains("does not exist"), "{}", err.message);
+    }
+
+    #[tokio::test]
+    async fn garbage_yaml_is_usage_error_naming_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = file(&dir, "garbage.yaml", "clusters: [unclosed\n  - {: :\n");
+        let err = connect(&args(&path)).await.expect_err("garbage");
+        assert_eq!(err.code, crate::error::exit::USAGE);
+        assert!(err.message.contains("garbage.yaml"), "{}", err.message);
+        assert!(
+            err.message.contains("not a valid kubeconfig"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_context_lists_the_existing_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = file(&dir, "config", GOOD);
+        let mut a = args(&path);
+        a.context = Some("kind-missing".into());
+        let err = connect(&a).await.expect_err("unknown context");
+        assert_eq!(err.code, crate::error::exit::USAGE);
+        assert!(err.message.contains("\"kind-missing\""), "{}", err.message);
+        assert!(err.message.contains("kind-demo, other"), "{}", err.message);
+    }
+
+    #[tokio::test]
+    async fn no_current_context_asks_for_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = file(
+            &dir,
+            "config",
+            &GOOD.replace("current-context: kind-demo", ""),
+        );
+        let err = connect(&args(&path)).await.expect_err("no current context");
+        assert_eq!(err.code, crate::error::exit::USAGE);
+        assert!(err.message.contains("--context"), "{}", err.message);
+    }
+
+    #[tokio::test]
+    async fn unreachable_server_is_cluster_error_quickly() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = file(&dir, "config", GOOD);
+        let started = std::time::Instant::now();
+        let err = connect(&args(&path)).await.expect_err("unreachable");
+        assert_eq!(err.code, crate::error::exit::CLUSTER, "{}", err.message);
+        assert!(err.message.contains("127.0.0.1:1"), "{}", err.message);
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn kubeconfig_env_merges_first_wins_and_skips_missing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = file(&dir, "a", GOOD);
+        let b = file(
+            &dir,
+            "b",
+            &GOOD
+                .replace("current-context: kind-demo", "current-context: other")
+                .replace("name: other", "name: third"),
+        );
+        let missing = dir.path().join("missing");
+        let env = std::env::join_paths([missing, a, b]).expect("join paths");
+        let loaded = load_kubeconfig(None, Some(env), None).expect("loads");
+        // The first file to set current-context wins.
+        assert_eq!(pick_context(&loaded, None).expect("ctx"), "kind-demo");
+        assert_eq!(pick_context(&loaded, Some("third")).expect("ctx"), "third");
+    }
+
+    #[test]
+    fn kubeconfig_env_with_only_missing_files_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let env = std::env::join_paths([dir.path().join("x")]).expect("join");
+        let err = load_kubeconfig(None, Some(env), None).expect_err("none exist");
+        assert_eq!(err.code, crate::error::exit::USAGE);
+        assert!(err.message.contains("KUBECONFIG"), "{}", err.message);
+    }
+
+    #[test]
+    fn default_path_is_home_kube_config() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = load_kubeconfig(None, None, Some(dir.path().to_path_buf()))
+            .expect_err("no ~/.kube/config");
+        assert!(err.message.contains(".kube/config"), "{}", err.message);
+        std::fs::create_dir_all(dir.path().join(".kube")).expect("mkdir");
+        file(&dir, ".kube/config", GOOD);
+        let loaded = load_kubeconfig(None, None, Some(dir.path().to_path_buf())).expect("loads");
+        assert_eq!(pick_context(&loaded, None).expect("ctx"), "kind-demo");
+    }
+}

@@ -1,0 +1,232 @@
+//! The journal: every applied (non-dry-run) patch, with its undo, as one JSON line in
+//! `$XDG_STATE_HOME/kindscope/journal.jsonl` (`KINDSCOPE_STATE_DIR` overrides the directory).
+//!
+//! One line per write keeps appends atomic enough for two kindscope processes and lets a
+//! human read the file with `tail`/`jq`. Unreadable lines are skipped, never fatal.
+
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::fix::FixPlan;
+
+/// Environment variable that replaces the state directory (tests, sandboxes).
+pub const STATE_DIR_ENV: &str = "KINDSCOPE_STATE_DIR";
+
+/// What a journal line records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// A fix was applied (`plan.patch`).
+    Fix,
+    /// An earlier fix was undone (`plan.undo` of the entry named in `undoes`).
+    Undo,
+}
+
+/// One applied write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Unique within the journal: RFC 3339 time plus target, enough to refer back to it.
+    pub id: String,
+    pub time: DateTime<Utc>,
+    pub action: Action,
+    pub context: String,
+    pub server: String,
+    /// The plan as applied; `plan.patch` was sent for a fix, `plan.undo` for an undo.
+    pub plan: FixPlan,
+    /// For an undo: the id of the fix it reverted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undoes: Option<String>,
+}
+
+impl JournalEntry {
+    /// A new entry stamped now. `time` is the only clock read; the core never sees it.
+    pub fn new(action: Action, context: &str, server: &str, plan: &FixPlan) -> Self {
+        let time = Utc::now();
+        let t = &plan.target;
+        Self {
+            id: format!(
+                "{}/{}/{}/{}/{}",
+                time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                t.kind,
+                t.namespace,
+                t.name,
+                plan.container
+            ),
+            time,
+            action,
+            context: context.to_string(),
+            server: server.to_string(),
+            plan: plan.clone(),
+            undoes: None,
+        }
+    }
+}
+
+/// A journal failure, as one sentence naming the file.
+#[derive(Debug, thiserror::Error)]
+#[error("journal {path}: {message}")]
+pub struct JournalError {
+    pub path: String,
+    pub message: String,
+}
+
+/// The journal file path (the directory may not exist yet).
+pub fn path() -> Result<PathBuf, JournalError> {
+    let dir = match std::env::var_os(STATE_DIR_ENV).filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => dirs::state_dir()
+            .or_else(dirs::data_local_dir)
+            .map(|d| d.join("kindscope"))
+            .ok_or_else(|| JournalError {
+                path: "(unknown)".into(),
+                message: format!(
+                    "no state directory (set XDG_STATE_HOME or {STATE_DIR_ENV} to choose one)"
+                ),
+            })?,
+    };
+    Ok(dir.join("journal.jsonl"))
+}
+
+/// Append one entry as one line.
+pub fn append(entry: &JournalEntry) -> Result<PathBuf, JournalError> {
+    let path = path()?;
+    let err = |message: String| JournalError {
+        path: path.display().to_string(),
+        message,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create directory: {e}")))?;
+    }
+    let mut line = serde_json::to_string(entry).map_err(|e| err(e.to_string()))?;
+    line.push('\n');
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| err(format!("cannot open for appending: {e}")))?;
+    // One write call per line: O_APPEND keeps concurrent writers from interleaving.
+    file.write_all(line.as_bytes())
+        .map_err(|e| err(format!("cannot write: {e}")))?;
+    Ok(path)
+}
+
+/// Every readable entry, oldest first (a missing journal is empty).
+pub fn entries() -> Result<Vec<JournalEntry>, JournalError> {
+    let path = path()?;
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(JournalError {
+                path: path.display().to_string(),
+                message: format!("cannot read: {e}"),
+            });
+        }
+    };
+    let mut out = Vec::new();
+    for (n, line) in BufReader::new(file).lines().enumerate() {
+        let Ok(line) = line else { break };
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<JournalEntry>(&line) {
+            Ok(entry) => out.push(entry),
+            Err(e) => {
+                tracing::warn!(line = n + 1, path = %path.display(), "skipping unreadable journal line: {e}")
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The most recent fix that has not been undone yet (on any context).
+pub fn last_entry() -> Result<Option<JournalEntry>, JournalError> {
+    Ok(last_open_fix(entries()?, None))
+}
+
+/// The most recent fix on `context` that has not been undone yet.
+pub fn last_entry_for(context: &str) -> Result<Option<JournalEntry>, JournalError> {
+    Ok(last_open_fix(entries()?, Some(context)))
+}
+
+fn last_open_fix(entries: Vec<JournalEntry>, context: Option<&str>) -> Option<JournalEntry> {
+    let undone: std::collections::HashSet<String> =
+        entries.iter().filter_map(|e| e.undoes.clone()).collect();
+    entries.into_iter().rev().find(|e| {
+        e.action == Action::Fix && !undone.contains(&e.id) && context.is_none_or(|c| e.context == c)
+    })
+}
+
+/// Record that `fix` was undone.
+pub fn append_undo(fix: &JournalEntry) -> Result<PathBuf, JournalError> {
+    let mut entry = JournalEntry::new(Action::Undo, &fix.context, &fix.server, &fix.plan);
+    entry.undoes = Some(fix.id.clone());
+    append(&entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::Target;
+    use serde_json::json;
+
+    fn plan(name: &str) -> FixPlan {
+        FixPlan {
+            target: Target {
+                kind: "Deployment".into(),
+                namespace: "default".into(),
+                name: name.into(),
+            },
+            container: name.into(),
+            patch: json!([{"op":"test","path":"/spec/template/spec/containers/0/image","value":"a"},
+                          {"op":"replace","path":"/spec/template/spec/containers/0/image","value":"localhost/a"}]),
+            undo: json!([{"op":"test","path":"/spec/template/spec/containers/0/image","value":"localhost/a"},
+                         {"op":"replace","path":"/spec/template/spec/containers/0/image","value":"a"}]),
+            image_before: "a".into(),
+            image_after: "localhost/a".into(),
+            pull_policy_before: None,
+            pull_policy_after: None,
+        }
+    }
+
+    // One test drives the env var so parallel tests never see each other's directory.
+    #[test]
+    fn round_trip_and_undo_bookkeeping() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // SAFETY: the only test in this binary that touches KINDSCOPE_STATE_DIR.
+        unsafe { std::env::set_var(STATE_DIR_ENV, dir.path().join("state")) };
+
+        assert_eq!(last_entry().expect("empty journal"), None);
+        let first = JournalEntry::new(Action::Fix, "kind-a", "https://127.0.0.1:1", &plan("one"));
+        let second = JournalEntry::new(Action::Fix, "kind-b", "https://127.0.0.1:2", &plan("two"));
+        let written = append(&first).expect("append first");
+        append(&second).expect("append second");
+        assert_eq!(written, dir.path().join("state").join("journal.jsonl"));
+
+        // A garbage line (say, a truncated write) is skipped, not fatal.
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(&written)
+            .expect("open");
+        f.write_all(b"{not json\n").expect("write garbage");
+
+        let all = entries().expect("entries");
+        assert_eq!(all, vec![first.clone(), second.clone()]);
+        assert_eq!(last_entry().expect("last"), Some(second.clone()));
+        assert_eq!(
+            last_entry_for("kind-a").expect("last a"),
+            Some(first.clone())
+        );
+
+        append_undo(&second).expect("undo second");
+        assert_eq!(last_entry().expect("after undo"), Some(first.clone()));
+        assert_eq!(last_entry_for("kind-b").expect("b undone"), None);
+
+        let text = std::fs::read_to_string(&written).expect("read journal");
+        assert_eq!(text.lines().count(), 4, "one line per write");
+    }
+}

@@ -1,0 +1,526 @@
+//! Watchers → snapshots: one kube-runtime watcher + reflector per resource (never polling),
+//! and a rebuild task that publishes a fresh `Arc<Snapshot>` after store changes.
+//!
+//! Bursts are coalesced: a change is published at once, then further changes wait at most
+//! [`COALESCE`] so a rollout touching fifty pods yields a handful of snapshots, not fifty.
+//! Building a snapshot only clones `Arc`s out of the stores, so it stays cheap at 5,000 pods.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use kube::api::Api;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use super::connect::{Connection, describe_kube_error};
+use crate::error::CliError;
+use crate::model::{NodeImage, NodeImages, ResourceState, RuntimeListing, Snapshot};
+
+/// Minimum spacing between two published snapshots.
+pub const COALESCE: Duration = Duration::from_millis(15);
+
+/// The watched resources, as named in `Snapshot::resources`.
+pub const RESOURCES: [&str; 5] = ["nodes", "pods", "deployments", "replicasets", "events"];
+/// Resources without which a diagnosis would be wrong; events only add evidence.
+pub const REQUIRED: [&str; 4] = ["nodes", "pods", "deployments", "replicasets"];
+
+/// What a node's container runtime lists (filled by the Kind module), keyed by node name.
+pub type RuntimeImages = BTreeMap<String, RuntimeNodeImages>;
+
+/// One node's runtime listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuntimeNodeImages {
+    pub listing: RuntimeListing,
+    pub images: Vec<NodeImage>,
+}
+
+/// Live snapshots of one connection. Dropping it stops every watcher.
+pub struct Feed {
+    rx: watch::Receiver<Arc<Snapshot>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Watch everything kindscope shows, with node images from the API only.
+pub fn start(conn: &Connection) -> Feed {
+    start_with(conn, None)
+}
+
+/// Like [`start`], merging runtime image listings into the node images whenever they change.
+pub fn start_with(conn: &Connection, runtime: Option<watch::Receiver<Arc<RuntimeImages>>>) -> Feed {
+    let shared = Arc::new(Shared::default());
+    let client = &conn.client;
+    let ns = conn.namespace.as_deref();
+    let (nodes, t1) = spawn_watch::<Node>(Api::all(client.clone()), "nodes", &shared);
+    let (pods, t2) = spawn_watch::<Pod>(api(client, ns), "pods", &shared);
+    let (deployments, t3) = spawn_watch::<Deployment>(api(client, ns), "deployments", &shared);
+    let (replicasets, t4) = spawn_watch::<ReplicaSet>(api(client, ns), "replicasets", &shared);
+    let (events, t5) = spawn_watch::<Event>(api(client, ns), "events", &shared);
+    let stores = Stores {
+        nodes,
+        pods,
+        deployments,
+        replicasets,
+        events,
+    };
+    let base = Snapshot {
+        context: conn.context.clone(),
+        server: conn.server.clone(),
+        namespace: conn.namespace.clone(),
+        ..Snapshot::default()
+    };
+    let mut first = base.clone();
+    first.resources = shared.states();
+    let (tx, rx) = watch::channel(Arc::new(first));
+    let rebuild = tokio::spawn(rebuild_loop(base, stores, shared, runtime, tx));
+    Feed {
+        rx,
+        tasks: vec![t1, t2, t3, t4, t5, rebuild],
+    }
+}
+
+fn api<K>(client: &kube::Client, ns: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match ns {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+impl Feed {
+    /// A receiver of snapshots; the current value is always the newest one.
+    pub fn snapshots(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.rx.clone()
+    }
+
+    /// The newest snapshot.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.rx.borrow().clone()
+    }
+
+    /// Wait until every required resource has listed once and return that snapshot.
+    ///
+    /// A 403 on a required resource or the timeout is an exit-3 error naming the resource.
+    /// Events are optional: when they are forbidden or still failing at the deadline the
+    /// snapshot is returned without them (and says so in `resources`).
+    pub async fn ready(&self, timeout: Duration) -> Result<Arc<Snapshot>, CliError> {
+        let mut rx = self.rx.clone();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let snap = rx.borrow_and_update().clone();
+            match readiness(&snap) {
+                Readiness::Ready => return Ok(snap),
+                Readiness::Forbidden(name, reason) => {
+                    return Err(CliError::cluster(format!(
+                        "context \"{}\" may not list {name} ({reason}); use a context allowed to \
+                         list and watch {}",
+                        snap.context,
+                        REQUIRED.join(", ")
+                    )));
+                }
+                Readiness::Waiting => {}
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => {
+                    return Err(CliError::cluster("the cluster watch stopped unexpectedly"));
+                }
+                Err(_) => return timeout_result(&snap, timeout),
+            }
+        }
+    }
+}
+
+enum Readiness {
+    Ready,
+    Waiting,
+    Forbidden(&'static str, String),
+}
+
+fn readiness(snap: &Snapshot) -> Readiness {
+    let mut ready = true;
+    for name in RESOURCES {
+        match snap.resources.get(name) {
+            Some(ResourceState::Live) => {}
+            Some(ResourceState::Forbidden { reason }) if REQUIRED.contains(&name) => {
+                return Readiness::Forbidden(name, reason.clone());
+            }
+            Some(ResourceState::Forbidden { .. }) => {}
+            _ => ready = false,
+        }
+    }
+    if ready {
+        Readiness::Ready
+    } else {
+        Readiness::Waiting
+    }
+}
+
+fn timeout_result(snap: &Arc<Snapshot>, timeout: Duration) -> Result<Arc<Snapshot>, CliError> {
+    let required_live = REQUIRED
+        .iter()
+        .all(|n| matches!(snap.resources.get(*n), Some(ResourceState::Live)));
+    if required_live {
+        tracing::warn!("events did not list in time; diagnosing without them");
+        return Ok(snap.clone());
+    }
+    let pending: Vec<String> = REQUIRED
+        .iter()
+        .filter_map(|n| match snap.resources.get(*n) {
+            Some(ResourceState::Live) => None,
+            Some(ResourceState::Stale { reason }) => Some(format!("{n} ({reason})")),
+            _ => Some((*n).to_string()),
+        })
+        .collect();
+    Err(CliError::cluster(format!(
+        "context \"{}\" did not list {} within {} s; check that the cluster is healthy and try again",
+        snap.context,
+        pending.join(", "),
+        timeout.as_secs()
+    )))
+}
+
+/// Per-resource watch state shared between the watcher tasks and the rebuild task.
+#[derive(Default)]
+struct Shared {
+    states: Mutex<BTreeMap<&'static str, Status>>,
+    changed: Notify,
+}
+
+#[derive(Default, Clone)]
+struct Status {
+    state: ResourceState,
+    listed: bool,
+    relisting: bool,
+}
+
+impl Shared {
+    fn states(&self) -> BTreeMap<String, ResourceState> {
+        let map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        RESOURCES
+            .iter()
+            .map(|n| {
+                let state = map.get(n).map(|s| s.state.clone()).unwrap_or_default();
+                ((*n).to_string(), state)
+            })
+            .collect()
+    }
+
+    fn update<K>(&self, name: &'static str, item: &Result<watcher::Event<K>, watcher::Error>) {
+        let mut map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        let s = map.entry(name).or_default();
+        match item {
+            Ok(watcher::Event::Init) => {
+                s.relisting = true;
+                if s.listed {
+                    tracing::info!("{name}: re-listing");
+                }
+            }
+            Ok(watcher::Event::InitDone) => {
+                s.relisting = false;
+                if !s.listed || s.state != ResourceState::Live {
+                    tracing::info!("{name}: listed; watching for changes");
+                }
+                s.listed = true;
+                s.state = ResourceState::Live;
+            }
+            Ok(_) => {
+                // An event after a failed watch means the watch resumed without a relist.
+                if s.listed && !s.relisting && s.state != ResourceState::Live {
+                    tracing::info!("{name}: watch resumed");
+                    s.state = ResourceState::Live;
+                }
+            }
+            Err(e) => {
+                let (forbidden, reason) = describe_watch_error(e);
+                if forbidden {
+                    tracing::warn!("{name}: forbidden ({reason})");
+                    s.state = ResourceState::Forbidden { reason };
+                } else if is_gone(e) {
+                    // Normal after a long disconnect: the watcher relists by itself.
+                    tracing::info!("{name}: resourceVersion expired; re-listing");
+                    s.state = ResourceState::Stale { reason };
+                } else {
+                    tracing::warn!("{name}: watch failed, retrying ({reason})");
+                    s.state = ResourceState::Stale { reason };
+                }
+            }
+        }
+    }
+}
+
+fn is_gone(e: &watcher::Error) -> bool {
+    matches!(e, watcher::Error::WatchError(s) if s.code == 410)
+}
+
+/// (is it a 403, one phrase for the user).
+fn describe_watch_error(e: &watcher::Error) -> (bool, String) {
+    match e {
+        watcher::Error::InitialListFailed(k)
+        | watcher::Error::WatchStartFailed(k)
+        | watcher::Error::WatchFailed(k) => {
+            let forbidden = matches!(k, kube::Error::Api(s) if s.code == 403);
+            (forbidden, describe_kube_error(k))
+        }
+        watcher::Error::WatchError(s) => (
+            s.code == 403,
+            if s.message.is_empty() {
+                format!("HTTP {} {}", s.code, s.reason)
+            } else {
+                format!("HTTP {}: {}", s.code, s.message)
+            },
+        ),
+        watcher::Error::NoResourceVersion => (false, e.to_string()),
+    }
+}
+
+fn spawn_watch<K>(
+    api: Api<K>,
+    name: &'static str,
+    shared: &Arc<Shared>,
+) -> (Store<K>, JoinHandle<()>)
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
+{
+    let (reader, writer) = reflector::store();
+    let shared = shared.clone();
+    let stream = watcher(api, watcher::Config::default())
+        .default_backoff()
+        // managedFields are large and never shown; dropping them halves memory on big clusters.
+        .modify(|obj: &mut K| obj.managed_fields_mut().clear())
+        .reflect(writer);
+    let task = tokio::spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        tracing::info!("{name}: listing");
+        // Errors arrive as items and the watcher keeps going (with back-off); never stop early.
+        while let Some(item) = stream.next().await {
+            shared.update(name, &item);
+            shared.changed.notify_one();
+        }
+    });
+    (reader, task)
+}
+
+struct Stores {
+    nodes: Store<Node>,
+    pods: Store<Pod>,
+    deployments: Store<Deployment>,
+    replicasets: Store<ReplicaSet>,
+    events: Store<Event>,
+}
+
+async fn rebuild_loop(
+    base: Snapshot,
+    stores: Stores,
+    shared: Arc<Shared>,
+    mut runtime: Option<watch::Receiver<Arc<RuntimeImages>>>,
+    tx: watch::Sender<Arc<Snapshot>>,
+) {
+    loop {
+        let runtime_changed = async {
+            match runtime.as_mut() {
+                Some(rx) => rx.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = shared.changed.notified() => {}
+            alive = runtime_changed => if !alive { runtime = None; }
+        }
+        let listing = runtime.as_ref().map(|rx| rx.borrow().clone());
+        let snap = build(&base, &stores, &shared, listing.as_deref());
+        tx.send_replace(Arc::new(snap));
+        // Coalesce: changes arriving now are picked up by the stored Notify permit.
+        tokio::time::sleep(COALESCE).await;
+    }
+}
+
+fn build(
+    base: &Snapshot,
+    stores: &Stores,
+    shared: &Shared,
+    runtime: Option<&RuntimeImages>,
+) -> Snapshot {
+    let nodes = sorted(stores.nodes.state());
+    let empty = RuntimeImages::new();
+    let node_images = assemble_node_images(&nodes, runtime.unwrap_or(&empty));
+    Snapshot {
+        nodes,
+        node_images,
+        pods: sorted(stores.pods.state()),
+        deployments: sorted(stores.deployments.state()),
+        replicasets: sorted(stores.replicasets.state()),
+        events: sorted(stores.events.state()),
+        resources: shared.states(),
+        ..base.clone()
+    }
+}
+
+/// Stable order (namespace, name) so views and outputs do not jump between snapshots.
+fn sorted<K: Resource>(mut v: Vec<Arc<K>>) -> Vec<Arc<K>> {
+    v.sort_by(|a, b| {
+        (a.meta().namespace.as_deref(), a.meta().name.as_deref())
+            .cmp(&(b.meta().namespace.as_deref(), b.meta().name.as_deref()))
+    });
+    v
+}
+
+/// The one place node images are assembled: the API view of every node
+/// ([`Snapshot::api_node_images`]), with that node's runtime listing merged on top.
+pub fn assemble_node_images(
+    nodes: &[Arc<Node>],
+    runtime: &RuntimeImages,
+) -> BTreeMap<String, NodeImages> {
+    nodes
+        .iter()
+        .map(|n| {
+            let mut images = Snapshot::api_node_images(n);
+            if let Some(listing) = runtime.get(&n.name_any()) {
+                merge_runtime(&mut images, listing);
+            }
+            (images.node.clone(), images)
+        })
+        .collect()
+}
+
+/// Merge a runtime listing into the API view: same image (same id, or a shared name) → one
+/// entry marked with both sources; images only the runtime knows are added.
+pub fn merge_runtime(images: &mut NodeImages, runtime: &RuntimeNodeImages) {
+    images.runtime = runtime.listing.clone();
+    for r in &runtime.images {
+        let existing = images.images.iter_mut().find(|i| {
+            (i.id.is_some() && i.id == r.id) || i.names.iter().any(|n| r.names.contains(n))
+        });
+        match existing {
+            Some(i) => {
+                for n in &r.names {
+                    if !i.names.contains(n) {
+                        i.names.push(n.clone());
+                    }
+                }
+                i.id = i.id.clone().or_else(|| r.id.clone());
+                if i.size_bytes == 0 {
+                    i.size_bytes = r.size_bytes;
+                }
+                i.sources.runtime = true;
+            }
+            None => {
+                let mut added = r.clone();
+                added.sources.runtime = true;
+                images.images.push(added);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ImageSources;
+    use k8s_openapi::api::core::v1::{ContainerImage, NodeStatus};
+
+    fn node(name: &str, images: &[&[&str]]) -> Arc<Node> {
+        let mut n = Node::default();
+        n.metadata.name = Some(name.into());
+        n.status = Some(NodeStatus {
+            images: Some(
+                images
+                    .iter()
+                    .map(|names| ContainerImage {
+                        names: Some(names.iter().map(|s| s.to_string()).collect()),
+                        size_bytes: Some(100),
+                    })
+                    .collect(),
+            ),
+            ..NodeStatus::default()
+        });
+        Arc::new(n)
+    }
+
+    #[test]
+    fn node_images_start_from_the_api_and_merge_the_runtime() {
+        let nodes = vec![
+            node("w1", &[&["docker.io/library/nginx:1.27"]]),
+            node("w2", &[]),
+        ];
+        let mut runtime = RuntimeImages::new();
+        runtime.insert(
+            "w1".into(),
+            RuntimeNodeImages {
+                listing: RuntimeListing::Ok {
+                    runtime: "podman".into(),
+                },
+                images: vec![
+                    NodeImage {
+                        names: vec!["docker.io/library/nginx:1.27".into()],
+                        id: Some("sha256:aa".into()),
+                        size_bytes: 100,
+                        sources: ImageSources::default(),
+                    },
+                    NodeImage {
+                        names: vec!["localhost/kubernaut/gateway:debug".into()],
+                        id: Some("sha256:bb".into()),
+                        size_bytes: 5,
+                        sources: ImageSources::default(),
+                    },
+                ],
+            },
+        );
+        let all = assemble_node_images(&nodes, &runtime);
+        assert_eq!(all.len(), 2);
+        let w1 = &all["w1"];
+        assert_eq!(w1.images.len(), 2);
+        assert_eq!(w1.images[0].id.as_deref(), Some("sha256:aa"));
+        assert!(w1.images[0].sources.api && w1.images[0].sources.runtime);
+        assert!(!w1.images[1].sources.api && w1.images[1].sources.runtime);
+        assert!(matches!(w1.runtime, RuntimeListing::Ok { .. }));
+        assert_eq!(all["w2"].runtime, RuntimeListing::NotTried);
+        assert!(all["w2"].images.is_empty());
+    }
+
+    #[test]
+    fn readiness_needs_required_resources_and_tolerates_forbidden_events() {
+        let mut snap = Snapshot::default();
+        for n in RESOURCES {
+            snap.resources.insert(n.into(), ResourceState::Live);
+        }
+        assert!(matches!(readiness(&snap), Readiness::Ready));
+        snap.resources.insert(
+            "events".into(),
+            ResourceState::Forbidden {
+                reason: "no".into(),
+            },
+        );
+        assert!(matches!(readiness(&snap), Readiness::Ready));
+        snap.resources.insert("pods".into(), ResourceState::Loading);
+        assert!(matches!(readiness(&snap), Readiness::Waiting));
+        snap.resources.insert(
+            "nodes".into(),
+            ResourceState::Forbidden {
+                reason: "403".into(),
+            },
+        );
+        assert!(matches!(readiness(&snap), Readiness::Forbidden("nodes", _)));
+    }
+}
