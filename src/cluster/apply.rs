@@ -165,9 +165,10 @@ fn classify(target: &str, e: &kube::Error) -> ApplyError {
     let target = target.to_string();
     match e {
         kube::Error::Api(status) => match status.code {
-            // 422 with reason Invalid is a validation error of the new value; any other 422
-            // is the JSON patch itself failing to apply (a `test` op that no longer holds).
-            422 if status.reason != "Invalid" => ApplyError::Conflict {
+            // The apiserver answers a JSON patch that does not apply (a `test` op that no
+            // longer holds) with a generic 422 "the server rejected our request…"; field
+            // validation errors are 422 too, but say "<Kind> \"name\" is invalid: <field>".
+            422 if !status.message.contains(" is invalid: ") => ApplyError::Conflict {
                 target,
                 detail: status.message.clone(),
             },
@@ -224,7 +225,12 @@ mod tests {
     fn validation_422_is_not_a_conflict() {
         let e = classify(
             "Deployment default/x",
-            &status(422, "Invalid", "spec.x: Invalid"),
+            &status(
+                422,
+                "Invalid",
+                "Deployment.apps \"x\" is invalid: spec.template.spec.containers[0].image: \
+                 Required value",
+            ),
         );
         assert!(matches!(e, ApplyError::Api { code: 422, .. }), "{e:?}");
     }

@@ -138,7 +138,7 @@ fn load_kubeconfig(
         return Ok(Loaded {
             config: read_file(
                 path,
-                "pass --kubeconfig with the path of an existing kubeconfig",
+                "pass --kubeconfig with the path of a valid kubeconfig",
             )?,
             source: path.display().to_string(),
         });
@@ -162,7 +162,7 @@ fn load_kubeconfig(
             }
             let mut merged = Kubeconfig::default();
             for path in &existing {
-                let next = read_file(path, "fix the file or remove it from KUBECONFIG")?;
+                let next = read_file(path, "remove it from KUBECONFIG")?;
                 merged = merged.merge(next).map_err(|e| {
                     CliError::usage(format!(
                         "cannot merge kubeconfig {} with the files before it in KUBECONFIG ({e}); \
@@ -197,7 +197,7 @@ fn load_kubeconfig(
         )));
     }
     Ok(Loaded {
-        config: read_file(&path, "fix it or pass --kubeconfig PATH")?,
+        config: read_file(&path, "pass --kubeconfig PATH")?,
         source: path.display().to_string(),
     })
 }
@@ -211,11 +211,11 @@ fn read_file(path: &Path, what_to_do: &str) -> Result<Kubeconfig, CliError> {
             ))
         }
         KubeconfigError::ReadConfig(io, _) => CliError::usage(format!(
-            "cannot read kubeconfig {} ({io}); {what_to_do}",
+            "cannot read kubeconfig {} ({io}); fix its permissions or {what_to_do}",
             path.display()
         )),
         other => CliError::usage(format!(
-            "kubeconfig {} is not a valid kubeconfig ({}); {what_to_do}",
+            "kubeconfig {} is not a valid kubeconfig ({}); fix it or {what_to_do}",
             path.display(),
             one_line(&root_cause(&other))
         )),
@@ -285,7 +285,9 @@ pub fn root_cause(e: &(dyn StdError + 'static)) -> String {
     cur.to_string()
 }
 
+/// One line, without the source excerpt YAML parsers append after ` --> `.
 fn one_line(s: &str) -> String {
+    let s = s.split(" --> ").next().unwrap_or(s);
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -266,7 +266,7 @@ fn judge_pods(
     mut progress: RolloutProgress,
     counts_done: impl Fn(&RolloutProgress) -> bool,
 ) -> Step {
-    let mut running = 0;
+    let mut running: i32 = 0;
     let mut pending = None;
     for pod in pods {
         let name = pod.metadata.name.as_deref().unwrap_or_default();
@@ -299,7 +299,7 @@ fn judge_pods(
             pending.get_or_insert_with(|| format!("pod {name}: starting"));
         }
     }
-    let enough = i32::try_from(running).unwrap_or(i32::MAX) >= desired;
+    let enough = running >= desired;
     if enough && counts_done(&progress) {
         return Step::Done;
     }

@@ -1,8 +1,535 @@
-//! `kindscope fix`.
+//! `kindscope fix`: diagnose, show each planned patch, apply with `--yes` (or after a y/N
+//! prompt on a terminal), follow every rollout, and report per workload: Running, or why not.
+//!
+//! Exit 0 when everything fixable now runs and no findings remain; 1 otherwise (including a
+//! guarded patch that failed because the workload changed); 2 when the write guard refuses;
+//! 3 when the cluster cannot be reached or forbids the patch.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
 
 use crate::cli::{Cli, FixArgs};
-use crate::error::{CliError, CmdResult};
+use crate::cluster::apply::{self, ApplyError};
+use crate::cluster::journal::{self, Action, JournalEntry};
+use crate::cluster::rollout::{self, RolloutOutcome};
+use crate::cluster::{connect, guard, watch};
+use crate::diagnose::{Finding, diagnose};
+use crate::error::{CliError, CmdResult, exit};
+use crate::fix::{FixPlan, Target};
+use crate::model::Snapshot;
 
-pub async fn run(_cli: &Cli, _args: &FixArgs) -> CmdResult {
-    Err(CliError::usage("`kindscope fix` is not built yet"))
+use super::diagnose::{READY_TIMEOUT, to_json};
+use super::output::{Progress, Style, findings_table, render_finding, render_plan};
+
+/// After the rollouts, how long to wait for the diagnosis to catch up (old pods leaving).
+const SETTLE: Duration = Duration::from_secs(10);
+
+/// What happened to one planned patch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Shown, not applied (no --yes, or the prompt was declined).
+    Planned,
+    /// Sent with dryRun=All and accepted; nothing stored.
+    DryRun,
+    /// Applied and the rollout reached Running.
+    Running,
+    /// Applied; the rollout fails (reason says why).
+    Failed,
+    /// Applied; still rolling out at the deadline.
+    TimedOut,
+    /// The guard `test` failed: the workload changed since the plan; nothing changed.
+    Conflict,
+    /// The server refused the patch (403, validation) or could not be reached.
+    Error,
+}
+
+/// One row of `fix --json` `results`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixResult {
+    pub kind: String,
+    pub namespace: String,
+    pub workload: String,
+    pub container: String,
+    pub image_before: String,
+    pub image_after: String,
+    pub pull_policy_before: Option<String>,
+    pub pull_policy_after: Option<String>,
+    pub patch: serde_json::Value,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What `fix --json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixReport {
+    pub context: String,
+    pub dry_run: bool,
+    /// True when patches were sent (for real or as a dry run).
+    pub applied: bool,
+    pub results: Vec<FixResult>,
+    /// Findings without a safe patch: what to run instead. Never patched.
+    pub unpatched: Vec<Finding>,
+    /// Findings still present at the end.
+    pub remaining: Vec<Finding>,
+    pub healthy: bool,
+}
+
+pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
+    let conn = connect::connect(&cli.conn).await?;
+    // The guard comes before anything else: a refused context never sees a write, and the
+    // user learns about --allow-write before reading a plan they cannot apply.
+    if !args.dry_run {
+        guard::check_write(&conn, &cli.write, &[]).map_err(CliError::usage)?;
+    }
+    let feed = watch::start(&conn);
+    let snap = feed.ready(READY_TIMEOUT).await?;
+    let findings = diagnose(&snap);
+    let (plans, unpatched) = split(&findings, &snap);
+    let style = Style::stdout();
+    let mut report = FixReport {
+        context: conn.context.clone(),
+        dry_run: args.dry_run,
+        applied: false,
+        results: plans.iter().map(|(f, p)| planned(f, p)).collect(),
+        unpatched: unpatched.clone(),
+        remaining: findings.clone(),
+        healthy: findings.is_empty(),
+    };
+    if !args.json {
+        print!("{}", render_intro(&report, &plans, &unpatched, style));
+    }
+    if plans.is_empty() {
+        return finish(&report, args.json);
+    }
+    if !confirmed(args, plans.len(), &conn.context).await? {
+        return finish(&report, args.json);
+    }
+    report.applied = true;
+
+    // Apply one by one; a conflict or error on one does not stop the others.
+    let mut followed = Vec::new();
+    let mut worst = exit::OK;
+    for (i, (_, plan)) in plans.iter().enumerate() {
+        match apply::apply(&conn.client, plan, args.dry_run).await {
+            Ok(applied) if args.dry_run => {
+                report.results[i].status = Status::DryRun;
+                tracing::debug!(?applied, "dry run accepted");
+            }
+            Ok(applied) => {
+                record(&conn, plan);
+                followed.push((i, applied.generation));
+            }
+            Err(e) => {
+                if matches!(
+                    e,
+                    ApplyError::Forbidden { .. } | ApplyError::Transport { .. }
+                ) {
+                    worst = exit::CLUSTER;
+                }
+                report.results[i].status = if e.is_conflict() {
+                    Status::Conflict
+                } else {
+                    Status::Error
+                };
+                report.results[i].reason = Some(e.to_string());
+            }
+        }
+    }
+
+    let timeout = Duration::from_secs(args.timeout);
+    let outcomes = follow_all(&feed, &plans, &followed, timeout).await;
+    for ((i, _), outcome) in followed.iter().zip(outcomes) {
+        let r = &mut report.results[*i];
+        match outcome {
+            RolloutOutcome::Running => r.status = Status::Running,
+            RolloutOutcome::Failed { reason } => {
+                r.status = Status::Failed;
+                r.reason = Some(reason);
+            }
+            RolloutOutcome::TimedOut { last } => {
+                r.status = Status::TimedOut;
+                r.reason = Some(format!(
+                    "still rolling out after {} s: {}",
+                    timeout.as_secs(),
+                    last.message
+                ));
+            }
+        }
+    }
+
+    if !args.dry_run && !followed.is_empty() {
+        let fixed: Vec<&FixPlan> = followed.iter().map(|(i, _)| &plans[*i].1).collect();
+        let latest = settle(&feed, &fixed, &report).await;
+        report.remaining = diagnose(&latest);
+    }
+    report.healthy = report.remaining.is_empty();
+    if !args.json {
+        print!("{}", render_results(&report, style));
+    }
+    let code = finish(&report, args.json)?;
+    Ok(worst.max(code))
+}
+
+/// Findings with a plan, and findings that need a command instead.
+fn split(findings: &[Finding], snap: &Snapshot) -> (Vec<(Finding, FixPlan)>, Vec<Finding>) {
+    let mut plans = Vec::new();
+    let mut rest = Vec::new();
+    for f in findings {
+        match plan_for(f, snap) {
+            Some(p) => plans.push((f.clone(), p)),
+            None => rest.push(f.clone()),
+        }
+    }
+    (plans, rest)
+}
+
+/// The plan for a finding. Derived from the finding's own guarded patch, which the pure
+/// core computed from the same snapshot; `None` when the finding has no safe patch.
+fn plan_for(f: &Finding, _snap: &Snapshot) -> Option<FixPlan> {
+    plan_from_patch(f)
+}
+
+/// Build a `FixPlan` (target, before/after, undo) from a finding's `test`-guarded patch.
+pub fn plan_from_patch(f: &Finding) -> Option<FixPlan> {
+    let ops = f.patch.as_ref()?.as_array()?;
+    let (kind, name) = f.workload.split_once('/')?;
+    let mut undo = Vec::new();
+    let mut image_after = None;
+    let mut policy_before = None;
+    let mut policy_after = None;
+    for op in ops {
+        let path = op.get("path")?.as_str()?;
+        let value = op.get("value");
+        let old = ops
+            .iter()
+            .find(|o| o.get("op") == Some(&"test".into()) && o.get("path") == op.get("path"))
+            .and_then(|o| o.get("value"));
+        match op.get("op")?.as_str()? {
+            "test" => continue,
+            "replace" => {
+                let (new, old) = (value?, old?);
+                undo.push(serde_json::json!({"op": "test", "path": path, "value": new}));
+                undo.push(serde_json::json!({"op": "replace", "path": path, "value": old}));
+            }
+            "add" => {
+                let new = value?;
+                undo.push(serde_json::json!({"op": "test", "path": path, "value": new}));
+                undo.push(serde_json::json!({"op": "remove", "path": path}));
+            }
+            _ => return None,
+        }
+        let new = value.and_then(|v| v.as_str()).map(str::to_string);
+        if path.ends_with("/image") {
+            image_after = new;
+        } else if path.ends_with("/imagePullPolicy") {
+            policy_before = old.and_then(|v| v.as_str()).map(str::to_string);
+            policy_after = new;
+        }
+    }
+    if undo.is_empty() {
+        return None;
+    }
+    Some(FixPlan {
+        target: Target {
+            kind: kind.to_string(),
+            namespace: f.namespace.clone(),
+            name: name.to_string(),
+        },
+        container: f.container.clone(),
+        patch: serde_json::Value::Array(ops.clone()),
+        // Undo ops were pushed per change in order; test-then-change pairs stay valid.
+        undo: serde_json::Value::Array(undo),
+        image_before: f.image.clone(),
+        image_after: image_after.unwrap_or_else(|| f.image.clone()),
+        pull_policy_before: policy_before,
+        pull_policy_after: policy_after,
+    })
+}
+
+fn planned(f: &Finding, p: &FixPlan) -> FixResult {
+    FixResult {
+        kind: f.kind.as_str().to_string(),
+        namespace: p.target.namespace.clone(),
+        workload: f.workload.clone(),
+        container: p.container.clone(),
+        image_before: p.image_before.clone(),
+        image_after: p.image_after.clone(),
+        pull_policy_before: p.pull_policy_before.clone(),
+        pull_policy_after: p.pull_policy_after.clone(),
+        patch: p.patch.clone(),
+        status: Status::Planned,
+        reason: None,
+    }
+}
+
+/// `--yes`, or a y/N answer on a terminal. Without either, say how to apply and decline.
+async fn confirmed(args: &FixArgs, count: usize, context: &str) -> Result<bool, CliError> {
+    if args.yes {
+        return Ok(true);
+    }
+    let what = if args.dry_run { "Dry-run" } else { "Apply" };
+    let patches = if count == 1 { "patch" } else { "patches" };
+    if !std::io::stdin().is_terminal() {
+        eprintln!(
+            "kindscope: nothing applied: pass --yes to apply {count} {patches} (stdin is not a \
+             terminal, so kindscope cannot ask)"
+        );
+        return Ok(false);
+    }
+    eprint!("{what} {count} {patches} on context \"{context}\"? [y/N] ");
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    })
+    .await
+    .map_err(|e| CliError::usage(format!("cannot read the answer: {e}")))?
+    .map_err(|e| CliError::usage(format!("cannot read the answer from stdin: {e}")))?;
+    let yes = matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes");
+    if !yes {
+        eprintln!("kindscope: nothing applied.");
+    }
+    Ok(yes)
+}
+
+/// Journal every real write; a journal failure is reported but does not undo the fix.
+fn record(conn: &connect::Connection, plan: &FixPlan) {
+    let entry = JournalEntry::new(Action::Fix, &conn.context, &conn.server, plan);
+    if let Err(e) = journal::append(&entry) {
+        eprintln!("kindscope: the fix was applied but not recorded for undo: {e}");
+    }
+}
+
+/// Follow every applied rollout at once, with one progress line on stderr.
+async fn follow_all(
+    feed: &watch::Feed,
+    plans: &[(Finding, FixPlan)],
+    followed: &[(usize, Option<i64>)],
+    timeout: Duration,
+) -> Vec<RolloutOutcome> {
+    if followed.is_empty() {
+        return Vec::new();
+    }
+    let progress = Progress::stderr();
+    let all = futures::future::join_all(followed.iter().map(|(i, generation)| {
+        let plan = &plans[*i].1;
+        let progress = &progress;
+        rollout::follow_plan(feed.snapshots(), plan, *generation, timeout, move |p| {
+            progress.update(&p.target, &p.message)
+        })
+    }));
+    let mut all = std::pin::pin!(all);
+    let mut tick = tokio::time::interval(Duration::from_millis(120));
+    let outcomes = loop {
+        tokio::select! {
+            outcomes = &mut all => break outcomes,
+            _ = tick.tick() => progress.tick(),
+        }
+    };
+    progress.finish();
+    outcomes
+}
+
+/// Wait (briefly, on snapshot changes) until no finding remains for a workload that now
+/// runs: old pods take a moment to leave after the rollout is complete.
+async fn settle(feed: &watch::Feed, fixed: &[&FixPlan], report: &FixReport) -> Arc<Snapshot> {
+    let running: Vec<&&FixPlan> = fixed
+        .iter()
+        .filter(|p| {
+            report.results.iter().any(|r| {
+                r.status == Status::Running
+                    && r.namespace == p.target.namespace
+                    && r.container == p.container
+                    && r.workload == format!("{}/{}", p.target.kind, p.target.name)
+            })
+        })
+        .collect();
+    let mut rx = feed.snapshots();
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let snap = rx.borrow_and_update().clone();
+        let pending = diagnose(&snap).iter().any(|f| {
+            running.iter().any(|p| {
+                f.namespace == p.target.namespace
+                    && f.container == p.container
+                    && f.workload == format!("{}/{}", p.target.kind, p.target.name)
+            })
+        });
+        if !pending {
+            return snap;
+        }
+        match tokio::time::timeout_at(deadline, rx.changed()).await {
+            Ok(Ok(())) => {}
+            _ => return snap,
+        }
+    }
+}
+
+fn finish(report: &FixReport, json: bool) -> CmdResult {
+    if json {
+        println!("{}", to_json(report)?);
+    }
+    let all_running = report.results.iter().all(|r| r.status == Status::Running);
+    Ok(if report.healthy && all_running {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
+}
+
+fn render_intro(
+    report: &FixReport,
+    plans: &[(Finding, FixPlan)],
+    unpatched: &[Finding],
+    style: Style,
+) -> String {
+    let mut out = String::new();
+    if report.remaining.is_empty() {
+        out.push_str(&format!(
+            "{} context {}: no image mismatches, nothing to fix.\n",
+            style.green("healthy:"),
+            report.context
+        ));
+        return out;
+    }
+    out.push_str(&format!("context {}:\n\n", report.context));
+    out.push_str(&findings_table(&report.remaining, style));
+    for (_, plan) in plans {
+        out.push('\n');
+        out.push_str(&render_plan(plan, style));
+    }
+    for (i, f) in unpatched.iter().enumerate() {
+        out.push('\n');
+        out.push_str(&style.bold("not patched (no safe patch):"));
+        out.push('\n');
+        out.push_str(&render_finding(i + 1, f, style));
+    }
+    out
+}
+
+fn render_results(report: &FixReport, style: Style) -> String {
+    let mut out = String::from("\n");
+    for r in &report.results {
+        let what = format!("{}/{} container {}", r.namespace, r.workload, r.container);
+        let line = match r.status {
+            Status::Running => format!("{} {what}: Running {}", style.green("✓"), r.image_after),
+            Status::DryRun => format!(
+                "{} {what}: dry run accepted by the server; nothing was changed",
+                style.green("✓")
+            ),
+            Status::Planned => format!("{} {what}: not applied", style.dim("·")),
+            Status::Failed => format!("{} {what}: not running: {}", style.red("✗"), reason(r)),
+            Status::TimedOut => format!("{} {what}: {}", style.yellow("…"), reason(r)),
+            Status::Conflict | Status::Error => {
+                format!("{} {what}: {}", style.red("✗"), reason(r))
+            }
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if report.healthy {
+        out.push_str(&format!(
+            "{} no findings remain.\n",
+            style.green("healthy:")
+        ));
+    } else if !report.dry_run {
+        let n = report.remaining.len();
+        out.push_str(&format!(
+            "{n} finding{} remain{}; run `kindscope diagnose` for details.\n",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" }
+        ));
+    }
+    out
+}
+
+fn reason(r: &FixResult) -> &str {
+    r.reason.as_deref().unwrap_or("no reason given")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::FindingKind;
+    use serde_json::json;
+
+    fn finding(patch: Option<serde_json::Value>) -> Finding {
+        Finding {
+            kind: FindingKind::RegistryPrefix,
+            namespace: "default".into(),
+            workload: "Deployment/gateway".into(),
+            container: "gateway".into(),
+            init_container: false,
+            image: "kubernaut/gateway:debug".into(),
+            suggested_image: Some("localhost/kubernaut/gateway:debug".into()),
+            suggested_pull_policy: Some("IfNotPresent".into()),
+            candidates: vec![],
+            nodes: vec![],
+            pods: vec![],
+            evidence: vec![],
+            summary: String::new(),
+            command: None,
+            patch,
+        }
+    }
+
+    #[test]
+    fn plan_from_patch_builds_a_guarded_undo() {
+        let img = "/spec/template/spec/containers/1/image";
+        let pol = "/spec/template/spec/containers/1/imagePullPolicy";
+        let f = finding(Some(json!([
+            {"op": "test", "path": img, "value": "kubernaut/gateway:debug"},
+            {"op": "test", "path": pol, "value": "Always"},
+            {"op": "replace", "path": img, "value": "localhost/kubernaut/gateway:debug"},
+            {"op": "replace", "path": pol, "value": "IfNotPresent"},
+        ])));
+        let plan = plan_from_patch(&f).expect("plan");
+        assert_eq!(plan.target.kind, "Deployment");
+        assert_eq!(plan.target.name, "gateway");
+        assert_eq!(plan.image_after, "localhost/kubernaut/gateway:debug");
+        assert_eq!(plan.pull_policy_before.as_deref(), Some("Always"));
+        assert_eq!(plan.pull_policy_after.as_deref(), Some("IfNotPresent"));
+        assert_eq!(
+            plan.undo,
+            json!([
+                {"op": "test", "path": img, "value": "localhost/kubernaut/gateway:debug"},
+                {"op": "replace", "path": img, "value": "kubernaut/gateway:debug"},
+                {"op": "test", "path": pol, "value": "IfNotPresent"},
+                {"op": "replace", "path": pol, "value": "Always"},
+            ])
+        );
+        // Applying patch then undo to a document gives the document back.
+        let mut doc = json!({"spec": {"template": {"spec": {"containers": [
+            {"name": "a"}, {"name": "gateway", "image": "kubernaut/gateway:debug", "imagePullPolicy": "Always"}]}}}});
+        let before = doc.clone();
+        let patch: json_patch::Patch = serde_json::from_value(plan.patch.clone()).expect("patch");
+        json_patch::patch(&mut doc, &patch).expect("apply");
+        assert_ne!(doc, before);
+        let undo: json_patch::Patch = serde_json::from_value(plan.undo.clone()).expect("undo");
+        json_patch::patch(&mut doc, &undo).expect("undo applies");
+        assert_eq!(doc, before);
+    }
+
+    #[test]
+    fn added_pull_policy_is_removed_on_undo_and_unguarded_replace_is_refused() {
+        let pol = "/spec/template/spec/containers/0/imagePullPolicy";
+        let f = finding(Some(
+            json!([{"op": "add", "path": pol, "value": "IfNotPresent"}]),
+        ));
+        let plan = plan_from_patch(&f).expect("plan");
+        assert_eq!(
+            plan.undo,
+            json!([{"op": "test", "path": pol, "value": "IfNotPresent"}, {"op": "remove", "path": pol}])
+        );
+        // A replace without a test guard has no known old value: no plan, never a blind write.
+        let f = finding(Some(
+            json!([{"op": "replace", "path": pol, "value": "IfNotPresent"}]),
+        ));
+        assert!(plan_from_patch(&f).is_none());
+        assert!(plan_from_patch(&finding(None)).is_none());
+    }
 }

@@ -3,5 +3,6 @@
 pub mod diagnose;
 pub mod fix;
 pub mod load;
+pub mod output;
 pub mod ref_cmd;
 pub mod snapshot;

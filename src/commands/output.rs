@@ -1,0 +1,450 @@
+//! Human output of `diagnose` and `fix`: compact tables, per-finding detail, progress lines.
+//!
+//! Colour only when the stream is a terminal and `NO_COLOR` is unset or empty
+//! (<https://no-color.org>). Rendering returns strings so tests can compare them.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+
+use crate::diagnose::{Finding, Report};
+use crate::fix::FixPlan;
+use crate::model::{ResourceState, Snapshot};
+
+/// ANSI styling, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    pub const PLAIN: Style = Style { color: false };
+
+    /// Colour for stdout when it is a terminal and NO_COLOR is not set.
+    pub fn stdout() -> Self {
+        Self::detect(std::io::stdout().is_terminal())
+    }
+
+    /// Colour for stderr when it is a terminal and NO_COLOR is not set.
+    pub fn stderr() -> Self {
+        Self::detect(std::io::stderr().is_terminal())
+    }
+
+    fn detect(is_terminal: bool) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            color: is_terminal && !no_color,
+        }
+    }
+
+    fn paint(self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn bold(self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    pub fn red(self, s: &str) -> String {
+        self.paint("31", s)
+    }
+    pub fn green(self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    pub fn yellow(self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    pub fn dim(self, s: &str) -> String {
+        self.paint("2", s)
+    }
+}
+
+/// A left-aligned table; `paint` styles a padded cell (column, text) so colour codes never
+/// disturb the alignment.
+pub fn table(
+    header: &[&str],
+    rows: &[Vec<String>],
+    style: Style,
+    paint: impl Fn(usize, &str) -> String,
+) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let last = header.len().saturating_sub(1);
+    let mut out = String::new();
+    let line = |cells: Vec<String>| -> String {
+        let mut l = cells.join("  ");
+        l.truncate(l.trim_end().len());
+        l
+    };
+    let pad = |i: usize, s: &str| {
+        if i == last {
+            s.to_string()
+        } else {
+            format!("{s:<w$}", w = widths[i])
+        }
+    };
+    let head = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| style.bold(&pad(i, h)))
+        .collect();
+    out.push_str(&line(head));
+    out.push('\n');
+    for row in rows {
+        let cells = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| paint(i, &pad(i, c)))
+            .collect();
+        out.push_str(&line(cells));
+        out.push('\n');
+    }
+    out
+}
+
+/// `diagnose` in human form: a summary line, a table, then each finding's evidence and fix.
+pub fn render_report(report: &Report, snap: &Snapshot, style: Style) -> String {
+    let mut out = String::new();
+    let pods = snap.pods.len();
+    let nodes = snap.nodes.len();
+    let scope = match &snap.namespace {
+        Some(ns) => format!("namespace {ns}"),
+        None => "all namespaces".to_string(),
+    };
+    if report.findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} context {}: no image mismatches ({pods} pods on {nodes} nodes, {scope}).",
+            style.green("healthy:"),
+            report.context
+        );
+        out.push_str(&render_notes(snap, style));
+        return out;
+    }
+    let n = report.findings.len();
+    let _ = writeln!(
+        out,
+        "context {}: {} ({pods} pods on {nodes} nodes, {scope})\n",
+        report.context,
+        style.red(&format!(
+            "{n} image mismatch{}",
+            if n == 1 { "" } else { "es" }
+        ))
+    );
+    out.push_str(&findings_table(&report.findings, style));
+    for (i, f) in report.findings.iter().enumerate() {
+        out.push('\n');
+        out.push_str(&render_finding(i + 1, f, style));
+    }
+    out.push_str(&render_notes(snap, style));
+    out
+}
+
+/// The compact table of findings.
+pub fn findings_table(findings: &[Finding], style: Style) -> String {
+    let rows: Vec<Vec<String>> = findings
+        .iter()
+        .map(|f| {
+            vec![
+                f.kind.as_str().to_string(),
+                f.namespace.clone(),
+                f.workload.clone(),
+                container_label(f),
+                f.image.clone(),
+                f.suggested_image.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "KIND",
+            "NAMESPACE",
+            "WORKLOAD",
+            "CONTAINER",
+            "IMAGE",
+            "SUGGESTED",
+        ],
+        &rows,
+        style,
+        |col, s| match col {
+            0 => style.yellow(s),
+            5 if s.trim() != "-" => style.green(s),
+            _ => s.to_string(),
+        },
+    )
+}
+
+fn container_label(f: &Finding) -> String {
+    if f.init_container {
+        format!("{} (init)", f.container)
+    } else {
+        f.container.clone()
+    }
+}
+
+/// One finding: summary, where, evidence, then the patch or the command that fixes it.
+pub fn render_finding(index: usize, f: &Finding, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} {} {}/{} container {}",
+        style.bold(&format!("{index}.")),
+        style.yellow(f.kind.as_str()),
+        style.dim("·"),
+        f.namespace,
+        f.workload,
+        container_label(f)
+    );
+    if !f.summary.is_empty() {
+        let _ = writeln!(out, "   {}", f.summary);
+    }
+    if !f.nodes.is_empty() {
+        let _ = writeln!(out, "   nodes: {}", f.nodes.join(", "));
+    }
+    if !f.pods.is_empty() {
+        let _ = writeln!(out, "   pods:  {}", f.pods.join(", "));
+    }
+    if let Some(policy) = &f.suggested_pull_policy {
+        let _ = writeln!(out, "   pull policy: set imagePullPolicy to {policy}");
+    }
+    if !f.candidates.is_empty() {
+        let _ = writeln!(out, "   candidates: {}", f.candidates.join(", "));
+    }
+    for e in &f.evidence {
+        let _ = writeln!(out, "   {} {e}", style.dim("evidence:"));
+    }
+    if let Some(patch) = &f.patch {
+        let _ = writeln!(out, "   patch: {}", compact(patch));
+    }
+    if let Some(cmd) = &f.command {
+        let _ = writeln!(out, "   run:   {cmd}");
+    }
+    out
+}
+
+/// A planned patch for `fix`: target, before → after, the JSON patch.
+pub fn render_plan(plan: &FixPlan, style: Style) -> String {
+    let t = &plan.target;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} {}/{} container {}",
+        style.bold("patch"),
+        t.kind,
+        t.namespace,
+        t.name,
+        plan.container
+    );
+    let _ = writeln!(
+        out,
+        "   image:       {} → {}",
+        plan.image_before,
+        style.green(&plan.image_after)
+    );
+    if plan.pull_policy_before != plan.pull_policy_after {
+        let _ = writeln!(
+            out,
+            "   pull policy: {} → {}",
+            plan.pull_policy_before.as_deref().unwrap_or("(default)"),
+            style.green(plan.pull_policy_after.as_deref().unwrap_or("(default)"))
+        );
+    }
+    let _ = writeln!(out, "   JSON patch:  {}", compact(&plan.patch));
+    out
+}
+
+/// Notes that qualify the result: resources not watched, node lists that may be incomplete.
+pub fn render_notes(snap: &Snapshot, style: Style) -> String {
+    let mut out = String::new();
+    for (name, state) in &snap.resources {
+        let note = match state {
+            ResourceState::Forbidden { reason } => format!("{name} could not be read ({reason})"),
+            ResourceState::Stale { reason } => format!("{name} may be out of date ({reason})"),
+            ResourceState::Loading => format!("{name} were not listed in time"),
+            ResourceState::Live => continue,
+        };
+        let _ = writeln!(out, "{} {note}", style.yellow("note:"));
+    }
+    for images in snap.node_images.values().filter(|i| i.maybe_incomplete()) {
+        let _ = writeln!(
+            out,
+            "{} node {} reports the kubelet's maximum of {} images; smaller images may be \
+             missing from its list",
+            style.yellow("note:"),
+            images.node,
+            crate::NODE_STATUS_MAX_IMAGES
+        );
+    }
+    if !out.is_empty() {
+        out.insert(0, '\n');
+    }
+    out
+}
+
+fn compact(v: &serde_json::Value) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| v.to_string())
+}
+
+/// One progress line on stderr: redrawn in place with a spinner on a terminal, printed as
+/// plain lines (only when something changed) otherwise.
+pub struct Progress {
+    terminal: bool,
+    inner: Mutex<ProgressState>,
+}
+
+#[derive(Default)]
+struct ProgressState {
+    lines: std::collections::BTreeMap<String, String>,
+    frame: usize,
+    drawn: bool,
+}
+
+const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+impl Progress {
+    pub fn stderr() -> Self {
+        Self {
+            terminal: std::io::stderr().is_terminal(),
+            inner: Mutex::new(ProgressState::default()),
+        }
+    }
+
+    /// Record `message` for `key`; plain mode prints it at once when it changed.
+    pub fn update(&self, key: &str, message: &str) {
+        let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if s.lines.get(key).map(String::as_str) == Some(message) {
+            return;
+        }
+        s.lines.insert(key.to_string(), message.to_string());
+        if self.terminal {
+            draw(&mut s);
+        } else {
+            eprintln!("{key}: {message}");
+        }
+    }
+
+    /// Advance the spinner (terminal only).
+    pub fn tick(&self) {
+        if !self.terminal {
+            return;
+        }
+        let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        s.frame = (s.frame + 1) % FRAMES.len();
+        if !s.lines.is_empty() {
+            draw(&mut s);
+        }
+    }
+
+    /// Clear the spinner line.
+    pub fn finish(&self) {
+        let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if self.terminal && s.drawn {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+            s.drawn = false;
+        }
+    }
+}
+
+fn draw(s: &mut ProgressState) {
+    let text = s
+        .lines
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join(" │ ");
+    // Keep to one terminal line so `\r` can redraw it.
+    let width = crossterm::terminal::size().map_or(100, |(w, _)| usize::from(w));
+    let text: String = text.chars().take(width.saturating_sub(3)).collect();
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "\r\x1b[2K{} {text}", FRAMES[s.frame]);
+    let _ = err.flush();
+    s.drawn = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::FindingKind;
+    use serde_json::json;
+
+    fn finding() -> Finding {
+        Finding {
+            kind: FindingKind::RegistryPrefix,
+            namespace: "default".into(),
+            workload: "Deployment/datastorage".into(),
+            container: "datastorage".into(),
+            init_container: false,
+            image: "kubernaut/datastorage:debug".into(),
+            suggested_image: Some("localhost/kubernaut/datastorage:debug".into()),
+            suggested_pull_policy: None,
+            candidates: vec![],
+            nodes: vec!["gateway-debug-worker".into()],
+            pods: vec!["datastorage-6d4c9b7f8-abcde".into()],
+            evidence: vec!["Container image \"kubernaut/datastorage:debug\" is not present with pull policy of Never".into()],
+            summary: "The node holds this image under localhost/.".into(),
+            command: None,
+            patch: Some(json!([{"op":"test","path":"/spec/template/spec/containers/0/image","value":"kubernaut/datastorage:debug"}])),
+        }
+    }
+
+    #[test]
+    fn table_aligns_columns_and_plain_style_has_no_escapes() {
+        let report = Report {
+            context: "kind-gateway-debug".into(),
+            healthy: false,
+            findings: vec![finding()],
+        };
+        let text = render_report(&report, &Snapshot::default(), Style::PLAIN);
+        assert!(!text.contains('\x1b'), "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        let header = lines
+            .iter()
+            .find(|l| l.starts_with("KIND"))
+            .expect("header");
+        let row = lines
+            .iter()
+            .find(|l| l.starts_with("registry-prefix"))
+            .expect("row");
+        // Columns line up: WORKLOAD starts where the row's workload starts.
+        assert_eq!(header.find("WORKLOAD"), row.find("Deployment/"));
+        assert!(text.contains("evidence: Container image"), "{text}");
+        assert!(text.contains("patch: [{\"op\":\"test\""), "{text}");
+    }
+
+    #[test]
+    fn colour_wraps_cells_after_padding() {
+        let colored = findings_table(&[finding()], Style { color: true });
+        assert!(colored.contains("\x1b[33mregistry-prefix"), "{colored}");
+        let plain = findings_table(&[finding()], Style::PLAIN);
+        let strip = colored
+            .replace("\x1b[0m", "")
+            .replace("\x1b[1m", "")
+            .replace("\x1b[32m", "")
+            .replace("\x1b[33m", "");
+        assert_eq!(strip, plain);
+    }
+
+    #[test]
+    fn healthy_report_says_so() {
+        let report = Report {
+            context: "kind-x".into(),
+            healthy: true,
+            findings: vec![],
+        };
+        let text = render_report(&report, &Snapshot::default(), Style::PLAIN);
+        assert!(
+            text.starts_with("healthy: context kind-x: no image mismatches"),
+            "{text}"
+        );
+    }
+}
