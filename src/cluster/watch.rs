@@ -524,3 +524,37 @@ mod tests {
         assert!(matches!(readiness(&snap), Readiness::Forbidden("nodes", _)));
     }
 }
+
+/// The dashboard runs the edge on its own tasks: everything it calls must be `Send`.
+#[cfg(test)]
+mod send_checks {
+    use super::*;
+    use crate::cluster::{apply, rollout};
+    use crate::fix::FixPlan;
+
+    fn is_send<T: Send>(_: &T) {}
+
+    #[allow(dead_code, unreachable_code, clippy::diverging_sub_expression)]
+    fn futures_are_send(conn: &Connection, plan: &FixPlan) {
+        is_send(&start(conn));
+        is_send(&apply::apply(&conn.client, plan, false));
+        is_send(&apply::undo(&conn.client, plan, false));
+        let rx = start(conn).snapshots();
+        is_send(&rollout::follow_plan(
+            rx.clone(),
+            plan,
+            None,
+            Duration::ZERO,
+            |_| {},
+        ));
+        is_send(&rollout::follow(
+            rx,
+            &plan.target,
+            "c",
+            Duration::ZERO,
+            |_| {},
+        ));
+        let feed = start(conn);
+        is_send(&feed.ready(Duration::ZERO));
+    }
+}
