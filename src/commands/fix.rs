@@ -269,10 +269,10 @@ fn planned(f: &Finding, p: &FixPlan) -> FixResult {
 
 /// `--yes`, or a y/N answer on a terminal. Without either, say how to apply and decline.
 async fn confirmed(args: &FixArgs, count: usize, context: &str) -> Result<bool, CliError> {
-    if args.yes {
+    // A dry run stores nothing, so it needs no confirmation.
+    if args.yes || args.dry_run {
         return Ok(true);
     }
-    let what = if args.dry_run { "Dry-run" } else { "Apply" };
     let patches = if count == 1 { "patch" } else { "patches" };
     if !std::io::stdin().is_terminal() {
         eprintln!(
@@ -281,7 +281,7 @@ async fn confirmed(args: &FixArgs, count: usize, context: &str) -> Result<bool, 
         );
         return Ok(false);
     }
-    eprint!("{what} {count} {patches} on context \"{context}\"? [y/N] ");
+    eprint!("Apply {count} {patches} on context \"{context}\"? [y/N] ");
     let answer = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).map(|_| line)
@@ -402,10 +402,12 @@ fn render_intro(
         out.push('\n');
         out.push_str(&render_plan(plan, style));
     }
+    if !unpatched.is_empty() {
+        out.push('\n');
+        out.push_str(&style.bold("Not patched (no safe patch; run the command shown):"));
+        out.push('\n');
+    }
     for (i, f) in unpatched.iter().enumerate() {
-        out.push('\n');
-        out.push_str(&style.bold("not patched (no safe patch):"));
-        out.push('\n');
         out.push_str(&render_finding(i + 1, f, style));
     }
     out
