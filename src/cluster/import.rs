@@ -10,33 +10,29 @@
 
 use std::time::Duration;
 
+use serde::Deserialize;
+
 use crate::cluster::node_images::same_id;
 use crate::cluster::runtime::{Runtime, spawn_failure};
 use crate::imageref::ImageRef;
-use crate::model::NodeImages;
+use crate::model::{NodeImage, NodeImages};
 
-/// The node's name for the image the user asked for, when kind's import stored it only under an
-/// `import-<date>` name: the node holds an image with the local image's ID, none of its names is
-/// the asked one, and one of them is an import name (the tag form is preferred over the digest
-/// form). `None` when the ID is unknown, the node holds the image under the asked name, or no
-/// import name is involved (a `localhost/` prefix is a `registry-prefix` finding, not this).
+/// The node's name for the image the user asked for, when kind's import stored it only under
+/// `import-<date>` names: the node holds an image with the local image's ID, and every name it
+/// has there is an import name (the tag form is preferred over the digest form). `None` when the
+/// ID is unknown or not on the node, or the node also has a real name for it (then the node
+/// holds the asked name, or a `localhost/` or other variant that the name-based rules such as
+/// `registry-prefix` report; see [`held_under_other_name`]).
 pub fn renamed_on_import(
     asked: &str,
     local_image_id: Option<&str>,
     node_images: &NodeImages,
 ) -> Option<String> {
-    let id = local_image_id.filter(|s| !s.is_empty())?;
-    let asked_full = ImageRef::parse(asked).ok().map(|r| r.kubelet_form());
-    let image = node_images
-        .images
-        .iter()
-        .find(|img| same_id(img.id.as_deref(), id))?;
-    let holds_asked = image.names.iter().any(|n| {
-        n == asked
-            || asked_full.is_some()
-                && ImageRef::parse(n).ok().map(|r| r.kubelet_form()) == asked_full
-    });
-    if holds_asked {
+    let image = image_with_id(local_image_id, node_images)?;
+    if holds(image, asked)
+        || image.names.is_empty()
+        || !image.names.iter().all(|n| is_import_name(n))
+    {
         return None;
     }
     let imports = || image.names.iter().filter(|n| is_import_name(n));
@@ -44,6 +40,44 @@ pub fn renamed_on_import(
         .find(|n| !n.contains('@'))
         .or_else(|| imports().next())
         .cloned()
+}
+
+/// The node's best name for the image with the local image's ID when the node does not hold it
+/// under the asked name: a real tag first, then an import tag, then any digest name.
+pub fn held_under_other_name(
+    asked: &str,
+    local_image_id: Option<&str>,
+    node_images: &NodeImages,
+) -> Option<String> {
+    let image = image_with_id(local_image_id, node_images)?;
+    if holds(image, asked) {
+        return None;
+    }
+    let rank = |n: &String| match (is_import_name(n), n.contains('@')) {
+        (false, false) => 0,
+        (true, false) => 1,
+        (false, true) => 2,
+        (true, true) => 3,
+    };
+    image.names.iter().min_by_key(|n| rank(n)).cloned()
+}
+
+fn image_with_id<'a>(id: Option<&str>, node_images: &'a NodeImages) -> Option<&'a NodeImage> {
+    let id = id.filter(|s| !s.is_empty())?;
+    node_images
+        .images
+        .iter()
+        .find(|img| same_id(img.id.as_deref(), id))
+}
+
+/// Does the image answer to `asked` as the kubelet would look it up?
+fn holds(image: &NodeImage, asked: &str) -> bool {
+    let asked_full = ImageRef::parse(asked).ok().map(|r| r.kubelet_form());
+    image.names.iter().any(|n| {
+        n == asked
+            || asked_full.is_some()
+                && ImageRef::parse(n).ok().map(|r| r.kubelet_form()) == asked_full
+    })
 }
 
 /// True for names ctr gives unnamed imports: last path component `import-YYYY-MM-DD`
@@ -75,18 +109,35 @@ pub fn retag_command(node: &str, runtime: &str, node_name: &str, asked: &str) ->
     format!("{runtime} exec {node} ctr -n k8s.io images tag {node_name} {target}")
 }
 
-/// The ID (`sha256:…`) of the image the local runtime holds under `image`, `Ok(None)` when it
-/// holds none, `Err` (one sentence) when the runtime cannot be asked.
-/// podman resolves short names against its local store (`kubernaut/x:t` finds
-/// `localhost/kubernaut/x:t`); docker normalises to `docker.io/…`.
-pub async fn local_image_id(
+/// An image in the local runtime's store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalImage {
+    /// `sha256:…` (podman's bare hex gets the prefix).
+    pub id: String,
+    /// Its tags as the runtime prints them (docker: familiar `org/app:t`; podman: full
+    /// `localhost/org/app:t`).
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Inspected {
+    #[serde(rename = "Id", default)]
+    id: String,
+    #[serde(rename = "RepoTags", default)]
+    repo_tags: Option<Vec<String>>,
+}
+
+/// The image the local runtime holds under `image`, `Ok(None)` when it holds none, `Err` (one
+/// sentence) when the runtime cannot be asked. podman resolves short names against its local
+/// store (`kubernaut/x:t` finds `localhost/kubernaut/x:t`); docker normalises to `docker.io/…`.
+pub async fn local_image(
     runtime: &Runtime,
     image: &str,
     limit: Duration,
-) -> Result<Option<String>, String> {
+) -> Result<Option<LocalImage>, String> {
     let rt = runtime.name();
     let mut cmd = runtime.command();
-    cmd.args(["image", "inspect", "--format", "{{.Id}}", image]);
+    cmd.args(["image", "inspect", image]);
     let child = cmd.spawn().map_err(|e| spawn_failure(runtime, &e))?;
     let out = tokio::time::timeout(limit, child.wait_with_output())
         .await
@@ -97,8 +148,8 @@ pub async fn local_image_id(
             )
         })?
         .map_err(|e| format!("`{rt} image inspect {image}` failed: {e}"))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
         let lower = stderr.to_lowercase();
         if lower.contains("no such image") || lower.contains("image not known") {
             return Ok(None);
@@ -107,25 +158,39 @@ pub async fn local_image_id(
             .lines()
             .rev()
             .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
+            .unwrap_or("no error message")
             .trim();
         return Err(format!("`{rt} image inspect {image}` failed: {last}"));
     }
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if id.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(if id.starts_with("sha256:") {
-        id
-    } else {
-        format!("sha256:{id}")
-    }))
+    let list: Vec<Inspected> = serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!("`{rt} image inspect {image}` printed something that is not its JSON ({e})")
+    })?;
+    Ok(list
+        .into_iter()
+        .find(|i| !i.id.is_empty())
+        .map(|i| LocalImage {
+            id: if i.id.starts_with("sha256:") {
+                i.id
+            } else {
+                format!("sha256:{}", i.id)
+            },
+            names: i.repo_tags.unwrap_or_default(),
+        }))
+}
+
+/// Just the ID of [`local_image`], for [`renamed_on_import`].
+pub async fn local_image_id(
+    runtime: &Runtime,
+    image: &str,
+    limit: Duration,
+) -> Result<Option<String>, String> {
+    Ok(local_image(runtime, image, limit).await?.map(|i| i.id))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ImageSources, NodeImage, RuntimeListing};
+    use crate::model::{ImageSources, RuntimeListing};
 
     const ID: &str = "sha256:46dfa7b54c5ed0000000000000000000000000000000000000000000000000";
 
@@ -221,6 +286,26 @@ mod tests {
             ),
             None,
             "the node already answers to the asked name"
+        );
+        // kind's import adds an import digest name next to the real one: not a rename.
+        let both = node(
+            &[
+                "localhost/kubernaut/gateway:debug",
+                &format!("docker.io/library/import-2025-12-24@{ID}"),
+            ],
+            ID,
+        );
+        assert_eq!(
+            renamed_on_import("kubernaut/gateway:debug", Some(ID), &both),
+            None
+        );
+        assert_eq!(
+            held_under_other_name("kubernaut/gateway:debug", Some(ID), &both).as_deref(),
+            Some("localhost/kubernaut/gateway:debug")
+        );
+        assert_eq!(
+            held_under_other_name("localhost/kubernaut/gateway:debug", Some(ID), &both),
+            None
         );
     }
 
