@@ -4,3 +4,4 @@ pub mod import;
 pub mod kind;
 pub mod node_images;
 pub mod runtime;
+pub mod runtime_feed;
