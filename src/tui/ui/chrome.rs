@@ -45,7 +45,7 @@ pub fn sentence(f: &Finding) -> String {
     let suggested = f.suggested_image.as_deref().unwrap_or("?");
     match f.kind {
         FindingKind::RegistryPrefix => format!(
-            "asks for {}, but the node holds it as {suggested} (other registry prefix)",
+            "asks {}; the node holds {suggested} (other registry prefix)",
             f.image
         ),
         FindingKind::TagMismatch => format!("asks for {}, the node has other tags of it", f.image),
@@ -92,7 +92,7 @@ pub fn findings(frame: &mut Frame, app: &App, area: Rect) {
         lines.push(Line::from(vec![
             Span::styled(format!("{name} {} ", f.kind.as_str()), style),
             Span::styled(
-                format!("{}/{} [{}]: ", f.namespace, f.workload, f.container),
+                format!("{} {} [{}]: ", f.namespace, f.workload, f.container),
                 theme::HEADER,
             ),
             Span::raw(sentence(f)),

@@ -1,6 +1,6 @@
 //! Drawing: a function of the app state (plus the remembered scroll offsets).
 
-mod chrome;
+pub mod chrome;
 mod dialogs;
 mod nodes;
 mod pods;

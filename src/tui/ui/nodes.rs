@@ -17,19 +17,21 @@ use crate::tui::view::NodeRow;
 use crate::tui::{format, theme};
 
 const SIZE_W: usize = 6;
-const SRC_W: usize = 6;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(pane_block(app, Pane::Nodes, ""), area);
     let body = inner(area);
     let width = usize::from(body.width);
-    let name_w = width.saturating_sub(2 + SIZE_W + 1 + SRC_W + 1);
+    // Narrow panes use short source codes to leave room for the names.
+    let short = width < 48;
+    let src_w = if short { 3 } else { 6 };
+    let name_w = width.saturating_sub(2 + SIZE_W + 1 + src_w + 1);
     let mut lines = vec![Line::styled(
         format!(
             "  {} {} {}",
             fit("IMAGE", name_w),
             fit_right("SIZE", SIZE_W),
-            fit("SOURCE", SRC_W)
+            fit(if short { "SRC" } else { "SOURCE" }, src_w)
         ),
         theme::HEADER,
     )];
@@ -63,7 +65,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 ..
             } => (
                 vec![Span::raw(fit(
-                    &format!("▾ {name} · {images} images · {source}"),
+                    &format!("▾ {name} · {images} images ({source})"),
                     width,
                 ))],
                 theme::HEADER,
@@ -84,9 +86,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     Mark::Near => (theme::MARK_NEAR, theme::NEAR),
                     Mark::None => (" ", Style::new()),
                 };
-                let src = match (runtime, api) {
-                    (true, true) => "rt+api",
-                    (true, false) => "rt",
+                let src = match (runtime, api, short) {
+                    (true, true, false) => "rt+api",
+                    (true, true, true) => "r+a",
+                    (true, false, _) => "rt",
                     _ => "api",
                 };
                 (
@@ -96,7 +99,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                         Span::raw(format!(
                             " {} {}",
                             fit_right(&format::size(*size_bytes), SIZE_W),
-                            fit(src, SRC_W)
+                            fit(src, src_w)
                         )),
                     ],
                     style,

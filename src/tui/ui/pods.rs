@@ -9,11 +9,11 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::{fit, fit_right, inner, pane_block, pane_message, row_style};
 use crate::tui::action::Pane;
 use crate::tui::app::App;
-use crate::tui::elide::elide_middle;
+use crate::tui::elide::{elide_middle, elide_ns_name};
 use crate::tui::layout::visible_rows;
 use crate::tui::{format, theme};
 
-const STATUS_W: usize = 18;
+const STATUS_W: usize = 17;
 const RESTARTS_W: usize = 3;
 const AGE_W: usize = 4;
 const NODE_W: usize = 22;
@@ -24,7 +24,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(pane_block(app, Pane::Pods, ""), area);
     let body = inner(area);
     let width = usize::from(body.width);
-    let fixed = 1 + STATUS_W + 1 + RESTARTS_W + 1 + AGE_W + 1;
+    // Narrow panes drop the age column so pod names keep their room.
+    let with_age = width >= 45;
+    let age_w = if with_age { AGE_W + 1 } else { 0 };
+    let fixed = 1 + STATUS_W + 1 + RESTARTS_W + 1 + age_w;
     let with_node = width >= fixed + NODE_W + 1 + NAME_MIN_WITH_NODE;
     let node_w = if with_node { NODE_W + 1 } else { 0 };
     let name_w = width.saturating_sub(fixed + node_w);
@@ -34,8 +37,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             s.push(' ');
             s.push_str(&fit(node, NODE_W));
         }
-        s.push(' ');
-        s.push_str(&fit_right(age, AGE_W));
+        if with_age {
+            s.push(' ');
+            s.push_str(&fit_right(age, AGE_W));
+        }
         s
     };
     let mut lines = vec![Line::styled(
@@ -58,7 +63,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .map(|c| format::age(app.now - c))
             .unwrap_or_default();
         let is_linked = linked.is_some() && pod.workload == linked;
-        let name = elide_middle(&format!("{}/{}", pod.namespace, pod.name), name_w);
+        let name = elide_ns_name(&pod.namespace, &pod.name, name_w);
         let base = if is_linked { theme::LINKED } else { Style::new() };
         let status_style = if pod.reason_is_error {
             theme::ERROR
@@ -72,8 +77,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             rest.push(' ');
             rest.push_str(&fit(&elide_middle(&pod.node, NODE_W), NODE_W));
         }
-        rest.push(' ');
-        rest.push_str(&fit_right(&age, AGE_W));
+        if with_age {
+            rest.push(' ');
+            rest.push_str(&fit_right(&age, AGE_W));
+        }
         let spans = vec![
             Span::raw(if is_linked { "▌" } else { " " }),
             Span::raw(format!("{} ", fit(&name, name_w))),
@@ -89,7 +96,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 pub fn draw_events(frame: &mut Frame, app: &App, area: Rect) {
     let pod = app.view.pods.get(app.pane(Pane::Pods).selected);
     let title = match pod {
-        Some(p) if !p.node.is_empty() => format!(" Events · {} on {} ", p.name, p.node),
+        Some(p) if !p.node.is_empty() && p.name.len() + p.node.len() + 16 <= usize::from(area.width) => {
+            format!(" Events · {} on {} ", p.name, p.node)
+        }
         Some(p) => format!(" Events · {} ", p.name),
         None => " Events ".to_string(),
     };

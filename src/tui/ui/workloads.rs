@@ -47,14 +47,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let width = usize::from(body.width);
     let wide = width >= 60;
     let policy_w = if wide { 13 } else { 8 };
-    let name_w = (width / 4).clamp(8, 18);
+    let name_w = (width * 2 / 7).clamp(8, 18);
     let image_w = width.saturating_sub(2 + name_w + 1 + 1 + policy_w);
     let mut lines = vec![Line::styled(
         format!(
             "  {} {} {}",
             fit("CONTAINER", name_w),
             fit("IMAGE", image_w),
-            fit("PULL POLICY", policy_w)
+            fit(if wide { "PULL POLICY" } else { "POLICY" }, policy_w)
         ),
         theme::HEADER,
     )];
@@ -86,14 +86,19 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     let style = if ready >= desired { theme::OK } else { theme::WARN };
                     (counts, style)
                 });
-                let right_w = (width / 2).min(right.chars().count());
+                // The name keeps its room first (up to half the row); the status gets the rest.
+                let left = format!("▾ {}/{}", key.namespace, key.name);
+                let left_want = left.chars().count().min(width / 2);
+                let right_w = width
+                    .saturating_sub(2 + left_want + 1)
+                    .min(right.chars().count());
                 let right = elide_middle(&right, right_w);
                 let mark = if *findings > 0 { theme::MARK_FINDING } else { " " };
                 let left_w = width.saturating_sub(2 + right_w + 1);
                 Line::from(vec![
                     Span::styled(format!("{mark} "), theme::ERROR),
                     Span::styled(
-                        fit(&elide_middle(&format!("▾ {}/{}", key.namespace, key.name), left_w), left_w),
+                        fit(&elide_middle(&left, left_w), left_w),
                         theme::HEADER,
                     ),
                     Span::raw(" "),
