@@ -182,12 +182,12 @@ fn namespace_chooser_and_filter_line() {
     insta::assert_snapshot!("namespace_chooser", render(&app));
     app.update(Action::Cancel);
     key(&mut app, '/');
-    for c in "gate".chars() {
+    for c in "postgres".chars() {
         key(&mut app, c);
     }
     let screen = render(&app);
-    assert!(!screen.contains("postgres-5c7d9f8b4"), "{screen}");
-    insta::assert_snapshot!("filter_gate", screen);
+    assert!(!screen.contains("datastorage-6d4c9b7f8"), "{screen}");
+    insta::assert_snapshot!("filter_postgres", screen);
 }
 
 #[test]
