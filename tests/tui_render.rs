@@ -59,7 +59,10 @@ fn fix_dialog_shows_patch_and_before_after() {
     let mut app = app(120, 36);
     key(&mut app, 'f');
     let screen = render(&app);
-    assert!(screen.contains("localhost/kubernaut/datastorage:debug"), "{screen}");
+    assert!(
+        screen.contains("localhost/kubernaut/datastorage:debug"),
+        "{screen}"
+    );
     insta::assert_snapshot!("fix_dialog", screen);
 }
 
@@ -85,10 +88,14 @@ fn failed_patch_is_a_line_in_the_dialog() {
     app.update(Action::Backend(BackendEvent::ApplyFailed {
         target: target("datastorage"),
         undo: false,
-        message: "the API server answered 422: test operation failed (someone changed the image)".into(),
+        message: "the API server answered 422: test operation failed (someone changed the image)"
+            .into(),
     }));
     let screen = render(&app);
-    assert!(screen.contains("Failed: the API server answered 422"), "{screen}");
+    assert!(
+        screen.contains("Failed: the API server answered 422"),
+        "{screen}"
+    );
     insta::assert_snapshot!("fix_dialog_failed", screen);
 }
 

@@ -41,7 +41,10 @@ fn start_selects_the_first_finding_and_links_its_pod() {
     assert_eq!(pod.name, DS_POD);
     let finding = app.selected_finding().expect("finding selected");
     assert_eq!(finding.workload, "Deployment/datastorage");
-    assert_eq!(app.wanted_images(), vec!["kubernaut/datastorage:debug".to_string()]);
+    assert_eq!(
+        app.wanted_images(),
+        vec!["kubernaut/datastorage:debug".to_string()]
+    );
 }
 
 #[test]
@@ -71,7 +74,10 @@ fn enter_applies_and_esc_cancels() {
     assert_eq!(press(&mut app, KeyCode::Esc), None);
     assert!(matches!(app.overlay, Overlay::None));
     ch(&mut app, 'f');
-    assert!(matches!(press(&mut app, KeyCode::Enter), Some(Effect::Apply(_))));
+    assert!(matches!(
+        press(&mut app, KeyCode::Enter),
+        Some(Effect::Apply(_))
+    ));
 }
 
 #[test]
@@ -94,7 +100,10 @@ fn successful_rollout_moves_to_the_next_finding_and_enables_undo() {
         target: target("datastorage"),
         undo: false,
     }));
-    assert!(matches!(app.overlay, Overlay::None), "dialog closes once patched");
+    assert!(
+        matches!(app.overlay, Overlay::None),
+        "dialog closes once patched"
+    );
     assert!(app.animating(), "rollout spinner runs");
     app.update(Action::Backend(BackendEvent::RolloutDone {
         target: target("datastorage"),
@@ -135,7 +144,11 @@ fn undo_without_a_fix_says_so() {
     let mut app = app(160, 40);
     assert_eq!(ch(&mut app, 'u'), None);
     assert!(matches!(app.overlay, Overlay::None));
-    assert!(app.status.as_ref().is_some_and(|s| s.text.contains("Nothing to undo")));
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("Nothing to undo"))
+    );
 }
 
 #[test]
@@ -173,8 +186,16 @@ fn filter_narrows_rows_and_esc_clears() {
     assert_eq!(app.filter, "postgres");
     assert_eq!(app.view.pods.len(), 1);
     // gateway stays: its init container runs postgres.
-    let names: Vec<&str> = app.view.workloads.iter().map(|r| r.key().name.as_str()).collect();
-    assert!(names.contains(&"gateway") && names.contains(&"postgres"), "{names:?}");
+    let names: Vec<&str> = app
+        .view
+        .workloads
+        .iter()
+        .map(|r| r.key().name.as_str())
+        .collect();
+    assert!(
+        names.contains(&"gateway") && names.contains(&"postgres"),
+        "{names:?}"
+    );
     assert!(!names.contains(&"datastorage"), "{names:?}");
     assert!(app.view.nodes.iter().all(|r| match r {
         kindscope::tui::view::NodeRow::Image { name, .. } => name.contains("postgres"),
@@ -207,7 +228,10 @@ fn namespace_chooser_switches_and_asks_the_backend() {
     assert_eq!(app.namespace.as_deref(), Some("default"));
     ch(&mut app, 'n');
     ch(&mut app, 'k');
-    assert_eq!(press(&mut app, KeyCode::Enter), Some(Effect::SwitchNamespace(None)));
+    assert_eq!(
+        press(&mut app, KeyCode::Enter),
+        Some(Effect::SwitchNamespace(None))
+    );
 }
 
 #[test]
@@ -220,7 +244,10 @@ fn namespace_filters_pods_workloads_and_findings() {
     assert!(app.view.pods.is_empty());
     assert!(app.view.workloads.is_empty());
     assert!(app.view.findings.is_empty());
-    assert!(!app.findings.is_empty(), "all findings are kept for switching back");
+    assert!(
+        !app.findings.is_empty(),
+        "all findings are kept for switching back"
+    );
 }
 
 #[test]
@@ -255,7 +282,10 @@ fn enter_shows_details_with_the_kubelet_view_of_the_image() {
     };
     assert!(title.contains("datastorage"), "{title}");
     let text = lines.join("\n");
-    assert!(text.contains("docker.io/kubernaut/datastorage:debug"), "{text}");
+    assert!(
+        text.contains("docker.io/kubernaut/datastorage:debug"),
+        "{text}"
+    );
     assert!(text.contains("set explicitly"), "{text}");
 }
 
@@ -270,7 +300,10 @@ fn click_focuses_the_pane_and_selects_the_row() {
         row: pods.y + 2 + 2,
     });
     assert_eq!(app.focus, Pane::Pods);
-    assert_eq!(app.view.pods[app.pane(Pane::Pods).selected].name, "postgres-5c7d9f8b4-kq7lm");
+    assert_eq!(
+        app.view.pods[app.pane(Pane::Pods).selected].name,
+        "postgres-5c7d9f8b4-kq7lm"
+    );
     // Clicking the tab bar in narrow mode switches panes.
     let mut narrow = tui_fixtures::app(80, 24);
     let tabs = narrow.areas().tabs.expect("tab bar");

@@ -71,10 +71,20 @@ pub enum Action {
     ToggleLog,
     ToggleHelp,
     /// Mouse left click at (column, row).
-    Click { column: u16, row: u16 },
+    Click {
+        column: u16,
+        row: u16,
+    },
     /// Mouse wheel over (column, row): positive = down.
-    Scroll { column: u16, row: u16, down: bool },
-    Resize { width: u16, height: u16 },
+    Scroll {
+        column: u16,
+        row: u16,
+        down: bool,
+    },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// A new snapshot from the feed.
     Snapshot(Arc<Snapshot>),
     /// The feed ended (the cluster edge stopped).

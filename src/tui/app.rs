@@ -84,8 +84,8 @@ pub enum Overlay {
         choices: Vec<Option<String>>,
         selected: usize,
     },
-    Fix(FixDialog),
-    Undo(UndoDialog),
+    Fix(Box<FixDialog>),
+    Undo(Box<UndoDialog>),
     /// Details of a row, or an explanation (why writes are off).
     Info {
         title: String,
@@ -331,7 +331,12 @@ impl App {
         let keep_node = self.node_id();
         let keep_pod = self.pod_id();
         let keep_workload = self.workload_id();
-        self.view = view::build(&self.snapshot, &self.findings, &self.namespace, &self.filter);
+        self.view = view::build(
+            &self.snapshot,
+            &self.findings,
+            &self.namespace,
+            &self.filter,
+        );
         let nodes = keep_node.and_then(|id| self.view.nodes.iter().position(|r| node_id(r) == id));
         let pods = keep_pod.and_then(|id| {
             self.view
@@ -339,8 +344,12 @@ impl App {
                 .iter()
                 .position(|p| (&p.namespace, &p.name) == (&id.0, &id.1))
         });
-        let workloads = keep_workload
-            .and_then(|id| self.view.workloads.iter().position(|r| workload_id(r) == id));
+        let workloads = keep_workload.and_then(|id| {
+            self.view
+                .workloads
+                .iter()
+                .position(|r| workload_id(r) == id)
+        });
         for (pane, found) in [
             (Pane::Nodes, nodes),
             (Pane::Pods, pods),

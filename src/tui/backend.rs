@@ -97,13 +97,17 @@ pub struct FakeBackend {
 
 impl Backend for FakeBackend {
     fn submit(&mut self, request: Request, events: &EventSink) {
-        if let Ok(mut log) = self.requests.lock() {
-            log.push(request.clone());
-        }
+        // Recorded after answering, so a test that sees the request also finds the answers queued.
+        let record = request.clone();
         let (plan, undo) = match request {
             Request::Apply(plan) => (plan, false),
             Request::Undo(plan) => (plan, true),
-            Request::SwitchNamespace(_) => return,
+            Request::SwitchNamespace(_) => {
+                if let Ok(mut log) = self.requests.lock() {
+                    log.push(record);
+                }
+                return;
+            }
         };
         let target = plan.target.clone();
         // A closed receiver means the loop is gone; nothing left to report to.
@@ -125,5 +129,8 @@ impl Backend for FakeBackend {
                     })
                 }),
         };
+        if let Ok(mut log) = self.requests.lock() {
+            log.push(record);
+        }
     }
 }

@@ -69,7 +69,11 @@ fn split_suffix(image: &str) -> (&str, &str) {
 fn shorten_suffix(suffix: &str) -> String {
     match suffix.find('@') {
         Some(at) if len(&suffix[at..]) > 20 => {
-            format!("{}{}{ELLIPSIS}", &suffix[..at], take_start(&suffix[at..], 15))
+            format!(
+                "{}{}{ELLIPSIS}",
+                &suffix[..at],
+                take_start(&suffix[at..], 15)
+            )
         }
         _ => suffix.to_string(),
     }
@@ -118,7 +122,11 @@ pub fn elide_image(image: &str, width: usize) -> String {
     // 3. Shorten the prefix too, keeping a little of the last segment.
     let head_room = width.saturating_sub(len(mid) + len(&suffix) + 3);
     if head_room >= 3 && !head.is_empty() {
-        return format!("{}{mid}{}{suffix}", elide_middle(head, head_room), elide_middle(last, 3));
+        return format!(
+            "{}{mid}{}{suffix}",
+            elide_middle(head, head_room),
+            elide_middle(last, 3)
+        );
     }
     // 4. Keep the prefix and the suffix, shortening the prefix if need be.
     let prefix_room = width.saturating_sub(len(&suffix) + 1);
@@ -203,14 +211,23 @@ mod tests {
     #[test]
     fn namespace_gives_way_before_the_name() {
         assert_eq!(elide_ns_name("default", "gw-1", 20), "default/gw-1");
-        assert_eq!(elide_ns_name("kube-system", "coredns-abc", 16), "k…em/coredns-abc");
+        assert_eq!(
+            elide_ns_name("kube-system", "coredns-abc", 16),
+            "k…em/coredns-abc"
+        );
         assert_eq!(len(&elide_ns_name("kube-system", "coredns-abc", 16)), 16);
-        assert_eq!(elide_ns_name("default", "datastorage-6d4c9b7f8-abcde", 11), "datas…abcde");
+        assert_eq!(
+            elide_ns_name("default", "datastorage-6d4c9b7f8-abcde", 11),
+            "datas…abcde"
+        );
     }
 
     #[test]
     fn middle_elision_keeps_both_ends() {
-        assert_eq!(elide_middle("datastorage-6d4c9b7f8-abcde", 11), "datas…abcde");
+        assert_eq!(
+            elide_middle("datastorage-6d4c9b7f8-abcde", 11),
+            "datas…abcde"
+        );
         assert_eq!(elide_middle("abcdef", 1), "…");
         assert_eq!(elide_middle("abcdef", 0), "");
     }

@@ -122,31 +122,11 @@ where
         };
 
         let mut effect = None;
+        // Biased: a signal first, then what the world reports, then keys; so a key always
+        // acts on the newest state (and tests are deterministic).
         tokio::select! {
-            event = input.next() => match event {
-                Some(Ok(event)) => {
-                    // Mouse motion and unbound keys change nothing: no redraw.
-                    if let Some(action) = keymap::map_event(&app, &event) {
-                        effect = app.update(action);
-                        dirty = true;
-                    }
-                }
-                Some(Err(e)) => return Err(e),
-                None => break,
-            },
-            changed = snapshots.changed(), if feed_open => {
-                match changed {
-                    Ok(()) => {
-                        let snap = snapshots.borrow_and_update().clone();
-                        app.update(Action::Snapshot(snap));
-                    }
-                    Err(_) => {
-                        feed_open = false;
-                        app.update(Action::FeedClosed);
-                    }
-                }
-                dirty = true;
-            },
+            biased;
+            () = &mut shutdown => break,
             Some(event) = results.recv() => {
                 match event {
                     BackendEvent::Feed(feed) => {
@@ -164,20 +144,41 @@ where
                 }
                 dirty = true;
             },
+            changed = snapshots.changed(), if feed_open => {
+                match changed {
+                    Ok(()) => {
+                        let snap = snapshots.borrow_and_update().clone();
+                        app.update(Action::Snapshot(snap));
+                    }
+                    Err(_) => {
+                        feed_open = false;
+                        app.update(Action::FeedClosed);
+                    }
+                }
+                dirty = true;
+            },
+            event = input.next() => match event {
+                Some(Ok(event)) => {
+                    // Mouse motion and unbound keys change nothing: no redraw.
+                    if let Some(action) = keymap::map_event(&app, &event) {
+                        effect = app.update(action);
+                        dirty = true;
+                    }
+                }
+                Some(Err(e)) => return Err(e),
+                None => break,
+            },
             () = tick => {
                 app.update(Action::Tick);
                 dirty = true;
             },
-            () = &mut shutdown => break,
         }
         match effect {
             None => {}
             Some(Effect::Quit) => break,
             Some(Effect::Apply(plan)) => backend.submit(Request::Apply(plan), &tx),
             Some(Effect::Undo(plan)) => backend.submit(Request::Undo(plan), &tx),
-            Some(Effect::SwitchNamespace(ns)) => {
-                backend.submit(Request::SwitchNamespace(ns), &tx)
-            }
+            Some(Effect::SwitchNamespace(ns)) => backend.submit(Request::SwitchNamespace(ns), &tx),
         }
     }
     Ok(app)

@@ -1,17 +1,25 @@
 //! Keys and mouse → actions (DESIGN §3.4). What a key means depends on what is open.
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind};
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
 
 use crate::tui::action::Action;
 use crate::tui::app::{App, Overlay};
 
 /// Every key, for the help overlay and docs/dashboard.md (keep in sync with `map_key`).
 pub const HELP: &[(&str, &str)] = &[
-    ("Tab / Shift-Tab", "next / previous pane (tabs on narrow terminals)"),
+    (
+        "Tab / Shift-Tab",
+        "next / previous pane (tabs on narrow terminals)",
+    ),
     ("↑ ↓  or  k j", "move the selection"),
     ("PgUp PgDn  Home End", "move by a page / to the ends"),
     ("Enter", "details of the selected row"),
-    ("f", "fix the selected finding (dialog with the exact patch)"),
+    (
+        "f",
+        "fix the selected finding (dialog with the exact patch)",
+    ),
     ("  y or Enter", "in the dialog: apply the patch"),
     ("  Esc", "in the dialog: cancel"),
     ("u", "undo the last fix (asks first)"),
@@ -21,7 +29,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("?", "show / hide this help"),
     ("Esc", "close what is open; clear the filter"),
     ("q  Ctrl-C", "quit"),
-    ("mouse", "click focuses a pane and selects a row; wheel scrolls"),
+    (
+        "mouse",
+        "click focuses a pane and selects a row; wheel scrolls",
+    ),
 ];
 
 pub fn map_event(app: &App, event: &Event) -> Option<Action> {

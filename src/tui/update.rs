@@ -161,18 +161,20 @@ impl App {
                 text: if n == 0 {
                     "Nothing to fix: no mismatches found.".to_string()
                 } else {
-                    format!("The selected workload has no finding; {n} listed in the findings strip — select one in Workloads.")
+                    format!(
+                        "The selected workload has no finding; {n} listed in the findings strip — select one in Workloads."
+                    )
                 },
                 error: false,
             });
             return;
         };
         let plan = (self.plan)(&finding, &self.snapshot);
-        self.overlay = Overlay::Fix(FixDialog {
+        self.overlay = Overlay::Fix(Box::new(FixDialog {
             finding,
             plan,
             status: DialogStatus::Ready,
-        });
+        }));
     }
 
     fn open_undo(&mut self) {
@@ -191,10 +193,10 @@ impl App {
                 }
             }
             (Some(plan), None) => {
-                self.overlay = Overlay::Undo(UndoDialog {
+                self.overlay = Overlay::Undo(Box::new(UndoDialog {
                     plan: plan.clone(),
                     status: DialogStatus::Ready,
-                })
+                }))
             }
         }
     }
@@ -335,9 +337,7 @@ impl App {
                     self.select_finding(0, Some(&target));
                 }
             }
-            BackendEvent::Notice(text) => {
-                self.status = Some(StatusLine { text, error: false })
-            }
+            BackendEvent::Notice(text) => self.status = Some(StatusLine { text, error: false }),
             // The event loop swaps feeds itself; nothing to keep here.
             BackendEvent::Feed(_) => {}
         }

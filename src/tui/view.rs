@@ -238,14 +238,9 @@ fn node_rows(snap: &Snapshot, filter: &str) -> Vec<NodeRow> {
 const BENIGN_WAITING: [&str; 2] = ["ContainerCreating", "PodInitializing"];
 
 fn waiting_reason(statuses: Option<&Vec<ContainerStatus>>) -> Option<String> {
-    statuses?.iter().find_map(|s| {
-        s.state
-            .as_ref()?
-            .waiting
-            .as_ref()?
-            .reason
-            .clone()
-    })
+    statuses?
+        .iter()
+        .find_map(|s| s.state.as_ref()?.waiting.as_ref()?.reason.clone())
 }
 
 /// The Deployment owning a pod: pod → ReplicaSet → Deployment, falling back to the controller's
@@ -394,9 +389,9 @@ fn workload_rows(
         for (init, c) in containers {
             let image = c.image.clone().unwrap_or_default();
             let default = imageref::default_pull_policy(&image);
-            let finding = findings.iter().position(|f| {
-                mine(&f) && f.container == c.name && f.init_container == init
-            });
+            let finding = findings
+                .iter()
+                .position(|f| mine(&f) && f.container == c.name && f.init_container == init);
             rows.push(WorkloadRow::Container {
                 key: key.clone(),
                 name: c.name.clone(),
@@ -453,7 +448,7 @@ fn event_rows(events: &[std::sync::Arc<Event>]) -> HashMap<(String, String), Vec
         });
     }
     for rows in map.values_mut() {
-        rows.sort_by(|a, b| b.last.cmp(&a.last));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.last));
     }
     map
 }

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use kindscope::diagnose::{Finding, FindingKind};
-use kindscope::model::{ImageSources, NodeImage, NodeImages, ResourceState, RuntimeListing, Snapshot};
+use kindscope::model::{
+    ImageSources, NodeImage, NodeImages, ResourceState, RuntimeListing, Snapshot,
+};
 use kindscope::tui::{App, Options, WriteAccess};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -30,18 +32,28 @@ fn image(name: &str, size: u64) -> NodeImage {
         names: vec![name.to_string()],
         id: None,
         size_bytes: size,
-        sources: ImageSources { api: true, runtime: true },
+        sources: ImageSources {
+            api: true,
+            runtime: true,
+        },
     }
 }
 
-fn deployment(name: &str, image: &str, policy: Option<&str>, ready: i32, init: Option<(&str, &str)>) -> serde_json::Value {
+fn deployment(
+    name: &str,
+    image: &str,
+    policy: Option<&str>,
+    ready: i32,
+    init: Option<(&str, &str)>,
+) -> serde_json::Value {
     let mut container = json!({"name": name, "image": image});
     if let Some(p) = policy {
         container["imagePullPolicy"] = json!(p);
     }
     let mut spec = json!({"containers": [container]});
     if let Some((n, i)) = init {
-        spec["initContainers"] = json!([{"name": n, "image": i, "imagePullPolicy": "IfNotPresent"}]);
+        spec["initContainers"] =
+            json!([{"name": n, "image": i, "imagePullPolicy": "IfNotPresent"}]);
     }
     json!({
         "metadata": {"name": name, "namespace": "default"},
@@ -72,7 +84,14 @@ fn pod(name: &str, rs: &str, image: &str, waiting: Option<(&str, &str)>) -> serd
     })
 }
 
-fn event(pod: &str, type_: &str, reason: &str, count: i32, last: &str, message: &str) -> serde_json::Value {
+fn event(
+    pod: &str,
+    type_: &str,
+    reason: &str,
+    count: i32,
+    last: &str,
+    message: &str,
+) -> serde_json::Value {
     json!({
         "metadata": {"name": format!("{pod}.{reason}"), "namespace": "default"},
         "involvedObject": {"kind": "Pod", "namespace": "default", "name": pod},
@@ -85,7 +104,8 @@ pub const GW_POD: &str = "gateway-7f9c8d5b6-x2v9q";
 
 /// The cluster of the seed story.
 pub fn gateway_debug() -> Snapshot {
-    let never = |img: &str| format!("Container image \"{img}\" is not present with pull policy of Never");
+    let never =
+        |img: &str| format!("Container image \"{img}\" is not present with pull policy of Never");
     let mut node_images = BTreeMap::new();
     node_images.insert(
         "gateway-debug-control-plane".to_string(),
@@ -97,7 +117,9 @@ pub fn gateway_debug() -> Snapshot {
                 image("docker.io/kindest/kindnetd:v20250512-df8de77b", 44_000_000),
             ],
             api_capped: false,
-            runtime: RuntimeListing::Ok { runtime: "podman".into() },
+            runtime: RuntimeListing::Ok {
+                runtime: "podman".into(),
+            },
         },
     );
     node_images.insert(
@@ -112,7 +134,9 @@ pub fn gateway_debug() -> Snapshot {
                 image("registry.k8s.io/pause:3.10", 320_000),
             ],
             api_capped: false,
-            runtime: RuntimeListing::Ok { runtime: "podman".into() },
+            runtime: RuntimeListing::Ok {
+                runtime: "podman".into(),
+            },
         },
     );
     let mut resources = BTreeMap::new();
@@ -129,17 +153,47 @@ pub fn gateway_debug() -> Snapshot {
         ],
         node_images,
         pods: vec![
-            obj(pod(DS_POD, "datastorage-6d4c9b7f8", "kubernaut/datastorage:debug",
-                Some(("ErrImageNeverPull", &never("kubernaut/datastorage:debug"))))),
-            obj(pod(GW_POD, "gateway-7f9c8d5b6", "kubernaut/gateway:debug",
-                Some(("ErrImageNeverPull", &never("kubernaut/gateway:debug"))))),
-            obj(pod("postgres-5c7d9f8b4-kq7lm", "postgres-5c7d9f8b4", "docker.io/library/postgres:16", None)),
+            obj(pod(
+                DS_POD,
+                "datastorage-6d4c9b7f8",
+                "kubernaut/datastorage:debug",
+                Some(("ErrImageNeverPull", &never("kubernaut/datastorage:debug"))),
+            )),
+            obj(pod(
+                GW_POD,
+                "gateway-7f9c8d5b6",
+                "kubernaut/gateway:debug",
+                Some(("ErrImageNeverPull", &never("kubernaut/gateway:debug"))),
+            )),
+            obj(pod(
+                "postgres-5c7d9f8b4-kq7lm",
+                "postgres-5c7d9f8b4",
+                "docker.io/library/postgres:16",
+                None,
+            )),
         ],
         deployments: vec![
-            obj(deployment("datastorage", "kubernaut/datastorage:debug", Some("Never"), 0, None)),
-            obj(deployment("gateway", "kubernaut/gateway:debug", Some("Never"), 0,
-                Some(("wait-for-db", "docker.io/library/postgres:16")))),
-            obj(deployment("postgres", "docker.io/library/postgres:16", Some("IfNotPresent"), 1, None)),
+            obj(deployment(
+                "datastorage",
+                "kubernaut/datastorage:debug",
+                Some("Never"),
+                0,
+                None,
+            )),
+            obj(deployment(
+                "gateway",
+                "kubernaut/gateway:debug",
+                Some("Never"),
+                0,
+                Some(("wait-for-db", "docker.io/library/postgres:16")),
+            )),
+            obj(deployment(
+                "postgres",
+                "docker.io/library/postgres:16",
+                Some("IfNotPresent"),
+                1,
+                None,
+            )),
         ],
         replicasets: vec![
             obj(replicaset("datastorage-6d4c9b7f8", "datastorage")),
@@ -147,13 +201,38 @@ pub fn gateway_debug() -> Snapshot {
             obj(replicaset("postgres-5c7d9f8b4", "postgres")),
         ],
         events: vec![
-            obj(event(DS_POD, "Normal", "Scheduled", 1, "2025-12-24T07:55:00Z",
-                &format!("Successfully assigned default/{DS_POD} to {WORKER}"))),
-            obj(event(DS_POD, "Warning", "ErrImageNeverPull", 7, "2025-12-24T07:59:10Z",
-                &never("kubernaut/datastorage:debug"))),
-            obj(event(DS_POD, "Warning", "Failed", 7, "2025-12-24T07:59:10Z", "Error: ErrImageNeverPull")),
-            obj(event(GW_POD, "Warning", "ErrImageNeverPull", 6, "2025-12-24T07:59:00Z",
-                &never("kubernaut/gateway:debug"))),
+            obj(event(
+                DS_POD,
+                "Normal",
+                "Scheduled",
+                1,
+                "2025-12-24T07:55:00Z",
+                &format!("Successfully assigned default/{DS_POD} to {WORKER}"),
+            )),
+            obj(event(
+                DS_POD,
+                "Warning",
+                "ErrImageNeverPull",
+                7,
+                "2025-12-24T07:59:10Z",
+                &never("kubernaut/datastorage:debug"),
+            )),
+            obj(event(
+                DS_POD,
+                "Warning",
+                "Failed",
+                7,
+                "2025-12-24T07:59:10Z",
+                "Error: ErrImageNeverPull",
+            )),
+            obj(event(
+                GW_POD,
+                "Warning",
+                "ErrImageNeverPull",
+                6,
+                "2025-12-24T07:59:00Z",
+                &never("kubernaut/gateway:debug"),
+            )),
         ],
         resources,
     }
@@ -175,7 +254,9 @@ fn finding(name: &str, pod: &str) -> Finding {
         candidates: vec![],
         nodes: vec![WORKER.into()],
         pods: vec![pod.into()],
-        evidence: vec![format!("Container image \"{image}\" is not present with pull policy of Never")],
+        evidence: vec![format!(
+            "Container image \"{image}\" is not present with pull policy of Never"
+        )],
         summary: String::new(),
         command: None,
         patch: Some(json!([
@@ -190,9 +271,12 @@ pub fn gateway_findings(snap: &Snapshot) -> Vec<Finding> {
     let asks = |name: &str| {
         snap.deployments.iter().any(|d| {
             d.metadata.name.as_deref() == Some(name)
-                && d.spec.as_ref().and_then(|s| s.template.spec.as_ref()).is_some_and(|s| {
-                    s.containers[0].image.as_deref() == Some(&format!("kubernaut/{name}:debug"))
-                })
+                && d.spec
+                    .as_ref()
+                    .and_then(|s| s.template.spec.as_ref())
+                    .is_some_and(|s| {
+                        s.containers[0].image.as_deref() == Some(&format!("kubernaut/{name}:debug"))
+                    })
         })
     };
     let mut out = Vec::new();
@@ -206,7 +290,9 @@ pub fn gateway_findings(snap: &Snapshot) -> Vec<Finding> {
 }
 
 pub fn kind_write() -> WriteAccess {
-    WriteAccess::Allowed { label: "kind".into() }
+    WriteAccess::Allowed {
+        label: "kind".into(),
+    }
 }
 
 pub fn read_only() -> WriteAccess {
@@ -240,7 +326,8 @@ pub fn app(width: u16, height: u16) -> App {
 /// Render the app into a `TestBackend` and return the screen as text (trailing spaces cut).
 pub fn render(app: &App) -> String {
     let area = app.viewport;
-    let mut terminal = Terminal::new(TestBackend::new(area.width, area.height)).expect("test terminal");
+    let mut terminal =
+        Terminal::new(TestBackend::new(area.width, area.height)).expect("test terminal");
     terminal
         .draw(|f| kindscope::tui::ui::draw(f, app))
         .expect("draw");

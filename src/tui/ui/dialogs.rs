@@ -23,7 +23,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Overlay::Info { title, lines } => popup(
             frame,
             title,
-            lines.iter().map(|l| Line::raw(l.clone())).chain([Line::raw(""), Line::styled("Esc closes", theme::DIM)]).collect(),
+            lines
+                .iter()
+                .map(|l| Line::raw(l.clone()))
+                .chain([Line::raw(""), Line::styled("Esc closes", theme::DIM)])
+                .collect(),
         ),
     }
 }
@@ -51,7 +55,9 @@ fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'static>>) {
         .border_style(theme::BORDER_FOCUSED)
         .title(Span::styled(format!(" {title} "), theme::TITLE_FOCUSED));
     frame.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
         area,
     );
 }
@@ -71,7 +77,12 @@ fn change(before: &str, after: &str) -> String {
     }
 }
 
-fn plan_lines(lines: &mut Vec<Line<'static>>, context: &str, plan: &FixPlan, patch: &serde_json::Value) {
+fn plan_lines(
+    lines: &mut Vec<Line<'static>>,
+    context: &str,
+    plan: &FixPlan,
+    patch: &serde_json::Value,
+) {
     lines.push(label(
         "Target",
         format!(
@@ -79,7 +90,10 @@ fn plan_lines(lines: &mut Vec<Line<'static>>, context: &str, plan: &FixPlan, pat
             plan.target.namespace, plan.target.kind, plan.target.name, plan.container
         ),
     ));
-    lines.push(label("Image", change(&plan.image_before, &plan.image_after)));
+    lines.push(label(
+        "Image",
+        change(&plan.image_before, &plan.image_after),
+    ));
     let none = "(not set)".to_string();
     lines.push(label(
         "Pull policy",
@@ -127,16 +141,16 @@ fn fix(frame: &mut Frame, app: &App, d: &FixDialog) {
     match &d.plan {
         Some(plan) => plan_lines(&mut lines, &app.snapshot.context, plan, &plan.patch),
         None => {
-            lines.push(Line::styled(
-                "No safe patch for this finding.",
-                theme::WARN,
-            ));
+            lines.push(Line::styled("No safe patch for this finding.", theme::WARN));
             if let Some(cmd) = &f.command {
                 lines.push(Line::raw("Run this instead:"));
                 lines.push(Line::styled(format!("  {cmd}"), theme::HEADER));
             }
             if !f.candidates.is_empty() {
-                lines.push(Line::raw(format!("Candidates on the nodes: {}", f.candidates.join(", "))));
+                lines.push(Line::raw(format!(
+                    "Candidates on the nodes: {}",
+                    f.candidates.join(", ")
+                )));
             }
         }
     }
@@ -185,7 +199,10 @@ fn namespaces(frame: &mut Frame, choices: &[Option<String>], selected: usize) {
             }
         })
         .collect();
-    lines.push(Line::styled("↑↓ choose · Enter switches · Esc cancels", theme::DIM));
+    lines.push(Line::styled(
+        "↑↓ choose · Enter switches · Esc cancels",
+        theme::DIM,
+    ));
     popup(frame, "Namespace", lines);
 }
 
@@ -202,11 +219,31 @@ fn help(frame: &mut Frame) {
     lines.push(Line::raw(""));
     lines.push(Line::styled("Markers", theme::HEADER));
     for (mark, style, text) in [
-        (theme::MARK_FIX_TARGET, theme::FIX_TARGET, "node image: the exact name the fix would set"),
-        (theme::MARK_NEAR, theme::NEAR, "node image: nearly the asked-for image (other registry or tag)"),
-        (theme::MARK_EXACT, theme::OK, "node image: exactly what the workload asks for"),
-        (theme::MARK_FINDING, theme::ERROR, "workload/container with a finding"),
-        (theme::MARK_DEFAULTED, Style::new(), "pull policy is the apiserver default for the image"),
+        (
+            theme::MARK_FIX_TARGET,
+            theme::FIX_TARGET,
+            "node image: the exact name the fix would set",
+        ),
+        (
+            theme::MARK_NEAR,
+            theme::NEAR,
+            "node image: nearly the asked-for image (other registry or tag)",
+        ),
+        (
+            theme::MARK_EXACT,
+            theme::OK,
+            "node image: exactly what the workload asks for",
+        ),
+        (
+            theme::MARK_FINDING,
+            theme::ERROR,
+            "workload/container with a finding",
+        ),
+        (
+            theme::MARK_DEFAULTED,
+            Style::new(),
+            "pull policy is the apiserver default for the image",
+        ),
         ("▌", theme::LINKED, "pod of the selected workload"),
     ] {
         lines.push(Line::from(vec![

@@ -70,7 +70,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 ))],
                 theme::HEADER,
             ),
-            NodeRow::Note { text } => (vec![Span::raw(fit(&format!("  ! {text}"), width))], theme::WARN),
+            NodeRow::Note { text } => (
+                vec![Span::raw(fit(&format!("  ! {text}"), width))],
+                theme::WARN,
+            ),
             NodeRow::Image {
                 name,
                 size_bytes,

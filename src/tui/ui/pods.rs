@@ -32,7 +32,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let node_w = if with_node { NODE_W + 1 } else { 0 };
     let name_w = width.saturating_sub(fixed + node_w);
     let columns = |name: &str, status: &str, restarts: &str, node: &str, age: &str| {
-        let mut s = format!(" {} {} {}", fit(name, name_w), fit(status, STATUS_W), fit_right(restarts, RESTARTS_W));
+        let mut s = format!(
+            " {} {} {}",
+            fit(name, name_w),
+            fit(status, STATUS_W),
+            fit_right(restarts, RESTARTS_W)
+        );
         if with_node {
             s.push(' ');
             s.push_str(&fit(node, NODE_W));
@@ -64,7 +69,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .unwrap_or_default();
         let is_linked = linked.is_some() && pod.workload == linked;
         let name = elide_ns_name(&pod.namespace, &pod.name, name_w);
-        let base = if is_linked { theme::LINKED } else { Style::new() };
+        let base = if is_linked {
+            theme::LINKED
+        } else {
+            Style::new()
+        };
         let status_style = if pod.reason_is_error {
             theme::ERROR
         } else if pod.phase == "Running" {
@@ -96,7 +105,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 pub fn draw_events(frame: &mut Frame, app: &App, area: Rect) {
     let pod = app.view.pods.get(app.pane(Pane::Pods).selected);
     let title = match pod {
-        Some(p) if !p.node.is_empty() && p.name.len() + p.node.len() + 16 <= usize::from(area.width) => {
+        Some(p)
+            if !p.node.is_empty()
+                && p.name.len() + p.node.len() + 16 <= usize::from(area.width) =>
+        {
             format!(" Events · {} on {} ", p.name, p.node)
         }
         Some(p) => format!(" Events · {} ", p.name),
@@ -122,7 +134,10 @@ pub fn draw_events(frame: &mut Frame, app: &App, area: Rect) {
                 };
                 let age = e.last.map(|t| format::age(app.now - t)).unwrap_or_default();
                 lines.push(Line::from(vec![
-                    Span::styled(format!("{} {}", e.type_, e.reason), style.patch(theme::HEADER)),
+                    Span::styled(
+                        format!("{} {}", e.type_, e.reason),
+                        style.patch(theme::HEADER),
+                    ),
                     Span::styled(format!("  ×{}  {age}", e.count), theme::DIM),
                 ]));
                 lines.push(Line::raw(format!("  {}", e.message)));

@@ -23,17 +23,27 @@ fn policy_text(policy: &str, defaulted: bool, wide: bool) -> String {
         ("IfNotPresent", false) => "IfNotPr",
         (p, _) => p,
     };
-    format!("{short}{}", if defaulted { theme::MARK_DEFAULTED } else { "" })
+    format!(
+        "{short}{}",
+        if defaulted { theme::MARK_DEFAULTED } else { "" }
+    )
 }
 
 fn rollout_text(app: &App, key: &WorkloadKey) -> Option<(String, Style)> {
     let r = app.rollout.as_ref()?;
-    if r.target.kind != "Deployment" || r.target.namespace != key.namespace || r.target.name != key.name {
+    if r.target.kind != "Deployment"
+        || r.target.namespace != key.namespace
+        || r.target.name != key.name
+    {
         return None;
     }
     Some(match &r.outcome {
         None => (
-            format!("{} {}", theme::SPINNER[app.spinner % theme::SPINNER.len()], r.message),
+            format!(
+                "{} {}",
+                theme::SPINNER[app.spinner % theme::SPINNER.len()],
+                r.message
+            ),
             theme::WARN,
         ),
         Some(RolloutOutcome::Running) => ("✓ Running".to_string(), theme::OK),
@@ -66,7 +76,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let state = app.pane(Pane::Workloads);
     let height = visible_rows(area);
     let offset = state.scroll_for(app.view.workloads.len(), height);
-    for (i, row) in app.view.workloads.iter().enumerate().skip(offset).take(height) {
+    for (i, row) in app
+        .view
+        .workloads
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+    {
         let selected = i == state.selected;
         let line = match row {
             WorkloadRow::Deployment {
@@ -79,11 +96,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             } => {
                 let (right, right_style) = rollout_text(app, key).unwrap_or_else(|| {
                     let counts = if wide {
-                        format!("{ready}/{desired} ready · {updated} updated · {available} available")
+                        format!(
+                            "{ready}/{desired} ready · {updated} updated · {available} available"
+                        )
                     } else {
                         format!("{ready}/{desired} ready")
                     };
-                    let style = if ready >= desired { theme::OK } else { theme::WARN };
+                    let style = if ready >= desired {
+                        theme::OK
+                    } else {
+                        theme::WARN
+                    };
                     (counts, style)
                 });
                 // The name keeps its room first (up to half the row); the status gets the rest.
@@ -93,14 +116,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     .saturating_sub(2 + left_want + 1)
                     .min(right.chars().count());
                 let right = elide_middle(&right, right_w);
-                let mark = if *findings > 0 { theme::MARK_FINDING } else { " " };
+                let mark = if *findings > 0 {
+                    theme::MARK_FINDING
+                } else {
+                    " "
+                };
                 let left_w = width.saturating_sub(2 + right_w + 1);
                 Line::from(vec![
                     Span::styled(format!("{mark} "), theme::ERROR),
-                    Span::styled(
-                        fit(&elide_middle(&left, left_w), left_w),
-                        theme::HEADER,
-                    ),
+                    Span::styled(fit(&elide_middle(&left, left_w), left_w), theme::HEADER),
                     Span::raw(" "),
                     Span::styled(fit_right(&right, right_w), right_style),
                 ])
@@ -114,12 +138,24 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 finding,
                 ..
             } => {
-                let label = if *init { format!("  init:{name}") } else { format!("  {name}") };
+                let label = if *init {
+                    format!("  init:{name}")
+                } else {
+                    format!("  {name}")
+                };
                 let shown_policy = policy
                     .clone()
                     .unwrap_or_else(|| imageref::default_pull_policy(image).to_string());
-                let mark = if finding.is_some() { theme::MARK_FINDING } else { " " };
-                let image_style = if finding.is_some() { theme::ERROR } else { Style::new() };
+                let mark = if finding.is_some() {
+                    theme::MARK_FINDING
+                } else {
+                    " "
+                };
+                let image_style = if finding.is_some() {
+                    theme::ERROR
+                } else {
+                    Style::new()
+                };
                 Line::from(vec![
                     Span::styled(format!("{mark} "), theme::ERROR),
                     Span::raw(format!("{} ", fit(&elide_middle(&label, name_w), name_w))),
