@@ -111,6 +111,16 @@ fn help_overlay_lists_every_key() {
 }
 
 #[test]
+fn help_fits_80x24() {
+    let mut app = app(80, 24);
+    key(&mut app, '?');
+    let screen = render(&app);
+    assert!(screen.contains("pod of the selected workload"), "{screen}");
+    assert!(screen.contains("Esc or ? closes"), "{screen}");
+    insta::assert_snapshot!("help_narrow", screen);
+}
+
+#[test]
 fn stale_resources_show_a_banner_and_keep_data() {
     let mut snap = gateway_debug();
     snap.resources.insert(

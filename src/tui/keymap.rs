@@ -11,17 +11,17 @@ use crate::tui::app::{App, Overlay};
 pub const HELP: &[(&str, &str)] = &[
     (
         "Tab / Shift-Tab",
-        "next / previous pane (tabs on narrow terminals)",
+        "next / previous pane (tab on narrow terminals)",
     ),
-    ("↑ ↓  or  k j", "move the selection"),
-    ("PgUp PgDn  Home End", "move by a page / to the ends"),
+    (
+        "↑↓ jk PgUp PgDn g G",
+        "move the selection (row, page, ends)",
+    ),
     ("Enter", "details of the selected row"),
     (
         "f",
-        "fix the selected finding (dialog with the exact patch)",
+        "fix the selected finding (y/Enter applies, Esc cancels)",
     ),
-    ("  y or Enter", "in the dialog: apply the patch"),
-    ("  Esc", "in the dialog: cancel"),
     ("u", "undo the last fix (asks first)"),
     ("/", "filter rows by text (Enter keeps, Esc clears)"),
     (": or n", "choose the namespace"),

@@ -23,17 +23,16 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Overlay::Info { title, lines } => popup(
             frame,
             title,
-            lines
-                .iter()
-                .map(|l| Line::raw(l.clone()))
-                .chain([Line::raw(""), Line::styled("Esc closes", theme::DIM)])
-                .collect(),
+            lines.iter().map(|l| Line::raw(l.clone())).collect(),
+            Line::styled(" Esc closes ", theme::DIM),
         ),
     }
 }
 
-/// A centred, bordered popup sized to its content (wrapped) within the screen.
-fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'static>>) {
+/// A centred, bordered popup sized to its content (wrapped) within the screen. The footer
+/// (what the keys do, or how the request went) sits in the bottom border so that it stays
+/// visible when the content is cut on small terminals.
+fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'static>>, footer: Line<'static>) {
     let screen = frame.area();
     let width = screen.width.saturating_sub(4).min(100);
     let inner_w = usize::from(width.saturating_sub(2)).max(1);
@@ -53,7 +52,8 @@ fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'static>>) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme::BORDER_FOCUSED)
-        .title(Span::styled(format!(" {title} "), theme::TITLE_FOCUSED));
+        .title(Span::styled(format!(" {title} "), theme::TITLE_FOCUSED))
+        .title_bottom(footer);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
@@ -113,12 +113,16 @@ fn plan_lines(
 
 fn status_line(status: &DialogStatus, ready: &str) -> Line<'static> {
     match status {
-        DialogStatus::Ready => Line::styled(ready.to_string(), theme::OK),
-        DialogStatus::Sending => Line::styled("Sending the patch…", theme::WARN),
-        DialogStatus::Failed(msg) => Line::styled(
-            format!("Failed: {msg} — y retries, Esc closes"),
-            theme::ERROR,
-        ),
+        DialogStatus::Ready => Line::styled(format!(" {ready} "), theme::OK),
+        DialogStatus::Sending => Line::styled(" Sending the patch… ", theme::WARN),
+        DialogStatus::Failed(_) => Line::styled(" y retries · Esc closes ", theme::ERROR),
+    }
+}
+
+/// A failed request, in full, inside the dialog.
+fn failure(lines: &mut Vec<Line<'static>>, status: &DialogStatus) {
+    if let DialogStatus::Failed(msg) = status {
+        lines.push(Line::styled(format!("Failed: {msg}"), theme::ERROR));
     }
 }
 
@@ -154,17 +158,20 @@ fn fix(frame: &mut Frame, app: &App, d: &FixDialog) {
             }
         }
     }
-    lines.push(Line::raw(""));
-    match (&app.write, &d.plan) {
+    let footer = match (&app.write, &d.plan) {
         (WriteAccess::Refused { why, how, .. }, _) => {
+            lines.push(Line::raw(""));
             lines.push(Line::styled(format!("Writes are off: {why}"), theme::WARN));
             lines.push(Line::raw(how.clone()));
-            lines.push(Line::styled("Esc closes", theme::DIM));
+            Line::styled(" Esc closes ", theme::DIM)
         }
-        (_, None) => lines.push(Line::styled("Esc closes", theme::DIM)),
-        (_, Some(_)) => lines.push(status_line(&d.status, "y or Enter applies · Esc cancels")),
-    }
-    popup(frame, "Fix", lines);
+        (_, None) => Line::styled(" Esc closes ", theme::DIM),
+        (_, Some(_)) => {
+            failure(&mut lines, &d.status);
+            status_line(&d.status, "y or Enter applies · Esc cancels")
+        }
+    };
+    popup(frame, "Fix", lines, footer);
 }
 
 fn undo(frame: &mut Frame, app: &App, d: &UndoDialog) {
@@ -181,9 +188,9 @@ fn undo(frame: &mut Frame, app: &App, d: &UndoDialog) {
         ..p.clone()
     };
     plan_lines(&mut lines, &app.snapshot.context, &reverse, &p.undo);
-    lines.push(Line::raw(""));
-    lines.push(status_line(&d.status, "y or Enter undoes · Esc cancels"));
-    popup(frame, "Undo the last fix", lines);
+    failure(&mut lines, &d.status);
+    let footer = status_line(&d.status, "y or Enter undoes · Esc cancels");
+    popup(frame, "Undo the last fix", lines, footer);
 }
 
 fn namespaces(frame: &mut Frame, choices: &[Option<String>], selected: usize) {
@@ -199,11 +206,12 @@ fn namespaces(frame: &mut Frame, choices: &[Option<String>], selected: usize) {
             }
         })
         .collect();
-    lines.push(Line::styled(
-        "↑↓ choose · Enter switches · Esc cancels",
-        theme::DIM,
-    ));
-    popup(frame, "Namespace", lines);
+    popup(
+        frame,
+        "Namespace",
+        lines,
+        Line::styled(" ↑↓ choose · Enter switches · Esc cancels ", theme::DIM),
+    );
 }
 
 fn help(frame: &mut Frame) {
@@ -211,12 +219,11 @@ fn help(frame: &mut Frame) {
         .iter()
         .map(|(k, v)| {
             Line::from(vec![
-                Span::styled(format!("{k:<22}"), theme::HEADER),
+                Span::styled(format!("{k:<21}"), theme::HEADER),
                 Span::raw(v.to_string()),
             ])
         })
         .collect();
-    lines.push(Line::raw(""));
     lines.push(Line::styled("Markers", theme::HEADER));
     for (mark, style, text) in [
         (
@@ -247,10 +254,14 @@ fn help(frame: &mut Frame) {
         ("▌", theme::LINKED, "pod of the selected workload"),
     ] {
         lines.push(Line::from(vec![
-            Span::styled(format!("  {mark:<20}"), style),
+            Span::styled(format!("  {mark:<4}"), style),
             Span::raw(text),
         ]));
     }
-    lines.push(Line::styled("Esc or ? closes", theme::DIM));
-    popup(frame, "Keys", lines);
+    popup(
+        frame,
+        "Keys",
+        lines,
+        Line::styled(" Esc or ? closes ", theme::DIM),
+    );
 }
