@@ -194,7 +194,7 @@ fn undo(frame: &mut Frame, app: &App, d: &UndoDialog) {
 }
 
 fn namespaces(frame: &mut Frame, choices: &[Option<String>], selected: usize) {
-    let mut lines: Vec<Line<'static>> = choices
+    let lines: Vec<Line<'static>> = choices
         .iter()
         .enumerate()
         .map(|(i, c)| {
