@@ -3,8 +3,6 @@
 
 mod tui_fixtures;
 
-use std::sync::Arc;
-
 use kindscope::fix::Target;
 use kindscope::model::{ResourceState, RuntimeListing};
 use kindscope::tui::{Action, BackendEvent, RolloutOutcome};
@@ -252,5 +250,4 @@ fn errors_are_red_and_the_fix_target_is_green() {
     // The marked name is the one the fix would set.
     let row: String = (0..buf.area.width).map(|c| buf[(c, y)].symbol()).collect();
     assert!(row.contains("localhost/…/datastorage:debug"), "{row}");
-    let _ = Arc::new(());
 }

@@ -59,7 +59,9 @@ impl App {
             }
             Action::Click { column, row } => self.click(column, row),
             Action::Scroll { column, row, down } => {
-                if let Some(pane) = self.pane_at(column, row) {
+                if let Overlay::None = self.overlay
+                    && let Some(pane) = self.pane_at(column, row)
+                {
                     self.focus = pane;
                     self.move_selection(if down { 3 } else { -3 });
                 }
