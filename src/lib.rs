@@ -4,6 +4,7 @@
 //! two edges — the cluster edge (`cluster`, and the simulated cluster `sim`) and the UI edge
 //! (`tui`, `commands`).
 
+pub mod bundle;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

@@ -3,6 +3,11 @@
 pub mod apply;
 pub mod connect;
 pub mod guard;
+pub mod import;
 pub mod journal;
+pub mod kind;
+pub mod node_images;
 pub mod rollout;
+pub mod runtime;
+pub mod runtime_feed;
 pub mod watch;

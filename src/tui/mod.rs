@@ -1,7 +1,60 @@
-//! The dashboard (ratatui): state → view, keys → actions.
+//! The dashboard (ratatui): state → view, keys → actions → effects.
+//!
+//! Layout of this module (docs/dashboard.md describes what users see):
+//! * `app` — state; `update` — the only place it changes (pure); `action` — messages;
+//! * `view` — rows derived from a snapshot (once per snapshot, not per frame);
+//! * `ui/` — drawing; `layout` — screen areas (shared with mouse hit-testing);
+//! * `keymap` — keys → actions; `backend` — requests to the cluster and their results;
+//! * `event_loop` — select over input, snapshots, backend results, signals, animation timer;
+//! * `terminal` — set-up/teardown and tracing into the log pane.
+
+pub mod action;
+pub mod app;
+pub mod backend;
+mod details;
+pub mod elide;
+pub mod event_loop;
+pub mod format;
+pub mod keymap;
+pub mod layout;
+pub mod matching;
+pub mod plan;
+pub mod terminal;
+pub mod theme;
+pub mod ui;
+mod update;
+pub mod view;
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+pub use action::{Action, Effect, Pane};
+pub use app::{App, Options};
+pub use backend::{Backend, BackendEvent, FakeBackend, Request, RolloutOutcome, WriteAccess};
+pub use event_loop::{run, run_with};
 
 use crate::cli::{Cli, DemoArgs};
-use crate::error::{CliError, CmdResult};
+use crate::error::{CliError, CmdResult, exit};
+use crate::model::Snapshot;
+
+/// Open the dashboard on this terminal: logging into the log pane, terminal set-up, the event
+/// loop, and the terminal restored whatever happens. What `run_attached`/`run_demo` call once
+/// they have a snapshot feed and a backend.
+pub async fn open(
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    backend: impl Backend,
+    opts: Options,
+) -> CmdResult {
+    terminal::init_logging();
+    let mut term = terminal::init()
+        .map_err(|e| CliError::usage(format!("cannot open the terminal for the dashboard: {e}")))?;
+    let result = run(&mut term, snapshots, backend, opts).await;
+    terminal::restore();
+    result
+        .map(|()| exit::OK)
+        .map_err(|e| CliError::usage(format!("the dashboard's terminal failed: {e}")))
+}
 
 /// `kindscope [--context …]`: the dashboard attached to a real cluster.
 pub async fn run_attached(_cli: &Cli) -> CmdResult {

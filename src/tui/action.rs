@@ -1,0 +1,104 @@
+//! Messages: what the user or the world asks for ([`Action`]) and what the app asks the event
+//! loop to do ([`Effect`]).
+
+use std::sync::Arc;
+
+use crate::fix::FixPlan;
+use crate::model::Snapshot;
+use crate::tui::backend::BackendEvent;
+
+/// The three panes, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Nodes,
+    Pods,
+    Workloads,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 3] = [Pane::Nodes, Pane::Pods, Pane::Workloads];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Nodes => "Node images",
+            Pane::Pods => "Pods & events",
+            Pane::Workloads => "Workloads",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        match self {
+            Pane::Nodes => 0,
+            Pane::Pods => 1,
+            Pane::Workloads => 2,
+        }
+    }
+
+    pub fn next(self) -> Pane {
+        Pane::ALL[(self.index() + 1) % 3]
+    }
+
+    pub fn prev(self) -> Pane {
+        Pane::ALL[(self.index() + 2) % 3]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Quit,
+    FocusNext,
+    FocusPrev,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Enter: details of the selected row.
+    Details,
+    /// `f`: open the fix dialog for the selected finding.
+    OpenFix,
+    /// `u`: open the undo confirmation.
+    OpenUndo,
+    /// `y`/Enter in a dialog or chooser.
+    Confirm,
+    /// Esc: close whatever is open.
+    Cancel,
+    OpenFilter,
+    FilterInput(char),
+    FilterBackspace,
+    OpenNamespaces,
+    ToggleLog,
+    ToggleHelp,
+    /// Mouse left click at (column, row).
+    Click {
+        column: u16,
+        row: u16,
+    },
+    /// Mouse wheel over (column, row): positive = down.
+    Scroll {
+        column: u16,
+        row: u16,
+        down: bool,
+    },
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// A new snapshot from the feed.
+    Snapshot(Arc<Snapshot>),
+    /// The feed ended (the cluster edge stopped).
+    FeedClosed,
+    Backend(BackendEvent),
+    /// Animation frame (only while something animates).
+    Tick,
+}
+
+/// What `update` asks the event loop to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Quit,
+    Apply(FixPlan),
+    Undo(FixPlan),
+    SwitchNamespace(Option<String>),
+}

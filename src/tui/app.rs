@@ -1,0 +1,471 @@
+//! Dashboard state: the latest snapshot, its derived view, selection, overlays, rollout and
+//! banners. Changed only by `update` (src/tui/update.rs); read by drawing.
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use ratatui::layout::Rect;
+
+use crate::diagnose::Finding;
+use crate::fix::{FixPlan, Target};
+use crate::model::{ResourceState, Snapshot};
+use crate::tui::action::Pane;
+use crate::tui::backend::{RolloutOutcome, WriteAccess};
+use crate::tui::layout::{self, Areas, LayoutInput};
+use crate::tui::view::{self, NodeRow, View, WorkloadKey, WorkloadRow};
+
+/// Snapshot → findings (the core's `diagnose`, or a hand-made one in tests).
+pub type DiagnoseFn = Arc<dyn Fn(&Snapshot) -> Vec<Finding> + Send + Sync>;
+/// Finding → plan (the core's planner).
+pub type PlanFn = Arc<dyn Fn(&Finding, &Snapshot) -> Option<FixPlan> + Send + Sync>;
+
+/// How the dashboard is set up.
+#[derive(Clone)]
+pub struct Options {
+    pub write: WriteAccess,
+    /// Namespace to start in (None = all).
+    pub namespace: Option<String>,
+    pub diagnose: DiagnoseFn,
+    pub plan: PlanFn,
+    /// Wall clock in epoch seconds (ages); tests pass a fixed one.
+    pub clock: fn() -> i64,
+}
+
+/// Seconds since the epoch (0 if the system clock is before 1970).
+pub fn system_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Options {
+    /// The real core, with the given write access.
+    pub fn new(write: WriteAccess) -> Self {
+        Options {
+            write,
+            namespace: None,
+            diagnose: Arc::new(crate::diagnose::diagnose),
+            plan: Arc::new(crate::tui::plan::from_finding),
+            clock: system_clock,
+        }
+    }
+}
+
+/// Progress of a dialog's request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DialogStatus {
+    Ready,
+    Sending,
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct FixDialog {
+    pub finding: Finding,
+    pub plan: Option<FixPlan>,
+    pub status: DialogStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct UndoDialog {
+    pub plan: FixPlan,
+    pub status: DialogStatus,
+}
+
+/// What floats above the panes (one at a time).
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    None,
+    Help,
+    /// The filter line is being edited.
+    Filter,
+    Namespaces {
+        choices: Vec<Option<String>>,
+        selected: usize,
+    },
+    Fix(Box<FixDialog>),
+    Undo(Box<UndoDialog>),
+    /// Details of a row, or an explanation (why writes are off).
+    Info {
+        title: String,
+        lines: Vec<String>,
+    },
+}
+
+/// A rollout being followed after a patch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rollout {
+    pub target: Target,
+    pub undo: bool,
+    pub message: String,
+    pub outcome: Option<RolloutOutcome>,
+}
+
+/// One line in the status bar about the last thing that happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLine {
+    pub text: String,
+    pub error: bool,
+}
+
+/// Selection and scroll position of one pane. The offset is a `Cell` because drawing keeps the
+/// selection in view (as ratatui's `TableState` does) and clicks must map to what was drawn.
+#[derive(Debug, Default, Clone)]
+pub struct PaneState {
+    pub selected: usize,
+    pub offset: Cell<usize>,
+}
+
+impl PaneState {
+    /// The first row to draw so that `selected` is visible in `height` rows; remembers it.
+    pub fn scroll_for(&self, len: usize, height: usize) -> usize {
+        let mut offset = self.offset.get().min(len.saturating_sub(1));
+        if height == 0 {
+            return offset;
+        }
+        if self.selected < offset {
+            offset = self.selected;
+        } else if self.selected >= offset + height {
+            offset = self.selected + 1 - height;
+        }
+        // Do not leave empty rows at the end when the list could fill them.
+        offset = offset.min(len.saturating_sub(height));
+        self.offset.set(offset);
+        offset
+    }
+}
+
+pub struct App {
+    pub snapshot: Arc<Snapshot>,
+    /// Whether any snapshot arrived yet.
+    pub loaded: bool,
+    /// All findings of the snapshot (the view holds the namespace-filtered ones).
+    pub findings: Vec<Finding>,
+    pub view: View,
+    pub focus: Pane,
+    pub panes: [PaneState; 3],
+    pub filter: String,
+    pub namespace: Option<String>,
+    pub overlay: Overlay,
+    pub show_log: bool,
+    pub write: WriteAccess,
+    pub rollout: Option<Rollout>,
+    /// The plan sent last, until the API server answers.
+    pub pending: Option<FixPlan>,
+    /// The last fix applied in this session (what `u` undoes).
+    pub last_fix: Option<FixPlan>,
+    pub status: Option<StatusLine>,
+    /// The snapshot feed ended: the data shown is the last known.
+    pub feed_closed: bool,
+    /// The user moved the selection; stop auto-selecting the first finding.
+    pub user_moved: bool,
+    pub viewport: Rect,
+    pub spinner: usize,
+    /// Wall clock for ages, epoch seconds (set by the event loop; fixed in tests).
+    pub now: i64,
+    pub quit: bool,
+    pub(crate) diagnose: DiagnoseFn,
+    pub(crate) plan: PlanFn,
+}
+
+impl App {
+    pub fn new(opts: Options) -> Self {
+        App {
+            snapshot: Arc::new(Snapshot::default()),
+            loaded: false,
+            findings: Vec::new(),
+            view: View::default(),
+            focus: Pane::Workloads,
+            panes: Default::default(),
+            filter: String::new(),
+            namespace: opts.namespace,
+            overlay: Overlay::None,
+            show_log: false,
+            write: opts.write,
+            rollout: None,
+            pending: None,
+            last_fix: None,
+            status: None,
+            feed_closed: false,
+            user_moved: false,
+            viewport: Rect::new(0, 0, 80, 24),
+            spinner: 0,
+            now: 0,
+            quit: false,
+            diagnose: opts.diagnose,
+            plan: opts.plan,
+        }
+    }
+
+    pub fn pane(&self, pane: Pane) -> &PaneState {
+        &self.panes[pane.index()]
+    }
+
+    pub fn rows_len(&self, pane: Pane) -> usize {
+        match pane {
+            Pane::Nodes => self.view.nodes.len(),
+            Pane::Pods => self.view.pods.len(),
+            Pane::Workloads => self.view.workloads.len(),
+        }
+    }
+
+    /// True while something on screen animates (the event loop then runs a timer).
+    pub fn animating(&self) -> bool {
+        let sending = match &self.overlay {
+            Overlay::Fix(d) => d.status == DialogStatus::Sending,
+            Overlay::Undo(d) => d.status == DialogStatus::Sending,
+            _ => false,
+        };
+        sending || self.rollout.as_ref().is_some_and(|r| r.outcome.is_none())
+    }
+
+    /// Banner lines: a lost cluster, stale resources.
+    pub fn banner(&self) -> Option<String> {
+        if self.feed_closed {
+            return Some(
+                "Lost the cluster feed: showing the last known data (stale). Restart kindscope to reconnect."
+                    .to_string(),
+            );
+        }
+        let stale: Vec<String> = self
+            .snapshot
+            .resources
+            .iter()
+            .filter_map(|(name, state)| match state {
+                ResourceState::Stale { reason } => Some(format!("{name}: {reason}")),
+                _ => None,
+            })
+            .collect();
+        (!stale.is_empty()).then(|| {
+            format!(
+                "Connection lost, reconnecting; last known data shown (stale) — {}",
+                stale.join("; ")
+            )
+        })
+    }
+
+    pub fn finding_lines(&self) -> u16 {
+        self.view.findings.len().clamp(1, 3) as u16
+    }
+
+    /// The screen areas for the current viewport.
+    pub fn areas(&self) -> Areas {
+        layout::compute(
+            self.viewport,
+            LayoutInput {
+                focus: self.focus,
+                banner_lines: u16::from(self.banner().is_some()),
+                finding_lines: self.finding_lines(),
+                show_log: self.show_log,
+            },
+        )
+    }
+
+    /// The selected workload and (if a container row is selected) container (name, init).
+    pub fn selected_workload(&self) -> Option<(&WorkloadKey, Option<(&str, bool)>)> {
+        let row = self
+            .view
+            .workloads
+            .get(self.pane(Pane::Workloads).selected)?;
+        Some(match row {
+            WorkloadRow::Deployment { key, .. } => (key, None),
+            WorkloadRow::Container {
+                key, name, init, ..
+            } => (key, Some((name.as_str(), *init))),
+        })
+    }
+
+    /// The finding `f` acts on: the selected container's, else the selected workload's first.
+    pub fn selected_finding(&self) -> Option<&Finding> {
+        let (key, container) = self.selected_workload()?;
+        let kind_name = key.finding_name();
+        let of_workload = |f: &&Finding| f.namespace == key.namespace && f.workload == kind_name;
+        let exact = container.and_then(|(name, init)| {
+            self.view
+                .findings
+                .iter()
+                .filter(of_workload)
+                .find(|f| f.container == name && f.init_container == init)
+        });
+        exact.or_else(|| self.view.findings.iter().find(of_workload))
+    }
+
+    /// Images the selected workload (container) asks for, as written in the spec.
+    pub fn wanted_images(&self) -> Vec<String> {
+        let Some((key, container)) = self.selected_workload() else {
+            return Vec::new();
+        };
+        self.view
+            .workloads
+            .iter()
+            .filter_map(|r| match r {
+                WorkloadRow::Container {
+                    key: k,
+                    name,
+                    init,
+                    image,
+                    ..
+                } if k == key && container.is_none_or(|(n, i)| n == name && i == *init) => {
+                    Some(image.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Recompute findings and the view for a new snapshot, keeping the selection on the same
+    /// objects where they still exist.
+    pub(crate) fn set_snapshot(&mut self, snap: Arc<Snapshot>) {
+        self.findings = (self.diagnose)(&snap);
+        self.snapshot = snap;
+        self.loaded = true;
+        self.rebuild_view();
+        if !self.user_moved {
+            self.select_finding(0, None);
+        }
+    }
+
+    /// Rebuild the view (snapshot, namespace or filter changed), keeping selections by identity.
+    pub(crate) fn rebuild_view(&mut self) {
+        let keep_node = self.node_id();
+        let keep_pod = self.pod_id();
+        let keep_workload = self.workload_id();
+        self.view = view::build(
+            &self.snapshot,
+            &self.findings,
+            &self.namespace,
+            &self.filter,
+        );
+        let nodes = keep_node.and_then(|id| self.view.nodes.iter().position(|r| node_id(r) == id));
+        let pods = keep_pod.and_then(|id| {
+            self.view
+                .pods
+                .iter()
+                .position(|p| (&p.namespace, &p.name) == (&id.0, &id.1))
+        });
+        let workloads = keep_workload.and_then(|id| {
+            self.view
+                .workloads
+                .iter()
+                .position(|r| workload_id(r) == id)
+        });
+        for (pane, found) in [
+            (Pane::Nodes, nodes),
+            (Pane::Pods, pods),
+            (Pane::Workloads, workloads),
+        ] {
+            let len = self.rows_len(pane);
+            let state = &mut self.panes[pane.index()];
+            state.selected = found.unwrap_or(state.selected).min(len.saturating_sub(1));
+        }
+    }
+
+    fn node_id(&self) -> Option<(String, String)> {
+        self.view
+            .nodes
+            .get(self.pane(Pane::Nodes).selected)
+            .map(node_id)
+    }
+
+    fn pod_id(&self) -> Option<(String, String)> {
+        self.view
+            .pods
+            .get(self.pane(Pane::Pods).selected)
+            .map(|p| (p.namespace.clone(), p.name.clone()))
+    }
+
+    fn workload_id(&self) -> Option<(WorkloadKey, Option<(String, bool)>)> {
+        self.view
+            .workloads
+            .get(self.pane(Pane::Workloads).selected)
+            .map(workload_id)
+    }
+
+    /// Select the workload row of the first finding (from `start`) not on `skip`; returns
+    /// whether one was found.
+    pub(crate) fn select_finding(&mut self, start: usize, skip: Option<&Target>) -> bool {
+        let Some(f) = self.view.findings.iter().skip(start).find(|f| {
+            skip.is_none_or(|t| {
+                !(f.namespace == t.namespace && f.workload == format!("{}/{}", t.kind, t.name))
+            })
+        }) else {
+            return false;
+        };
+        let row = self.view.workloads.iter().position(|r| match r {
+            WorkloadRow::Container {
+                key, name, init, ..
+            } => {
+                key.namespace == f.namespace
+                    && key.finding_name() == f.workload
+                    && *name == f.container
+                    && *init == f.init_container
+            }
+            WorkloadRow::Deployment { .. } => false,
+        });
+        match row {
+            Some(i) => {
+                self.panes[Pane::Workloads.index()].selected = i;
+                self.link_from_workload();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// After the workload selection moved: show its first pod (unless one of its pods is
+    /// already selected).
+    pub(crate) fn link_from_workload(&mut self) {
+        let Some((key, _)) = self.selected_workload() else {
+            return;
+        };
+        let key = key.clone();
+        let current = self.view.pods.get(self.pane(Pane::Pods).selected);
+        if current.is_some_and(|p| p.workload.as_ref() == Some(&key)) {
+            return;
+        }
+        if let Some(i) = self
+            .view
+            .pods
+            .iter()
+            .position(|p| p.workload.as_ref() == Some(&key))
+        {
+            self.panes[Pane::Pods.index()].selected = i;
+        }
+    }
+
+    /// After the pod selection moved: select its workload (unless already selected).
+    pub(crate) fn link_from_pod(&mut self) {
+        let Some(key) = self
+            .view
+            .pods
+            .get(self.pane(Pane::Pods).selected)
+            .and_then(|p| p.workload.clone())
+        else {
+            return;
+        };
+        if self.selected_workload().is_some_and(|(k, _)| *k == key) {
+            return;
+        }
+        if let Some(i) = self.view.workloads.iter().position(|r| *r.key() == key) {
+            self.panes[Pane::Workloads.index()].selected = i;
+        }
+    }
+}
+
+fn node_id(r: &NodeRow) -> (String, String) {
+    match r {
+        NodeRow::Node { name, .. } => (name.clone(), String::new()),
+        NodeRow::Note { text } => (String::new(), text.clone()),
+        NodeRow::Image { node, name, .. } => (node.clone(), name.clone()),
+    }
+}
+
+fn workload_id(r: &WorkloadRow) -> (WorkloadKey, Option<(String, bool)>) {
+    match r {
+        WorkloadRow::Deployment { key, .. } => (key.clone(), None),
+        WorkloadRow::Container {
+            key, name, init, ..
+        } => (key.clone(), Some((name.clone(), *init))),
+    }
+}

@@ -1,0 +1,136 @@
+//! What the dashboard asks of the cluster, and what comes back.
+//!
+//! The event loop sends [`Request`]s to a [`Backend`]; the backend does the IO (on its own tasks)
+//! and reports [`BackendEvent`]s on a channel, which the loop turns into actions. The real
+//! backend wraps the cluster edge (`cluster::apply`, `undo`, `rollout::follow`); tests use
+//! [`FakeBackend`].
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::fix::{FixPlan, Target};
+use crate::model::Snapshot;
+
+/// Work the dashboard hands to the backend.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// Apply a fix plan's patch, then follow the rollout.
+    Apply(FixPlan),
+    /// Apply a plan's undo patch, then follow the rollout.
+    Undo(FixPlan),
+    /// Look at another namespace (None = all). The backend may answer with a new feed.
+    SwitchNamespace(Option<String>),
+}
+
+/// How a followed rollout ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RolloutOutcome {
+    /// The new pods are Running and ready.
+    Running,
+    /// It did not get there: a new waiting reason, a timeout, a deleted object (one sentence).
+    Failed(String),
+}
+
+/// What the backend reports back.
+#[derive(Debug, Clone)]
+pub enum BackendEvent {
+    /// The patch was accepted by the API server (`undo` = it was an undo patch).
+    Applied { target: Target, undo: bool },
+    /// The patch was refused or could not be sent (422 guard failure, 403, connection…).
+    ApplyFailed {
+        target: Target,
+        undo: bool,
+        message: String,
+    },
+    /// Rollout progress, one short line (`1/1 updated, 0 ready: ContainerCreating`).
+    Rollout { target: Target, message: String },
+    /// The rollout ended.
+    RolloutDone {
+        target: Target,
+        outcome: RolloutOutcome,
+    },
+    /// A new snapshot feed replaces the old one (after a namespace switch).
+    Feed(watch::Receiver<Arc<Snapshot>>),
+    /// Something the user should read in the status line.
+    Notice(String),
+}
+
+/// Channel on which a backend reports.
+pub type EventSink = mpsc::UnboundedSender<BackendEvent>;
+
+/// The cluster side of the dashboard. `submit` must return at once (spawn the work) and report
+/// progress and results through `events`.
+pub trait Backend: Send + 'static {
+    fn submit(&mut self, request: Request, events: &EventSink);
+}
+
+/// Whether the dashboard may write to the cluster (from the cluster edge's write guard).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteAccess {
+    /// Writes allowed; `label` names why in the status bar (`kind`, `allow-write`).
+    Allowed { label: String },
+    /// Writes refused: `why` in one sentence, `how` to allow them.
+    Refused {
+        label: String,
+        why: String,
+        how: String,
+    },
+}
+
+impl WriteAccess {
+    pub fn label(&self) -> &str {
+        match self {
+            WriteAccess::Allowed { label } | WriteAccess::Refused { label, .. } => label,
+        }
+    }
+}
+
+/// A backend for tests and demos without a cluster: records requests and answers with a
+/// scripted outcome.
+#[derive(Debug, Default, Clone)]
+pub struct FakeBackend {
+    pub requests: Arc<std::sync::Mutex<Vec<Request>>>,
+    /// When set, every apply/undo fails with this message.
+    pub fail_with: Option<String>,
+}
+
+impl Backend for FakeBackend {
+    fn submit(&mut self, request: Request, events: &EventSink) {
+        // Recorded after answering, so a test that sees the request also finds the answers queued.
+        let record = request.clone();
+        let (plan, undo) = match request {
+            Request::Apply(plan) => (plan, false),
+            Request::Undo(plan) => (plan, true),
+            Request::SwitchNamespace(_) => {
+                if let Ok(mut log) = self.requests.lock() {
+                    log.push(record);
+                }
+                return;
+            }
+        };
+        let target = plan.target.clone();
+        // A closed receiver means the loop is gone; nothing left to report to.
+        let _ = match &self.fail_with {
+            Some(message) => events.send(BackendEvent::ApplyFailed {
+                target,
+                undo,
+                message: message.clone(),
+            }),
+            None => events
+                .send(BackendEvent::Applied {
+                    target: target.clone(),
+                    undo,
+                })
+                .and_then(|()| {
+                    events.send(BackendEvent::RolloutDone {
+                        target,
+                        outcome: RolloutOutcome::Running,
+                    })
+                }),
+        };
+        if let Ok(mut log) = self.requests.lock() {
+            log.push(record);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The event loop: input, snapshots, backend results, signals and (only while something
+//! animates) a timer. Redraws only after something changed; idle costs nothing.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::Event;
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Interval, MissedTickBehavior, interval};
+
+use crate::model::Snapshot;
+use crate::tui::action::{Action, Effect};
+use crate::tui::app::{App, Options};
+use crate::tui::backend::{Backend, BackendEvent, Request};
+use crate::tui::{keymap, ui};
+
+const ANIMATION: Duration = Duration::from_millis(100);
+/// While the log pane is open it is redrawn this often to show new lines.
+const LOG_REFRESH: Duration = Duration::from_millis(500);
+
+fn io_err(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// Whether the feed's current value is worth showing (the initial value of a fresh feed is an
+/// empty placeholder).
+fn has_data(s: &Snapshot) -> bool {
+    !s.context.is_empty() || !s.resources.is_empty() || !s.nodes.is_empty()
+}
+
+/// Run the dashboard on a real terminal until `q`, Ctrl-C or SIGTERM.
+pub async fn run(
+    terminal: &mut ratatui::DefaultTerminal,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    backend: impl Backend,
+    opts: Options,
+) -> io::Result<()> {
+    let shutdown = async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    term.recv().await;
+                }
+                // Without a handler, SIGTERM keeps its default; nothing to wait for here.
+                Err(_) => std::future::pending::<()>().await,
+            }
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    };
+    let input = crossterm::event::EventStream::new();
+    run_with(terminal, input, snapshots, backend, opts, shutdown)
+        .await
+        .map(|_| ())
+}
+
+/// The loop itself, with input, terminal and shutdown injected (tests use `TestBackend` and a
+/// channel of events). Returns the final state.
+pub async fn run_with<B, S>(
+    terminal: &mut Terminal<B>,
+    mut input: S,
+    mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    mut backend: impl Backend,
+    opts: Options,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<App>
+where
+    B: ratatui::backend::Backend,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let clock = opts.clock;
+    let mut app = App::new(opts);
+    let size = terminal.size().map_err(io_err)?;
+    app.update(Action::Resize {
+        width: size.width,
+        height: size.height,
+    });
+    let first = snapshots.borrow_and_update().clone();
+    if has_data(&first) {
+        app.update(Action::Snapshot(first));
+    }
+    let (tx, mut results) = mpsc::unbounded_channel::<BackendEvent>();
+    let mut feed_open = true;
+    let mut dirty = true;
+    let mut timer: Option<(Duration, Interval)> = None;
+    tokio::pin!(shutdown);
+
+    loop {
+        if dirty {
+            app.now = clock();
+            terminal.draw(|f| ui::draw(f, &app)).map_err(io_err)?;
+            dirty = false;
+        }
+        let period = if app.animating() {
+            Some(ANIMATION)
+        } else if app.show_log {
+            Some(LOG_REFRESH)
+        } else {
+            None
+        };
+        if timer.as_ref().map(|(d, _)| *d) != period {
+            timer = period.map(|d| {
+                let mut i = interval(d);
+                i.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                i.reset();
+                (d, i)
+            });
+        }
+        let tick = async {
+            match timer.as_mut() {
+                Some((_, i)) => {
+                    i.tick().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+
+        let mut effect = None;
+        // Biased: a signal first, then what the world reports, then keys; so a key always
+        // acts on the newest state (and tests are deterministic).
+        tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            Some(event) = results.recv() => {
+                match event {
+                    BackendEvent::Feed(feed) => {
+                        snapshots = feed;
+                        feed_open = true;
+                        app.feed_closed = false;
+                        let snap = snapshots.borrow_and_update().clone();
+                        if has_data(&snap) {
+                            app.update(Action::Snapshot(snap));
+                        }
+                    }
+                    other => {
+                        app.update(Action::Backend(other));
+                    }
+                }
+                dirty = true;
+            },
+            changed = snapshots.changed(), if feed_open => {
+                match changed {
+                    Ok(()) => {
+                        let snap = snapshots.borrow_and_update().clone();
+                        app.update(Action::Snapshot(snap));
+                    }
+                    Err(_) => {
+                        feed_open = false;
+                        app.update(Action::FeedClosed);
+                    }
+                }
+                dirty = true;
+            },
+            event = input.next() => match event {
+                Some(Ok(event)) => {
+                    // Mouse motion and unbound keys change nothing: no redraw.
+                    if let Some(action) = keymap::map_event(&app, &event) {
+                        effect = app.update(action);
+                        dirty = true;
+                    }
+                }
+                Some(Err(e)) => return Err(e),
+                None => break,
+            },
+            () = tick => {
+                app.update(Action::Tick);
+                dirty = true;
+            },
+        }
+        match effect {
+            None => {}
+            Some(Effect::Quit) => break,
+            Some(Effect::Apply(plan)) => backend.submit(Request::Apply(plan), &tx),
+            Some(Effect::Undo(plan)) => backend.submit(Request::Undo(plan), &tx),
+            Some(Effect::SwitchNamespace(ns)) => backend.submit(Request::SwitchNamespace(ns), &tx),
+        }
+    }
+    Ok(app)
+}

@@ -1,0 +1,81 @@
+//! How a node image relates to the image a workload asks for: the highlight in the node pane.
+
+use crate::imageref::ImageRef;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// The exact name the selected finding's fix would set.
+    FixTarget,
+    /// The same image containerd would look up for the workload.
+    Exact,
+    /// Same path and tag under another registry, or same repository with another tag.
+    Near,
+    None,
+}
+
+/// Classify a node image name against the wanted images and the fix's suggested name.
+pub fn classify(
+    name: &str,
+    parsed: Option<&ImageRef>,
+    wanted: &[ImageRef],
+    fix_target: Option<&str>,
+) -> Mark {
+    if fix_target.is_some_and(|t| {
+        t == name || parsed.is_some_and(|p| ImageRef::parse(t).is_ok_and(|t| t.full() == p.full()))
+    }) {
+        return Mark::FixTarget;
+    }
+    let Some(image) = parsed else {
+        return Mark::None;
+    };
+    let mut mark = Mark::None;
+    for w in wanted {
+        if w.kubelet_form() == image.kubelet_form() {
+            return Mark::Exact;
+        }
+        let same_tag = w.effective_tag() == image.effective_tag();
+        let same_path = w.path == image.path;
+        if (same_path && same_tag)
+            || w.repository() == image.repository()
+            || (same_tag && last_segment(&w.path) == last_segment(&image.path))
+        {
+            mark = Mark::Near;
+        }
+    }
+    mark
+}
+
+fn last_segment(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(s: &str) -> ImageRef {
+        ImageRef::parse(s).expect("valid test reference")
+    }
+
+    #[test]
+    fn registry_prefix_is_near_and_the_suggestion_is_the_target() {
+        let wanted = [r("kubernaut/gateway:debug")];
+        let node = "localhost/kubernaut/gateway:debug";
+        assert_eq!(classify(node, Some(&r(node)), &wanted, None), Mark::Near);
+        assert_eq!(
+            classify(node, Some(&r(node)), &wanted, Some(node)),
+            Mark::FixTarget
+        );
+    }
+
+    #[test]
+    fn normalised_equal_is_exact_and_unrelated_is_none() {
+        let wanted = [r("nginx")];
+        let node = "docker.io/library/nginx:latest";
+        assert_eq!(classify(node, Some(&r(node)), &wanted, None), Mark::Exact);
+        let other = "localhost/kubernaut/datastorage:debug";
+        assert_eq!(classify(other, Some(&r(other)), &wanted, None), Mark::None);
+        let tag = "docker.io/library/nginx:1.27";
+        assert_eq!(classify(tag, Some(&r(tag)), &wanted, None), Mark::Near);
+    }
+}

@@ -1,0 +1,267 @@
+//! Popups: fix and undo dialogs, namespace chooser, details/explanations, help.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::chrome::sentence;
+use crate::fix::FixPlan;
+use crate::tui::app::{App, DialogStatus, FixDialog, Overlay, UndoDialog};
+use crate::tui::backend::WriteAccess;
+use crate::tui::keymap::HELP;
+use crate::tui::theme;
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    match &app.overlay {
+        Overlay::None | Overlay::Filter => {}
+        Overlay::Help => help(frame),
+        Overlay::Namespaces { choices, selected } => namespaces(frame, choices, *selected),
+        Overlay::Fix(d) => fix(frame, app, d),
+        Overlay::Undo(d) => undo(frame, app, d),
+        Overlay::Info { title, lines } => popup(
+            frame,
+            title,
+            lines.iter().map(|l| Line::raw(l.clone())).collect(),
+            Line::styled(" Esc closes ", theme::DIM),
+        ),
+    }
+}
+
+/// A centred, bordered popup sized to its content (wrapped) within the screen. The footer
+/// (what the keys do, or how the request went) sits in the bottom border so that it stays
+/// visible when the content is cut on small terminals.
+fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'static>>, footer: Line<'static>) {
+    let screen = frame.area();
+    let width = screen.width.saturating_sub(4).min(100);
+    let inner_w = usize::from(width.saturating_sub(2)).max(1);
+    let needed: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner_w))
+        .sum::<usize>()
+        + 2;
+    let height = (needed as u16).min(screen.height.saturating_sub(2));
+    let [area] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(screen);
+    let [area] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::BORDER_FOCUSED)
+        .title(Span::styled(format!(" {title} "), theme::TITLE_FOCUSED))
+        .title_bottom(footer);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn label(name: &str, value: String) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{name:<13}"), theme::HEADER),
+        Span::raw(value),
+    ])
+}
+
+fn change(before: &str, after: &str) -> String {
+    if before == after {
+        format!("{before} (unchanged)")
+    } else {
+        format!("{before}  →  {after}")
+    }
+}
+
+fn plan_lines(
+    lines: &mut Vec<Line<'static>>,
+    context: &str,
+    plan: &FixPlan,
+    patch: &serde_json::Value,
+) {
+    lines.push(label(
+        "Target",
+        format!(
+            "context {context} · namespace {} · {}/{} · container {}",
+            plan.target.namespace, plan.target.kind, plan.target.name, plan.container
+        ),
+    ));
+    lines.push(label(
+        "Image",
+        change(&plan.image_before, &plan.image_after),
+    ));
+    let none = "(not set)".to_string();
+    lines.push(label(
+        "Pull policy",
+        change(
+            plan.pull_policy_before.as_ref().unwrap_or(&none),
+            plan.pull_policy_after.as_ref().unwrap_or(&none),
+        ),
+    ));
+    lines.push(Line::styled(
+        "JSON patch (the test op makes it fail if someone changed the field meanwhile):",
+        theme::HEADER,
+    ));
+    for op in patch.as_array().into_iter().flatten() {
+        lines.push(Line::raw(format!("  {op}")));
+    }
+}
+
+fn status_line(status: &DialogStatus, ready: &str) -> Line<'static> {
+    match status {
+        DialogStatus::Ready => Line::styled(format!(" {ready} "), theme::OK),
+        DialogStatus::Sending => Line::styled(" Sending the patch… ", theme::WARN),
+        DialogStatus::Failed(_) => Line::styled(" y retries · Esc closes ", theme::ERROR),
+    }
+}
+
+/// A failed request, in full, inside the dialog.
+fn failure(lines: &mut Vec<Line<'static>>, status: &DialogStatus) {
+    if let DialogStatus::Failed(msg) = status {
+        lines.push(Line::styled(format!("Failed: {msg}"), theme::ERROR));
+    }
+}
+
+fn fix(frame: &mut Frame, app: &App, d: &FixDialog) {
+    let f = &d.finding;
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{} ", f.kind.as_str()), theme::ERROR),
+            Span::styled(
+                format!("{}/{} container {}", f.namespace, f.workload, f.container),
+                theme::HEADER,
+            ),
+        ]),
+        Line::raw(sentence(f)),
+    ];
+    for e in &f.evidence {
+        lines.push(Line::styled(format!("  {e}"), theme::DIM));
+    }
+    lines.push(Line::raw(""));
+    match &d.plan {
+        Some(plan) => plan_lines(&mut lines, &app.snapshot.context, plan, &plan.patch),
+        None => {
+            lines.push(Line::styled("No safe patch for this finding.", theme::WARN));
+            if let Some(cmd) = &f.command {
+                lines.push(Line::raw("Run this instead:"));
+                lines.push(Line::styled(format!("  {cmd}"), theme::HEADER));
+            }
+            if !f.candidates.is_empty() {
+                lines.push(Line::raw(format!(
+                    "Candidates on the nodes: {}",
+                    f.candidates.join(", ")
+                )));
+            }
+        }
+    }
+    let footer = match (&app.write, &d.plan) {
+        (WriteAccess::Refused { why, how, .. }, _) => {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(format!("Writes are off: {why}"), theme::WARN));
+            lines.push(Line::raw(how.clone()));
+            Line::styled(" Esc closes ", theme::DIM)
+        }
+        (_, None) => Line::styled(" Esc closes ", theme::DIM),
+        (_, Some(_)) => {
+            failure(&mut lines, &d.status);
+            status_line(&d.status, "y or Enter applies · Esc cancels")
+        }
+    };
+    popup(frame, "Fix", lines, footer);
+}
+
+fn undo(frame: &mut Frame, app: &App, d: &UndoDialog) {
+    let p = &d.plan;
+    let mut lines = vec![Line::raw(format!(
+        "Put back what the last fix changed on {}/{}:",
+        p.target.kind, p.target.name
+    ))];
+    let reverse = FixPlan {
+        image_before: p.image_after.clone(),
+        image_after: p.image_before.clone(),
+        pull_policy_before: p.pull_policy_after.clone(),
+        pull_policy_after: p.pull_policy_before.clone(),
+        ..p.clone()
+    };
+    plan_lines(&mut lines, &app.snapshot.context, &reverse, &p.undo);
+    failure(&mut lines, &d.status);
+    let footer = status_line(&d.status, "y or Enter undoes · Esc cancels");
+    popup(frame, "Undo the last fix", lines, footer);
+}
+
+fn namespaces(frame: &mut Frame, choices: &[Option<String>], selected: usize) {
+    let lines: Vec<Line<'static>> = choices
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let text = c.clone().unwrap_or_else(|| "(all namespaces)".to_string());
+            if i == selected {
+                Line::styled(format!("▶ {text}"), theme::SELECTED_FOCUSED)
+            } else {
+                Line::raw(format!("  {text}"))
+            }
+        })
+        .collect();
+    popup(
+        frame,
+        "Namespace",
+        lines,
+        Line::styled(" ↑↓ choose · Enter switches · Esc cancels ", theme::DIM),
+    );
+}
+
+fn help(frame: &mut Frame) {
+    let mut lines: Vec<Line<'static>> = HELP
+        .iter()
+        .map(|(k, v)| {
+            Line::from(vec![
+                Span::styled(format!("{k:<21}"), theme::HEADER),
+                Span::raw(v.to_string()),
+            ])
+        })
+        .collect();
+    lines.push(Line::styled("Markers", theme::HEADER));
+    for (mark, style, text) in [
+        (
+            theme::MARK_FIX_TARGET,
+            theme::FIX_TARGET,
+            "node image: the exact name the fix would set",
+        ),
+        (
+            theme::MARK_NEAR,
+            theme::NEAR,
+            "node image: nearly the asked-for image (other registry or tag)",
+        ),
+        (
+            theme::MARK_EXACT,
+            theme::OK,
+            "node image: exactly what the workload asks for",
+        ),
+        (
+            theme::MARK_FINDING,
+            theme::ERROR,
+            "workload/container with a finding",
+        ),
+        (
+            theme::MARK_DEFAULTED,
+            Style::new(),
+            "pull policy is the apiserver default for the image",
+        ),
+        ("▌", theme::LINKED, "pod of the selected workload"),
+    ] {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {mark:<4}"), style),
+            Span::raw(text),
+        ]));
+    }
+    popup(
+        frame,
+        "Keys",
+        lines,
+        Line::styled(" Esc or ? closes ", theme::DIM),
+    );
+}

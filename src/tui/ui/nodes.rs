@@ -1,0 +1,116 @@
+//! Node images pane: per node, every image name with size and source; matches highlighted.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{fit, fit_right, inner, pane_block, pane_message, row_style};
+use crate::imageref::ImageRef;
+use crate::tui::action::Pane;
+use crate::tui::app::App;
+use crate::tui::elide::elide_image;
+use crate::tui::layout::visible_rows;
+use crate::tui::matching::{Mark, classify};
+use crate::tui::view::NodeRow;
+use crate::tui::{format, theme};
+
+const SIZE_W: usize = 6;
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    frame.render_widget(pane_block(app, Pane::Nodes, ""), area);
+    let body = inner(area);
+    let width = usize::from(body.width);
+    // Narrow panes use short source codes to leave room for the names.
+    let short = width < 48;
+    let src_w = if short { 3 } else { 6 };
+    let name_w = width.saturating_sub(2 + SIZE_W + 1 + src_w + 1);
+    let mut lines = vec![Line::styled(
+        format!(
+            "  {} {} {}",
+            fit("IMAGE", name_w),
+            fit_right("SIZE", SIZE_W),
+            fit(if short { "SRC" } else { "SOURCE" }, src_w)
+        ),
+        theme::HEADER,
+    )];
+    if let Some(msg) = pane_message(app, "nodes") {
+        lines.push(msg);
+    } else if app.view.nodes.is_empty() {
+        lines.push(Line::styled("No nodes.", theme::DIM));
+    }
+    let wanted: Vec<ImageRef> = app
+        .wanted_images()
+        .iter()
+        .filter_map(|i| ImageRef::parse(i).ok())
+        .collect();
+    let fix_target = app
+        .selected_finding()
+        .and_then(|f| f.suggested_image.clone());
+    let rows = &app.view.nodes;
+    let state = app.pane(Pane::Nodes);
+    let offset = state.scroll_for(rows.len(), visible_rows(area));
+    for (i, row) in rows
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(visible_rows(area))
+    {
+        let (spans, base): (Vec<Span>, Style) = match row {
+            NodeRow::Node {
+                name,
+                images,
+                source,
+                ..
+            } => (
+                vec![Span::raw(fit(
+                    &format!("▾ {name} · {images} images ({source})"),
+                    width,
+                ))],
+                theme::HEADER,
+            ),
+            NodeRow::Note { text } => (
+                vec![Span::raw(fit(&format!("  ! {text}"), width))],
+                theme::WARN,
+            ),
+            NodeRow::Image {
+                name,
+                size_bytes,
+                runtime,
+                api,
+                parsed,
+                ..
+            } => {
+                let mark = classify(name, parsed.as_ref(), &wanted, fix_target.as_deref());
+                let (symbol, style) = match mark {
+                    Mark::FixTarget => (theme::MARK_FIX_TARGET, theme::FIX_TARGET),
+                    Mark::Exact => (theme::MARK_EXACT, theme::OK),
+                    Mark::Near => (theme::MARK_NEAR, theme::NEAR),
+                    Mark::None => (" ", Style::new()),
+                };
+                let src = match (runtime, api, short) {
+                    (true, true, false) => "rt+api",
+                    (true, true, true) => "r+a",
+                    (true, false, _) => "rt",
+                    _ => "api",
+                };
+                (
+                    vec![
+                        Span::raw(format!("{symbol} ")),
+                        Span::raw(fit(&elide_image(name, name_w), name_w)),
+                        Span::raw(format!(
+                            " {} {}",
+                            fit_right(&format::size(*size_bytes), SIZE_W),
+                            fit(src, src_w)
+                        )),
+                    ],
+                    style,
+                )
+            }
+        };
+        let selected = i == state.selected;
+        lines.push(Line::from(spans).style(row_style(app, Pane::Nodes, selected, base)));
+    }
+    frame.render_widget(Paragraph::new(lines), body);
+}

@@ -1,0 +1,347 @@
+//! `App::update`: the only place state changes. Pure: no IO, no clock; effects go back to the
+//! event loop.
+
+use crate::tui::action::{Action, Effect, Pane};
+use crate::tui::app::{App, DialogStatus, FixDialog, Overlay, Rollout, StatusLine, UndoDialog};
+use crate::tui::backend::{BackendEvent, RolloutOutcome, WriteAccess};
+use crate::tui::details;
+use crate::tui::layout;
+
+impl App {
+    pub fn update(&mut self, action: Action) -> Option<Effect> {
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                return Some(Effect::Quit);
+            }
+            Action::FocusNext => self.focus = self.focus.next(),
+            Action::FocusPrev => self.focus = self.focus.prev(),
+            Action::Up => self.move_selection(-1),
+            Action::Down => self.move_selection(1),
+            Action::PageUp => self.move_selection(-(self.page() as isize)),
+            Action::PageDown => self.move_selection(self.page() as isize),
+            Action::Top => self.move_selection(isize::MIN / 2),
+            Action::Bottom => self.move_selection(isize::MAX / 2),
+            Action::Details => self.open_details(),
+            Action::OpenFix => self.open_fix(),
+            Action::OpenUndo => self.open_undo(),
+            Action::Confirm => return self.confirm(),
+            Action::Cancel => self.cancel(),
+            Action::OpenFilter => self.overlay = Overlay::Filter,
+            Action::FilterInput(c) => {
+                self.filter.push(c);
+                self.rebuild_view();
+            }
+            Action::FilterBackspace => {
+                self.filter.pop();
+                self.rebuild_view();
+            }
+            Action::OpenNamespaces => {
+                let mut choices = vec![None];
+                choices.extend(self.view.namespaces.iter().cloned().map(Some));
+                if let Some(ns) = &self.namespace
+                    && !choices.contains(&Some(ns.clone()))
+                {
+                    choices.push(Some(ns.clone()));
+                }
+                let selected = choices
+                    .iter()
+                    .position(|c| *c == self.namespace)
+                    .unwrap_or(0);
+                self.overlay = Overlay::Namespaces { choices, selected };
+            }
+            Action::ToggleLog => self.show_log = !self.show_log,
+            Action::ToggleHelp => {
+                self.overlay = match self.overlay {
+                    Overlay::Help => Overlay::None,
+                    _ => Overlay::Help,
+                }
+            }
+            Action::Click { column, row } => self.click(column, row),
+            Action::Scroll { column, row, down } => {
+                if let Overlay::None = self.overlay
+                    && let Some(pane) = self.pane_at(column, row)
+                {
+                    self.focus = pane;
+                    self.move_selection(if down { 3 } else { -3 });
+                }
+            }
+            Action::Resize { width, height } => {
+                self.viewport = ratatui::layout::Rect::new(0, 0, width, height);
+            }
+            Action::Snapshot(snap) => self.set_snapshot(snap),
+            Action::FeedClosed => self.feed_closed = true,
+            Action::Backend(event) => self.backend_event(event),
+            Action::Tick => self.spinner = self.spinner.wrapping_add(1),
+        }
+        None
+    }
+
+    fn page(&self) -> usize {
+        self.areas().panes[self.focus.index()]
+            .map(layout::visible_rows)
+            .unwrap_or(10)
+            .max(1)
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        if let Overlay::Namespaces { choices, selected } = &mut self.overlay {
+            let last = choices.len().saturating_sub(1) as isize;
+            *selected = (*selected as isize + delta.signum()).clamp(0, last) as usize;
+            return;
+        }
+        let len = self.rows_len(self.focus);
+        if len == 0 {
+            return;
+        }
+        let state = &mut self.panes[self.focus.index()];
+        let target = (state.selected as isize).saturating_add(delta);
+        state.selected = target.clamp(0, len as isize - 1) as usize;
+        self.user_moved = true;
+        self.after_select();
+    }
+
+    fn after_select(&mut self) {
+        match self.focus {
+            Pane::Workloads => self.link_from_workload(),
+            Pane::Pods => self.link_from_pod(),
+            Pane::Nodes => {}
+        }
+    }
+
+    fn pane_at(&self, column: u16, row: u16) -> Option<Pane> {
+        let areas = self.areas();
+        let pos = ratatui::layout::Position::new(column, row);
+        Pane::ALL.into_iter().find(|p| {
+            areas.panes[p.index()].is_some_and(|r| r.contains(pos))
+                || (*p == Pane::Pods && areas.events.is_some_and(|r| r.contains(pos)))
+        })
+    }
+
+    fn click(&mut self, column: u16, row: u16) {
+        if !matches!(self.overlay, Overlay::None) {
+            return;
+        }
+        let areas = self.areas();
+        if let Some(tabs) = areas.tabs
+            && tabs.contains(ratatui::layout::Position::new(column, row))
+        {
+            if let Some(p) = layout::tab_at(column, tabs) {
+                self.focus = p;
+            }
+            return;
+        }
+        let Some(pane) = self.pane_at(column, row) else {
+            return;
+        };
+        self.focus = pane;
+        let Some(rect) = areas.panes[pane.index()] else {
+            return;
+        };
+        if let Some(i) = layout::row_at(rect, row) {
+            let state = &self.panes[pane.index()];
+            let index = state.offset.get() + i;
+            if index < self.rows_len(pane) {
+                self.panes[pane.index()].selected = index;
+                self.user_moved = true;
+                self.after_select();
+            }
+        }
+    }
+
+    fn refused(&self) -> Option<(String, String)> {
+        match &self.write {
+            WriteAccess::Refused { why, how, .. } => Some((why.clone(), how.clone())),
+            WriteAccess::Allowed { .. } => None,
+        }
+    }
+
+    fn open_fix(&mut self) {
+        let Some(finding) = self.selected_finding().cloned() else {
+            let n = self.view.findings.len();
+            self.status = Some(StatusLine {
+                text: if n == 0 {
+                    "Nothing to fix: no mismatches found.".to_string()
+                } else {
+                    format!(
+                        "The selected workload has no finding; {n} listed in the findings strip — select one in Workloads."
+                    )
+                },
+                error: false,
+            });
+            return;
+        };
+        let plan = (self.plan)(&finding, &self.snapshot);
+        self.overlay = Overlay::Fix(Box::new(FixDialog {
+            finding,
+            plan,
+            status: DialogStatus::Ready,
+        }));
+    }
+
+    fn open_undo(&mut self) {
+        match (&self.last_fix, self.refused()) {
+            (None, _) => {
+                self.status = Some(StatusLine {
+                    text: "Nothing to undo: `u` undoes the last fix made in this session."
+                        .to_string(),
+                    error: false,
+                })
+            }
+            (Some(_), Some((why, how))) => {
+                self.overlay = Overlay::Info {
+                    title: "Undo not possible: writes are off".to_string(),
+                    lines: vec![why, how],
+                }
+            }
+            (Some(plan), None) => {
+                self.overlay = Overlay::Undo(Box::new(UndoDialog {
+                    plan: plan.clone(),
+                    status: DialogStatus::Ready,
+                }))
+            }
+        }
+    }
+
+    fn open_details(&mut self) {
+        if let Some((title, lines)) = details::for_selection(self) {
+            self.overlay = Overlay::Info { title, lines };
+        }
+    }
+
+    fn confirm(&mut self) -> Option<Effect> {
+        let refused = self.refused();
+        match &mut self.overlay {
+            Overlay::Fix(dialog) if dialog.status != DialogStatus::Sending => {
+                if refused.is_some() {
+                    return None;
+                }
+                let plan = dialog.plan.clone()?;
+                dialog.status = DialogStatus::Sending;
+                self.pending = Some(plan.clone());
+                Some(Effect::Apply(plan))
+            }
+            Overlay::Undo(dialog) if dialog.status != DialogStatus::Sending => {
+                dialog.status = DialogStatus::Sending;
+                Some(Effect::Undo(dialog.plan.clone()))
+            }
+            Overlay::Namespaces { choices, selected } => {
+                let ns = choices.get(*selected).cloned().flatten();
+                self.overlay = Overlay::None;
+                self.namespace = ns.clone();
+                self.rebuild_view();
+                Some(Effect::SwitchNamespace(ns))
+            }
+            Overlay::Filter | Overlay::Help | Overlay::Info { .. } => {
+                self.overlay = Overlay::None;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn cancel(&mut self) {
+        match self.overlay {
+            Overlay::Filter => {
+                self.filter.clear();
+                self.overlay = Overlay::None;
+                self.rebuild_view();
+            }
+            Overlay::None => {
+                if !self.filter.is_empty() {
+                    self.filter.clear();
+                    self.rebuild_view();
+                }
+                self.status = None;
+            }
+            _ => self.overlay = Overlay::None,
+        }
+    }
+
+    fn backend_event(&mut self, event: BackendEvent) {
+        match event {
+            BackendEvent::Applied { target, undo } => {
+                if undo {
+                    self.last_fix = None;
+                } else if let Some(plan) = self.pending.take() {
+                    self.last_fix = Some(plan);
+                }
+                if matches!(self.overlay, Overlay::Fix(_) | Overlay::Undo(_)) {
+                    self.overlay = Overlay::None;
+                }
+                self.status = Some(StatusLine {
+                    text: format!(
+                        "{} {}/{} in {}; following the rollout.",
+                        if undo { "Undid the fix on" } else { "Patched" },
+                        target.kind,
+                        target.name,
+                        target.namespace
+                    ),
+                    error: false,
+                });
+                self.rollout = Some(Rollout {
+                    target,
+                    undo,
+                    message: "patched; waiting for new pods".to_string(),
+                    outcome: None,
+                });
+            }
+            BackendEvent::ApplyFailed {
+                target,
+                undo,
+                message,
+            } => {
+                self.pending = None;
+                let line = format!(
+                    "{} {}/{} failed: {message}",
+                    if undo { "Undo on" } else { "Patch of" },
+                    target.kind,
+                    target.name
+                );
+                match &mut self.overlay {
+                    Overlay::Fix(d) => d.status = DialogStatus::Failed(message),
+                    Overlay::Undo(d) => d.status = DialogStatus::Failed(message),
+                    _ => {}
+                }
+                self.status = Some(StatusLine {
+                    text: line,
+                    error: true,
+                });
+            }
+            BackendEvent::Rollout { target, message } => match &mut self.rollout {
+                Some(r) if r.target == target => r.message = message,
+                _ => {
+                    self.rollout = Some(Rollout {
+                        target,
+                        undo: false,
+                        message,
+                        outcome: None,
+                    })
+                }
+            },
+            BackendEvent::RolloutDone { target, outcome } => {
+                let name = format!("{}/{}", target.kind, target.name);
+                let (text, error) = match &outcome {
+                    RolloutOutcome::Running => (format!("{name}: new pods are Running."), false),
+                    RolloutOutcome::Failed(reason) => {
+                        (format!("{name} did not come up: {reason}"), true)
+                    }
+                };
+                self.status = Some(StatusLine { text, error });
+                let moved_on = outcome == RolloutOutcome::Running
+                    && self.rollout.as_ref().is_none_or(|r| !r.undo);
+                if let Some(r) = &mut self.rollout
+                    && r.target == target
+                {
+                    r.outcome = Some(outcome);
+                }
+                if moved_on {
+                    self.select_finding(0, Some(&target));
+                }
+            }
+            BackendEvent::Notice(text) => self.status = Some(StatusLine { text, error: false }),
+            // The event loop swaps feeds itself; nothing to keep here.
+            BackendEvent::Feed(_) => {}
+        }
+    }
+}

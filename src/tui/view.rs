@@ -1,0 +1,454 @@
+//! View models: the rows each pane shows, derived from a snapshot and its findings.
+//!
+//! Built once per snapshot (or namespace/filter change), never per frame; drawing only reads
+//! them and touches the visible rows.
+
+use std::collections::HashMap;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
+
+use crate::diagnose::Finding;
+use crate::imageref;
+use crate::model::{RuntimeListing, Snapshot};
+
+/// A Deployment, by namespace and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WorkloadKey {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl WorkloadKey {
+    /// The `Kind/name` form findings use.
+    pub fn finding_name(&self) -> String {
+        format!("Deployment/{}", self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeRow {
+    Node {
+        name: String,
+        images: usize,
+        /// Who listed the images: the runtime (`podman`, `docker`) or `API`.
+        source: String,
+        /// The API list is capped at 50 and no runtime list filled it.
+        maybe_incomplete: bool,
+        runtime_error: Option<String>,
+    },
+    /// A warning under a node header (capped API list, failed runtime listing).
+    Note { text: String },
+    Image {
+        node: String,
+        name: String,
+        size_bytes: u64,
+        runtime: bool,
+        api: bool,
+        /// Parsed once for matching against workloads (None = unparsable).
+        parsed: Option<imageref::ImageRef>,
+    },
+}
+
+impl NodeRow {
+    fn text(&self) -> &str {
+        match self {
+            NodeRow::Node { name, .. } => name,
+            NodeRow::Note { text } => text,
+            NodeRow::Image { name, .. } => name,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodRow {
+    pub namespace: String,
+    pub name: String,
+    /// Phase, or `Terminating`.
+    pub phase: String,
+    /// First waiting reason of any container (init containers first).
+    pub reason: Option<String>,
+    pub reason_is_error: bool,
+    pub restarts: i32,
+    pub node: String,
+    /// Creation time, epoch seconds.
+    pub created: Option<i64>,
+    pub workload: Option<WorkloadKey>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub type_: String,
+    pub reason: String,
+    pub count: i32,
+    /// Last seen, epoch seconds.
+    pub last: Option<i64>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkloadRow {
+    Deployment {
+        key: WorkloadKey,
+        desired: i32,
+        ready: i32,
+        updated: i32,
+        available: i32,
+        findings: usize,
+    },
+    Container {
+        key: WorkloadKey,
+        name: String,
+        init: bool,
+        image: String,
+        /// The policy in the spec (None = absent, the apiserver default applies).
+        policy: Option<String>,
+        /// The policy equals the apiserver's default for this image.
+        defaulted: bool,
+        /// Index into `View::findings` of this container's first finding.
+        finding: Option<usize>,
+    },
+}
+
+impl WorkloadRow {
+    pub fn key(&self) -> &WorkloadKey {
+        match self {
+            WorkloadRow::Deployment { key, .. } | WorkloadRow::Container { key, .. } => key,
+        }
+    }
+}
+
+/// Everything the panes show, filtered by namespace and filter text.
+#[derive(Debug, Default, Clone)]
+pub struct View {
+    pub findings: Vec<Finding>,
+    pub nodes: Vec<NodeRow>,
+    pub pods: Vec<PodRow>,
+    pub workloads: Vec<WorkloadRow>,
+    /// (namespace, pod name) → events, newest first.
+    pub events: HashMap<(String, String), Vec<EventRow>>,
+    /// Namespaces seen in the snapshot (pods and deployments), sorted.
+    pub namespaces: Vec<String>,
+}
+
+fn matches_filter(filter: &str, texts: &[&str]) -> bool {
+    filter.is_empty() || texts.iter().any(|t| t.to_lowercase().contains(filter))
+}
+
+fn in_namespace(ns: &Option<String>, candidate: &str) -> bool {
+    ns.as_deref().is_none_or(|n| n == candidate)
+}
+
+/// Build the view. `filter` is matched case-insensitively against names, images and reasons.
+pub fn build(
+    snap: &Snapshot,
+    all_findings: &[Finding],
+    namespace: &Option<String>,
+    filter: &str,
+) -> View {
+    let filter = filter.to_lowercase();
+    let findings: Vec<Finding> = all_findings
+        .iter()
+        .filter(|f| in_namespace(namespace, &f.namespace))
+        .cloned()
+        .collect();
+    let mut namespaces: Vec<String> = snap
+        .pods
+        .iter()
+        .filter_map(|p| p.metadata.namespace.clone())
+        .chain(
+            snap.deployments
+                .iter()
+                .filter_map(|d| d.metadata.namespace.clone()),
+        )
+        .collect();
+    namespaces.sort();
+    namespaces.dedup();
+
+    View {
+        nodes: node_rows(snap, &filter),
+        pods: pod_rows(snap, namespace, &filter),
+        workloads: workload_rows(snap, &findings, namespace, &filter),
+        events: event_rows(&snap.events),
+        namespaces,
+        findings,
+    }
+}
+
+fn node_rows(snap: &Snapshot, filter: &str) -> Vec<NodeRow> {
+    let mut rows = Vec::new();
+    for (node, list) in &snap.node_images {
+        let (source, runtime_error) = match &list.runtime {
+            RuntimeListing::Ok { runtime } => (runtime.clone(), None),
+            RuntimeListing::Failed { runtime, reason } => {
+                ("API".to_string(), Some(format!("{runtime}: {reason}")))
+            }
+            RuntimeListing::NotTried => ("API".to_string(), None),
+        };
+        let mut images = Vec::new();
+        for image in &list.images {
+            // One row per tag name; digest-only images show their first name.
+            let tags: Vec<&String> = image.names.iter().filter(|n| !n.contains('@')).collect();
+            let names: Vec<&String> = if tags.is_empty() {
+                image.names.iter().take(1).collect()
+            } else {
+                tags
+            };
+            for name in names {
+                if !matches_filter(filter, &[name, node]) {
+                    continue;
+                }
+                images.push(NodeRow::Image {
+                    node: node.clone(),
+                    name: name.clone(),
+                    size_bytes: image.size_bytes,
+                    runtime: image.sources.runtime,
+                    api: image.sources.api,
+                    parsed: imageref::ImageRef::parse(name).ok(),
+                });
+            }
+        }
+        images.sort_by(|a, b| a.text().cmp(b.text()));
+        let maybe_incomplete = list.maybe_incomplete();
+        rows.push(NodeRow::Node {
+            name: node.clone(),
+            images: list.images.len(),
+            source,
+            maybe_incomplete,
+            runtime_error: runtime_error.clone(),
+        });
+        if maybe_incomplete {
+            rows.push(NodeRow::Note {
+                text: format!(
+                    "API list has {} images (the kubelet's cap): smaller images may be missing",
+                    crate::NODE_STATUS_MAX_IMAGES
+                ),
+            });
+        }
+        if let Some(e) = runtime_error {
+            rows.push(NodeRow::Note {
+                text: format!("runtime listing failed: {e}"),
+            });
+        }
+        rows.extend(images);
+    }
+    rows
+}
+
+const BENIGN_WAITING: [&str; 2] = ["ContainerCreating", "PodInitializing"];
+
+fn waiting_reason(statuses: Option<&Vec<ContainerStatus>>) -> Option<String> {
+    statuses?
+        .iter()
+        .find_map(|s| s.state.as_ref()?.waiting.as_ref()?.reason.clone())
+}
+
+/// The Deployment owning a pod: pod → ReplicaSet → Deployment, falling back to the controller's
+/// naming (`<deployment>-<template-hash>`) when the ReplicaSet is not in the snapshot.
+fn pod_workload(pod: &Pod, rs_owner: &HashMap<(String, String), String>) -> Option<WorkloadKey> {
+    let ns = pod.metadata.namespace.clone().unwrap_or_default();
+    let owner = pod
+        .metadata
+        .owner_references
+        .as_ref()?
+        .iter()
+        .find(|o| o.kind == "ReplicaSet")?;
+    let name = match rs_owner.get(&(ns.clone(), owner.name.clone())) {
+        Some(d) => d.clone(),
+        None => owner.name.rsplit_once('-')?.0.to_string(),
+    };
+    Some(WorkloadKey {
+        namespace: ns,
+        name,
+    })
+}
+
+fn pod_rows(snap: &Snapshot, namespace: &Option<String>, filter: &str) -> Vec<PodRow> {
+    let mut rs_owner = HashMap::new();
+    for rs in &snap.replicasets {
+        let deploy = rs
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|o| o.kind == "Deployment");
+        if let (Some(d), Some(name)) = (deploy, rs.metadata.name.clone()) {
+            let ns = rs.metadata.namespace.clone().unwrap_or_default();
+            rs_owner.insert((ns, name), d.name.clone());
+        }
+    }
+    let mut rows: Vec<PodRow> = snap
+        .pods
+        .iter()
+        .filter_map(|pod| {
+            let ns = pod.metadata.namespace.clone().unwrap_or_default();
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            if !in_namespace(namespace, &ns) {
+                return None;
+            }
+            let status = pod.status.as_ref();
+            let reason = waiting_reason(status.and_then(|s| s.init_container_statuses.as_ref()))
+                .or_else(|| waiting_reason(status.and_then(|s| s.container_statuses.as_ref())));
+            let node = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.clone())
+                .unwrap_or_default();
+            if !matches_filter(
+                filter,
+                &[&ns, &name, reason.as_deref().unwrap_or(""), &node],
+            ) {
+                return None;
+            }
+            let phase = if pod.metadata.deletion_timestamp.is_some() {
+                "Terminating".to_string()
+            } else {
+                status
+                    .and_then(|s| s.phase.clone())
+                    .unwrap_or_else(|| "Unknown".to_string())
+            };
+            let restarts = status
+                .and_then(|s| s.container_statuses.as_ref())
+                .map(|cs| cs.iter().map(|c| c.restart_count).sum())
+                .unwrap_or(0);
+            Some(PodRow {
+                reason_is_error: reason
+                    .as_deref()
+                    .is_some_and(|r| !BENIGN_WAITING.contains(&r)),
+                reason,
+                phase,
+                restarts,
+                node,
+                created: pod
+                    .metadata
+                    .creation_timestamp
+                    .as_ref()
+                    .map(|t| t.0.as_second()),
+                workload: pod_workload(pod, &rs_owner),
+                namespace: ns,
+                name,
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    rows
+}
+
+fn deployment_containers(d: &Deployment) -> Vec<(bool, &k8s_openapi::api::core::v1::Container)> {
+    let Some(spec) = d.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
+        return Vec::new();
+    };
+    spec.init_containers
+        .iter()
+        .flatten()
+        .map(|c| (true, c))
+        .chain(spec.containers.iter().map(|c| (false, c)))
+        .collect()
+}
+
+fn workload_rows(
+    snap: &Snapshot,
+    findings: &[Finding],
+    namespace: &Option<String>,
+    filter: &str,
+) -> Vec<WorkloadRow> {
+    let mut deployments: Vec<&Deployment> = snap
+        .deployments
+        .iter()
+        .map(|d| d.as_ref())
+        .filter(|d| in_namespace(namespace, d.metadata.namespace.as_deref().unwrap_or("")))
+        .collect();
+    deployments.sort_by(|a, b| {
+        (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
+    });
+    let mut rows = Vec::new();
+    for d in deployments {
+        let key = WorkloadKey {
+            namespace: d.metadata.namespace.clone().unwrap_or_default(),
+            name: d.metadata.name.clone().unwrap_or_default(),
+        };
+        let containers = deployment_containers(d);
+        let text_hit = matches_filter(filter, &[&key.namespace, &key.name])
+            || containers
+                .iter()
+                .any(|(_, c)| matches_filter(filter, &[&c.name, c.image.as_deref().unwrap_or("")]));
+        if !text_hit {
+            continue;
+        }
+        let kind_name = key.finding_name();
+        let mine = |f: &&Finding| f.namespace == key.namespace && f.workload == kind_name;
+        let status = d.status.as_ref();
+        rows.push(WorkloadRow::Deployment {
+            desired: d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+            ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
+            updated: status.and_then(|s| s.updated_replicas).unwrap_or(0),
+            available: status.and_then(|s| s.available_replicas).unwrap_or(0),
+            findings: findings.iter().filter(mine).count(),
+            key: key.clone(),
+        });
+        for (init, c) in containers {
+            let image = c.image.clone().unwrap_or_default();
+            let default = imageref::default_pull_policy(&image);
+            let finding = findings
+                .iter()
+                .position(|f| mine(&f) && f.container == c.name && f.init_container == init);
+            rows.push(WorkloadRow::Container {
+                key: key.clone(),
+                name: c.name.clone(),
+                init,
+                defaulted: c.image_pull_policy.as_deref().is_none_or(|p| p == default),
+                policy: c.image_pull_policy.clone(),
+                image,
+                finding,
+            });
+        }
+    }
+    rows
+}
+
+fn event_time(e: &Event) -> Option<i64> {
+    e.last_timestamp
+        .as_ref()
+        .map(|t| t.0.as_second())
+        .or_else(|| e.event_time.as_ref().map(|t| t.0.as_second()))
+        .or_else(|| e.first_timestamp.as_ref().map(|t| t.0.as_second()))
+        .or_else(|| {
+            e.metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.as_second())
+        })
+}
+
+fn event_rows(events: &[std::sync::Arc<Event>]) -> HashMap<(String, String), Vec<EventRow>> {
+    let mut map: HashMap<(String, String), Vec<EventRow>> = HashMap::new();
+    for e in events {
+        let obj = &e.involved_object;
+        if obj.kind.as_deref() != Some("Pod") {
+            continue;
+        }
+        let key = (
+            obj.namespace
+                .clone()
+                .or_else(|| e.metadata.namespace.clone())
+                .unwrap_or_default(),
+            obj.name.clone().unwrap_or_default(),
+        );
+        map.entry(key).or_default().push(EventRow {
+            type_: e.type_.clone().unwrap_or_else(|| "Normal".to_string()),
+            reason: e.reason.clone().unwrap_or_default(),
+            count: e
+                .series
+                .as_ref()
+                .and_then(|s| s.count)
+                .or(e.count)
+                .unwrap_or(1),
+            last: event_time(e),
+            message: e.message.clone().unwrap_or_default(),
+        });
+    }
+    for rows in map.values_mut() {
+        rows.sort_by_key(|r| std::cmp::Reverse(r.last));
+    }
+    map
+}

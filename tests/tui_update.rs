@@ -1,0 +1,337 @@
+//! `App::update` and the key map: keys → actions → state and effects, on the gateway-debug
+//! story. No terminal involved.
+
+mod tui_fixtures;
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kindscope::fix::Target;
+use kindscope::tui::app::{DialogStatus, Overlay};
+use kindscope::tui::{Action, App, BackendEvent, Effect, Pane, RolloutOutcome, keymap};
+use tui_fixtures::*;
+
+fn press(app: &mut App, code: KeyCode) -> Option<Effect> {
+    let action = keymap::map_key(app, KeyEvent::from(code))?;
+    app.update(action)
+}
+
+fn ch(app: &mut App, c: char) -> Option<Effect> {
+    press(app, KeyCode::Char(c))
+}
+
+fn target(name: &str) -> Target {
+    Target {
+        kind: "Deployment".into(),
+        namespace: "default".into(),
+        name: name.into(),
+    }
+}
+
+fn selected_workload(app: &App) -> String {
+    let (key, container) = app.selected_workload().expect("a workload is selected");
+    format!("{}/{}", key.name, container.map(|c| c.0).unwrap_or("-"))
+}
+
+#[test]
+fn start_selects_the_first_finding_and_links_its_pod() {
+    let app = app(160, 40);
+    assert_eq!(selected_workload(&app), "datastorage/datastorage");
+    let pod = &app.view.pods[app.pane(Pane::Pods).selected];
+    assert_eq!(pod.name, DS_POD);
+    let finding = app.selected_finding().expect("finding selected");
+    assert_eq!(finding.workload, "Deployment/datastorage");
+    assert_eq!(
+        app.wanted_images(),
+        vec!["kubernaut/datastorage:debug".to_string()]
+    );
+}
+
+#[test]
+fn f_then_y_applies_the_exact_node_name() {
+    let mut app = app(160, 40);
+    assert_eq!(ch(&mut app, 'f'), None);
+    assert!(matches!(app.overlay, Overlay::Fix(_)));
+    let Some(Effect::Apply(plan)) = ch(&mut app, 'y') else {
+        panic!("y must apply the plan");
+    };
+    assert_eq!(plan.target, target("datastorage"));
+    assert_eq!(plan.image_after, "localhost/kubernaut/datastorage:debug");
+    assert_eq!(plan.pull_policy_before.as_deref(), Some("Never"));
+    let Overlay::Fix(d) = &app.overlay else {
+        panic!("dialog stays open while sending");
+    };
+    assert_eq!(d.status, DialogStatus::Sending);
+    assert!(app.animating());
+    // A second y while sending does not send twice.
+    assert_eq!(ch(&mut app, 'y'), None);
+}
+
+#[test]
+fn enter_applies_and_esc_cancels() {
+    let mut app = app(160, 40);
+    ch(&mut app, 'f');
+    assert_eq!(press(&mut app, KeyCode::Esc), None);
+    assert!(matches!(app.overlay, Overlay::None));
+    ch(&mut app, 'f');
+    assert!(matches!(
+        press(&mut app, KeyCode::Enter),
+        Some(Effect::Apply(_))
+    ));
+}
+
+#[test]
+fn read_only_never_applies() {
+    let mut app = app_with(gateway_debug(), read_only(), 160, 40);
+    ch(&mut app, 'f');
+    assert!(matches!(app.overlay, Overlay::Fix(_)));
+    assert_eq!(ch(&mut app, 'y'), None);
+    assert_eq!(press(&mut app, KeyCode::Enter), None);
+}
+
+#[test]
+fn successful_rollout_moves_to_the_next_finding_and_enables_undo() {
+    let mut app = app(160, 40);
+    ch(&mut app, 'f');
+    let Some(Effect::Apply(plan)) = ch(&mut app, 'y') else {
+        panic!("apply");
+    };
+    app.update(Action::Backend(BackendEvent::Applied {
+        target: target("datastorage"),
+        undo: false,
+    }));
+    assert!(
+        matches!(app.overlay, Overlay::None),
+        "dialog closes once patched"
+    );
+    assert!(app.animating(), "rollout spinner runs");
+    app.update(Action::Backend(BackendEvent::RolloutDone {
+        target: target("datastorage"),
+        outcome: RolloutOutcome::Running,
+    }));
+    assert!(!app.animating());
+    assert_eq!(selected_workload(&app), "gateway/gateway");
+    assert_eq!(app.view.pods[app.pane(Pane::Pods).selected].name, GW_POD);
+    assert_eq!(app.last_fix.as_ref(), Some(&plan));
+
+    // u asks first, then sends the undo patch.
+    assert_eq!(ch(&mut app, 'u'), None);
+    assert!(matches!(app.overlay, Overlay::Undo(_)));
+    assert_eq!(ch(&mut app, 'y'), Some(Effect::Undo(plan)));
+}
+
+#[test]
+fn failed_patch_stays_in_the_dialog_and_can_be_retried() {
+    let mut app = app(160, 40);
+    ch(&mut app, 'f');
+    ch(&mut app, 'y');
+    app.update(Action::Backend(BackendEvent::ApplyFailed {
+        target: target("datastorage"),
+        undo: false,
+        message: "422".into(),
+    }));
+    let Overlay::Fix(d) = &app.overlay else {
+        panic!("dialog stays");
+    };
+    assert_eq!(d.status, DialogStatus::Failed("422".into()));
+    assert!(app.status.as_ref().is_some_and(|s| s.error));
+    assert!(app.last_fix.is_none());
+    assert!(matches!(ch(&mut app, 'y'), Some(Effect::Apply(_))));
+}
+
+#[test]
+fn undo_without_a_fix_says_so() {
+    let mut app = app(160, 40);
+    assert_eq!(ch(&mut app, 'u'), None);
+    assert!(matches!(app.overlay, Overlay::None));
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("Nothing to undo"))
+    );
+}
+
+#[test]
+fn f_on_a_healthy_workload_does_not_open_a_dialog() {
+    let mut app = app(160, 40);
+    // Rows: datastorage, its container, gateway, init, gateway container, postgres, container.
+    press(&mut app, KeyCode::End);
+    assert_eq!(selected_workload(&app), "postgres/postgres");
+    ch(&mut app, 'f');
+    assert!(matches!(app.overlay, Overlay::None));
+    assert!(app.status.is_some());
+}
+
+#[test]
+fn moving_in_workloads_links_pods_and_back() {
+    let mut app = app(160, 40);
+    ch(&mut app, 'j'); // gateway deployment row
+    assert_eq!(selected_workload(&app), "gateway/-");
+    assert_eq!(app.view.pods[app.pane(Pane::Pods).selected].name, GW_POD);
+    // In Pods, moving to the postgres pod selects the postgres workload.
+    app.update(Action::FocusPrev);
+    assert_eq!(app.focus, Pane::Pods);
+    ch(&mut app, 'j');
+    assert_eq!(selected_workload(&app), "postgres/-");
+}
+
+#[test]
+fn filter_narrows_rows_and_esc_clears() {
+    let mut app = app(160, 40);
+    ch(&mut app, '/');
+    for c in "postgres".chars() {
+        ch(&mut app, c);
+    }
+    // Typed letters go to the filter, not to the key map (no `g` = Top, no `e`).
+    assert_eq!(app.filter, "postgres");
+    assert_eq!(app.view.pods.len(), 1);
+    // gateway stays: its init container runs postgres.
+    let names: Vec<&str> = app
+        .view
+        .workloads
+        .iter()
+        .map(|r| r.key().name.as_str())
+        .collect();
+    assert!(
+        names.contains(&"gateway") && names.contains(&"postgres"),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"datastorage"), "{names:?}");
+    assert!(app.view.nodes.iter().all(|r| match r {
+        kindscope::tui::view::NodeRow::Image { name, .. } => name.contains("postgres"),
+        _ => true,
+    }));
+    press(&mut app, KeyCode::Backspace);
+    assert_eq!(app.filter, "postgre");
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(app.overlay, Overlay::None));
+    assert_eq!(app.filter, "postgre");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.filter, "");
+    assert_eq!(app.view.pods.len(), 3);
+}
+
+#[test]
+fn namespace_chooser_switches_and_asks_the_backend() {
+    let mut app = app(160, 40);
+    ch(&mut app, ':');
+    let Overlay::Namespaces { choices, selected } = &app.overlay else {
+        panic!("chooser open");
+    };
+    assert_eq!(choices, &vec![None, Some("default".to_string())]);
+    assert_eq!(*selected, 0);
+    ch(&mut app, 'j');
+    assert_eq!(
+        press(&mut app, KeyCode::Enter),
+        Some(Effect::SwitchNamespace(Some("default".into())))
+    );
+    assert_eq!(app.namespace.as_deref(), Some("default"));
+    ch(&mut app, 'n');
+    ch(&mut app, 'k');
+    assert_eq!(
+        press(&mut app, KeyCode::Enter),
+        Some(Effect::SwitchNamespace(None))
+    );
+}
+
+#[test]
+fn namespace_filters_pods_workloads_and_findings() {
+    let mut snap = gateway_debug();
+    snap.namespace = None;
+    let mut app = app_with(snap, kind_write(), 160, 40);
+    app.namespace = Some("other".into());
+    app.update(Action::Snapshot(Arc::new(gateway_debug())));
+    assert!(app.view.pods.is_empty());
+    assert!(app.view.workloads.is_empty());
+    assert!(app.view.findings.is_empty());
+    assert!(
+        !app.findings.is_empty(),
+        "all findings are kept for switching back"
+    );
+}
+
+#[test]
+fn quit_keys_and_toggles() {
+    let mut app = app(160, 40);
+    assert_eq!(ch(&mut app, 'q'), Some(Effect::Quit));
+    let mut app = tui_fixtures::app(160, 40);
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    ch(&mut app, '/');
+    // Ctrl-C quits even while typing a filter.
+    let action = keymap::map_key(&app, ctrl_c).expect("ctrl-c maps");
+    assert_eq!(app.update(action), Some(Effect::Quit));
+    let mut app = tui_fixtures::app(160, 40);
+    ch(&mut app, 'l');
+    assert!(app.show_log);
+    ch(&mut app, '?');
+    assert!(matches!(app.overlay, Overlay::Help));
+    ch(&mut app, '?');
+    assert!(matches!(app.overlay, Overlay::None));
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Nodes);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.focus, Pane::Workloads);
+}
+
+#[test]
+fn enter_shows_details_with_the_kubelet_view_of_the_image() {
+    let mut app = app(160, 40);
+    press(&mut app, KeyCode::Enter);
+    let Overlay::Info { title, lines } = &app.overlay else {
+        panic!("details open");
+    };
+    assert!(title.contains("datastorage"), "{title}");
+    let text = lines.join("\n");
+    assert!(
+        text.contains("docker.io/kubernaut/datastorage:debug"),
+        "{text}"
+    );
+    assert!(text.contains("set explicitly"), "{text}");
+}
+
+#[test]
+fn click_focuses_the_pane_and_selects_the_row() {
+    let mut app = app(160, 40);
+    let areas = app.areas();
+    let pods = areas.panes[Pane::Pods.index()].expect("pods pane visible");
+    // Third data row: borders and header come first.
+    app.update(Action::Click {
+        column: pods.x + 3,
+        row: pods.y + 2 + 2,
+    });
+    assert_eq!(app.focus, Pane::Pods);
+    assert_eq!(
+        app.view.pods[app.pane(Pane::Pods).selected].name,
+        "postgres-5c7d9f8b4-kq7lm"
+    );
+    // Clicking the tab bar in narrow mode switches panes.
+    let mut narrow = tui_fixtures::app(80, 24);
+    let tabs = narrow.areas().tabs.expect("tab bar");
+    narrow.update(Action::Click {
+        column: tabs.x + 1,
+        row: tabs.y,
+    });
+    assert_eq!(narrow.focus, Pane::Nodes);
+}
+
+#[test]
+fn selection_survives_a_new_snapshot() {
+    let mut app = app(160, 40);
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
+    let before = selected_workload(&app);
+    // The same cluster with pods reordered and one more deployment at the front.
+    let mut snap = gateway_debug();
+    snap.pods.reverse();
+    app.update(Action::Snapshot(Arc::new(snap)));
+    assert_eq!(selected_workload(&app), before);
+}
+
+#[test]
+fn stale_and_closed_feeds_are_banners_not_errors() {
+    let mut app = app(160, 40);
+    assert!(app.banner().is_none());
+    app.update(Action::FeedClosed);
+    assert!(app.banner().is_some_and(|b| b.contains("stale")));
+    assert!(!app.view.pods.is_empty(), "last data kept");
+}
