@@ -122,9 +122,10 @@ pub struct FixArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Seconds to follow each rollout after its patch.
-    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
-    pub timeout: u64,
+    /// Seconds to follow each rollout after its patch
+    /// (default: `timeouts.rollout_seconds` in kindscope.toml, 60).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 
     /// Print JSON results instead of text.
     #[arg(long)]

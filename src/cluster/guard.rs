@@ -4,8 +4,6 @@
 //! loopback address), when it is in the configured allow-list, or with `--allow-write`.
 //! `--read-only` forbids every write.
 
-use std::net::IpAddr;
-
 use super::connect::Connection;
 use crate::cli::WriteArgs;
 
@@ -70,27 +68,7 @@ fn check(
 
 /// `kind-*` context name and a loopback API server, as `kind create cluster` writes them.
 pub fn is_kind_context(context: &str, server: &str) -> bool {
-    context.starts_with("kind-") && server_is_loopback(server)
-}
-
-fn server_is_loopback(server: &str) -> bool {
-    let Ok(uri) = server.parse::<http::Uri>() else {
-        return false;
-    };
-    let Some(host) = uri.host() else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(v4)) => v4.is_loopback(),
-        Ok(IpAddr::V6(v6)) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-        Err(_) => false,
-    }
+    super::kind::is_kind_cluster(context, server)
 }
 
 #[cfg(test)]

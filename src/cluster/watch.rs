@@ -23,8 +23,10 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::connect::{Connection, describe_kube_error};
+use super::node_images::merge_all;
+use super::runtime_feed::RuntimeLists;
 use crate::error::CliError;
-use crate::model::{NodeImage, NodeImages, ResourceState, RuntimeListing, Snapshot};
+use crate::model::{NodeImages, ResourceState, Snapshot};
 
 /// Minimum spacing between two published snapshots.
 pub const COALESCE: Duration = Duration::from_millis(15);
@@ -33,16 +35,6 @@ pub const COALESCE: Duration = Duration::from_millis(15);
 pub const RESOURCES: [&str; 5] = ["nodes", "pods", "deployments", "replicasets", "events"];
 /// Resources without which a diagnosis would be wrong; events only add evidence.
 pub const REQUIRED: [&str; 4] = ["nodes", "pods", "deployments", "replicasets"];
-
-/// What a node's container runtime lists (filled by the Kind module), keyed by node name.
-pub type RuntimeImages = BTreeMap<String, RuntimeNodeImages>;
-
-/// One node's runtime listing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RuntimeNodeImages {
-    pub listing: RuntimeListing,
-    pub images: Vec<NodeImage>,
-}
 
 /// Live snapshots of one connection. Dropping it stops every watcher.
 pub struct Feed {
@@ -63,8 +55,9 @@ pub fn start(conn: &Connection) -> Feed {
     start_with(conn, None)
 }
 
-/// Like [`start`], merging runtime image listings into the node images whenever they change.
-pub fn start_with(conn: &Connection, runtime: Option<watch::Receiver<Arc<RuntimeImages>>>) -> Feed {
+/// Like [`start`], merging runtime image listings (from [`super::runtime_feed::spawn`], which itself
+/// follows this feed's snapshots) into the node images whenever either side changes.
+pub fn start_with(conn: &Connection, runtime: Option<watch::Receiver<Arc<RuntimeLists>>>) -> Feed {
     let shared = Arc::new(Shared::default());
     let client = &conn.client;
     let ns = conn.namespace.as_deref();
@@ -94,6 +87,36 @@ pub fn start_with(conn: &Connection, runtime: Option<watch::Receiver<Arc<Runtime
         rx,
         tasks: vec![t1, t2, t3, t4, t5, rebuild],
     }
+}
+
+/// Like [`start`], with the container runtime's image lists merged in: the runtime is asked
+/// when the set of nodes changes and whenever `refresh` is notified (see
+/// [`super::runtime_feed::spawn`]), each list bounded by `per_node`.
+pub fn start_with_runtime(
+    conn: &Connection,
+    runtime: super::runtime::Runtime,
+    per_node: Duration,
+    refresh: Arc<Notify>,
+) -> Feed {
+    let (tx, rx) = watch::channel(Arc::new(RuntimeLists {
+        runtime: runtime.name().to_string(),
+        listings: Default::default(),
+    }));
+    let mut feed = start_with(conn, Some(rx));
+    // The runtime feed follows our snapshots (for node names) and we follow its lists.
+    let (mut lists, lister) =
+        super::runtime_feed::spawn(runtime, feed.snapshots(), refresh, per_node);
+    let forward = tokio::spawn(async move {
+        while lists.changed().await.is_ok() {
+            let latest = lists.borrow_and_update().clone();
+            if tx.send(latest).is_err() {
+                return;
+            }
+        }
+    });
+    feed.tasks.push(lister);
+    feed.tasks.push(forward);
+    feed
 }
 
 fn api<K>(client: &kube::Client, ns: Option<&str>) -> Api<K>
@@ -334,9 +357,10 @@ async fn rebuild_loop(
     base: Snapshot,
     stores: Stores,
     shared: Arc<Shared>,
-    mut runtime: Option<watch::Receiver<Arc<RuntimeImages>>>,
+    mut runtime: Option<watch::Receiver<Arc<RuntimeLists>>>,
     tx: watch::Sender<Arc<Snapshot>>,
 ) {
+    let mut cache = NodeImagesCache::default();
     loop {
         let runtime_changed = async {
             match runtime.as_mut() {
@@ -348,8 +372,8 @@ async fn rebuild_loop(
             _ = shared.changed.notified() => {}
             alive = runtime_changed => if !alive { runtime = None; }
         }
-        let listing = runtime.as_ref().map(|rx| rx.borrow().clone());
-        let snap = build(&base, &stores, &shared, listing.as_deref());
+        let lists = runtime.as_ref().map(|rx| rx.borrow().clone());
+        let snap = build(&base, &stores, &shared, lists.as_ref(), &mut cache);
         tx.send_replace(Arc::new(snap));
         // Coalesce: changes arriving now are picked up by the stored Notify permit.
         tokio::time::sleep(COALESCE).await;
@@ -360,11 +384,11 @@ fn build(
     base: &Snapshot,
     stores: &Stores,
     shared: &Shared,
-    runtime: Option<&RuntimeImages>,
+    runtime: Option<&Arc<RuntimeLists>>,
+    cache: &mut NodeImagesCache,
 ) -> Snapshot {
     let nodes = sorted(stores.nodes.state());
-    let empty = RuntimeImages::new();
-    let node_images = assemble_node_images(&nodes, runtime.unwrap_or(&empty));
+    let node_images = cache.get(&nodes, runtime);
     Snapshot {
         nodes,
         node_images,
@@ -374,6 +398,38 @@ fn build(
         events: sorted(stores.events.state()),
         resources: shared.states(),
         ..base.clone()
+    }
+}
+
+/// Node images change only with nodes or runtime listings; pod churn reuses the last merge.
+#[derive(Default)]
+struct NodeImagesCache {
+    key: Vec<(Option<String>, Option<String>)>,
+    runtime: Option<Arc<RuntimeLists>>,
+    value: BTreeMap<String, NodeImages>,
+}
+
+impl NodeImagesCache {
+    fn get(
+        &mut self,
+        nodes: &[Arc<Node>],
+        runtime: Option<&Arc<RuntimeLists>>,
+    ) -> BTreeMap<String, NodeImages> {
+        let key: Vec<_> = nodes
+            .iter()
+            .map(|n| (n.metadata.name.clone(), n.metadata.resource_version.clone()))
+            .collect();
+        let same_runtime = match (runtime, &self.runtime) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if key != self.key || !same_runtime || (self.value.is_empty() && !nodes.is_empty()) {
+            self.value = assemble_node_images(nodes, runtime.map(Arc::as_ref));
+            self.key = key;
+            self.runtime = runtime.cloned();
+        }
+        self.value.clone()
     }
 }
 
@@ -387,57 +443,31 @@ fn sorted<K: Resource>(mut v: Vec<Arc<K>>) -> Vec<Arc<K>> {
 }
 
 /// The one place node images are assembled: the API view of every node
-/// ([`Snapshot::api_node_images`]), with that node's runtime listing merged on top.
+/// ([`Snapshot::api_node_images`]), with the runtime listings merged on top
+/// ([`merge_all`]) when there are any.
 pub fn assemble_node_images(
     nodes: &[Arc<Node>],
-    runtime: &RuntimeImages,
+    runtime: Option<&RuntimeLists>,
 ) -> BTreeMap<String, NodeImages> {
-    nodes
+    let api: BTreeMap<String, NodeImages> = nodes
         .iter()
         .map(|n| {
-            let mut images = Snapshot::api_node_images(n);
-            if let Some(listing) = runtime.get(&n.name_any()) {
-                merge_runtime(&mut images, listing);
-            }
+            let images = Snapshot::api_node_images(n);
             (images.node.clone(), images)
         })
-        .collect()
-}
-
-/// Merge a runtime listing into the API view: same image (same id, or a shared name) → one
-/// entry marked with both sources; images only the runtime knows are added.
-pub fn merge_runtime(images: &mut NodeImages, runtime: &RuntimeNodeImages) {
-    images.runtime = runtime.listing.clone();
-    for r in &runtime.images {
-        let existing = images.images.iter_mut().find(|i| {
-            (i.id.is_some() && i.id == r.id) || i.names.iter().any(|n| r.names.contains(n))
-        });
-        match existing {
-            Some(i) => {
-                for n in &r.names {
-                    if !i.names.contains(n) {
-                        i.names.push(n.clone());
-                    }
-                }
-                i.id = i.id.clone().or_else(|| r.id.clone());
-                if i.size_bytes == 0 {
-                    i.size_bytes = r.size_bytes;
-                }
-                i.sources.runtime = true;
-            }
-            None => {
-                let mut added = r.clone();
-                added.sources.runtime = true;
-                images.images.push(added);
-            }
+        .collect();
+    match runtime {
+        Some(lists) if !lists.listings.is_empty() => {
+            merge_all(api, lists.listings.clone(), &lists.runtime)
         }
+        _ => api,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ImageSources;
+    use crate::model::{ImageSources, NodeImage, RuntimeListing};
     use k8s_openapi::api::core::v1::{ContainerImage, NodeStatus};
 
     fn node(name: &str, images: &[&[&str]]) -> Arc<Node> {
@@ -458,36 +488,39 @@ mod tests {
         Arc::new(n)
     }
 
+    fn lists() -> Arc<RuntimeLists> {
+        let image = |name: &str, id: &str, size| NodeImage {
+            names: vec![name.into()],
+            id: Some(id.into()),
+            size_bytes: size,
+            sources: ImageSources::default(),
+        };
+        let mut listings = crate::cluster::runtime_feed::Listings::new();
+        listings.insert(
+            "w1".into(),
+            Ok(vec![
+                image("docker.io/library/nginx:1.27", "sha256:aa", 100),
+                image("localhost/kubernaut/gateway:debug", "sha256:bb", 5),
+            ]),
+        );
+        Arc::new(RuntimeLists {
+            runtime: "podman".into(),
+            listings,
+        })
+    }
+
     #[test]
     fn node_images_start_from_the_api_and_merge_the_runtime() {
         let nodes = vec![
             node("w1", &[&["docker.io/library/nginx:1.27"]]),
             node("w2", &[]),
         ];
-        let mut runtime = RuntimeImages::new();
-        runtime.insert(
-            "w1".into(),
-            RuntimeNodeImages {
-                listing: RuntimeListing::Ok {
-                    runtime: "podman".into(),
-                },
-                images: vec![
-                    NodeImage {
-                        names: vec!["docker.io/library/nginx:1.27".into()],
-                        id: Some("sha256:aa".into()),
-                        size_bytes: 100,
-                        sources: ImageSources::default(),
-                    },
-                    NodeImage {
-                        names: vec!["localhost/kubernaut/gateway:debug".into()],
-                        id: Some("sha256:bb".into()),
-                        size_bytes: 5,
-                        sources: ImageSources::default(),
-                    },
-                ],
-            },
-        );
-        let all = assemble_node_images(&nodes, &runtime);
+        let api_only = assemble_node_images(&nodes, None);
+        assert_eq!(api_only["w1"].images.len(), 1);
+        assert_eq!(api_only["w1"].runtime, RuntimeListing::NotTried);
+
+        let lists = lists();
+        let all = assemble_node_images(&nodes, Some(&lists));
         assert_eq!(all.len(), 2);
         let w1 = &all["w1"];
         assert_eq!(w1.images.len(), 2);
@@ -497,6 +530,21 @@ mod tests {
         assert!(matches!(w1.runtime, RuntimeListing::Ok { .. }));
         assert_eq!(all["w2"].runtime, RuntimeListing::NotTried);
         assert!(all["w2"].images.is_empty());
+    }
+
+    #[test]
+    fn node_images_cache_follows_nodes_and_runtime_lists() {
+        let mut cache = NodeImagesCache::default();
+        let nodes = vec![node("w1", &[&["a:1"]])];
+        assert_eq!(cache.get(&nodes, None)["w1"].images.len(), 1);
+        let lists = lists();
+        // A new runtime list is merged even though the nodes did not change.
+        assert_eq!(cache.get(&nodes, Some(&lists))["w1"].images.len(), 3);
+        // A changed node (new resourceVersion) is re-read.
+        let mut changed = (*node("w1", &[&["a:1"], &["b:1"]])).clone();
+        changed.metadata.resource_version = Some("2".into());
+        let nodes = vec![Arc::new(changed)];
+        assert_eq!(cache.get(&nodes, Some(&lists))["w1"].images.len(), 4);
     }
 
     #[test]

@@ -2,24 +2,27 @@
 //! Exit 0 healthy, 1 findings (DESIGN §3.1); `--json` prints the `Report` of DESIGN §3.2.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::cli::{Cli, DiagnoseArgs};
-use crate::cluster::{connect, watch};
+use crate::cluster::connect::{self, Connection};
+use crate::cluster::runtime::list_node_images;
+use crate::cluster::runtime_feed::{RuntimeLists, node_names, select_for};
+use crate::cluster::watch;
+use crate::config::Config;
 use crate::diagnose::{Report, diagnose};
 use crate::error::{CliError, CmdResult, exit};
 use crate::model::Snapshot;
 
 use super::output::{Style, render_report};
 
-/// How long the first lists of every resource may take.
-pub const READY_TIMEOUT: Duration = Duration::from_secs(10);
-
 pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
+    let config = Config::load(cli.config.as_deref())?;
     let conn = connect::connect(&cli.conn).await?;
     let feed = watch::start(&conn);
-    let snap = feed.ready(READY_TIMEOUT).await?;
+    let snap = feed.ready(config.timeouts.connect()).await?;
     drop(feed);
+    let lists = runtime_lists(cli, &config, &conn, &snap).await;
+    let snap = with_runtime(&snap, lists.as_ref());
     let report = report(&snap);
     if args.json {
         println!("{}", to_json(&report)?);
@@ -40,6 +43,39 @@ pub fn report(snap: &Arc<Snapshot>) -> Report {
         context: snap.context.clone(),
         healthy: findings.is_empty(),
         findings,
+    }
+}
+
+/// List every node's images through the container runtime once, when the context is a Kind
+/// cluster (or `--runtime`/config asks for it); `None` when no runtime is to be asked.
+pub(crate) async fn runtime_lists(
+    cli: &Cli,
+    config: &Config,
+    conn: &Connection,
+    snap: &Snapshot,
+) -> Option<Arc<RuntimeLists>> {
+    let selection = select_for(&conn.context, &conn.server, cli.conn.runtime, config).await?;
+    let rt = selection.runtime?;
+    let listings = list_node_images(&rt, &node_names(snap), config.timeouts.runtime_exec()).await;
+    Some(Arc::new(RuntimeLists {
+        runtime: rt.name().to_string(),
+        listings,
+    }))
+}
+
+/// The snapshot with runtime listings merged into its node images (nodes do not change while
+/// a command runs, so one listing serves every snapshot of the run).
+pub(crate) fn with_runtime(
+    snap: &Arc<Snapshot>,
+    lists: Option<&Arc<RuntimeLists>>,
+) -> Arc<Snapshot> {
+    match lists {
+        Some(lists) => {
+            let mut merged = Snapshot::clone(snap);
+            merged.node_images = watch::assemble_node_images(&merged.nodes, Some(lists));
+            Arc::new(merged)
+        }
+        None => snap.clone(),
     }
 }
 

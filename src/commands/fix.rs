@@ -15,13 +15,15 @@ use crate::cli::{Cli, FixArgs};
 use crate::cluster::apply::{self, ApplyError};
 use crate::cluster::journal::{self, Action, JournalEntry};
 use crate::cluster::rollout::{self, RolloutOutcome};
+use crate::cluster::runtime_feed::RuntimeLists;
 use crate::cluster::{connect, guard, watch};
+use crate::config::Config;
 use crate::diagnose::{Finding, diagnose};
 use crate::error::{CliError, CmdResult, exit};
 use crate::fix::{FixPlan, Target};
 use crate::model::Snapshot;
 
-use super::diagnose::{READY_TIMEOUT, to_json};
+use super::diagnose::{runtime_lists, to_json, with_runtime};
 use super::output::{Progress, Style, findings_table, render_finding, render_plan};
 
 /// After the rollouts, how long to wait for the diagnosis to catch up (old pods leaving).
@@ -80,14 +82,18 @@ pub struct FixReport {
 }
 
 pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
+    let config = Config::load(cli.config.as_deref())?;
     let conn = connect::connect(&cli.conn).await?;
     // The guard comes before anything else: a refused context never sees a write, and the
     // user learns about --allow-write before reading a plan they cannot apply.
     if !args.dry_run {
-        guard::check_write(&conn, &cli.write, &[]).map_err(CliError::usage)?;
+        guard::check_write(&conn, &cli.write, &config.allowed_write_contexts)
+            .map_err(CliError::usage)?;
     }
     let feed = watch::start(&conn);
-    let snap = feed.ready(READY_TIMEOUT).await?;
+    let snap = feed.ready(config.timeouts.connect()).await?;
+    let lists = runtime_lists(cli, &config, &conn, &snap).await;
+    let snap = with_runtime(&snap, lists.as_ref());
     let findings = diagnose(&snap);
     let (plans, unpatched) = split(&findings, &snap);
     let style = Style::stdout();
@@ -141,7 +147,9 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
         }
     }
 
-    let timeout = Duration::from_secs(args.timeout);
+    let timeout = args
+        .timeout
+        .map_or(config.timeouts.rollout(), Duration::from_secs);
     let outcomes = follow_all(&feed, &plans, &followed, timeout).await;
     for ((i, _), outcome) in followed.iter().zip(outcomes) {
         let r = &mut report.results[*i];
@@ -164,7 +172,7 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
 
     if !args.dry_run && !followed.is_empty() {
         let fixed: Vec<&FixPlan> = followed.iter().map(|(i, _)| &plans[*i].1).collect();
-        let latest = settle(&feed, &fixed, &report).await;
+        let latest = settle(&feed, lists.as_ref(), &fixed, &report).await;
         report.remaining = diagnose(&latest);
     }
     report.healthy = report.remaining.is_empty();
@@ -336,7 +344,12 @@ async fn follow_all(
 
 /// Wait (briefly, on snapshot changes) until no finding remains for a workload that now
 /// runs: old pods take a moment to leave after the rollout is complete.
-async fn settle(feed: &watch::Feed, fixed: &[&FixPlan], report: &FixReport) -> Arc<Snapshot> {
+async fn settle(
+    feed: &watch::Feed,
+    lists: Option<&Arc<RuntimeLists>>,
+    fixed: &[&FixPlan],
+    report: &FixReport,
+) -> Arc<Snapshot> {
     let running: Vec<&&FixPlan> = fixed
         .iter()
         .filter(|p| {
@@ -351,7 +364,7 @@ async fn settle(feed: &watch::Feed, fixed: &[&FixPlan], report: &FixReport) -> A
     let mut rx = feed.snapshots();
     let deadline = tokio::time::Instant::now() + SETTLE;
     loop {
-        let snap = rx.borrow_and_update().clone();
+        let snap = with_runtime(&rx.borrow_and_update().clone(), lists);
         let pending = diagnose(&snap).iter().any(|f| {
             running.iter().any(|p| {
                 f.namespace == p.target.namespace

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
+use crate::cluster::node_images::{capped_note, runtime_note};
 use crate::diagnose::{Finding, Report};
 use crate::fix::FixPlan;
 use crate::model::{ResourceState, Snapshot};
@@ -273,15 +274,9 @@ pub fn render_notes(snap: &Snapshot, style: Style) -> String {
         };
         let _ = writeln!(out, "{} {note}", style.yellow("note:"));
     }
-    for images in snap.node_images.values().filter(|i| i.maybe_incomplete()) {
-        let _ = writeln!(
-            out,
-            "{} node {} reports the kubelet's maximum of {} images; smaller images may be \
-             missing from its list",
-            style.yellow("note:"),
-            images.node,
-            crate::NODE_STATUS_MAX_IMAGES
-        );
+    let image_note = runtime_note(&snap.node_images).or_else(|| capped_note(&snap.node_images));
+    if let Some(note) = image_note {
+        let _ = writeln!(out, "{} {note}", style.yellow("note:"));
     }
     if !out.is_empty() {
         out.insert(0, '\n');
