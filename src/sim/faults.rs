@@ -97,7 +97,9 @@ fn parse_duration(s: &str) -> Option<Duration> {
         return None;
     };
     let v: f64 = num.parse().ok()?;
-    (v.is_finite() && v >= 0.0 && v < 1e7).then(|| Duration::from_secs_f64(v * unit))
+    (0.0..1e7)
+        .contains(&v)
+        .then(|| Duration::from_secs_f64(v * unit))
 }
 
 /// The live fault settings of a running server; clone it to change faults from elsewhere.

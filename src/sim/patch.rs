@@ -257,7 +257,7 @@ fn merge_list(field: &str, target: &mut Vec<Value>, patch: &[Value]) -> Result<(
 }
 
 /// `$setElementOrder/FIELD`: put the listed elements first, in the given order.
-fn apply_order(field: &str, list: &mut Vec<Value>, order: &[Value]) {
+fn apply_order(field: &str, list: &mut [Value], order: &[Value]) {
     let key = merge_key(field, list, order);
     let id = |v: &Value| -> Value {
         match key {

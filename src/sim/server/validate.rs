@@ -165,13 +165,13 @@ pub(super) fn validate(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
 pub(super) fn validate_update(rt: &ResourceType, old: &Value, new: &Value) -> Result<(), ApiError> {
     let mut errs = Vec::new();
     match rt.kind {
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => {
-            if old["spec"]["selector"] != new["spec"]["selector"] {
-                errs.push(format!(
-                    "spec.selector: Invalid value: {}: field is immutable",
-                    new["spec"]["selector"]
-                ));
-            }
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"
+            if old["spec"]["selector"] != new["spec"]["selector"] =>
+        {
+            errs.push(format!(
+                "spec.selector: Invalid value: {}: field is immutable",
+                new["spec"]["selector"]
+            ));
         }
         "Pod" => {
             // Only images (and a few scheduling fields) of a pod may change after creation.
