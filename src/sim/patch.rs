@@ -30,8 +30,9 @@ impl PatchKind {
 pub enum PatchError {
     /// The body is not a patch of that type (400 BadRequest).
     Malformed(String),
-    /// The patch is well-formed but does not apply, e.g. a failed `test` op (422 Invalid).
-    NotApplicable(String),
+    /// The patch is well-formed but does not apply, e.g. a failed `test` op (422 Invalid):
+    /// the field (`spec.replicas`, or "" when unknown) and what went wrong.
+    NotApplicable { field: String, message: String },
 }
 
 /// Apply a patch body to a copy of `doc` and return the result; `doc` is never changed.
@@ -41,8 +42,10 @@ pub fn apply(kind: PatchKind, doc: &Value, body: &[u8]) -> Result<Value, PatchEr
             let ops: json_patch::Patch = serde_json::from_slice(body)
                 .map_err(|e| PatchError::Malformed(format!("invalid JSON patch: {e}")))?;
             let mut out = doc.clone();
-            json_patch::patch(&mut out, &ops)
-                .map_err(|e| PatchError::NotApplicable(e.to_string()))?;
+            json_patch::patch(&mut out, &ops).map_err(|e| PatchError::NotApplicable {
+                field: field_path(e.path.as_str()),
+                message: format!("json patch operation {} failed: {}", e.operation, e.kind),
+            })?;
             Ok(out)
         }
         PatchKind::Merge => {
@@ -54,10 +57,30 @@ pub fn apply(kind: PatchKind, doc: &Value, body: &[u8]) -> Result<Value, PatchEr
         PatchKind::Strategic => {
             let p = parse_object(body)?;
             let mut out = doc.clone();
-            strategic_merge(&mut out, &p).map_err(PatchError::NotApplicable)?;
+            strategic_merge(&mut out, &p).map_err(|message| PatchError::NotApplicable {
+                field: String::new(),
+                message,
+            })?;
             Ok(out)
         }
     }
+}
+
+/// `/spec/containers/0/image` → `spec.containers[0].image`, as the apiserver names fields.
+fn field_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg);
+        }
+    }
+    out
 }
 
 fn parse_object(body: &[u8]) -> Result<Value, PatchError> {
@@ -359,7 +382,7 @@ mod tests {
             br#"{"spec":{"template":{"spec":{"containers":[{"image":"x"}]}}}}"#,
         )
         .expect_err("no merge key");
-        assert!(matches!(e, PatchError::NotApplicable(_)));
+        assert!(matches!(e, PatchError::NotApplicable { .. }));
     }
 
     #[test]
@@ -368,7 +391,13 @@ mod tests {
         let body = br#"[{"op":"replace","path":"/spec/replicas","value":3},
                         {"op":"test","path":"/spec/template/spec/containers/0/image","value":"other"}]"#;
         let e = apply(PatchKind::Json, &doc, body).expect_err("test fails");
-        assert!(matches!(e, PatchError::NotApplicable(_)));
+        assert_eq!(
+            e,
+            PatchError::NotApplicable {
+                field: "spec.template.spec.containers[0].image".into(),
+                message: "json patch operation 1 failed: value did not match".into()
+            }
+        );
         assert!(matches!(
             apply(PatchKind::Json, &doc, b"{}"),
             Err(PatchError::Malformed(_))

@@ -177,6 +177,8 @@ enum Route {
     Groups,
     Group(String),
     ResourceList(String, String),
+    OpenApiRoot,
+    OpenApiGv(String),
     Objects(Target),
 }
 
@@ -186,6 +188,8 @@ fn route(path: &str) -> Result<Route, ApiError> {
         ["version"] => Route::Version,
         ["healthz" | "readyz" | "livez"] => Route::Health,
         ["api"] => Route::CoreVersions,
+        ["openapi", "v3"] => Route::OpenApiRoot,
+        ["openapi", "v3", gv @ ..] => Route::OpenApiGv(gv.join("/")),
         ["apis"] => Route::Groups,
         ["apis", g] => Route::Group(g.to_string()),
         ["api", v] => Route::ResourceList(String::new(), v.to_string()),
@@ -311,6 +315,13 @@ async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
         }
         Route::ResourceList(g, v) => {
             return match discovery::resource_list(&g, &v) {
+                Some(doc) => json_value(StatusCode::OK, &doc),
+                None => error_response(&not_found_path()),
+            };
+        }
+        Route::OpenApiRoot => return json_value(StatusCode::OK, &discovery::openapi_root()),
+        Route::OpenApiGv(gv) => {
+            return match discovery::openapi_gv(&gv) {
                 Some(doc) => json_value(StatusCode::OK, &doc),
                 None => error_response(&not_found_path()),
             };

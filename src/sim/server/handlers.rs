@@ -2,6 +2,7 @@
 //! `watch.rs`). Every write is defaulted (`defaults::apply`) and validated before it is
 //! stored; `dryRun=All` computes the same answer without storing.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use axum::extract::Request;
@@ -22,6 +23,35 @@ use super::super::table::{IncludeObject, table, wants_table};
 use super::{AppState, Params, Target, error_response, json_bytes, json_value, validate, watch};
 
 const MAX_BODY: usize = 32 << 20;
+
+/// Field errors of a 422 answer, collected while the edit runs inside the store's lock.
+type Causes = RefCell<Vec<(String, String)>>;
+
+/// The Status for an error, with `details.causes` from which kubectl prints field errors.
+fn failure(e: &ApiError, causes: &[(String, String)]) -> Response {
+    let mut status = e.to_status();
+    if !causes.is_empty() {
+        let list: Vec<Value> = causes
+            .iter()
+            .map(|(field, message)| {
+                let reason = match message.split(':').next().unwrap_or("") {
+                    "Required value" => "FieldValueRequired",
+                    "Duplicate value" => "FieldValueDuplicate",
+                    "Unsupported value" => "FieldValueNotSupported",
+                    "Forbidden" => "FieldValueForbidden",
+                    _ => "FieldValueInvalid",
+                };
+                json!({"reason": reason, "message": message, "field": field})
+            })
+            .collect();
+        if !status["details"].is_object() {
+            status["details"] = json!({});
+        }
+        status["details"]["causes"] = Value::Array(list);
+    }
+    let code = StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_value(code, &status)
+}
 
 pub(super) async fn handle(
     st: &Arc<AppState>,
@@ -57,13 +87,16 @@ pub(super) async fn handle(
     } else {
         Bytes::new()
     };
+    let causes = Causes::default();
     let result = match (&method, t.name.as_deref()) {
         (&Method::GET, _) if watching => watch::serve(st, faults, &t, &params, &accept),
         (&Method::GET, None) => list(st, &t, &params, &accept),
         (&Method::GET, Some(name)) => get(st, &t, name, &params, &accept),
-        (&Method::POST, None) => create(st, &t, &params, &body),
-        (&Method::PUT, Some(name)) => update(st, &t, name, &params, &body),
-        (&Method::PATCH, Some(name)) => patch_one(st, &t, name, &params, &content_type, &body),
+        (&Method::POST, None) => create(st, &t, &params, &body, &causes),
+        (&Method::PUT, Some(name)) => update(st, &t, name, &params, &body, &causes),
+        (&Method::PATCH, Some(name)) => {
+            patch_one(st, &t, name, &params, &content_type, &body, &causes)
+        }
         (&Method::DELETE, Some(name)) => delete(st, &t, name, &params, &body),
         _ => Err(ApiError::new(
             405,
@@ -71,7 +104,7 @@ pub(super) async fn handle(
             "the server does not allow this method on the requested resource",
         )),
     };
-    result.unwrap_or_else(|e| error_response(&e))
+    result.unwrap_or_else(|e| failure(&e, &causes.borrow()))
 }
 
 fn kind_name(rt: &ResourceType) -> String {
@@ -212,13 +245,19 @@ fn writable(rt: &ResourceType) -> Result<(), ApiError> {
     }
 }
 
-fn create(st: &AppState, t: &Target, params: &Params, body: &[u8]) -> Result<Response, ApiError> {
+fn create(
+    st: &AppState,
+    t: &Target,
+    params: &Params,
+    body: &[u8],
+    causes: &Causes,
+) -> Result<Response, ApiError> {
     let rt = t.rt;
     writable(rt)?;
     let mut obj = parse_body(body)?;
     check_identity(t, &mut obj)?;
     defaults::apply(rt, &mut obj);
-    validate::validate(rt, &obj)?;
+    validate::validate(rt, &obj).map_err(|i| (*i).record(causes))?;
     if !params.dry_run() {
         let stored = st.store.create(rt, obj)?;
         return Ok(json_bytes(
@@ -349,7 +388,12 @@ where
 
 /// Combine an edited object with the stored one as the endpoint allows: the main resource
 /// ignores status changes, `/status` takes only status; then default and validate.
-fn finish_edit(t: &Target, current: &Value, edited: Value) -> Result<Value, ApiError> {
+fn finish_edit(
+    t: &Target,
+    current: &Value,
+    edited: Value,
+    causes: &Causes,
+) -> Result<Value, ApiError> {
     let rt = t.rt;
     let mut next = if t.sub.as_deref() == Some("status") {
         let mut c = current.clone();
@@ -382,8 +426,8 @@ fn finish_edit(t: &Target, current: &Value, edited: Value) -> Result<Value, ApiE
         next["metadata"] = json!({});
     }
     defaults::apply(rt, &mut next);
-    validate::validate(rt, &next)?;
-    validate::validate_update(rt, current, &next)?;
+    validate::validate(rt, &next).map_err(|i| (*i).record(causes))?;
+    validate::validate_update(rt, current, &next).map_err(|i| (*i).record(causes))?;
     Ok(next)
 }
 
@@ -393,6 +437,7 @@ fn update(
     name: &str,
     params: &Params,
     body: &[u8],
+    causes: &Causes,
 ) -> Result<Response, ApiError> {
     let mut obj = parse_body(body)?;
     check_identity(t, &mut obj)?;
@@ -406,7 +451,7 @@ fn update(
         .as_str()
         .map(str::to_string);
     write(st, t, name, expected.as_deref(), params.dry_run(), |cur| {
-        finish_edit(t, cur, obj)
+        finish_edit(t, cur, obj, causes)
     })
 }
 
@@ -417,6 +462,7 @@ fn patch_one(
     params: &Params,
     content_type: &str,
     body: &[u8],
+    causes: &Causes,
 ) -> Result<Response, ApiError> {
     let kind = PatchKind::from_content_type(content_type).ok_or_else(|| {
         ApiError::new(
@@ -433,16 +479,23 @@ fn patch_one(
     write(st, t, name, None, params.dry_run(), |cur| {
         let patched = patch::apply(kind, cur, body).map_err(|e| match e {
             PatchError::Malformed(m) => ApiError::bad_request(m),
-            PatchError::NotApplicable(m) => ApiError {
-                code: 422,
-                reason: "Invalid",
-                message: format!(
-                    "the server rejected our request due to an error in our request: {m}"
-                ),
-                details: Some((rt.group.into(), rt.kind.into(), name.into())),
-            },
+            PatchError::NotApplicable { field, message } => {
+                let what = if rt.group.is_empty() {
+                    rt.kind.to_string()
+                } else {
+                    format!("{}.{}", rt.kind, rt.group)
+                };
+                let err = ApiError {
+                    code: 422,
+                    reason: "Invalid",
+                    message: format!("{what} \"{name}\" is invalid: {field}: {message}"),
+                    details: Some((rt.group.into(), rt.kind.into(), name.into())),
+                };
+                causes.borrow_mut().push((field, message));
+                err
+            }
         })?;
-        finish_edit(t, cur, patched)
+        finish_edit(t, cur, patched, causes)
     })
 }
 

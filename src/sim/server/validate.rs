@@ -8,10 +8,31 @@ use super::super::defaults;
 use super::super::resources::ResourceType;
 use super::super::status::ApiError;
 
-fn invalid(rt: &ResourceType, obj: &Value, errs: Vec<String>) -> Result<(), ApiError> {
+/// A 422 Invalid, with its field errors as `(field, message)` for `details.causes`.
+pub(crate) struct Invalid {
+    pub error: ApiError,
+    pub causes: Vec<(String, String)>,
+}
+
+impl Invalid {
+    /// Keep the causes for the response and hand back the error.
+    pub fn record(self, sink: &std::cell::RefCell<Vec<(String, String)>>) -> ApiError {
+        sink.borrow_mut().extend(self.causes);
+        self.error
+    }
+}
+
+fn invalid(rt: &ResourceType, obj: &Value, errs: Vec<String>) -> Result<(), Box<Invalid>> {
     if errs.is_empty() {
         return Ok(());
     }
+    let causes = errs
+        .iter()
+        .map(|e| match e.split_once(": ") {
+            Some((f, m)) => (f.to_string(), m.to_string()),
+            None => (String::new(), e.clone()),
+        })
+        .collect();
     let name = obj["metadata"]["name"].as_str().unwrap_or("");
     let what = if rt.group.is_empty() {
         rt.kind.to_string()
@@ -23,12 +44,15 @@ fn invalid(rt: &ResourceType, obj: &Value, errs: Vec<String>) -> Result<(), ApiE
     } else {
         format!("[{}]", errs.join(", "))
     };
-    Err(ApiError {
-        code: 422,
-        reason: "Invalid",
-        message: format!("{what} \"{name}\" is invalid: {why}"),
-        details: Some((rt.group.to_string(), rt.kind.to_string(), name.to_string())),
-    })
+    Err(Box::new(Invalid {
+        error: ApiError {
+            code: 422,
+            reason: "Invalid",
+            message: format!("{what} \"{name}\" is invalid: {why}"),
+            details: Some((rt.group.to_string(), rt.kind.to_string(), name.to_string())),
+        },
+        causes,
+    }))
 }
 
 /// Is `s` a lowercase RFC 1123 subdomain?
@@ -118,7 +142,7 @@ fn selector_matches(selector: &Value, labels: &Value) -> bool {
 }
 
 /// Validate an object about to be stored.
-pub(super) fn validate(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
+pub(super) fn validate(rt: &ResourceType, obj: &Value) -> Result<(), Box<Invalid>> {
     let mut errs = Vec::new();
     let name = obj["metadata"]["name"].as_str().unwrap_or("");
     if !name.is_empty() && rt.kind != "Event" && !is_dns_subdomain(name) {
@@ -162,7 +186,11 @@ pub(super) fn validate(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
 }
 
 /// The rules an update must also meet: immutable fields.
-pub(super) fn validate_update(rt: &ResourceType, old: &Value, new: &Value) -> Result<(), ApiError> {
+pub(super) fn validate_update(
+    rt: &ResourceType,
+    old: &Value,
+    new: &Value,
+) -> Result<(), Box<Invalid>> {
     let mut errs = Vec::new();
     match rt.kind {
         "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"
@@ -220,15 +248,24 @@ mod tests {
     #[test]
     fn deployment_rules_use_apiserver_wording() {
         assert!(validate(&DEPLOYMENTS, &deploy(json!({"app": "web"}), json!("nginx"))).is_ok());
-        let e = validate(&DEPLOYMENTS, &deploy(json!({"app": "web"}), Value::Null))
-            .expect_err("no image");
+        let Invalid { error: e, causes } =
+            *validate(&DEPLOYMENTS, &deploy(json!({"app": "web"}), Value::Null))
+                .expect_err("no image is invalid");
+        assert_eq!(
+            causes,
+            vec![(
+                "spec.template.spec.containers[0].image".to_string(),
+                "Required value".to_string()
+            )]
+        );
         assert_eq!(e.code, 422);
         assert_eq!(
             e.message,
             "Deployment.apps \"web\" is invalid: spec.template.spec.containers[0].image: Required value"
         );
         let e = validate(&DEPLOYMENTS, &deploy(json!({"app": "api"}), json!("nginx")))
-            .expect_err("selector");
+            .expect_err("selector")
+            .error;
         assert!(
             e.message.contains(
                 "spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"api\"}: `selector` does not match template `labels`"
@@ -246,11 +283,13 @@ mod tests {
         )
         .expect_err("invalid");
         assert!(
-            e.message.starts_with("Pod \"Bad_Name\" is invalid: ["),
+            e.error
+                .message
+                .starts_with("Pod \"Bad_Name\" is invalid: ["),
             "{}",
-            e.message
+            e.error.message
         );
-        assert!(e.message.contains("spec.containers: Required value"));
+        assert!(e.error.message.contains("spec.containers: Required value"));
         let old = json!({"spec": {"containers": [{"name": "a", "image": "x:1"}]}});
         let new_image = json!({"spec": {"containers": [{"name": "a", "image": "x:2"}]}});
         assert!(validate_update(&PODS, &old, &new_image).is_ok());
