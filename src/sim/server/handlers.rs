@@ -20,7 +20,9 @@ use super::super::resources::{NAMESPACES, PODS, ResourceType};
 use super::super::status::ApiError;
 use super::super::store::{name_of, namespace_of, now_rfc3339};
 use super::super::table::{IncludeObject, table, wants_table};
-use super::{AppState, Params, Target, error_response, json_bytes, json_value, validate, watch};
+use super::{
+    AppState, Params, Target, error_response, json_bytes, json_value, validate, watch, write_json,
+};
 
 const MAX_BODY: usize = 32 << 20;
 
@@ -150,24 +152,20 @@ fn list(st: &AppState, t: &Target, params: &Params, accept: &str) -> Result<Resp
     // Serialized item by item straight from the stored objects: no copy of the list as a Value.
     let mut out = Vec::with_capacity(256 + page.items.len() * 2048);
     out.extend_from_slice(b"{\"kind\":");
-    serde_json::to_writer(&mut out, &kind_name(rt)).map_err(internal)?;
+    write_json(&mut out, &json!(kind_name(rt)));
     out.extend_from_slice(b",\"apiVersion\":");
-    serde_json::to_writer(&mut out, &rt.api_version()).map_err(internal)?;
+    write_json(&mut out, &json!(rt.api_version()));
     out.extend_from_slice(b",\"metadata\":");
-    serde_json::to_writer(&mut out, &meta).map_err(internal)?;
+    write_json(&mut out, &meta);
     out.extend_from_slice(b",\"items\":[");
     for (i, item) in page.items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        serde_json::to_writer(&mut out, item.as_ref()).map_err(internal)?;
+        write_json(&mut out, item.as_ref());
     }
     out.extend_from_slice(b"]}");
     Ok(json_bytes(StatusCode::OK, out))
-}
-
-fn internal(e: serde_json::Error) -> ApiError {
-    ApiError::internal(format!("Internal error occurred: {e}"))
 }
 
 fn get(
@@ -187,10 +185,7 @@ fn get(
         let doc = table(t.rt, [obj.as_ref()], include, meta, chrono::Utc::now());
         return Ok(json_value(StatusCode::OK, &doc));
     }
-    Ok(json_bytes(
-        StatusCode::OK,
-        serde_json::to_vec(obj.as_ref()).map_err(internal)?,
-    ))
+    Ok(json_value(StatusCode::OK, obj.as_ref()))
 }
 
 fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
@@ -260,10 +255,7 @@ fn create(
     validate::validate(rt, &obj).map_err(|i| (*i).record(causes))?;
     if !params.dry_run() {
         let stored = st.store.create(rt, obj)?;
-        return Ok(json_bytes(
-            StatusCode::CREATED,
-            serde_json::to_vec(stored.as_ref()).map_err(internal)?,
-        ));
+        return Ok(json_value(StatusCode::CREATED, stored.as_ref()));
     }
     // Dry run: the checks `Store::create` makes, and the fields it would set, without storing.
     let ns = namespace_of(&obj).to_string();
@@ -338,10 +330,7 @@ where
             *obj = edit(obj)?;
             Ok(())
         })?;
-        return Ok(json_bytes(
-            StatusCode::OK,
-            serde_json::to_vec(stored.as_ref()).map_err(internal)?,
-        ));
+        return Ok(json_value(StatusCode::OK, stored.as_ref()));
     }
     let current = st
         .store
@@ -547,10 +536,7 @@ fn delete(
     };
     // Pods answer with the object (graceful deletion); other types with a Success Status.
     if rt.group == PODS.group && rt.plural == PODS.plural {
-        return Ok(json_bytes(
-            StatusCode::OK,
-            serde_json::to_vec(deleted.as_ref()).map_err(internal)?,
-        ));
+        return Ok(json_value(StatusCode::OK, deleted.as_ref()));
     }
     Ok(json_value(
         StatusCode::OK,

@@ -22,7 +22,7 @@ use super::super::resources::ResourceType;
 use super::super::status::ApiError;
 use super::super::store::{Change, EventType, Store, WatchStart, name_of, namespace_of};
 use super::super::table::{IncludeObject, table, wants_table};
-use super::{AppState, Params, Target, json_bytes};
+use super::{AppState, Params, Target, json_bytes, write_json};
 
 /// Which events a watch passes on. With a selector, it remembers which objects the client
 /// holds, so that an object leaving the selection becomes DELETED and one entering it ADDED,
@@ -93,16 +93,13 @@ impl Encoder {
         out.extend_from_slice(b"{\"type\":\"");
         out.extend_from_slice(ty.as_bytes());
         out.extend_from_slice(b"\",\"object\":");
-        let written = match self.table {
+        match self.table {
             Some(include) => {
                 let meta = json!({"resourceVersion": obj["metadata"]["resourceVersion"]});
                 let t = table(self.rt, [obj], include, meta, chrono::Utc::now());
-                serde_json::to_writer(&mut out, &t)
+                write_json(&mut out, &t);
             }
-            None => serde_json::to_writer(&mut out, obj),
-        };
-        if written.is_err() {
-            return error_event(&ApiError::internal("could not encode a watch event"));
+            None => write_json(&mut out, obj),
         }
         out.extend_from_slice(b"}\n");
         Bytes::from(out)
@@ -115,16 +112,18 @@ impl Encoder {
         }
         let obj =
             json!({"kind": self.rt.kind, "apiVersion": self.rt.api_version(), "metadata": meta});
-        let mut out =
-            serde_json::to_vec(&json!({"type": "BOOKMARK", "object": obj})).unwrap_or_default();
+        let mut out = json!({"type": "BOOKMARK", "object": obj})
+            .to_string()
+            .into_bytes();
         out.push(b'\n');
         Bytes::from(out)
     }
 }
 
 fn error_event(e: &ApiError) -> Bytes {
-    let mut out =
-        serde_json::to_vec(&json!({"type": "ERROR", "object": e.to_status()})).unwrap_or_default();
+    let mut out = json!({"type": "ERROR", "object": e.to_status()})
+        .to_string()
+        .into_bytes();
     out.push(b'\n');
     Bytes::from(out)
 }
