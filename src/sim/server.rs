@@ -24,7 +24,7 @@ use tokio::sync::watch as signal;
 
 use super::discovery;
 use super::faults::{FaultHandle, Faults, forbidden};
-use super::resources::{ResourceType, resource};
+use super::resources::{NODES, ResourceType, resource};
 use super::status::ApiError;
 use super::store::Store;
 
@@ -188,6 +188,7 @@ enum Route {
     ResourceList(String, String),
     OpenApiRoot,
     OpenApiGv(String),
+    NodeLease(String),
     Objects(Target),
 }
 
@@ -203,6 +204,15 @@ fn route(path: &str) -> Result<Route, ApiError> {
         ["apis", g] => Route::Group(g.to_string()),
         ["api", v] => Route::ResourceList(String::new(), v.to_string()),
         ["apis", g, v] => Route::ResourceList(g.to_string(), v.to_string()),
+        [
+            "apis",
+            "coordination.k8s.io",
+            "v1",
+            "namespaces",
+            "kube-node-lease",
+            "leases",
+            node,
+        ] => Route::NodeLease(node.to_string()),
         ["api", v, rest @ ..] => Route::Objects(target("", v, rest)?),
         ["apis", g, v, rest @ ..] => Route::Objects(target(g, v, rest)?),
         _ => return Err(not_found_path()),
@@ -335,6 +345,7 @@ async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
                 None => error_response(&not_found_path()),
             };
         }
+        Route::NodeLease(node) => return node_lease(&st.store, &node),
         Route::Objects(t) => t,
     };
     let params = Params(
@@ -355,6 +366,40 @@ async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
         ));
     }
     handlers::handle(&st, &faults, t, params, req).await
+}
+
+/// The kubelet's heartbeat Lease for a node, which `kubectl describe node` shows. Leases are
+/// not stored (nor listed in discovery): each node's is made up from the node, renewed now.
+fn node_lease(store: &Store, node: &str) -> Response {
+    let lease = ResourceType {
+        group: "coordination.k8s.io",
+        version: "v1",
+        kind: "Lease",
+        plural: "leases",
+        singular: "lease",
+        namespaced: true,
+        short_names: &[],
+        stored: false,
+    };
+    let Some(n) = store.get(&NODES, "", node) else {
+        return error_response(&ApiError::not_found(&lease, node));
+    };
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    json_value(
+        StatusCode::OK,
+        &serde_json::json!({
+            "kind": "Lease",
+            "apiVersion": "coordination.k8s.io/v1",
+            "metadata": {
+                "name": node,
+                "namespace": "kube-node-lease",
+                "creationTimestamp": n["metadata"]["creationTimestamp"],
+                "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": node,
+                                     "uid": n["metadata"]["uid"]}],
+            },
+            "spec": {"holderIdentity": node, "leaseDurationSeconds": 40, "renewTime": now},
+        }),
+    )
 }
 
 #[cfg(test)]
@@ -391,6 +436,13 @@ mod tests {
             ("deployments", "d".into(), "".into(), "".into(), true)
         );
         assert_eq!(obj("/api/v1/nodes/n1").2, "n1");
+        assert!(matches!(
+            route("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1"),
+            Ok(Route::NodeLease(n)) if n == "n1"
+        ));
+        assert!(
+            matches!(route("/openapi/v3/apis/apps/v1"), Ok(Route::OpenApiGv(gv)) if gv == "apis/apps/v1")
+        );
         for bad in [
             "/api/v1/widgets",
             "/api/v1/pods/p",
