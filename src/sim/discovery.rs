@@ -1,0 +1,211 @@
+//! Version and discovery documents (`/version`, `/api`, `/api/v1`, `/apis`, `/apis/G`,
+//! `/apis/G/V`) in the legacy format. Clients asking for aggregated discovery
+//! (`as=APIGroupDiscoveryList`) also get these: client-go looks at the response's Content-Type
+//! and falls back to the legacy documents, as it does with older apiservers.
+
+use serde_json::{Value, json};
+
+use super::resources::{RESOURCES, ResourceType};
+
+/// `/version` for a Kubernetes version such as `v1.33.1`.
+pub fn version(kubernetes_version: &str) -> Value {
+    let bare = kubernetes_version.trim_start_matches('v');
+    let mut parts = bare.split('.');
+    let major = parts.next().unwrap_or("1").to_string();
+    let minor = parts.next().unwrap_or("0").to_string();
+    json!({
+        "major": major,
+        "minor": minor,
+        "gitVersion": kubernetes_version,
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2025-01-01T00:00:00Z",
+        "goVersion": "go1.24.0",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    })
+}
+
+/// `/api`: the core group's versions.
+pub fn core_versions(server_addr: &str) -> Value {
+    json!({
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_addr}],
+    })
+}
+
+fn groups() -> Vec<&'static str> {
+    let mut gs: Vec<&'static str> = Vec::new();
+    for r in RESOURCES {
+        if !r.group.is_empty() && !gs.contains(&r.group) {
+            gs.push(r.group);
+        }
+    }
+    gs
+}
+
+fn group_doc(group: &str) -> Value {
+    let gv = json!({"groupVersion": format!("{group}/v1"), "version": "v1"});
+    json!({"name": group, "versions": [gv.clone()], "preferredVersion": gv})
+}
+
+/// `/apis`: every named group.
+pub fn group_list() -> Value {
+    let groups: Vec<Value> = groups().into_iter().map(group_doc).collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+/// `/apis/GROUP`, or None for a group the sim does not serve.
+pub fn group(group: &str) -> Option<Value> {
+    groups().contains(&group).then(|| {
+        let mut g = group_doc(group);
+        g["kind"] = json!("APIGroup");
+        g["apiVersion"] = json!("v1");
+        g
+    })
+}
+
+fn categories(rt: &ResourceType) -> Vec<&'static str> {
+    match rt.kind {
+        "Pod" | "Service" | "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => {
+            vec!["all"]
+        }
+        _ => vec![],
+    }
+}
+
+/// Does this type have a `/status` subresource?
+pub fn has_status(rt: &ResourceType) -> bool {
+    !matches!(rt.kind, "Event" | "ConfigMap" | "ServiceAccount")
+}
+
+/// `/api/v1` or `/apis/GROUP/VERSION`, or None for a group version the sim does not serve.
+pub fn resource_list(group: &str, version: &str) -> Option<Value> {
+    let in_gv: Vec<&&ResourceType> = RESOURCES
+        .iter()
+        .filter(|r| r.group == group && r.version == version)
+        .collect();
+    if in_gv.is_empty() {
+        return None;
+    }
+    let mut resources = Vec::new();
+    for rt in in_gv {
+        let mut r = json!({
+            "name": rt.plural,
+            "singularName": rt.singular,
+            "namespaced": rt.namespaced,
+            "kind": rt.kind,
+            "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"],
+        });
+        if !rt.short_names.is_empty() {
+            r["shortNames"] = json!(rt.short_names);
+        }
+        let cats = categories(rt);
+        if !cats.is_empty() {
+            r["categories"] = json!(cats);
+        }
+        resources.push(r);
+        if has_status(rt) {
+            resources.push(json!({
+                "name": format!("{}/status", rt.plural),
+                "singularName": "",
+                "namespaced": rt.namespaced,
+                "kind": rt.kind,
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
+    }
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(json!({
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": gv,
+        "resources": resources,
+    }))
+}
+
+fn gv_path(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
+}
+
+/// `/openapi/v3`: the group versions that have a document. kubectl reads it (with the per-GV
+/// documents below) only to learn that the server validates fields itself (`fieldValidation`);
+/// without it, `kubectl create/apply` refuse to send anything.
+pub fn openapi_root() -> Value {
+    let mut paths = serde_json::Map::new();
+    for r in RESOURCES {
+        let p = gv_path(r.group, r.version);
+        let url = format!("/openapi/v3/{p}?hash=sim");
+        paths.insert(p, json!({"serverRelativeURL": url}));
+    }
+    json!({"paths": paths})
+}
+
+/// `/openapi/v3/api/v1` or `/openapi/v3/apis/G/V`: a minimal document declaring, per type, the
+/// PATCH operation with its `fieldValidation` parameter. Schemas are not served.
+pub fn openapi_gv(path: &str) -> Option<Value> {
+    let mut paths = serde_json::Map::new();
+    for r in RESOURCES
+        .iter()
+        .filter(|r| gv_path(r.group, r.version) == path)
+    {
+        let base = format!("/{path}");
+        let item = if r.namespaced {
+            format!("{base}/namespaces/{{namespace}}/{}/{{name}}", r.plural)
+        } else {
+            format!("{base}/{}/{{name}}", r.plural)
+        };
+        paths.insert(
+            item,
+            json!({"patch": {
+                "operationId": format!("patch{}", r.kind),
+                "x-kubernetes-group-version-kind": {"group": r.group, "version": r.version, "kind": r.kind},
+                "parameters": [
+                    {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                    {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                ],
+                "responses": {"200": {"description": "OK"}},
+            }}),
+        );
+    }
+    if paths.is_empty() {
+        return None;
+    }
+    Some(json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "unversioned"},
+        "paths": paths,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_parse_as_k8s_types() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+            APIGroupList, APIResourceList, APIVersions,
+        };
+        let v: APIVersions = serde_json::from_value(core_versions("127.0.0.1:1")).expect("api");
+        assert_eq!(v.versions, vec!["v1"]);
+        let g: APIGroupList = serde_json::from_value(group_list()).expect("apis");
+        assert!(g.groups.iter().any(|g| g.name == "apps"));
+        let r: APIResourceList =
+            serde_json::from_value(resource_list("apps", "v1").expect("apps")).expect("list");
+        assert!(r.resources.iter().any(|r| r.name == "deployments"));
+        assert!(resource_list("batch", "v1").is_none());
+        let ver: k8s_openapi::apimachinery::pkg::version::Info =
+            serde_json::from_value(version("v1.33.1")).expect("version");
+        assert_eq!((ver.major.as_str(), ver.minor.as_str()), ("1", "33"));
+    }
+}
