@@ -13,6 +13,7 @@ use kube::api::{Api, Patch, PatchParams};
 use kube::{Client, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::connect::describe_kube_error;
 use crate::fix::{FixPlan, Target};
@@ -86,15 +87,15 @@ pub async fn undo(client: &Client, plan: &FixPlan, dry_run: bool) -> Result<Appl
 async fn send(
     client: &Client,
     target: &Target,
-    ops: &serde_json::Value,
+    ops: &Value,
     dry_run: bool,
 ) -> Result<Applied, ApplyError> {
     let name = describe_target(target);
-    let patch: json_patch::Patch =
-        serde_json::from_value(ops.clone()).map_err(|e| ApplyError::Invalid {
-            target: name.clone(),
-            detail: format!("the patch is not a JSON patch: {e}"),
-        })?;
+    // Validate the shape before sending anything.
+    serde_json::from_value::<json_patch::Patch>(ops.clone()).map_err(|e| ApplyError::Invalid {
+        target: name.clone(),
+        detail: format!("the patch is not a JSON patch: {e}"),
+    })?;
     let mut params = PatchParams {
         field_manager: Some(FIELD_MANAGER.to_string()),
         ..PatchParams::default()
@@ -105,10 +106,10 @@ async fn send(
     let ns = target.namespace.as_str();
     let request = async {
         match target.kind.as_str() {
-            "Deployment" => patch_typed::<Deployment>(client, ns, target, &params, patch).await,
-            "StatefulSet" => patch_typed::<StatefulSet>(client, ns, target, &params, patch).await,
-            "DaemonSet" => patch_typed::<DaemonSet>(client, ns, target, &params, patch).await,
-            "Pod" => patch_typed::<Pod>(client, ns, target, &params, patch).await,
+            "Deployment" => patch_typed::<Deployment>(client, ns, target, &params, ops).await,
+            "StatefulSet" => patch_typed::<StatefulSet>(client, ns, target, &params, ops).await,
+            "DaemonSet" => patch_typed::<DaemonSet>(client, ns, target, &params, ops).await,
+            "Pod" => patch_typed::<Pod>(client, ns, target, &params, ops).await,
             other => Err(ApplyError::Invalid {
                 target: name.clone(),
                 detail: format!("kindscope cannot patch a {other}"),
@@ -139,7 +140,7 @@ async fn patch_typed<K>(
     ns: &str,
     target: &Target,
     params: &PatchParams,
-    patch: json_patch::Patch,
+    ops: &Value,
 ) -> Result<(Option<i64>, Option<String>), ApplyError>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
@@ -150,28 +151,85 @@ where
     K::DynamicType: Default,
 {
     let api: Api<K> = Api::namespaced(client.clone(), ns);
-    let patch: Patch<K> = Patch::Json(patch);
-    match api.patch(&target.name, params, &patch).await {
+    let json: json_patch::Patch =
+        serde_json::from_value(ops.clone()).map_err(|e| ApplyError::Invalid {
+            target: describe_target(target),
+            detail: e.to_string(),
+        })?;
+    match api
+        .patch(&target.name, params, &Patch::<K>::Json(json))
+        .await
+    {
         Ok(obj) => {
             let meta = obj.meta();
             Ok((meta.generation, meta.resource_version.clone()))
+        }
+        Err(kube::Error::Api(status)) if status.code == 422 => {
+            // Servers word a failed `test` op differently (the apiserver: a generic "the
+            // server rejected our request"); look at the object to know which it was.
+            let current = api
+                .get(&target.name)
+                .await
+                .ok()
+                .and_then(|o| serde_json::to_value(o).ok());
+            Err(classify_422(
+                &describe_target(target),
+                &status.message,
+                current.as_ref(),
+                ops,
+            ))
         }
         Err(e) => Err(classify(&describe_target(target), &e)),
     }
 }
 
-/// Map a kube error to what the user must know about it.
+/// The first `test` op that no longer holds on `current`: its path and the value there now.
+fn failed_guard(current: &Value, ops: &Value) -> Option<(String, Value)> {
+    ops.as_array()?.iter().find_map(|op| {
+        if op.get("op")?.as_str()? != "test" {
+            return None;
+        }
+        let path = op.get("path")?.as_str()?;
+        let now = current.pointer(path).cloned().unwrap_or(Value::Null);
+        (Some(&now) != op.get("value")).then(|| (path.to_string(), now))
+    })
+}
+
+/// A 422: a guard that failed (someone changed the object) or a genuine validation error.
+fn classify_422(target: &str, message: &str, current: Option<&Value>, ops: &Value) -> ApplyError {
+    let target = target.to_string();
+    match current {
+        Some(current) => match failed_guard(current, ops) {
+            Some((path, now)) => ApplyError::Conflict {
+                target,
+                detail: format!("{path} is now {now}"),
+            },
+            None => ApplyError::Api {
+                target,
+                code: 422,
+                message: message.to_string(),
+            },
+        },
+        // Could not read the object back: go by the wording.
+        None if message.contains(" is invalid: ") && !message.contains("json patch") => {
+            ApplyError::Api {
+                target,
+                code: 422,
+                message: message.to_string(),
+            }
+        }
+        None => ApplyError::Conflict {
+            target,
+            detail: message.to_string(),
+        },
+    }
+}
+
+/// Map a kube error (other than 422) to what the user must know about it.
 fn classify(target: &str, e: &kube::Error) -> ApplyError {
     let target = target.to_string();
     match e {
         kube::Error::Api(status) => match status.code {
-            // The apiserver answers a JSON patch that does not apply (a `test` op that no
-            // longer holds) with a generic 422 "the server rejected our request…"; field
-            // validation errors are 422 too, but say "<Kind> \"name\" is invalid: <field>".
-            422 if !status.message.contains(" is invalid: ") => ApplyError::Conflict {
-                target,
-                detail: status.message.clone(),
-            },
             409 => ApplyError::Conflict {
                 target,
                 detail: status.message.clone(),
@@ -205,34 +263,42 @@ mod tests {
         kube::Error::Api(Box::new(s))
     }
 
-    #[test]
-    fn failed_test_op_is_a_conflict() {
-        let e = classify(
-            "Deployment default/x",
-            &status(
-                422,
-                "",
-                "testing value /spec/template/spec/containers/0/image failed",
-            ),
-        );
-        assert!(e.is_conflict(), "{e:?}");
-        let text = e.to_string();
-        assert!(text.contains("nothing was changed"), "{text}");
-        assert!(text.contains("re-run diagnose"), "{text}");
+    fn guarded() -> Value {
+        serde_json::json!([
+            {"op": "test", "path": "/spec/image", "value": "a"},
+            {"op": "replace", "path": "/spec/image", "value": "b"}
+        ])
     }
 
     #[test]
-    fn validation_422_is_not_a_conflict() {
-        let e = classify(
-            "Deployment default/x",
-            &status(
-                422,
-                "Invalid",
-                "Deployment.apps \"x\" is invalid: spec.template.spec.containers[0].image: \
-                 Required value",
-            ),
-        );
+    fn failed_test_op_is_a_conflict_whatever_the_wording() {
+        let now = serde_json::json!({"spec": {"image": "someone-else"}});
+        for message in [
+            "the server rejected our request due to an error in our request",
+            "Deployment.apps \"x\" is invalid: spec.image: json patch operation 0 failed",
+        ] {
+            let e = classify_422("Deployment default/x", message, Some(&now), &guarded());
+            assert!(e.is_conflict(), "{e:?}");
+            let text = e.to_string();
+            assert!(text.contains("nothing was changed"), "{text}");
+            assert!(text.contains("re-run diagnose"), "{text}");
+            assert!(
+                text.contains("/spec/image is now \"someone-else\""),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn validation_422_with_guards_holding_is_not_a_conflict() {
+        let now = serde_json::json!({"spec": {"image": "a"}});
+        let msg = "Deployment.apps \"x\" is invalid: spec.image: Required value";
+        let e = classify_422("Deployment default/x", msg, Some(&now), &guarded());
         assert!(matches!(e, ApplyError::Api { code: 422, .. }), "{e:?}");
+        // Without the object, the wording decides.
+        assert!(!classify_422("t", msg, None, &guarded()).is_conflict());
+        let generic = "the server rejected our request due to an error in our request";
+        assert!(classify_422("t", generic, None, &guarded()).is_conflict());
     }
 
     #[test]
