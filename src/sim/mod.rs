@@ -1,7 +1,10 @@
 //! A simulated Kind cluster speaking the Kubernetes HTTP API on loopback (docs/sim.md).
 
+pub mod clock;
 pub mod defaults;
+pub mod nodes;
 pub mod resources;
+pub mod scenario;
 pub mod serve;
 pub mod status;
 pub mod store;
