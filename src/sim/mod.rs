@@ -2,9 +2,11 @@
 
 pub mod clock;
 pub mod defaults;
+pub mod events;
 pub mod nodes;
 pub mod resources;
 pub mod scenario;
+pub mod scheduler;
 pub mod serve;
 pub mod status;
 pub mod store;
