@@ -249,3 +249,50 @@ async fn five_thousand_pods_settle() {
     let took = synthetic_settles("nodes=50,deployments=1000,replicas=5,images-per-node=100,events=20000", 5000, Duration::from_secs(120)).await;
     eprintln!("5,000 pods settled in {took:?}");
 }
+
+/// Every shipped scenario tells the story its header promises.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shipped_scenarios_show_their_waiting_reasons() {
+    let rows: &[(&str, &[(&str, &str, &str)])] = &[
+        ("gateway-debug", &[("default", "datastorage", "ErrImageNeverPull"), ("default", "gateway", "ErrImageNeverPull"), ("default", "postgres", "Running")]),
+        ("registry-prefix", &[("default", "api", "ImagePullBackOff")]),
+        ("tag-mismatch", &[("default", "worker", "ImagePullBackOff"), ("default", "web", "ImagePullBackOff")]),
+        ("not-on-node", &[("default", "batch", "ErrImageNeverPull")]),
+        ("pull-policy", &[("default", "tools", "ImagePullBackOff")]),
+        ("not-loaded", &[("reports", "report", "ErrImageNeverPull")]),
+        ("invalid-reference", &[("default", "frontend", "InvalidImageName"), ("default", "typo", "InvalidImageName")]),
+        ("healthy", &[("shop", "cart", "Running"), ("shop", "redis", "Running"), ("shop", "catalog", "Running")]),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios");
+    for (file, expect) in rows {
+        let s = scenario::load_file(&dir.join(format!("{file}.yaml"))).expect("scenario");
+        let store = Store::new(0);
+        let sim = populate(&store, &s).expect("populate");
+        let ctl = spawn_controllers(store.clone(), sim, 100.0).expect("speed");
+        for (ns, app, reason) in expect.iter() {
+            let what = format!("{file}: {ns}/{app} {reason}");
+            let pods = wait_for(&store, &what, Duration::from_secs(10), |st| {
+                let pods: Vec<Arc<Value>> = st.list(&PODS, Some(ns)).0.into_iter().filter(|p| p["metadata"]["labels"]["app"] == *app).collect();
+                let ok = !pods.is_empty()
+                    && pods.iter().all(|p| {
+                        if *reason == "Running" {
+                            p["status"]["phase"] == "Running"
+                        } else {
+                            waiting(p).is_some_and(|(r, _)| r == *reason)
+                        }
+                    });
+                ok.then_some(pods)
+            })
+            .await;
+            if *file == "not-on-node" {
+                assert_eq!(pods[0]["spec"]["nodeName"], "nodes-worker2");
+            }
+            if *file == "healthy" && *app == "cart" {
+                let nodes: std::collections::BTreeSet<&str> = pods.iter().filter_map(|p| p["spec"]["nodeName"].as_str()).collect();
+                assert_eq!(nodes.len(), 2, "replicas spread over both workers");
+                assert_eq!(pods[0]["status"]["initContainerStatuses"][0]["state"]["terminated"]["reason"], "Completed");
+            }
+        }
+        ctl.stop().await;
+    }
+}
