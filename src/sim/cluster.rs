@@ -16,8 +16,8 @@ use super::engine::Engine;
 use super::nodes::{self, NodePlan, NodeRuntimes, RuntimeImage};
 use super::scenario::{BUILTIN_NAMESPACES, Provider, Role, Scenario};
 use super::store::{
-    CONFIGMAPS, DAEMONSETS, DEPLOYMENTS, EVENTS, NAMESPACES, NODES, PODS, REPLICASETS, SERVICES,
-    SERVICE_ACCOUNTS, STATEFULSETS, ResourceType, Store,
+    CONFIGMAPS, DAEMONSETS, DEPLOYMENTS, EVENTS, NAMESPACES, NODES, PODS, REPLICASETS,
+    ResourceType, SERVICE_ACCOUNTS, SERVICES, STATEFULSETS, Store,
 };
 
 mod system;
@@ -64,7 +64,10 @@ impl Sim {
         };
         let mut lists = BTreeMap::new();
         for n in &scenario.nodes {
-            lists.insert(n.name.clone(), nodes::initial_images(scenario, n).map_err(err)?);
+            lists.insert(
+                n.name.clone(),
+                nodes::initial_images(scenario, n).map_err(err)?,
+            );
         }
         let registry = scenario
             .registry
@@ -121,7 +124,10 @@ impl Sim {
 
     /// The node's InternalIP, None for a node the sim does not have.
     pub fn node_ip(&self, node: &str) -> Option<String> {
-        self.nodes.iter().find(|n| n.name == node).map(|n| n.ip.clone())
+        self.nodes
+            .iter()
+            .find(|n| n.name == node)
+            .map(|n| n.ip.clone())
     }
 
     /// The first control-plane node.
@@ -146,7 +152,12 @@ impl Sim {
     /// The next pod IP from the node's pod CIDR (10.244.INDEX.0/24). Past .254 (only in
     /// synthetic clusters) addresses continue, still unique, in 100.64.0.0/10.
     pub fn allocate_pod_ip(&self, node: &str) -> String {
-        let index = self.nodes.iter().find(|n| n.name == node).map(|n| n.index).unwrap_or(0);
+        let index = self
+            .nodes
+            .iter()
+            .find(|n| n.name == node)
+            .map(|n| n.index)
+            .unwrap_or(0);
         let mut next = self.next_ip.lock().unwrap_or_else(|p| p.into_inner());
         let n = next.entry(node.to_string()).or_insert(2);
         let host = *n;
@@ -186,13 +197,17 @@ pub fn populate(store: &Store, scenario: &Scenario) -> Result<Arc<Sim>, Populate
         };
         let images = sim.runtimes.images(&n.name).unwrap_or_default();
         let node = nodes::node_object(scenario, &plan, &images, &now);
-        create(store, &NODES, node).map_err(|e| fail(Some(1), format!("cannot create node {}: {e}", n.name)))?;
+        create(store, &NODES, node)
+            .map_err(|e| fail(Some(1), format!("cannot create node {}: {e}", n.name)))?;
     }
-    system::create_all(store, &sim).map_err(|e| fail(None, format!("cannot create Kind's system objects: {e}")))?;
+    system::create_all(store, &sim)
+        .map_err(|e| fail(None, format!("cannot create Kind's system objects: {e}")))?;
     let mut manifests: Vec<&super::scenario::Manifest> = scenario.manifests.iter().collect();
     manifests.sort_by_key(|m| apply_rank(m.resource));
     for m in manifests {
-        let result = if std::ptr::eq(m.resource, &NAMESPACES) && store.get(&NAMESPACES, "", m.name()).is_some() {
+        let result = if std::ptr::eq(m.resource, &NAMESPACES)
+            && store.get(&NAMESPACES, "", m.name()).is_some()
+        {
             merge_namespace(store, &m.object)
         } else {
             create(store, m.resource, m.object.clone())
@@ -210,10 +225,21 @@ pub fn populate(store: &Store, scenario: &Scenario) -> Result<Arc<Sim>, Populate
 /// `kubectl apply` order: namespaces, then what workloads refer to, workloads, pods, events.
 fn apply_rank(rt: &ResourceType) -> u8 {
     let order: [&ResourceType; 10] = [
-        &NAMESPACES, &SERVICE_ACCOUNTS, &CONFIGMAPS, &SERVICES, &DEPLOYMENTS, &STATEFULSETS,
-        &DAEMONSETS, &REPLICASETS, &PODS, &EVENTS,
+        &NAMESPACES,
+        &SERVICE_ACCOUNTS,
+        &CONFIGMAPS,
+        &SERVICES,
+        &DEPLOYMENTS,
+        &STATEFULSETS,
+        &DAEMONSETS,
+        &REPLICASETS,
+        &PODS,
+        &EVENTS,
     ];
-    order.iter().position(|r| std::ptr::eq(*r, rt)).unwrap_or(order.len()) as u8
+    order
+        .iter()
+        .position(|r| std::ptr::eq(*r, rt))
+        .unwrap_or(order.len()) as u8
 }
 
 fn create(store: &Store, rt: &'static ResourceType, mut obj: Value) -> Result<Arc<Value>, String> {
@@ -275,7 +301,11 @@ impl Drop for Controllers {
 /// Start the deployment and ReplicaSet controllers, the garbage collector, the scheduler and
 /// every node's kubelet, reacting to the store's changes. Simulated delays run `speed` times
 /// faster than real time. Must be called inside a tokio runtime.
-pub fn spawn_controllers(store: Arc<Store>, sim: Arc<Sim>, speed: f64) -> Result<Controllers, InvalidSpeed> {
+pub fn spawn_controllers(
+    store: Arc<Store>,
+    sim: Arc<Sim>,
+    speed: f64,
+) -> Result<Controllers, InvalidSpeed> {
     let clock = Clock::new(speed)?;
     let (tx, rx) = oneshot::channel();
     let engine = Engine::new(store, sim, clock);

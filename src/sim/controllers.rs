@@ -13,8 +13,8 @@ use super::store::{PODS, REPLICASETS, RESOURCES};
 
 mod deployment;
 
-pub use deployment::{pod_template_hash, resolve_fenceposts};
 pub(crate) use deployment::reconcile_deployment;
+pub use deployment::{pod_template_hash, resolve_fenceposts};
 
 pub(crate) const REVISION: &str = "deployment.kubernetes.io/revision";
 
@@ -24,9 +24,10 @@ fn int(v: &Value, default: i64) -> i64 {
 
 /// A pod counts as ready (and, with minReadySeconds 0, available) when its Ready condition is True.
 pub(crate) fn pod_ready(pod: &Value) -> bool {
-    pod["status"]["conditions"]
-        .as_array()
-        .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    pod["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
 }
 
 /// The ReplicaSet controller.
@@ -36,7 +37,12 @@ pub(crate) fn reconcile_replicaset(e: &mut Engine, ns: &str, name: &str) {
     };
     let uid = uid_of(&rs).to_string();
     let want = int(&rs["spec"]["replicas"], 1).max(0) as usize;
-    let pods: Vec<Arc<Value>> = e.index.owned(&uid, &PODS).into_iter().filter(|p| pod_active(p)).collect();
+    let pods: Vec<Arc<Value>> = e
+        .index
+        .owned(&uid, &PODS)
+        .into_iter()
+        .filter(|p| pod_active(p))
+        .collect();
     let src = Source::controller("replicaset-controller");
     if pods.len() < want {
         for _ in pods.len()..want {
@@ -54,7 +60,10 @@ pub(crate) fn reconcile_replicaset(e: &mut Engine, ns: &str, name: &str) {
             let pod = json!({"metadata": meta, "spec": tpl["spec"]});
             match e.create(&PODS, pod) {
                 Some(p) => {
-                    let msg = format!("Created pod: {}", p["metadata"]["name"].as_str().unwrap_or(""));
+                    let msg = format!(
+                        "Created pod: {}",
+                        p["metadata"]["name"].as_str().unwrap_or("")
+                    );
                     e.event(&rs, None, &src, "Normal", "SuccessfulCreate", &msg);
                 }
                 None => break,
@@ -64,30 +73,58 @@ pub(crate) fn reconcile_replicaset(e: &mut Engine, ns: &str, name: &str) {
         let mut victims = pods.clone();
         // controller.ActivePods ordering: unscheduled, pending, not ready before ready; newest first.
         victims.sort_by_key(|p| {
-            let bound = p["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty());
+            let bound = p["spec"]["nodeName"]
+                .as_str()
+                .is_some_and(|n| !n.is_empty());
             let running = p["status"]["phase"] == "Running";
-            let created = p["metadata"]["creationTimestamp"].as_str().unwrap_or("").to_string();
+            let created = p["metadata"]["creationTimestamp"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             (bound, running, pod_ready(p), std::cmp::Reverse(created))
         });
         for p in victims.iter().take(pods.len() - want) {
             let pname = p["metadata"]["name"].as_str().unwrap_or("").to_string();
             if e.delete(&PODS, ns, &pname).is_some() {
-                e.event(&rs, None, &src, "Normal", "SuccessfulDelete", &format!("Deleted pod: {pname}"));
+                e.event(
+                    &rs,
+                    None,
+                    &src,
+                    "Normal",
+                    "SuccessfulDelete",
+                    &format!("Deleted pod: {pname}"),
+                );
             }
         }
     }
     // Status from the index, which already holds the pods created or deleted above.
-    let pods: Vec<Arc<Value>> = e.index.owned(&uid, &PODS).into_iter().filter(|p| pod_active(p)).collect();
+    let pods: Vec<Arc<Value>> = e
+        .index
+        .owned(&uid, &PODS)
+        .into_iter()
+        .filter(|p| pod_active(p))
+        .collect();
     let ready = pods.iter().filter(|p| pod_ready(p)).count();
-    let selector = rs["spec"]["selector"]["matchLabels"].as_object().cloned().unwrap_or_default();
+    let selector = rs["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     let labeled = pods
         .iter()
-        .filter(|p| selector.iter().all(|(k, v)| p["metadata"]["labels"][k.as_str()] == *v))
+        .filter(|p| {
+            selector
+                .iter()
+                .all(|(k, v)| p["metadata"]["labels"][k.as_str()] == *v)
+        })
         .count();
     let generation = rs["metadata"]["generation"].clone();
     e.modify(&REPLICASETS, ns, name, |o| {
         let mut s = json!({"replicas": pods.len(), "observedGeneration": generation});
-        for (k, v) in [("fullyLabeledReplicas", labeled), ("readyReplicas", ready), ("availableReplicas", ready)] {
+        for (k, v) in [
+            ("fullyLabeledReplicas", labeled),
+            ("readyReplicas", ready),
+            ("availableReplicas", ready),
+        ] {
             if v > 0 {
                 s[k] = json!(v);
             }
@@ -109,7 +146,10 @@ pub(crate) fn collect(e: &mut Engine, owner_uid: &str) {
         let Some(obj) = e.index.get(rt, &ns, &name) else {
             continue;
         };
-        let refs = obj["metadata"]["ownerReferences"].as_array().cloned().unwrap_or_default();
+        let refs = obj["metadata"]["ownerReferences"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let others_live = refs
             .iter()
             .filter_map(|r| r["uid"].as_str())
@@ -128,7 +168,15 @@ pub(crate) fn collect(e: &mut Engine, owner_uid: &str) {
 
 /// Set a workload condition, keeping `lastTransitionTime` when the status is unchanged and
 /// `lastUpdateTime` when nothing about it changed.
-pub(crate) fn set_workload_condition(status: &mut Value, type_: &str, cond_status: &str, reason: &str, message: &str, now: &str, touch: bool) {
+pub(crate) fn set_workload_condition(
+    status: &mut Value,
+    type_: &str,
+    cond_status: &str,
+    reason: &str,
+    message: &str,
+    now: &str,
+    touch: bool,
+) {
     if !status["conditions"].is_array() {
         status["conditions"] = json!([]);
     }
@@ -153,4 +201,3 @@ pub(crate) fn set_workload_condition(status: &mut Value, type_: &str, cond_statu
     // Available before Progressing, as the deployment controller leaves them.
     conds.sort_by_key(|c| if c["type"] == "Available" { 0 } else { 1 });
 }
-

@@ -67,7 +67,10 @@ fn child_obj<'a>(v: &'a mut Value, key: &str) -> Option<&'a mut Map<String, Valu
 }
 
 /// The object at `key`, created when absent or null.
-fn child_obj_or_new<'a>(m: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map<String, Value>> {
+fn child_obj_or_new<'a>(
+    m: &'a mut Map<String, Value>,
+    key: &str,
+) -> Option<&'a mut Map<String, Value>> {
     let e = m.entry(key.to_string()).or_insert_with(|| json!({}));
     if e.is_null() {
         *e = json!({});
@@ -113,21 +116,27 @@ fn pod_admission(obj: &mut Value) {
     set(spec, "enableServiceLinks", json!(true));
     set(spec, "serviceAccountName", json!("default"));
     if unset(spec, "serviceAccount") {
-        let sa = spec.get("serviceAccountName").cloned().unwrap_or(Value::Null);
+        let sa = spec
+            .get("serviceAccountName")
+            .cloned()
+            .unwrap_or(Value::Null);
         spec.insert("serviceAccount".into(), sa);
     }
     set(spec, "priority", json!(0));
     set(spec, "preemptionPolicy", json!("PreemptLowerPriority"));
-    let tolerations = spec
-        .entry("tolerations")
-        .or_insert_with(|| json!([]));
+    let tolerations = spec.entry("tolerations").or_insert_with(|| json!([]));
     if tolerations.is_null() {
         *tolerations = json!([]);
     }
     if let Some(list) = tolerations.as_array_mut() {
-        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+        for key in [
+            "node.kubernetes.io/not-ready",
+            "node.kubernetes.io/unreachable",
+        ] {
             let tolerated = list.iter().any(|t| {
-                t["effect"].as_str().is_none_or(|e| e.is_empty() || e == "NoExecute")
+                t["effect"]
+                    .as_str()
+                    .is_none_or(|e| e.is_empty() || e == "NoExecute")
                     && (t["key"].as_str() == Some(key)
                         || (t["key"].as_str().is_none_or(str::is_empty)
                             && t["operator"] == "Exists"))
@@ -160,9 +169,11 @@ fn qos_class(spec: &Value) -> &'static str {
         .flatten()
         .collect();
     let any = containers.iter().any(|c| {
-        ["requests", "limits"]
-            .iter()
-            .any(|k| c["resources"][*k].as_object().is_some_and(|m| !m.is_empty()))
+        ["requests", "limits"].iter().any(|k| {
+            c["resources"][*k]
+                .as_object()
+                .is_some_and(|m| !m.is_empty())
+        })
     });
     if !any {
         return "BestEffort";
@@ -175,7 +186,11 @@ fn qos_class(spec: &Value) -> &'static str {
             !limit.is_null() && (request.is_null() || request == limit)
         })
     });
-    if guaranteed { "Guaranteed" } else { "Burstable" }
+    if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
 }
 
 fn template(spec: &mut Map<String, Value>) {
@@ -300,9 +315,15 @@ mod tests {
             ("nginx:1.27", "IfNotPresent"),
             ("kubernaut/gateway:debug", "IfNotPresent"),
             ("localhost/kubernaut/gateway", "Always"),
-            ("nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "IfNotPresent"),
+            (
+                "nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                "IfNotPresent",
+            ),
             // ParseImageName reports the explicit tag even with a digest.
-            ("nginx:latest@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "Always"),
+            (
+                "nginx:latest@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                "Always",
+            ),
             // Unparsable: no tag, so not "latest".
             ("Kubernaut/Gateway", "IfNotPresent"),
             ("localhost/Kubernaut/gateway:debug", "IfNotPresent"),
@@ -340,10 +361,16 @@ mod tests {
         assert_eq!(t["dnsPolicy"], "ClusterFirst");
         assert_eq!(t["schedulerName"], "default-scheduler");
         assert_eq!(t["containers"][0]["imagePullPolicy"], "IfNotPresent");
-        assert_eq!(t["containers"][0]["terminationMessagePath"], "/dev/termination-log");
+        assert_eq!(
+            t["containers"][0]["terminationMessagePath"],
+            "/dev/termination-log"
+        );
         assert_eq!(t["containers"][0]["terminationMessagePolicy"], "File");
         assert_eq!(t["containers"][0]["ports"][0]["protocol"], "TCP");
-        assert_eq!(t["containers"][1]["imagePullPolicy"], "Never", "explicit kept");
+        assert_eq!(
+            t["containers"][1]["imagePullPolicy"], "Never",
+            "explicit kept"
+        );
         assert_eq!(t["initContainers"][0]["imagePullPolicy"], "Always");
         // Admission-only fields are not put on templates.
         assert!(t.get("serviceAccountName").is_none());
@@ -353,7 +380,10 @@ mod tests {
         // A later image patch keeps the defaulted policy, as on a real apiserver.
         d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:latest");
         apply(&DEPLOYMENTS, &mut d);
-        assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"], "IfNotPresent");
+        assert_eq!(
+            d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
+            "IfNotPresent"
+        );
     }
 
     #[test]
@@ -381,7 +411,10 @@ mod tests {
         assert_eq!(p["spec"]["tolerations"].as_array().map(Vec::len), Some(2));
         assert_eq!(p["status"]["phase"], "Pending");
         assert_eq!(p["status"]["qosClass"], "BestEffort");
-        assert_eq!(p["spec"]["containers"][0]["imagePullPolicy"], "IfNotPresent");
+        assert_eq!(
+            p["spec"]["containers"][0]["imagePullPolicy"],
+            "IfNotPresent"
+        );
         let once = p.clone();
         apply(&PODS, &mut p);
         assert_eq!(p, once);
@@ -393,8 +426,20 @@ mod tests {
 
     #[test]
     fn odd_shapes_do_not_panic() {
-        for rt in [&PODS, &DEPLOYMENTS, &REPLICASETS, &STATEFULSETS, &NAMESPACES] {
-            for mut v in [json!(null), json!("x"), json!({"spec": "x"}), json!({"spec": {"template": 3, "containers": "no"}}), json!({"metadata": 5, "status": []})] {
+        for rt in [
+            &PODS,
+            &DEPLOYMENTS,
+            &REPLICASETS,
+            &STATEFULSETS,
+            &NAMESPACES,
+        ] {
+            for mut v in [
+                json!(null),
+                json!("x"),
+                json!({"spec": "x"}),
+                json!({"spec": {"template": 3, "containers": "no"}}),
+                json!({"metadata": 5, "status": []}),
+            ] {
                 apply(rt, &mut v);
             }
         }
@@ -404,7 +449,10 @@ mod tests {
     fn namespace_label_and_phase() {
         let mut n = json!({"metadata": {"name": "team"}});
         apply(&NAMESPACES, &mut n);
-        assert_eq!(n["metadata"]["labels"]["kubernetes.io/metadata.name"], "team");
+        assert_eq!(
+            n["metadata"]["labels"]["kubernetes.io/metadata.name"],
+            "team"
+        );
         assert_eq!(n["status"]["phase"], "Active");
         assert_eq!(n["spec"]["finalizers"], json!(["kubernetes"]));
     }

@@ -19,7 +19,7 @@ use super::defaults;
 use super::events::{Recorder, Source};
 use super::kubelet::Kubelet;
 use super::store::{
-    Change, DEPLOYMENTS, EVENTS, EventType, NODES, PODS, REPLICASETS, RESOURCES, ResourceType, Store,
+    Change, DEPLOYMENTS, EVENTS, EventType, REPLICASETS, RESOURCES, ResourceType, Store,
 };
 
 /// (namespace, name); namespace "" for cluster-scoped objects.
@@ -74,7 +74,11 @@ impl Index {
             .filter(|(p, _)| *p == rt.plural)
             .filter_map(|(_, k)| self.objects.get(rt.plural)?.get(k).cloned())
             .collect();
-        out.sort_by(|a, b| a["metadata"]["name"].as_str().cmp(&b["metadata"]["name"].as_str()));
+        out.sort_by(|a, b| {
+            a["metadata"]["name"]
+                .as_str()
+                .cmp(&b["metadata"]["name"].as_str())
+        });
         out
     }
 
@@ -106,7 +110,10 @@ pub(crate) fn uid_of(obj: &Value) -> &str {
 
 pub(crate) fn key_of(obj: &Value) -> Key {
     (
-        obj["metadata"]["namespace"].as_str().unwrap_or("").to_string(),
+        obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
         obj["metadata"]["name"].as_str().unwrap_or("").to_string(),
     )
 }
@@ -204,7 +211,10 @@ impl Engine {
             Ok(())
         }) {
             Ok(o) => {
-                let rv: u64 = o["metadata"]["resourceVersion"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+                let rv: u64 = o["metadata"]["resourceVersion"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
                 if rv > before {
                     self.observe(rt, EventType::Modified, &o);
                 }
@@ -217,7 +227,12 @@ impl Engine {
         }
     }
 
-    pub fn delete(&mut self, rt: &'static ResourceType, ns: &str, name: &str) -> Option<Arc<Value>> {
+    pub fn delete(
+        &mut self,
+        rt: &'static ResourceType,
+        ns: &str,
+        name: &str,
+    ) -> Option<Arc<Value>> {
         match self.store.delete(rt, ns, name) {
             Ok(o) => {
                 self.observe(rt, EventType::Deleted, &o);
@@ -228,8 +243,24 @@ impl Engine {
     }
 
     /// Record a classic event.
-    pub fn event(&mut self, involved: &Value, field_path: Option<&str>, source: &Source, type_: &str, reason: &str, message: &str) {
-        self.recorder.record(&self.store, involved, field_path, source, type_, reason, message);
+    pub fn event(
+        &mut self,
+        involved: &Value,
+        field_path: Option<&str>,
+        source: &Source,
+        type_: &str,
+        reason: &str,
+        message: &str,
+    ) {
+        self.recorder.record(
+            &self.store,
+            involved,
+            field_path,
+            source,
+            type_,
+            reason,
+            message,
+        );
     }
 
     /// Fold one change into the index and queue the work it causes.
@@ -238,9 +269,17 @@ impl Engine {
             return;
         }
         let key = key_of(obj);
-        let rv: u64 = obj["metadata"]["resourceVersion"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let rv: u64 = obj["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         let vkey = (rt.plural, key.clone());
-        if self.index.versions.get(&vkey).is_some_and(|&seen| seen >= rv) {
+        if self
+            .index
+            .versions
+            .get(&vkey)
+            .is_some_and(|&seen| seen >= rv)
+        {
             return;
         }
         self.index.versions.insert(vkey, rv);
@@ -263,7 +302,11 @@ impl Engine {
         }
         if event != EventType::Deleted {
             for owner in owner_uids(obj) {
-                self.index.dependents.entry(owner).or_default().insert((rt.plural, key.clone()));
+                self.index
+                    .dependents
+                    .entry(owner)
+                    .or_default()
+                    .insert((rt.plural, key.clone()));
             }
             self.index.live_uids.insert(uid_of(obj).to_string());
         } else if !uid_of(obj).is_empty() {
@@ -280,13 +323,11 @@ impl Engine {
                     self.enqueue(Work::Deployment((key.0.clone(), d.to_string())));
                 }
             }
-            "deployments" => {
-                if current.is_some() {
-                    self.enqueue(Work::Deployment(key));
-                }
-            }
+            "deployments" if current.is_some() => self.enqueue(Work::Deployment(key)),
             "nodes" => {
-                let relevant = |o: Option<&Value>| o.map(|o| (o["metadata"]["labels"].clone(), o["spec"].clone()));
+                let relevant = |o: Option<&Value>| {
+                    o.map(|o| (o["metadata"]["labels"].clone(), o["spec"].clone()))
+                };
                 if relevant(old.as_deref()) != relevant(current.map(|o| &**o)) {
                     let pending: Vec<Key> = self.index.unscheduled.iter().cloned().collect();
                     for k in pending {
@@ -318,7 +359,9 @@ impl Engine {
         }
         match new {
             Some(p) => {
-                let bound = p["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty());
+                let bound = p["spec"]["nodeName"]
+                    .as_str()
+                    .is_some_and(|n| !n.is_empty());
                 if !bound && pod_active(p) {
                     if self.index.unscheduled.insert(key.clone()) {
                         self.enqueue(Work::Schedule(key.clone()));
@@ -355,7 +398,11 @@ impl Engine {
     fn relist(&mut self) {
         tracing::debug!(target: "kindscope::sim", "controllers missed changes; relisting");
         self.index = Index::default();
-        for rt in RESOURCES.iter().copied().filter(|r| r.stored && !std::ptr::eq(*r, &EVENTS)) {
+        for rt in RESOURCES
+            .iter()
+            .copied()
+            .filter(|r| r.stored && !std::ptr::eq(*r, &EVENTS))
+        {
             let (items, _) = self.store.list(rt, None);
             for o in items {
                 self.observe(rt, EventType::Added, &o);
@@ -363,7 +410,11 @@ impl Engine {
         }
         for rt in [&DEPLOYMENTS, &REPLICASETS] {
             for o in self.index.all(rt) {
-                let w = if std::ptr::eq(rt, &DEPLOYMENTS) { Work::Deployment(key_of(&o)) } else { Work::ReplicaSet(key_of(&o)) };
+                let w = if std::ptr::eq(rt, &DEPLOYMENTS) {
+                    Work::Deployment(key_of(&o))
+                } else {
+                    Work::ReplicaSet(key_of(&o))
+                };
                 self.enqueue(w);
             }
         }
@@ -371,9 +422,13 @@ impl Engine {
 
     fn run(&mut self, w: Work) {
         match w {
-            Work::Deployment((ns, name)) => super::controllers::reconcile_deployment(self, &ns, &name),
-            Work::ReplicaSet((ns, name)) => super::controllers::reconcile_replicaset(self, &ns, &name),
-            Work::Schedule((ns, name)) => schedule_pod(self, &ns, &name),
+            Work::Deployment((ns, name)) => {
+                super::controllers::reconcile_deployment(self, &ns, &name)
+            }
+            Work::ReplicaSet((ns, name)) => {
+                super::controllers::reconcile_replicaset(self, &ns, &name)
+            }
+            Work::Schedule((ns, name)) => super::scheduler::schedule_pod(self, &ns, &name),
             Work::SyncPod((ns, name)) => super::kubelet::sync_pod(self, &ns, &name),
             Work::Collect(uid) => super::controllers::collect(self, &uid),
         }
@@ -417,7 +472,10 @@ impl Engine {
                     since_yield = 0;
                     tokio::task::yield_now().await;
                 }
-                if matches!(stop.try_recv(), Ok(()) | Err(oneshot::error::TryRecvError::Closed)) {
+                if matches!(
+                    stop.try_recv(),
+                    Ok(()) | Err(oneshot::error::TryRecvError::Closed)
+                ) {
                     return;
                 }
                 continue;
@@ -443,50 +501,15 @@ async fn sleep_until_opt(when: Option<Instant>) {
     }
 }
 
-/// Scheduler glue: bind an unscheduled pod, or report why it cannot be.
-fn schedule_pod(e: &mut Engine, ns: &str, name: &str) {
-    let Some(pod) = e.index.get(&PODS, ns, name) else {
-        return;
-    };
-    if !pod_active(&pod) || pod["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty()) {
-        return;
-    }
-    if pod["spec"]["schedulerName"].as_str().is_some_and(|s| s != "default-scheduler") {
-        return;
-    }
-    let nodes = e.index.all(&NODES);
-    let names: Vec<String> = nodes.iter().map(|n| n["metadata"]["name"].as_str().unwrap_or("").to_string()).collect();
-    let cands: Vec<super::scheduler::Candidate> = nodes
-        .iter()
-        .zip(&names)
-        .map(|(n, name)| super::scheduler::Candidate { name, node: n, pods: e.index.pods_on(name) })
-        .collect();
-    let source = Source { component: "default-scheduler", host: Some(e.sim.control_plane().to_string()) };
-    let now = super::clock::now_rfc3339();
-    match super::scheduler::pick(&pod["spec"], &cands) {
-        Ok(node) => {
-            let Some(bound) = e.modify(&PODS, ns, name, |p| {
-                p["spec"]["nodeName"] = Value::String(node.clone());
-                set_condition(p, "PodScheduled", "True", None, None, &now);
-            }) else {
-                return;
-            };
-            let msg = format!("Successfully assigned {ns}/{name} to {node}");
-            e.recorder.record_new_style(&e.store, &bound, &source, "Normal", "Scheduled", "Binding", &msg);
-        }
-        Err(msg) => {
-            let Some(p) = e.modify(&PODS, ns, name, |p| {
-                set_condition(p, "PodScheduled", "False", Some("Unschedulable"), Some(&msg), &now);
-            }) else {
-                return;
-            };
-            e.recorder.record_new_style(&e.store, &p, &source, "Warning", "FailedScheduling", "Scheduling", &msg);
-        }
-    }
-}
-
 /// Set a pod condition, keeping `lastTransitionTime` when the status does not change.
-pub(crate) fn set_condition(pod: &mut Value, type_: &str, status: &str, reason: Option<&str>, message: Option<&str>, now: &str) {
+pub(crate) fn set_condition(
+    pod: &mut Value,
+    type_: &str,
+    status: &str,
+    reason: Option<&str>,
+    message: Option<&str>,
+    now: &str,
+) {
     if !pod["status"].is_object() {
         pod["status"] = serde_json::json!({});
     }
@@ -513,4 +536,3 @@ pub(crate) fn set_condition(pod: &mut Value, type_: &str, status: &str, reason: 
         None => conds.push(c),
     }
 }
-

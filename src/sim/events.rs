@@ -83,7 +83,9 @@ impl Recorder {
         reason: &str,
         message: &str,
     ) -> Option<Arc<Value>> {
-        self.write(store, involved, field_path, source, type_, reason, message, None)
+        self.write(
+            store, involved, field_path, source, type_, reason, message, None,
+        )
     }
 
     /// Record an event the way the scheduler's events.k8s.io recorder does.
@@ -98,7 +100,16 @@ impl Recorder {
         action: &str,
         message: &str,
     ) -> Option<Arc<Value>> {
-        self.write(store, involved, None, source, type_, reason, message, Some(action))
+        self.write(
+            store,
+            involved,
+            None,
+            source,
+            type_,
+            reason,
+            message,
+            Some(action),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -154,10 +165,10 @@ impl Recorder {
             "apiVersion": involved["apiVersion"],
             "resourceVersion": meta["resourceVersion"],
         });
-        if meta["namespace"].is_null() {
-            if let Some(m) = involved_ref.as_object_mut() {
-                m.remove("namespace");
-            }
+        if meta["namespace"].is_null()
+            && let Some(m) = involved_ref.as_object_mut()
+        {
+            m.remove("namespace");
         }
         if let Some(fp) = field_path {
             involved_ref["fieldPath"] = json!(fp);
@@ -216,14 +227,27 @@ mod tests {
     #[test]
     fn repeated_event_bumps_count_on_the_same_object() {
         let store = Store::new(0);
-        store.create(&NAMESPACES, json!({"metadata": {"name": "default"}})).expect("ns");
+        store
+            .create(&NAMESPACES, json!({"metadata": {"name": "default"}}))
+            .expect("ns");
         let pod = store
-            .create(&PODS, json!({"metadata": {"name": "web-1", "namespace": "default"}, "spec": {}}))
+            .create(
+                &PODS,
+                json!({"metadata": {"name": "web-1", "namespace": "default"}, "spec": {}}),
+            )
             .expect("pod");
         let mut r = Recorder::new();
         let src = Source::kubelet("w");
         let a = r
-            .record(&store, &pod, Some("spec.containers{web}"), &src, "Warning", "Failed", "Error: ErrImageNeverPull")
+            .record(
+                &store,
+                &pod,
+                Some("spec.containers{web}"),
+                &src,
+                "Warning",
+                "Failed",
+                "Error: ErrImageNeverPull",
+            )
             .expect("event");
         let name = a["metadata"]["name"].as_str().expect("name").to_string();
         let (prefix, hex) = name.split_once('.').expect("dot");
@@ -235,23 +259,55 @@ mod tests {
         assert_eq!(a["involvedObject"]["kind"], "Pod");
         assert_eq!(a["source"], json!({"component": "kubelet", "host": "w"}));
         let b = r
-            .record(&store, &pod, Some("spec.containers{web}"), &src, "Warning", "Failed", "Error: ErrImageNeverPull")
+            .record(
+                &store,
+                &pod,
+                Some("spec.containers{web}"),
+                &src,
+                "Warning",
+                "Failed",
+                "Error: ErrImageNeverPull",
+            )
             .expect("event");
         assert_eq!(b["metadata"]["name"], a["metadata"]["name"]);
         assert_eq!(b["count"], 2);
         let c = r
-            .record(&store, &pod, Some("spec.containers{web}"), &src, "Warning", "Failed", "other")
+            .record(
+                &store,
+                &pod,
+                Some("spec.containers{web}"),
+                &src,
+                "Warning",
+                "Failed",
+                "other",
+            )
             .expect("event");
         assert_ne!(c["metadata"]["name"], a["metadata"]["name"]);
         let (events, _) = store.list(&EVENTS, Some("default"));
         assert_eq!(events.len(), 2);
         let s = r
-            .record_new_style(&store, &pod, &Source::controller("default-scheduler"), "Warning", "FailedScheduling", "Scheduling", "no")
+            .record_new_style(
+                &store,
+                &pod,
+                &Source::controller("default-scheduler"),
+                "Warning",
+                "FailedScheduling",
+                "Scheduling",
+                "no",
+            )
             .expect("event");
         assert!(s["firstTimestamp"].is_null() && s["eventTime"].is_string());
         assert_eq!(s["action"], "Scheduling");
         let s2 = r
-            .record_new_style(&store, &pod, &Source::controller("default-scheduler"), "Warning", "FailedScheduling", "Scheduling", "no")
+            .record_new_style(
+                &store,
+                &pod,
+                &Source::controller("default-scheduler"),
+                "Warning",
+                "FailedScheduling",
+                "Scheduling",
+                "no",
+            )
             .expect("event");
         assert_eq!(s2["series"]["count"], 2);
     }

@@ -149,7 +149,9 @@ pub(crate) fn sync_pod(e: &mut Engine, ns: &str, name: &str) {
                 Effect::ImagePulled(img) => {
                     if sim.runtimes.add(&node, img) {
                         let list = sim.runtimes.images(&node).unwrap_or_default();
-                        e.modify(&NODES, "", &node, |n| n["status"]["images"] = status_images(&list));
+                        e.modify(&NODES, "", &node, |n| {
+                            n["status"]["images"] = status_images(&list)
+                        });
                     }
                 }
             }
@@ -158,10 +160,17 @@ pub(crate) fn sync_pod(e: &mut Engine, ns: &str, name: &str) {
     let next = run
         .sandbox_at
         .into_iter()
-        .chain(run.init.iter().chain(run.main.iter()).filter_map(|c| c.next_at))
+        .chain(
+            run.init
+                .iter()
+                .chain(run.main.iter())
+                .filter_map(|c| c.next_at),
+        )
         .min();
     let now_s = now_rfc3339();
-    e.modify(&PODS, ns, name, |p| status::write(p, &run, &host_ip, &now_s));
+    e.modify(&PODS, ns, name, |p| {
+        status::write(p, &run, &host_ip, &now_s)
+    });
     if let Some(at) = next {
         e.at(at.max(now), Work::SyncPod(key_of(&pod)));
     }
@@ -169,9 +178,21 @@ pub(crate) fn sync_pod(e: &mut Engine, ns: &str, name: &str) {
 }
 
 /// A container whose image was changed in the pod spec is restarted with the new image.
-fn restart_changed_containers(e: &mut Engine, pod: &Value, run: &mut PodRun, src: &Source, now: Instant) {
-    for (key, list) in [("initContainers", &mut run.init), ("containers", &mut run.main)] {
-        let specs = pod["spec"][key].as_array().map(Vec::as_slice).unwrap_or(&[]);
+fn restart_changed_containers(
+    e: &mut Engine,
+    pod: &Value,
+    run: &mut PodRun,
+    src: &Source,
+    now: Instant,
+) {
+    for (key, list) in [
+        ("initContainers", &mut run.init),
+        ("containers", &mut run.main),
+    ] {
+        let specs = pod["spec"][key]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         for c in list.iter_mut() {
             let Some(spec) = specs.iter().find(|s| s["name"] == c.name.as_str()) else {
                 continue;

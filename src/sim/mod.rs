@@ -13,5 +13,5 @@ pub mod scenario;
 pub mod scheduler;
 pub mod serve;
 pub mod status;
-pub mod synthetic;
 pub mod store;
+pub mod synthetic;

@@ -46,7 +46,10 @@ impl RuntimeImage {
         }
         let first = spec.names.first().map(String::as_str).unwrap_or("");
         Ok(RuntimeImage {
-            id: spec.id.clone().unwrap_or_else(|| fake_digest(&format!("id:{first}"))),
+            id: spec
+                .id
+                .clone()
+                .unwrap_or_else(|| fake_digest(&format!("id:{first}"))),
             repo_tags,
             repo_digests,
             size: spec.size.unwrap_or_else(|| plausible_size(first)),
@@ -60,18 +63,21 @@ impl RuntimeImage {
         match &r.digest {
             Some(d) => {
                 let want = format!("{}@{d}", r.repository());
-                self.repo_digests.iter().any(|x| *x == want)
+                self.repo_digests.contains(&want)
             }
             None => {
                 let want = tagged_name(r);
-                self.repo_tags.iter().any(|x| *x == want)
+                self.repo_tags.contains(&want)
             }
         }
     }
 
     /// What the kubelet reports as a container's `imageID`: the first repo digest, else the id.
     pub fn image_ref(&self) -> String {
-        self.repo_digests.first().cloned().unwrap_or_else(|| self.id.clone())
+        self.repo_digests
+            .first()
+            .cloned()
+            .unwrap_or_else(|| self.id.clone())
     }
 
     /// The `crictl images -o json` entry.
@@ -91,7 +97,11 @@ impl RuntimeImage {
 
 /// `domain/path:tag` with `latest` when the reference has no tag.
 pub fn tagged_name(r: &ImageRef) -> String {
-    format!("{}:{}", r.repository(), r.tag.as_deref().unwrap_or("latest"))
+    format!(
+        "{}:{}",
+        r.repository(),
+        r.tag.as_deref().unwrap_or("latest")
+    )
 }
 
 fn push_unique(v: &mut Vec<String>, s: String) {
@@ -120,15 +130,43 @@ pub fn plausible_size(name: &str) -> u64 {
 pub fn kind_base_images(kubernetes_version: &str) -> Vec<RuntimeImage> {
     let v = kubernetes_version;
     let list: [(String, u64, bool); 10] = [
-        ("docker.io/kindest/kindnetd:v20250512-df8de77b".into(), 44_375_501, false),
-        ("docker.io/kindest/local-path-helper:v20241212-8ac705d0".into(), 3_084_671, false),
-        ("docker.io/kindest/local-path-provisioner:v20250214-acbabc1a".into(), 22_541_737, false),
-        ("registry.k8s.io/coredns/coredns:v1.12.0".into(), 20_939_036, false),
+        (
+            "docker.io/kindest/kindnetd:v20250512-df8de77b".into(),
+            44_375_501,
+            false,
+        ),
+        (
+            "docker.io/kindest/local-path-helper:v20241212-8ac705d0".into(),
+            3_084_671,
+            false,
+        ),
+        (
+            "docker.io/kindest/local-path-provisioner:v20250214-acbabc1a".into(),
+            22_541_737,
+            false,
+        ),
+        (
+            "registry.k8s.io/coredns/coredns:v1.12.0".into(),
+            20_939_036,
+            false,
+        ),
         ("registry.k8s.io/etcd:3.5.21-0".into(), 58_938_593, false),
-        (format!("registry.k8s.io/kube-apiserver:{v}"), 102_021_104, false),
-        (format!("registry.k8s.io/kube-controller-manager:{v}"), 94_625_088, false),
+        (
+            format!("registry.k8s.io/kube-apiserver:{v}"),
+            102_021_104,
+            false,
+        ),
+        (
+            format!("registry.k8s.io/kube-controller-manager:{v}"),
+            94_625_088,
+            false,
+        ),
         (format!("registry.k8s.io/kube-proxy:{v}"), 97_632_256, false),
-        (format!("registry.k8s.io/kube-scheduler:{v}"), 73_160_704, false),
+        (
+            format!("registry.k8s.io/kube-scheduler:{v}"),
+            73_160_704,
+            false,
+        ),
         ("registry.k8s.io/pause:3.10".into(), 320_368, true),
     ];
     list.into_iter()
@@ -161,7 +199,7 @@ pub fn status_images(images: &[RuntimeImage]) -> Value {
     let mut sorted: Vec<&RuntimeImage> = images.iter().collect();
     // Stable sort: equal sizes keep runtime order, as Go's sort on the kubelet's list may not;
     // either order is valid.
-    sorted.sort_by(|a, b| b.size.cmp(&a.size));
+    sorted.sort_by_key(|i| std::cmp::Reverse(i.size));
     Value::Array(
         sorted
             .into_iter()
@@ -208,7 +246,11 @@ impl NodeRuntimes {
 
     /// The image this reference resolves to on the node.
     pub fn find(&self, node: &str, r: &ImageRef) -> Option<RuntimeImage> {
-        self.lock().get(node)?.iter().find(|i| i.matches(r)).cloned()
+        self.lock()
+            .get(node)?
+            .iter()
+            .find(|i| i.matches(r))
+            .cloned()
     }
 
     /// Add a pulled image: a new image, or new names on an image with the same id (a pull
@@ -262,7 +304,12 @@ pub fn internal_ip(provider: Provider, index: usize) -> String {
 }
 
 /// The Node object for a scenario node (status.images from `images`).
-pub fn node_object(scenario: &Scenario, plan: &NodePlan, images: &[RuntimeImage], now: &str) -> Value {
+pub fn node_object(
+    scenario: &Scenario,
+    plan: &NodePlan,
+    images: &[RuntimeImage],
+    now: &str,
+) -> Value {
     let n = plan.spec;
     let has_workers = scenario.nodes.iter().any(|x| x.role == Role::Worker);
     let mut labels = BTreeMap::new();
@@ -277,10 +324,18 @@ pub fn node_object(scenario: &Scenario, plan: &NodePlan, images: &[RuntimeImage]
     }
     let mut taints: Vec<Value> = Vec::new();
     if n.role == Role::ControlPlane {
-        labels.insert("node-role.kubernetes.io/control-plane".into(), String::new());
-        labels.insert("node.kubernetes.io/exclude-from-external-load-balancers".into(), String::new());
+        labels.insert(
+            "node-role.kubernetes.io/control-plane".into(),
+            String::new(),
+        );
+        labels.insert(
+            "node.kubernetes.io/exclude-from-external-load-balancers".into(),
+            String::new(),
+        );
         if has_workers {
-            taints.push(json!({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}));
+            taints.push(
+                json!({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}),
+            );
         }
     }
     for (k, v) in &n.labels {
@@ -314,7 +369,14 @@ pub fn node_object(scenario: &Scenario, plan: &NodePlan, images: &[RuntimeImage]
     let hex = |s: &str| fake_digest(s)[7..].to_string();
     let uuid = |s: &str| {
         let h = hex(s);
-        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
     };
     let cond = |t: &str, status: &str, reason: &str, message: &str| {
         json!({"type": t, "status": status, "reason": reason, "message": message,
@@ -367,7 +429,8 @@ pub fn node_object(scenario: &Scenario, plan: &NodePlan, images: &[RuntimeImage]
 pub fn initial_images(scenario: &Scenario, node: &NodeSpec) -> Result<Vec<RuntimeImage>, String> {
     let mut list = kind_base_images(&scenario.kubernetes_version);
     for spec in &node.images {
-        let img = RuntimeImage::from_spec(spec).map_err(|e| format!("node `{}`: {e}", node.name))?;
+        let img =
+            RuntimeImage::from_spec(spec).map_err(|e| format!("node `{}`: {e}", node.name))?;
         for other in list.iter_mut() {
             other.repo_tags.retain(|t| !img.repo_tags.contains(t));
         }
@@ -412,8 +475,22 @@ mod tests {
         let arr = status.as_array().expect("array");
         assert_eq!(arr.len(), 50);
         assert_eq!(arr[0]["sizeBytes"], 10_000_000);
-        let names: Vec<&str> = arr[0]["names"].as_array().expect("names").iter().filter_map(Value::as_str).collect();
-        assert_eq!(names, ["localhost/big@sha256:aa", "localhost/big:t0", "localhost/big:t1", "localhost/big:t2", "localhost/big:t3"]);
+        let names: Vec<&str> = arr[0]["names"]
+            .as_array()
+            .expect("names")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "localhost/big@sha256:aa",
+                "localhost/big:t0",
+                "localhost/big:t1",
+                "localhost/big:t2",
+                "localhost/big:t3"
+            ]
+        );
         // Largest first: the 10 smallest (i0..i9) fell off.
         assert_eq!(arr[1]["names"][0], "docker.io/library/i59:v1");
         assert_eq!(arr[49]["names"][0], "docker.io/library/i11:v1");
@@ -430,7 +507,8 @@ mod tests {
         assert!(i.matches(&r("nginx:1.27")));
         assert!(i.matches(&r("docker.io/library/nginx:1.27")));
         assert!(!i.matches(&r("nginx")));
-        let local = RuntimeImage::from_spec(&ImageSpec::named("localhost/kubernaut/gateway:debug")).expect("valid");
+        let local = RuntimeImage::from_spec(&ImageSpec::named("localhost/kubernaut/gateway:debug"))
+            .expect("valid");
         assert!(!local.matches(&r("kubernaut/gateway:debug")));
         let latest = RuntimeImage::from_spec(&ImageSpec::named("localhost/app")).expect("valid");
         assert!(latest.matches(&r("localhost/app:latest")));
@@ -443,16 +521,28 @@ mod tests {
         })
         .expect("valid");
         assert!(pulled.matches(&r(&format!("postgres@{d}"))));
-        assert_eq!(pulled.image_ref(), format!("docker.io/library/postgres@{d}"));
+        assert_eq!(
+            pulled.image_ref(),
+            format!("docker.io/library/postgres@{d}")
+        );
         assert_eq!(local.image_ref(), local.id);
     }
 
     #[test]
     fn base_images_and_runtime_add() {
         let base = kind_base_images("v1.33.1");
-        assert!(base.iter().any(|i| i.repo_tags == ["registry.k8s.io/kube-proxy:v1.33.1"]));
-        assert_eq!(base_image_name("v1.33.1", "kindnetd"), "docker.io/kindest/kindnetd:v20250512-df8de77b");
-        assert_eq!(base_image_name("v1.33.1", "pause"), "registry.k8s.io/pause:3.10");
+        assert!(
+            base.iter()
+                .any(|i| i.repo_tags == ["registry.k8s.io/kube-proxy:v1.33.1"])
+        );
+        assert_eq!(
+            base_image_name("v1.33.1", "kindnetd"),
+            "docker.io/kindest/kindnetd:v20250512-df8de77b"
+        );
+        assert_eq!(
+            base_image_name("v1.33.1", "pause"),
+            "registry.k8s.io/pause:3.10"
+        );
         let rt = NodeRuntimes::new(BTreeMap::from([("n".to_string(), base.clone())]));
         let new = img(&["docker.io/library/postgres:16"], &[], 5);
         assert!(rt.add("n", new.clone()));
@@ -460,6 +550,9 @@ mod tests {
         assert_eq!(rt.images("n").map(|l| l.len()), Some(base.len() + 1));
         assert!(!rt.add("missing", img(&["x:1"], &[], 1)));
         let json = rt.crictl_json("n").expect("node");
-        assert_eq!(json["images"].as_array().map(Vec::len), Some(base.len() + 1));
+        assert_eq!(
+            json["images"].as_array().map(Vec::len),
+            Some(base.len() + 1)
+        );
     }
 }

@@ -211,7 +211,7 @@ fn split_documents(text: &str) -> Vec<Doc> {
         if is_marker {
             docs.push(Doc {
                 text: std::mem::take(&mut current),
-                first_line
+                first_line,
             });
             first_line = i + 1;
             // Content after the marker on the same line belongs to the new document.
@@ -222,7 +222,7 @@ fn split_documents(text: &str) -> Vec<Doc> {
             // End-of-document marker: the rest until the next `---` is ignored.
             docs.push(Doc {
                 text: std::mem::take(&mut current),
-                first_line
+                first_line,
             });
             first_line = i + 2;
         } else {
@@ -232,7 +232,7 @@ fn split_documents(text: &str) -> Vec<Doc> {
     }
     docs.push(Doc {
         text: current,
-        first_line
+        first_line,
     });
     docs.into_iter()
         .filter(|d| {
@@ -297,12 +297,13 @@ struct ImageFields {
 
 /// Parse scenario text; `origin` names it in errors (usually the file path).
 pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
-    let err = |document: Option<usize>, line: Option<usize>, message: String| ScenarioError::Invalid {
-        origin: origin.to_string(),
-        document,
-        line,
-        message,
-    };
+    let err =
+        |document: Option<usize>, line: Option<usize>, message: String| ScenarioError::Invalid {
+            origin: origin.to_string(),
+            document,
+            line,
+            message,
+        };
     let docs = split_documents(text);
     let Some(first) = docs.first() else {
         return Err(err(
@@ -333,7 +334,9 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         return Err(err(
             Some(1),
             Some(first.first_line),
-            format!("the first document must be the `kind: Scenario` document describing the cluster ({found}); see docs/sim.md"),
+            format!(
+                "the first document must be the `kind: Scenario` document describing the cluster ({found}); see docs/sim.md"
+            ),
         ));
     }
     let doc: ScenarioDoc =
@@ -383,7 +386,10 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
                     .collect::<Result<Vec<_>, String>>()
                     .map_err(&head_err)?;
                 for t in &n.taints {
-                    if !matches!(t.effect.as_str(), "NoSchedule" | "PreferNoSchedule" | "NoExecute") {
+                    if !matches!(
+                        t.effect.as_str(),
+                        "NoSchedule" | "PreferNoSchedule" | "NoExecute"
+                    ) {
                         return Err(head_err(format!(
                             "node `{}`: taint effect `{}` must be NoSchedule, PreferNoSchedule or NoExecute",
                             n.name, t.effect
@@ -421,7 +427,9 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         let at = |message: String| err(Some(no), Some(d.first_line), message);
         let mut obj: Value = serde_saphyr::from_str(&d.text).map_err(|e| yaml_err(no, d, e))?;
         if !obj.is_object() {
-            return Err(at("a manifest must be a mapping with apiVersion, kind and metadata".into()));
+            return Err(at(
+                "a manifest must be a mapping with apiVersion, kind and metadata".into(),
+            ));
         }
         let (Some(api_version), Some(kind)) = (
             obj["apiVersion"].as_str().map(str::to_string),
@@ -444,7 +452,9 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
             )));
         };
         if std::ptr::eq(rt, &NODES) {
-            return Err(at("nodes are described in the Scenario document's `nodes`, not as manifests".into()));
+            return Err(at(
+                "nodes are described in the Scenario document's `nodes`, not as manifests".into(),
+            ));
         }
         let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
         if name.is_empty() {
@@ -466,7 +476,14 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         } else if kind == "Namespace" {
             declared.insert(name.clone());
         }
-        let key = (rt.plural, obj["metadata"]["namespace"].as_str().unwrap_or("").to_string(), name.clone());
+        let key = (
+            rt.plural,
+            obj["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            name.clone(),
+        );
         if !seen.insert(key) {
             return Err(at(format!("{kind} `{name}` is defined twice")));
         }
@@ -524,18 +541,24 @@ fn image_spec(doc: ImageDoc, place: &str) -> Result<ImageSpec, String> {
     }
     for n in &spec.names {
         if let Err(e) = ImageRef::parse(n) {
-            return Err(format!("{place}: image `{n}` is not a valid reference: {e}"));
+            return Err(format!(
+                "{place}: image `{n}` is not a valid reference: {e}"
+            ));
         }
     }
     if let Some(id) = &spec.id
         && !valid_sha256(id)
     {
-        return Err(format!("{place}: image id `{id}` must look like sha256:<64 hex digits>"));
+        return Err(format!(
+            "{place}: image id `{id}` must look like sha256:<64 hex digits>"
+        ));
     }
     if let Some(d) = &spec.digest
         && !valid_sha256(d)
     {
-        return Err(format!("{place}: digest `{d}` must look like sha256:<64 hex digits>"));
+        return Err(format!(
+            "{place}: digest `{d}` must look like sha256:<64 hex digits>"
+        ));
     }
     Ok(spec)
 }
@@ -548,7 +571,8 @@ pub(crate) fn valid_sha256(s: &str) -> bool {
 fn valid_cluster_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 50
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -559,7 +583,8 @@ fn valid_dns_subdomain(s: &str) -> bool {
         && s.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && !l.starts_with('-')
                 && !l.ends_with('-')
         })
@@ -571,7 +596,10 @@ fn valid_version(v: &str) -> bool {
     };
     let core = rest.split(['-', '+']).next().unwrap_or("");
     let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]

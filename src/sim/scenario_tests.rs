@@ -23,9 +23,15 @@ fn embedded_default_is_the_seed_story() {
     assert_eq!(s.name, "gateway-debug");
     assert_eq!(s.provider, Provider::Podman);
     assert_eq!(s.nodes.len(), 2);
-    assert_eq!(s.nodes[1].images[0].names, ["localhost/kubernaut/datastorage:debug"]);
+    assert_eq!(
+        s.nodes[1].images[0].names,
+        ["localhost/kubernaut/datastorage:debug"]
+    );
     let names: Vec<&str> = s.manifests.iter().map(Manifest::name).collect();
-    assert!(names.contains(&"datastorage") && names.contains(&"gateway"), "{names:?}");
+    assert!(
+        names.contains(&"datastorage") && names.contains(&"gateway"),
+        "{names:?}"
+    );
     assert!(s.manifests.iter().all(|m| m.document >= 2 && m.line > 1));
 }
 
@@ -65,7 +71,10 @@ fn bad_yaml_names_file_document_and_line() {
     assert!(line.is_some_and(|l| l >= 8), "line {line:?}");
     assert!(msg.contains("unclosed"), "{msg}");
     let shown = parse(&text, "s.yaml").expect_err("bad").to_string();
-    assert!(shown.starts_with("scenario s.yaml, document 2 (line "), "{shown}");
+    assert!(
+        shown.starts_with("scenario s.yaml, document 2 (line "),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -88,7 +97,10 @@ fn missing_name_is_refused() {
 fn scenario_document_errors() {
     let (doc, _, msg) = invalid("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n");
     assert_eq!(doc, Some(1));
-    assert!(msg.contains("first document must be the `kind: Scenario`"), "{msg}");
+    assert!(
+        msg.contains("first document must be the `kind: Scenario`"),
+        "{msg}"
+    );
     let (_, line, msg) = invalid("kind: Scenario\nname: x\nnodez: []\n");
     assert!(msg.contains("nodez"), "{msg}");
     assert_eq!(line, Some(3));
@@ -99,14 +111,18 @@ fn scenario_document_errors() {
     let (_, _, msg) = invalid(
         "kind: Scenario\nname: x\nnodes:\n  - {name: x-control-plane, role: control-plane, images: [\"Upper/Case\"]}\n",
     );
-    assert!(msg.contains("Upper/Case") && msg.contains("x-control-plane"), "{msg}");
+    assert!(
+        msg.contains("Upper/Case") && msg.contains("x-control-plane"),
+        "{msg}"
+    );
     let (_, _, msg) = invalid("");
     assert!(msg.contains("empty"), "{msg}");
 }
 
 #[test]
 fn undeclared_namespace_and_duplicates_are_refused() {
-    let text = format!("{HEAD}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: nope}}\n");
+    let text =
+        format!("{HEAD}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: nope}}\n");
     let (_, _, msg) = invalid(&text);
     assert!(msg.contains("namespace `nope`"), "{msg}");
     let pod = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\n";
@@ -121,4 +137,3 @@ fn missing_file_is_a_read_error() {
     assert!(matches!(e, ScenarioError::Read { .. }));
     assert!(e.to_string().contains("/nonexistent/s.yaml"));
 }
-

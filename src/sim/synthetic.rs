@@ -88,10 +88,15 @@ impl FromStr for SyntheticSpec {
             }
             seen.push(key);
             let n: usize = value.trim().parse().map_err(|_| {
-                SpecError(format!("{key} must be a whole number, got `{}`", value.trim()))
+                SpecError(format!(
+                    "{key} must be a whole number, got `{}`",
+                    value.trim()
+                ))
             })?;
             if n < min || n > max {
-                return Err(SpecError(format!("{key} must be between {min} and {max}, got {n}")));
+                return Err(SpecError(format!(
+                    "{key} must be between {min} and {max}, got {n}"
+                )));
             }
             match key {
                 "nodes" => spec.nodes = n,
@@ -112,11 +117,30 @@ impl FromStr for SyntheticSpec {
 }
 
 const NAMESPACES_POOL: [&str; 12] = [
-    "payments", "checkout", "catalog", "search", "accounts", "inventory", "shipping",
-    "notifications", "analytics", "gateway", "identity", "media",
+    "payments",
+    "checkout",
+    "catalog",
+    "search",
+    "accounts",
+    "inventory",
+    "shipping",
+    "notifications",
+    "analytics",
+    "gateway",
+    "identity",
+    "media",
 ];
 const SERVICES: [&str; 10] = [
-    "api", "worker", "web", "cache", "indexer", "scheduler", "ingest", "auth", "report", "sync",
+    "api",
+    "worker",
+    "web",
+    "cache",
+    "indexer",
+    "scheduler",
+    "ingest",
+    "auth",
+    "report",
+    "sync",
 ];
 const REGISTRY: [&str; 5] = [
     "docker.io/library/nginx:1.27",
@@ -160,7 +184,7 @@ pub fn flavor(i: usize, pool: usize) -> Flavor {
         16 => Flavor::RegistryPrefix,
         17 => Flavor::TagMismatch,
         18 => Flavor::PullPolicy,
-        _ if (i / 20) % 2 == 0 => Flavor::NotLoaded,
+        _ if (i / 20).is_multiple_of(2) => Flavor::NotLoaded,
         _ => Flavor::Invalid,
     };
     match f {
@@ -185,8 +209,16 @@ fn image_for(i: usize, pool: usize) -> (String, Option<&'static str>) {
     let j = if pool == 0 { 0 } else { i % pool };
     match flavor(i, pool) {
         Flavor::HealthyLocal => (pool_image(j), Some("IfNotPresent")),
-        Flavor::HealthyRegistry => (REGISTRY[i % REGISTRY.len()].trim_start_matches("docker.io/library/").to_string(), None),
-        Flavor::RegistryPrefix => (pool_image(j).trim_start_matches("localhost/").to_string(), Some("Never")),
+        Flavor::HealthyRegistry => (
+            REGISTRY[i % REGISTRY.len()]
+                .trim_start_matches("docker.io/library/")
+                .to_string(),
+            None,
+        ),
+        Flavor::RegistryPrefix => (
+            pool_image(j).trim_start_matches("localhost/").to_string(),
+            Some("Never"),
+        ),
         Flavor::TagMismatch => (format!("localhost/synthetic/app-{j}:v2"), None),
         Flavor::PullPolicy => {
             // A pool image tagged latest, asked for without a tag: defaulted to Always.
@@ -194,7 +226,10 @@ fn image_for(i: usize, pool: usize) -> (String, Option<&'static str>) {
             let k = if k < pool { k } else { 9 };
             (format!("localhost/synthetic/app-{k}"), None)
         }
-        Flavor::NotLoaded => (format!("localhost/synthetic/missing-{i}:dev"), Some("Never")),
+        Flavor::NotLoaded => (
+            format!("localhost/synthetic/missing-{i}:dev"),
+            Some("Never"),
+        ),
         Flavor::Invalid => (format!("localhost/synthetic/App-{i}:v1"), None),
     }
 }
@@ -205,7 +240,12 @@ pub fn generate(spec: &SyntheticSpec) -> Scenario {
     let pool: Vec<ImageSpec> = (0..spec.images_per_node)
         .map(|j| {
             let n = pool_image(j);
-            ImageSpec { size: Some(plausible_size(&n)), id: Some(fake_digest(&format!("id:{n}"))), names: vec![n], digest: None }
+            ImageSpec {
+                size: Some(plausible_size(&n)),
+                id: Some(fake_digest(&format!("id:{n}"))),
+                names: vec![n],
+                digest: None,
+            }
         })
         .collect();
     let mut nodes = vec![NodeSpec {
@@ -217,18 +257,30 @@ pub fn generate(spec: &SyntheticSpec) -> Scenario {
     }];
     for w in 1..spec.nodes {
         nodes.push(NodeSpec {
-            name: if w == 1 { format!("{name}-worker") } else { format!("{name}-worker{w}") },
+            name: if w == 1 {
+                format!("{name}-worker")
+            } else {
+                format!("{name}-worker{w}")
+            },
             role: Role::Worker,
             labels: BTreeMap::new(),
             taints: Vec::new(),
             images: pool.clone(),
         });
     }
-    let ns_count = spec.deployments.div_ceil(50).clamp(1, NAMESPACES_POOL.len());
+    let ns_count = spec
+        .deployments
+        .div_ceil(50)
+        .clamp(1, NAMESPACES_POOL.len());
     let namespaces = &NAMESPACES_POOL[..ns_count];
     let mut manifests: Vec<Manifest> = namespaces
         .iter()
-        .map(|ns| generated(&NAMESPACES, json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})))
+        .map(|ns| {
+            generated(
+                &NAMESPACES,
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+            )
+        })
         .collect();
     let mut deployments = Vec::with_capacity(spec.deployments);
     for i in 0..spec.deployments {
@@ -239,7 +291,8 @@ pub fn generate(spec: &SyntheticSpec) -> Scenario {
         if let Some(p) = policy {
             container["imagePullPolicy"] = json!(p);
         }
-        let labels = json!({"app": dname, "kindscope.dev/synthetic": flavor(i, pool.len()).as_str()});
+        let labels =
+            json!({"app": dname, "kindscope.dev/synthetic": flavor(i, pool.len()).as_str()});
         manifests.push(generated(&DEPLOYMENTS, json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": dname, "namespace": ns, "labels": labels},
@@ -251,8 +304,12 @@ pub fn generate(spec: &SyntheticSpec) -> Scenario {
     let base = chrono::Utc::now();
     let base_nanos = base.timestamp_nanos_opt().unwrap_or(0);
     for e in 0..spec.events {
-        let at = (base - chrono::Duration::seconds((e % 3600) as i64 + 60)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        manifests.push(generated(&EVENTS, history_event(e, &deployments, &nodes, base_nanos - e as i64 * 1000, &at)));
+        let at = (base - chrono::Duration::seconds((e % 3600) as i64 + 60))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        manifests.push(generated(
+            &EVENTS,
+            history_event(e, &deployments, &nodes, base_nanos - e as i64 * 1000, &at),
+        ));
     }
     Scenario {
         origin: format!(
@@ -263,19 +320,44 @@ pub fn generate(spec: &SyntheticSpec) -> Scenario {
         provider: Provider::Docker,
         kubernetes_version: DEFAULT_KUBERNETES_VERSION.to_string(),
         nodes,
-        registry: REGISTRY.iter().map(|r| ImageSpec { names: vec![r.to_string()], id: None, size: Some(plausible_size(r)), digest: None }).collect(),
+        registry: REGISTRY
+            .iter()
+            .map(|r| ImageSpec {
+                names: vec![r.to_string()],
+                id: None,
+                size: Some(plausible_size(r)),
+                digest: None,
+            })
+            .collect(),
         manifests,
     }
 }
 
 fn generated(rt: &'static super::resources::ResourceType, object: Value) -> Manifest {
-    Manifest { resource: rt, object, document: 0, line: 0 }
+    Manifest {
+        resource: rt,
+        object,
+        document: 0,
+        line: 0,
+    }
 }
 
 /// An event from before the sim started: about a deployment's earlier rollouts, or about a pod
 /// of an earlier ReplicaSet that no longer exists.
-fn history_event(e: usize, deployments: &[(&str, String, String)], nodes: &[NodeSpec], nanos: i64, at: &str) -> Value {
-    let ev = |ns: &str, involved: Value, obj: &str, reason: &str, type_: &str, message: String, source: Value| {
+fn history_event(
+    e: usize,
+    deployments: &[(&str, String, String)],
+    nodes: &[NodeSpec],
+    nanos: i64,
+    at: &str,
+) -> Value {
+    let ev = |ns: &str,
+              involved: Value,
+              obj: &str,
+              reason: &str,
+              type_: &str,
+              message: String,
+              source: Value| {
         json!({
             "apiVersion": "v1", "kind": "Event",
             "metadata": {"name": format!("{obj}.{nanos:x}"), "namespace": ns},
@@ -286,26 +368,53 @@ fn history_event(e: usize, deployments: &[(&str, String, String)], nodes: &[Node
     };
     if deployments.is_empty() {
         let node = &nodes[e % nodes.len()].name;
-        return ev("default", json!({"kind": "Node", "name": node, "uid": node}), node, "Starting", "Normal",
-                  "Starting kubelet.".into(), json!({"component": "kubelet", "host": node}));
+        return ev(
+            "default",
+            json!({"kind": "Node", "name": node, "uid": node}),
+            node,
+            "Starting",
+            "Normal",
+            "Starting kubelet.".into(),
+            json!({"component": "kubelet", "host": node}),
+        );
     }
     let (ns, dname, image) = &deployments[e % deployments.len()];
-    let old_hash: String = fake_digest(&format!("{dname}/{}", e / deployments.len() % 3))[7..17].to_string();
+    let old_hash: String =
+        fake_digest(&format!("{dname}/{}", e / deployments.len() % 3))[7..17].to_string();
     let rs = format!("{dname}-{old_hash}");
-    if e % 4 == 0 {
-        let involved = json!({"kind": "Deployment", "namespace": ns, "name": dname, "apiVersion": "apps/v1"});
-        return ev(ns, involved, dname, "ScalingReplicaSet", "Normal", format!("Scaled up replica set {rs} from 0 to 1"),
-                  json!({"component": "deployment-controller"}));
+    if e.is_multiple_of(4) {
+        let involved =
+            json!({"kind": "Deployment", "namespace": ns, "name": dname, "apiVersion": "apps/v1"});
+        return ev(
+            ns,
+            involved,
+            dname,
+            "ScalingReplicaSet",
+            "Normal",
+            format!("Scaled up replica set {rs} from 0 to 1"),
+            json!({"component": "deployment-controller"}),
+        );
     }
     let pod = format!("{rs}-{}", &fake_digest(&format!("pod/{e}"))[7..12]);
     let node = &nodes[e % nodes.len()].name;
     let involved = json!({"kind": "Pod", "namespace": ns, "name": pod, "apiVersion": "v1", "fieldPath": "spec.containers{app}"});
     let (reason, message) = match e % 4 {
-        1 => ("Pulled", format!("Container image \"{image}\" already present on machine")),
+        1 => (
+            "Pulled",
+            format!("Container image \"{image}\" already present on machine"),
+        ),
         2 => ("Created", "Created container: app".to_string()),
         _ => ("Killing", "Stopping container app".to_string()),
     };
-    ev(ns, involved, &pod, reason, "Normal", message, json!({"component": "kubelet", "host": node}))
+    ev(
+        ns,
+        involved,
+        &pod,
+        reason,
+        "Normal",
+        message,
+        json!({"component": "kubelet", "host": node}),
+    )
 }
 
 #[cfg(test)]
@@ -314,8 +423,20 @@ mod tests {
 
     #[test]
     fn spec_parsing() {
-        let s: SyntheticSpec = "nodes=50,deployments=1000,replicas=5,images-per-node=100,events=20000".parse().expect("valid");
-        assert_eq!(s, SyntheticSpec { nodes: 50, deployments: 1000, replicas: 5, images_per_node: 100, events: 20000 });
+        let s: SyntheticSpec =
+            "nodes=50,deployments=1000,replicas=5,images-per-node=100,events=20000"
+                .parse()
+                .expect("valid");
+        assert_eq!(
+            s,
+            SyntheticSpec {
+                nodes: 50,
+                deployments: 1000,
+                replicas: 5,
+                images_per_node: 100,
+                events: 20000
+            }
+        );
         let d: SyntheticSpec = "replicas=1".parse().expect("partial");
         assert_eq!((d.replicas, d.nodes), (1, 3));
         for (bad, needle) in [
@@ -334,40 +455,99 @@ mod tests {
 
     #[test]
     fn generated_cluster_mixes_healthy_and_every_broken_kind() {
-        let spec = SyntheticSpec { nodes: 4, deployments: 60, replicas: 2, images_per_node: 30, events: 50 };
+        let spec = SyntheticSpec {
+            nodes: 4,
+            deployments: 60,
+            replicas: 2,
+            images_per_node: 30,
+            events: 50,
+        };
         let s = generate(&spec);
         assert_eq!(s.nodes.len(), 4);
         assert_eq!(s.nodes.iter().filter(|n| n.role == Role::Worker).count(), 3);
         assert!(s.nodes.iter().all(|n| n.images.len() == 30));
-        let deps: Vec<&Manifest> = s.manifests.iter().filter(|m| m.resource.kind == "Deployment").collect();
+        let deps: Vec<&Manifest> = s
+            .manifests
+            .iter()
+            .filter(|m| m.resource.kind == "Deployment")
+            .collect();
         assert_eq!(deps.len(), 60);
         let flavors: std::collections::BTreeSet<&str> = deps
             .iter()
             .filter_map(|m| m.object["metadata"]["labels"]["kindscope.dev/synthetic"].as_str())
             .collect();
-        for f in ["healthy", "registry-prefix", "tag-mismatch", "pull-policy", "not-loaded", "invalid-reference"] {
+        for f in [
+            "healthy",
+            "registry-prefix",
+            "tag-mismatch",
+            "pull-policy",
+            "not-loaded",
+            "invalid-reference",
+        ] {
             assert!(flavors.contains(f), "{f} missing from {flavors:?}");
         }
-        let healthy = deps.iter().filter(|m| m.object["metadata"]["labels"]["kindscope.dev/synthetic"] == "healthy").count();
+        let healthy = deps
+            .iter()
+            .filter(|m| m.object["metadata"]["labels"]["kindscope.dev/synthetic"] == "healthy")
+            .count();
         assert!(healthy * 10 >= 60 * 7, "{healthy}");
-        assert_eq!(s.manifests.iter().filter(|m| m.resource.kind == "Event").count(), 50);
-        let namespaces = s.manifests.iter().filter(|m| m.resource.kind == "Namespace").count();
+        assert_eq!(
+            s.manifests
+                .iter()
+                .filter(|m| m.resource.kind == "Event")
+                .count(),
+            50
+        );
+        let namespaces = s
+            .manifests
+            .iter()
+            .filter(|m| m.resource.kind == "Namespace")
+            .count();
         assert!(namespaces >= 2);
         // Names are unique, as the store requires.
-        let mut keys: Vec<(String, String, String)> = s.manifests.iter().map(|m| (m.resource.kind.to_string(), m.namespace().to_string(), m.name().to_string())).collect();
+        let mut keys: Vec<(String, String, String)> = s
+            .manifests
+            .iter()
+            .map(|m| {
+                (
+                    m.resource.kind.to_string(),
+                    m.namespace().to_string(),
+                    m.name().to_string(),
+                )
+            })
+            .collect();
         let n = keys.len();
         keys.sort();
         keys.dedup();
         assert_eq!(keys.len(), n);
-        assert_eq!(generate(&SyntheticSpec { events: 0, ..spec }).nodes, s.nodes, "deterministic");
+        assert_eq!(
+            generate(&SyntheticSpec { events: 0, ..spec }).nodes,
+            s.nodes,
+            "deterministic"
+        );
     }
 
     #[test]
     fn no_images_still_generates_valid_images() {
-        let s = generate(&SyntheticSpec { nodes: 1, deployments: 40, replicas: 1, images_per_node: 0, events: 0 });
-        for m in s.manifests.iter().filter(|m| m.resource.kind == "Deployment") {
-            let image = m.object["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or("");
-            assert!(!image.contains("app-0:"), "{image} refers to a pool that does not exist");
+        let s = generate(&SyntheticSpec {
+            nodes: 1,
+            deployments: 40,
+            replicas: 1,
+            images_per_node: 0,
+            events: 0,
+        });
+        for m in s
+            .manifests
+            .iter()
+            .filter(|m| m.resource.kind == "Deployment")
+        {
+            let image = m.object["spec"]["template"]["spec"]["containers"][0]["image"]
+                .as_str()
+                .unwrap_or("");
+            assert!(
+                !image.contains("app-0:"),
+                "{image} refers to a pool that does not exist"
+            );
         }
     }
 }

@@ -86,7 +86,10 @@ fn status_int(rs: &Value, k: &str) -> i64 {
     int(&rs["status"][k], 0)
 }
 fn revision_of(rs: &Value) -> i64 {
-    rs["metadata"]["annotations"][REVISION].as_str().and_then(|s| s.parse().ok()).unwrap_or(0)
+    rs["metadata"]["annotations"][REVISION]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 fn name_of(o: &Value) -> String {
     o["metadata"]["name"].as_str().unwrap_or("").to_string()
@@ -102,13 +105,22 @@ fn scale(e: &mut Engine, d: &Value, rs: &Value, to: i64, max_surge: i64) {
         if !o["metadata"]["annotations"].is_object() {
             o["metadata"]["annotations"] = json!({});
         }
-        o["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] = json!(want.to_string());
-        o["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"] = json!((want + max_surge).to_string());
+        o["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
+            json!(want.to_string());
+        o["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"] =
+            json!((want + max_surge).to_string());
     });
     if changed {
         let dir = if to > from { "up" } else { "down" };
         let msg = format!("Scaled {dir} replica set {name} from {from} to {to}");
-        e.event(d, None, &Source::controller("deployment-controller"), "Normal", "ScalingReplicaSet", &msg);
+        e.event(
+            d,
+            None,
+            &Source::controller("deployment-controller"),
+            "Normal",
+            "ScalingReplicaSet",
+            &msg,
+        );
     }
 }
 
@@ -125,21 +137,31 @@ pub(crate) fn reconcile_deployment(e: &mut Engine, ns: &str, name: &str) {
     }
     let hash = pod_template_hash(&template);
     let owned = e.index.owned(&uid, &REPLICASETS);
-    let (mut new_rs, mut old): (Vec<Arc<Value>>, Vec<Arc<Value>>) =
-        owned.into_iter().partition(|rs| rs["metadata"]["labels"][HASH_LABEL] == hash.as_str());
+    let (mut new_rs, mut old): (Vec<Arc<Value>>, Vec<Arc<Value>>) = owned
+        .into_iter()
+        .partition(|rs| rs["metadata"]["labels"][HASH_LABEL] == hash.as_str());
     old.sort_by(|a, b| {
-        (revision_of(a), a["metadata"]["creationTimestamp"].as_str()).cmp(&(revision_of(b), b["metadata"]["creationTimestamp"].as_str()))
+        (revision_of(a), a["metadata"]["creationTimestamp"].as_str())
+            .cmp(&(revision_of(b), b["metadata"]["creationTimestamp"].as_str()))
     });
     let recreate = spec["strategy"]["type"] == "Recreate";
     let ru = &spec["strategy"]["rollingUpdate"];
-    let (surge, unavail) = if recreate { (0, 0) } else { resolve_fenceposts(&ru["maxSurge"], &ru["maxUnavailable"], replicas) };
+    let (surge, unavail) = if recreate {
+        (0, 0)
+    } else {
+        resolve_fenceposts(&ru["maxSurge"], &ru["maxUnavailable"], replicas)
+    };
     let max_old_rev = old.iter().map(|r| revision_of(r)).max().unwrap_or(0);
     let paused = spec["paused"] == true;
     let mut created_new = None;
     if new_rs.is_empty() && !paused {
         let old_total: i64 = old.iter().map(|r| replicas_of(r)).sum();
         let initial = if recreate {
-            if old_total > 0 || old.iter().any(|r| status_int(r, "replicas") > 0) { 0 } else { replicas }
+            if old_total > 0 || old.iter().any(|r| status_int(r, "replicas") > 0) {
+                0
+            } else {
+                replicas
+            }
         } else if old.is_empty() {
             replicas
         } else {
@@ -183,7 +205,14 @@ pub(crate) fn reconcile_deployment(e: &mut Engine, ns: &str, name: &str) {
         if let Some(created) = e.create(&REPLICASETS, rs) {
             if initial > 0 {
                 let msg = format!("Scaled up replica set {rs_name} from 0 to {initial}");
-                e.event(&d, None, &Source::controller("deployment-controller"), "Normal", "ScalingReplicaSet", &msg);
+                e.event(
+                    &d,
+                    None,
+                    &Source::controller("deployment-controller"),
+                    "Normal",
+                    "ScalingReplicaSet",
+                    &msg,
+                );
             }
             created_new = Some(rs_name);
             new_rs.push(created);
@@ -195,7 +224,9 @@ pub(crate) fn reconcile_deployment(e: &mut Engine, ns: &str, name: &str) {
     if revision_of(&new) <= max_old_rev {
         // Rolled back to an older template: it becomes the newest revision again.
         let (rns, rname) = key_of(&new);
-        e.modify(&REPLICASETS, &rns, &rname, |o| o["metadata"]["annotations"][REVISION] = json!((max_old_rev + 1).to_string()));
+        e.modify(&REPLICASETS, &rns, &rname, |o| {
+            o["metadata"]["annotations"][REVISION] = json!((max_old_rev + 1).to_string())
+        });
     }
     if !paused {
         if recreate {
@@ -210,7 +241,9 @@ pub(crate) fn reconcile_deployment(e: &mut Engine, ns: &str, name: &str) {
 
 fn fresh(e: &Engine, rs: &Value) -> Arc<Value> {
     let (ns, name) = key_of(rs);
-    e.index.get(&REPLICASETS, &ns, &name).unwrap_or_else(|| Arc::new(rs.clone()))
+    e.index
+        .get(&REPLICASETS, &ns, &name)
+        .unwrap_or_else(|| Arc::new(rs.clone()))
 }
 
 fn roll_recreate(e: &mut Engine, d: &Value, new: &Value, old: &[Arc<Value>], replicas: i64) {
@@ -220,7 +253,11 @@ fn roll_recreate(e: &mut Engine, d: &Value, new: &Value, old: &[Arc<Value>], rep
             scale(e, d, rs, 0, 0);
             waiting = true;
         }
-        if e.index.owned(uid_of(rs), &PODS).iter().any(|p| pod_active(p)) {
+        if e.index
+            .owned(uid_of(rs), &PODS)
+            .iter()
+            .any(|p| pod_active(p))
+        {
             waiting = true;
         }
     }
@@ -229,9 +266,18 @@ fn roll_recreate(e: &mut Engine, d: &Value, new: &Value, old: &[Arc<Value>], rep
     }
 }
 
-fn roll_rolling(e: &mut Engine, d: &Value, new: &Value, old: &[Arc<Value>], replicas: i64, surge: i64, unavail: i64) {
+fn roll_rolling(
+    e: &mut Engine,
+    d: &Value,
+    new: &Value,
+    old: &[Arc<Value>],
+    replicas: i64,
+    surge: i64,
+    unavail: i64,
+) {
     // reconcileNewReplicaSet
-    let all_spec: i64 = replicas_of(new) + old.iter().map(|r| replicas_of(&fresh(e, r))).sum::<i64>();
+    let all_spec: i64 =
+        replicas_of(new) + old.iter().map(|r| replicas_of(&fresh(e, r))).sum::<i64>();
     let new_spec = replicas_of(new);
     if new_spec > replicas {
         scale(e, d, new, replicas, surge);
@@ -270,7 +316,11 @@ fn roll_rolling(e: &mut Engine, d: &Value, new: &Value, old: &[Arc<Value>], repl
         after.push((rs.clone(), spec - cut));
     }
     // scaleDownOldReplicaSetsForRollingUpdate: then available ones, keeping minAvailable.
-    let available: i64 = status_int(&new, "availableReplicas") + old.iter().map(|r| status_int(r, "availableReplicas")).sum::<i64>();
+    let available: i64 = status_int(&new, "availableReplicas")
+        + old
+            .iter()
+            .map(|r| status_int(r, "availableReplicas"))
+            .sum::<i64>();
     let mut total = (available - min_available).max(0);
     for (rs, spec) in after {
         if total == 0 {
@@ -291,7 +341,11 @@ fn cleanup_history(e: &mut Engine, d: &Value, uid: &str, hash: &str) {
         .index
         .owned(uid, &REPLICASETS)
         .into_iter()
-        .filter(|r| r["metadata"]["labels"][HASH_LABEL] != hash && replicas_of(r) == 0 && status_int(r, "replicas") == 0)
+        .filter(|r| {
+            r["metadata"]["labels"][HASH_LABEL] != hash
+                && replicas_of(r) == 0
+                && status_int(r, "replicas") == 0
+        })
         .collect();
     if idle.len() <= limit {
         return;
@@ -304,9 +358,20 @@ fn cleanup_history(e: &mut Engine, d: &Value, uid: &str, hash: &str) {
     }
 }
 
-fn sync_status(e: &mut Engine, d: &Value, uid: &str, hash: &str, replicas: i64, unavail: i64, created_new: Option<String>) {
+fn sync_status(
+    e: &mut Engine,
+    d: &Value,
+    uid: &str,
+    hash: &str,
+    replicas: i64,
+    unavail: i64,
+    created_new: Option<String>,
+) {
     let all = e.index.owned(uid, &REPLICASETS);
-    let new = all.iter().find(|r| r["metadata"]["labels"][HASH_LABEL] == hash).cloned();
+    let new = all
+        .iter()
+        .find(|r| r["metadata"]["labels"][HASH_LABEL] == hash)
+        .cloned();
     let sum = |k: &str| all.iter().map(|r| status_int(r, k)).sum::<i64>();
     let actual = sum("replicas");
     let updated = new.as_ref().map(|r| status_int(r, "replicas")).unwrap_or(0);
@@ -316,8 +381,17 @@ fn sync_status(e: &mut Engine, d: &Value, uid: &str, hash: &str, replicas: i64, 
     let unavailable = (total_spec - available).max(0);
     let old = &d["status"];
     let mut s = Map::new();
-    s.insert("observedGeneration".into(), d["metadata"]["generation"].clone());
-    for (k, v) in [("replicas", actual), ("updatedReplicas", updated), ("readyReplicas", ready), ("availableReplicas", available), ("unavailableReplicas", unavailable)] {
+    s.insert(
+        "observedGeneration".into(),
+        d["metadata"]["generation"].clone(),
+    );
+    for (k, v) in [
+        ("replicas", actual),
+        ("updatedReplicas", updated),
+        ("readyReplicas", ready),
+        ("availableReplicas", available),
+        ("unavailableReplicas", unavailable),
+    ] {
         if v != 0 {
             s.insert(k.into(), json!(v));
         }
@@ -326,9 +400,25 @@ fn sync_status(e: &mut Engine, d: &Value, uid: &str, hash: &str, replicas: i64, 
     status["conditions"] = old["conditions"].clone();
     let now = now_rfc3339();
     if available >= replicas - unavail {
-        set_workload_condition(&mut status, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", &now, false);
+        set_workload_condition(
+            &mut status,
+            "Available",
+            "True",
+            "MinimumReplicasAvailable",
+            "Deployment has minimum availability.",
+            &now,
+            false,
+        );
     } else {
-        set_workload_condition(&mut status, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", &now, false);
+        set_workload_condition(
+            &mut status,
+            "Available",
+            "False",
+            "MinimumReplicasUnavailable",
+            "Deployment does not have minimum availability.",
+            &now,
+            false,
+        );
     }
     let rs_name = new.as_ref().map(|r| name_of(r)).unwrap_or_default();
     let complete = updated == replicas && actual == replicas && available == replicas;
@@ -337,32 +427,79 @@ fn sync_status(e: &mut Engine, d: &Value, uid: &str, hash: &str, replicas: i64, 
         || (actual - updated) < (old_i("replicas") - old_i("updatedReplicas"))
         || ready > old_i("readyReplicas")
         || available > old_i("availableReplicas");
-    let deadline = Duration::from_secs(int(&d["spec"]["progressDeadlineSeconds"], 600).max(0) as u64);
-    let current = status["conditions"].as_array().and_then(|c| c.iter().find(|c| c["type"] == "Progressing")).cloned();
+    let deadline =
+        Duration::from_secs(int(&d["spec"]["progressDeadlineSeconds"], 600).max(0) as u64);
+    let current = status["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == "Progressing"))
+        .cloned();
     if let Some(created) = &created_new {
-        set_workload_condition(&mut status, "Progressing", "True", "NewReplicaSetCreated", &format!("Created new replica set \"{created}\""), &now, true);
+        set_workload_condition(
+            &mut status,
+            "Progressing",
+            "True",
+            "NewReplicaSetCreated",
+            &format!("Created new replica set \"{created}\""),
+            &now,
+            true,
+        );
     } else if complete {
-        set_workload_condition(&mut status, "Progressing", "True", "NewReplicaSetAvailable", &format!("ReplicaSet \"{rs_name}\" has successfully progressed."), &now, false);
+        set_workload_condition(
+            &mut status,
+            "Progressing",
+            "True",
+            "NewReplicaSetAvailable",
+            &format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
+            &now,
+            false,
+        );
     } else if progressed || current.is_none() {
-        set_workload_condition(&mut status, "Progressing", "True", "ReplicaSetUpdated", &format!("ReplicaSet \"{rs_name}\" is progressing."), &now, true);
+        set_workload_condition(
+            &mut status,
+            "Progressing",
+            "True",
+            "ReplicaSetUpdated",
+            &format!("ReplicaSet \"{rs_name}\" is progressing."),
+            &now,
+            true,
+        );
     } else if let Some(c) = current.filter(|c| c["status"] == "True") {
         // Timed out when the last progress is older than the deadline (in simulated time).
-        let last = c["lastUpdateTime"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        let last = c["lastUpdateTime"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
         let real_deadline = e.clock.real(deadline);
         if let Some(last) = last {
-            let elapsed = chrono::Utc::now().signed_duration_since(last).to_std().unwrap_or_default();
+            let elapsed = chrono::Utc::now()
+                .signed_duration_since(last)
+                .to_std()
+                .unwrap_or_default();
             if elapsed >= real_deadline {
-                set_workload_condition(&mut status, "Progressing", "False", "ProgressDeadlineExceeded", &format!("ReplicaSet \"{rs_name}\" has timed out progressing."), &now, true);
+                set_workload_condition(
+                    &mut status,
+                    "Progressing",
+                    "False",
+                    "ProgressDeadlineExceeded",
+                    &format!("ReplicaSet \"{rs_name}\" has timed out progressing."),
+                    &now,
+                    true,
+                );
             }
         }
     }
     // A fresh progress also needs its deadline checked later.
     if !complete
-        && status["conditions"].as_array().is_some_and(|c| c.iter().any(|c| c["type"] == "Progressing" && c["status"] == "True"))
+        && status["conditions"].as_array().is_some_and(|c| {
+            c.iter()
+                .any(|c| c["type"] == "Progressing" && c["status"] == "True")
+        })
         && (progressed || created_new.is_some())
     {
         let (ns, name) = key_of(d);
-        e.at(tokio::time::Instant::now() + e.clock.real(deadline) + Duration::from_millis(1100), Work::Deployment((ns, name)));
+        e.at(
+            tokio::time::Instant::now() + e.clock.real(deadline) + Duration::from_millis(1100),
+            Work::Deployment((ns, name)),
+        );
     }
     let revision = new.as_ref().map(|r| revision_of(&fresh(e, r))).unwrap_or(0);
     let (ns, name) = key_of(d);
@@ -389,7 +526,12 @@ mod tests {
         let h = pod_template_hash(&a);
         assert_eq!(h, pod_template_hash(&b));
         assert_ne!(h, pod_template_hash(&c));
-        assert!(h.len() >= 8 && h.bytes().all(|x| b"bcdfghjklmnpqrstvwxz2456789".contains(&x)), "{h}");
+        assert!(
+            h.len() >= 8
+                && h.bytes()
+                    .all(|x| b"bcdfghjklmnpqrstvwxz2456789".contains(&x)),
+            "{h}"
+        );
     }
 
     #[test]

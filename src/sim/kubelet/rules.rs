@@ -30,7 +30,10 @@ pub enum PullPolicy {
 impl PullPolicy {
     /// The container's policy; absent (not defaulted) means what the apiserver would default.
     pub fn of(policy: Option<&str>, image: &str) -> PullPolicy {
-        match policy.filter(|p| !p.is_empty()).unwrap_or_else(|| super::super::defaults::default_pull_policy(image)) {
+        match policy
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| super::super::defaults::default_pull_policy(image))
+        {
             "Always" => PullPolicy::Always,
             "Never" => PullPolicy::Never,
             _ => PullPolicy::IfNotPresent,
@@ -46,9 +49,15 @@ pub enum Decision {
     /// `ErrImageNeverPull`, with the kubelet's message.
     NeverPull { message: String },
     /// Present and the policy allows using it.
-    Present { image: RuntimeImage, runtime_name: String },
+    Present {
+        image: RuntimeImage,
+        runtime_name: String,
+    },
     /// Must pull: the image the pull yields, or the CRI error it fails with.
-    Pull { outcome: Result<RuntimeImage, String>, runtime_name: String },
+    Pull {
+        outcome: Result<RuntimeImage, String>,
+        runtime_name: String,
+    },
 }
 
 /// Decide one image. `on_node` resolves a reference on the node as containerd does; `registry`
@@ -64,7 +73,9 @@ pub fn decide(
         Ok(r) => r,
         Err(e) => {
             return Decision::Invalid {
-                message: format!("Failed to apply default image tag \"{image}\": couldn't parse image name \"{image}\": {e}"),
+                message: format!(
+                    "Failed to apply default image tag \"{image}\": couldn't parse image name \"{image}\": {e}"
+                ),
             };
         }
     };
@@ -72,10 +83,17 @@ pub fn decide(
     let present = on_node(&r);
     match (policy, present) {
         (PullPolicy::Always, _) => {}
-        (_, Some(img)) => return Decision::Present { image: img, runtime_name: name },
+        (_, Some(img)) => {
+            return Decision::Present {
+                image: img,
+                runtime_name: name,
+            };
+        }
         (PullPolicy::Never, None) => {
             return Decision::NeverPull {
-                message: format!("Container image \"{image}\" is not present with pull policy of Never"),
+                message: format!(
+                    "Container image \"{image}\" is not present with pull policy of Never"
+                ),
             };
         }
         (PullPolicy::IfNotPresent, None) => {}
@@ -102,13 +120,17 @@ pub fn decide(
         None => {
             let repo_known = registry.iter().any(|i| {
                 i.repo_tags.iter().chain(i.repo_digests.iter()).any(|n| {
-                    n.starts_with(&r.repository()) && matches!(n.as_bytes().get(r.repository().len()), Some(b':' | b'@'))
+                    n.starts_with(&r.repository())
+                        && matches!(n.as_bytes().get(r.repository().len()), Some(b':' | b'@'))
                 })
             });
             Err(pull_error(&r, dns_server, repo_known))
         }
     };
-    Decision::Pull { outcome, runtime_name: name }
+    Decision::Pull {
+        outcome,
+        runtime_name: name,
+    }
 }
 
 /// The name the runtime reports for a container started from reference `r`.
@@ -122,20 +144,45 @@ pub fn runtime_name(r: &ImageRef) -> String {
 /// The error containerd's CRI returns for a failed pull, as the kubelet prints it.
 pub fn pull_error(r: &ImageRef, dns_server: &str, repo_in_registry: bool) -> String {
     let name = runtime_name(r);
-    let head = |code: &str| format!("rpc error: code = {code} desc = failed to pull and unpack image \"{name}\": failed to resolve reference \"{name}\"");
-    let reference = r.digest.clone().or_else(|| r.tag.clone()).unwrap_or_else(|| "latest".into());
+    let head = |code: &str| {
+        format!(
+            "rpc error: code = {code} desc = failed to pull and unpack image \"{name}\": failed to resolve reference \"{name}\""
+        )
+    };
+    let reference = r
+        .digest
+        .clone()
+        .or_else(|| r.tag.clone())
+        .unwrap_or_else(|| "latest".into());
     let url = format!("https://{}/v2/{}/manifests/{reference}", r.domain, r.path);
     let (host, port) = split_host_port(&r.domain);
     let loopback = host == "localhost" || host.starts_with("127.") || host == "[::1]";
     if loopback {
-        let addr = if host == "localhost" { format!("[::1]:{port}") } else { format!("{host}:{port}") };
-        return format!("{}: failed to do request: Head \"{url}\": dial tcp {addr}: connect: connection refused", head("Unknown"));
+        let addr = if host == "localhost" {
+            format!("[::1]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        return format!(
+            "{}: failed to do request: Head \"{url}\": dial tcp {addr}: connect: connection refused",
+            head("Unknown")
+        );
     }
     let public = [
-        "registry.k8s.io", "ghcr.io", "quay.io", "gcr.io", "mcr.microsoft.com", "public.ecr.aws",
-        "registry.gitlab.com", "nvcr.io",
+        "registry.k8s.io",
+        "ghcr.io",
+        "quay.io",
+        "gcr.io",
+        "mcr.microsoft.com",
+        "public.ecr.aws",
+        "registry.gitlab.com",
+        "nvcr.io",
     ];
-    if (r.domain == DEFAULT_DOMAIN && repo_in_registry) || public.contains(&r.domain.as_str()) || r.domain.ends_with(".gcr.io") || r.domain.ends_with(".pkg.dev") {
+    if (r.domain == DEFAULT_DOMAIN && repo_in_registry)
+        || public.contains(&r.domain.as_str())
+        || r.domain.ends_with(".gcr.io")
+        || r.domain.ends_with(".pkg.dev")
+    {
         return format!("{}: {name}: not found", head("NotFound"));
     }
     if r.domain == DEFAULT_DOMAIN {
@@ -144,7 +191,10 @@ pub fn pull_error(r: &ImageRef, dns_server: &str, repo_in_registry: bool) -> Str
             head("Unknown")
         );
     }
-    format!("{}: failed to do request: Head \"{url}\": dial tcp: lookup {host} on {dns_server}: no such host", head("Unknown"))
+    format!(
+        "{}: failed to do request: Head \"{url}\": dial tcp: lookup {host} on {dns_server}: no such host",
+        head("Unknown")
+    )
 }
 
 fn split_host_port(domain: &str) -> (&str, &str) {
@@ -173,10 +223,29 @@ pub fn pull_time(size: u64) -> Duration {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum CState {
-    Waiting { reason: String, message: Option<String> },
-    Pulling { until: Instant, sim_time: Duration, outcome: Result<RuntimeImage, String>, runtime_name: String },
-    Running { started_at: String, image_id: String, runtime_name: String, container_id: String },
-    Completed { started_at: String, finished_at: String, image_id: String, runtime_name: String, container_id: String },
+    Waiting {
+        reason: String,
+        message: Option<String>,
+    },
+    Pulling {
+        until: Instant,
+        sim_time: Duration,
+        outcome: Result<RuntimeImage, String>,
+        runtime_name: String,
+    },
+    Running {
+        started_at: String,
+        image_id: String,
+        runtime_name: String,
+        container_id: String,
+    },
+    Completed {
+        started_at: String,
+        finished_at: String,
+        image_id: String,
+        runtime_name: String,
+        container_id: String,
+    },
 }
 
 /// One container as its node's kubelet tracks it.
@@ -223,7 +292,15 @@ impl Ctr {
             image: image.to_string(),
             policy,
             init,
-            state: CState::Waiting { reason: if init { "PodInitializing" } else { "ContainerCreating" }.into(), message: None },
+            state: CState::Waiting {
+                reason: if init {
+                    "PodInitializing"
+                } else {
+                    "ContainerCreating"
+                }
+                .into(),
+                message: None,
+            },
             restart_count: 0,
             next_at: Some(now),
             retry_gap: None,
@@ -234,7 +311,15 @@ impl Ctr {
     }
 
     pub fn field_path(&self) -> String {
-        format!("spec.{}{{{}}}", if self.init { "initContainers" } else { "containers" }, self.name)
+        format!(
+            "spec.{}{{{}}}",
+            if self.init {
+                "initContainers"
+            } else {
+                "containers"
+            },
+            self.name
+        )
     }
     pub fn running(&self) -> bool {
         matches!(self.state, CState::Running { .. })
@@ -252,13 +337,29 @@ impl Ctr {
         let image = self.image.clone();
         match self.state.clone() {
             CState::Completed { .. } => self.next_at = None,
-            CState::Running { started_at, image_id, runtime_name, container_id } => {
+            CState::Running {
+                started_at,
+                image_id,
+                runtime_name,
+                container_id,
+            } => {
                 if self.init {
-                    self.state = CState::Completed { started_at, finished_at: now_rfc3339(), image_id, runtime_name, container_id };
+                    self.state = CState::Completed {
+                        started_at,
+                        finished_at: now_rfc3339(),
+                        image_id,
+                        runtime_name,
+                        container_id,
+                    };
                 }
                 self.next_at = None;
             }
-            CState::Pulling { outcome, sim_time, runtime_name, .. } => match outcome {
+            CState::Pulling {
+                outcome,
+                sim_time,
+                runtime_name,
+                ..
+            } => match outcome {
                 Ok(img) => {
                     let d = GoDuration(sim_time);
                     fx.push(Effect::Event("Normal", "Pulled", format!(
@@ -271,50 +372,111 @@ impl Ctr {
                     self.start(ctx, &img, runtime_name, now, &mut fx);
                 }
                 Err(err) => {
-                    fx.push(Effect::Event("Warning", "Failed", format!("Failed to pull image \"{image}\": {err}")));
-                    fx.push(Effect::Event("Warning", "Failed", "Error: ErrImagePull".into()));
+                    fx.push(Effect::Event(
+                        "Warning",
+                        "Failed",
+                        format!("Failed to pull image \"{image}\": {err}"),
+                    ));
+                    fx.push(Effect::Event(
+                        "Warning",
+                        "Failed",
+                        "Error: ErrImagePull".into(),
+                    ));
                     let b = next_backoff(self.pull_backoff);
                     self.pull_backoff = Some(b);
                     self.backoff_until = Some(now + ctx.clock.real(b));
-                    self.state = CState::Waiting { reason: "ErrImagePull".into(), message: Some(err.clone()) };
+                    self.state = CState::Waiting {
+                        reason: "ErrImagePull".into(),
+                        message: Some(err.clone()),
+                    };
                     self.last_pull_error = Some(err);
                     self.next_at = Some(now + ctx.clock.real(BACKOFF_REPORT.min(b)));
                 }
             },
-            CState::Waiting { .. } => match decide(&image, self.policy, ctx.on_node, ctx.registry, ctx.dns_server) {
+            CState::Waiting { .. } => match decide(
+                &image,
+                self.policy,
+                ctx.on_node,
+                ctx.registry,
+                ctx.dns_server,
+            ) {
                 Decision::Invalid { message } => {
                     fx.push(Effect::Event("Warning", "InspectFailed", message.clone()));
-                    fx.push(Effect::Event("Warning", "Failed", "Error: InvalidImageName".into()));
-                    self.state = CState::Waiting { reason: "InvalidImageName".into(), message: Some(message) };
+                    fx.push(Effect::Event(
+                        "Warning",
+                        "Failed",
+                        "Error: InvalidImageName".into(),
+                    ));
+                    self.state = CState::Waiting {
+                        reason: "InvalidImageName".into(),
+                        message: Some(message),
+                    };
                     self.retry_later(ctx, now);
                 }
                 Decision::NeverPull { message } => {
-                    fx.push(Effect::Event("Warning", "ErrImageNeverPull", message.clone()));
-                    fx.push(Effect::Event("Warning", "Failed", "Error: ErrImageNeverPull".into()));
-                    self.state = CState::Waiting { reason: "ErrImageNeverPull".into(), message: Some(message) };
+                    fx.push(Effect::Event(
+                        "Warning",
+                        "ErrImageNeverPull",
+                        message.clone(),
+                    ));
+                    fx.push(Effect::Event(
+                        "Warning",
+                        "Failed",
+                        "Error: ErrImageNeverPull".into(),
+                    ));
+                    self.state = CState::Waiting {
+                        reason: "ErrImageNeverPull".into(),
+                        message: Some(message),
+                    };
                     self.retry_later(ctx, now);
                 }
-                Decision::Present { image: img, runtime_name } => {
-                    fx.push(Effect::Event("Normal", "Pulled", format!("Container image \"{image}\" already present on machine")));
+                Decision::Present {
+                    image: img,
+                    runtime_name,
+                } => {
+                    fx.push(Effect::Event(
+                        "Normal",
+                        "Pulled",
+                        format!("Container image \"{image}\" already present on machine"),
+                    ));
                     self.start(ctx, &img, runtime_name, now, &mut fx);
                 }
-                Decision::Pull { outcome, runtime_name } => {
+                Decision::Pull {
+                    outcome,
+                    runtime_name,
+                } => {
                     if let Some(until) = self.backoff_until.filter(|u| *u > now) {
                         let msg = format!("Back-off pulling image \"{image}\"");
                         fx.push(Effect::Event("Normal", "BackOff", msg.clone()));
-                        fx.push(Effect::Event("Warning", "Failed", "Error: ImagePullBackOff".into()));
+                        fx.push(Effect::Event(
+                            "Warning",
+                            "Failed",
+                            "Error: ImagePullBackOff".into(),
+                        ));
                         let last = self.last_pull_error.clone().unwrap_or_default();
-                        self.state = CState::Waiting { reason: "ImagePullBackOff".into(), message: Some(format!("{msg}: ErrImagePull: {last}")) };
+                        self.state = CState::Waiting {
+                            reason: "ImagePullBackOff".into(),
+                            message: Some(format!("{msg}: ErrImagePull: {last}")),
+                        };
                         self.next_at = Some(until);
                         return fx;
                     }
-                    fx.push(Effect::Event("Normal", "Pulling", format!("Pulling image \"{image}\"")));
+                    fx.push(Effect::Event(
+                        "Normal",
+                        "Pulling",
+                        format!("Pulling image \"{image}\""),
+                    ));
                     let sim_time = match &outcome {
                         Ok(img) => pull_time(img.size),
                         Err(_) => FAILED_PULL,
                     };
                     let until = now + ctx.clock.real(sim_time);
-                    self.state = CState::Pulling { until, sim_time, outcome, runtime_name };
+                    self.state = CState::Pulling {
+                        until,
+                        sim_time,
+                        outcome,
+                        runtime_name,
+                    };
                     self.next_at = Some(until);
                 }
             },
@@ -330,10 +492,31 @@ impl Ctr {
         self.next_at = Some(now + ctx.clock.real(gap));
     }
 
-    fn start(&mut self, ctx: &StepCtx, img: &RuntimeImage, runtime_name: String, now: Instant, fx: &mut Vec<Effect>) {
-        fx.push(Effect::Event("Normal", "Created", format!("Created container: {}", self.name)));
-        fx.push(Effect::Event("Normal", "Started", format!("Started container {}", self.name)));
-        let id = fake_digest(&format!("{}/{}/{}/{}", ctx.pod_uid, self.name, self.restart_count, now_rfc3339()));
+    fn start(
+        &mut self,
+        ctx: &StepCtx,
+        img: &RuntimeImage,
+        runtime_name: String,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        fx.push(Effect::Event(
+            "Normal",
+            "Created",
+            format!("Created container: {}", self.name),
+        ));
+        fx.push(Effect::Event(
+            "Normal",
+            "Started",
+            format!("Started container {}", self.name),
+        ));
+        let id = fake_digest(&format!(
+            "{}/{}/{}/{}",
+            ctx.pod_uid,
+            self.name,
+            self.restart_count,
+            now_rfc3339()
+        ));
         self.state = CState::Running {
             started_at: now_rfc3339(),
             image_id: img.image_ref(),
