@@ -536,3 +536,42 @@ async fn shipped_scenarios_show_their_waiting_reasons() {
         ctl.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_rollout_exceeds_its_progress_deadline() {
+    let text = "kind: Scenario\nname: stuck\nnodes:\n  - {name: stuck-control-plane, role: control-plane}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  progressDeadlineSeconds: 10\n  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n    spec:\n      containers: [{name: app, image: kubernaut/app:debug, imagePullPolicy: Never}]\n";
+    let s = scenario::parse(text, "inline").expect("scenario");
+    let store = Store::new(0);
+    let sim = populate(&store, &s).expect("populate");
+    let ctl = spawn_controllers(store.clone(), sim, 100.0).expect("speed");
+    let cond = wait_for(
+        &store,
+        "ProgressDeadlineExceeded",
+        Duration::from_secs(8),
+        |s| {
+            let d = s.get(&DEPLOYMENTS, "default", "app")?;
+            let c = d["status"]["conditions"]
+                .as_array()?
+                .iter()
+                .find(|c| c["type"] == "Progressing")?
+                .clone();
+            (c["reason"] == "ProgressDeadlineExceeded").then_some((d, c))
+        },
+    )
+    .await;
+    let (d, c) = cond;
+    assert_eq!(c["status"], "False");
+    assert!(c["message"].as_str().is_some_and(
+        |m| m.starts_with("ReplicaSet \"app-") && m.ends_with("\" has timed out progressing.")
+    ));
+    let avail = d["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == "Available"))
+        .cloned()
+        .expect("Available");
+    assert_eq!(
+        (avail["status"].as_str(), avail["reason"].as_str()),
+        (Some("False"), Some("MinimumReplicasUnavailable"))
+    );
+    ctl.stop().await;
+}

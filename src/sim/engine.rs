@@ -145,6 +145,8 @@ pub(crate) struct Engine {
     pub index: Index,
     pub recorder: Recorder,
     pub kubelet: Kubelet,
+    /// Deployment uid → when its rollout last progressed (for progressDeadlineSeconds).
+    pub progress: HashMap<String, Instant>,
     queue: VecDeque<Work>,
     queued: HashSet<Work>,
     timers: BinaryHeap<Reverse<(Instant, u64)>>,
@@ -161,6 +163,7 @@ impl Engine {
             index: Index::default(),
             recorder: Recorder::new(),
             kubelet: Kubelet::default(),
+            progress: HashMap::new(),
             queue: VecDeque::new(),
             queued: HashSet::new(),
             timers: BinaryHeap::new(),
@@ -323,7 +326,12 @@ impl Engine {
                     self.enqueue(Work::Deployment((key.0.clone(), d.to_string())));
                 }
             }
-            "deployments" if current.is_some() => self.enqueue(Work::Deployment(key)),
+            "deployments" => match current {
+                Some(_) => self.enqueue(Work::Deployment(key)),
+                None => {
+                    self.progress.remove(uid_of(obj));
+                }
+            },
             "nodes" => {
                 let relevant = |o: Option<&Value>| {
                     o.map(|o| (o["metadata"]["labels"].clone(), o["spec"].clone()))

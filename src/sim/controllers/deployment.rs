@@ -465,41 +465,39 @@ fn sync_status(
         );
     } else if let Some(c) = current.filter(|c| c["status"] == "True") {
         // Timed out when the last progress is older than the deadline (in simulated time).
-        let last = c["lastUpdateTime"]
-            .as_str()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
-        let real_deadline = e.clock.real(deadline);
-        if let Some(last) = last {
-            let elapsed = chrono::Utc::now()
-                .signed_duration_since(last)
-                .to_std()
-                .unwrap_or_default();
-            if elapsed >= real_deadline {
-                set_workload_condition(
-                    &mut status,
-                    "Progressing",
-                    "False",
-                    "ProgressDeadlineExceeded",
-                    &format!("ReplicaSet \"{rs_name}\" has timed out progressing."),
-                    &now,
-                    true,
-                );
-            }
+        // The precise instant is remembered; the condition's timestamp (whole seconds) is the
+        // fallback for rollouts that started before the controllers did.
+        let elapsed = match e.progress.get(uid) {
+            Some(at) => at.elapsed(),
+            None => c["lastUpdateTime"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .and_then(|last| chrono::Utc::now().signed_duration_since(last).to_std().ok())
+                .unwrap_or_default(),
+        };
+        if elapsed >= e.clock.real(deadline) {
+            set_workload_condition(
+                &mut status,
+                "Progressing",
+                "False",
+                "ProgressDeadlineExceeded",
+                &format!("ReplicaSet \"{rs_name}\" has timed out progressing."),
+                &now,
+                true,
+            );
         }
     }
-    // A fresh progress also needs its deadline checked later.
-    if !complete
-        && status["conditions"].as_array().is_some_and(|c| {
-            c.iter()
-                .any(|c| c["type"] == "Progressing" && c["status"] == "True")
-        })
-        && (progressed || created_new.is_some())
-    {
+    // Progress restarts the deadline: check again when it has passed.
+    if !complete && (progressed || created_new.is_some()) {
+        let at = tokio::time::Instant::now();
+        e.progress.insert(uid.to_string(), at);
         let (ns, name) = key_of(d);
         e.at(
-            tokio::time::Instant::now() + e.clock.real(deadline) + Duration::from_millis(1100),
+            at + e.clock.real(deadline) + Duration::from_millis(5),
             Work::Deployment((ns, name)),
         );
+    } else if complete {
+        e.progress.remove(uid);
     }
     let revision = new.as_ref().map(|r| revision_of(&fresh(e, r))).unwrap_or(0);
     let (ns, name) = key_of(d);
