@@ -539,11 +539,35 @@ async fn shipped_scenarios_show_their_waiting_reasons() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stuck_rollout_exceeds_its_progress_deadline() {
-    let text = "kind: Scenario\nname: stuck\nnodes:\n  - {name: stuck-control-plane, role: control-plane}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  progressDeadlineSeconds: 10\n  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n    spec:\n      containers: [{name: app, image: kubernaut/app:debug, imagePullPolicy: Never}]\n";
+    let text = "kind: Scenario\nname: stuck\nnodes:\n  - {name: stuck-control-plane, role: control-plane}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  progressDeadlineSeconds: 60\n  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n    spec:\n      containers: [{name: app, image: kubernaut/app:debug, imagePullPolicy: Never}]\n";
     let s = scenario::parse(text, "inline").expect("scenario");
     let store = Store::new(0);
     let sim = populate(&store, &s).expect("populate");
     let ctl = spawn_controllers(store.clone(), sim, 100.0).expect("speed");
+    // Not before the deadline (60 s simulated = 0.6 s real): still progressing when stuck.
+    let started = std::time::Instant::now();
+    wait_for(
+        &store,
+        "app in ErrImageNeverPull",
+        Duration::from_secs(5),
+        |s| {
+            pods_of(s, "app")
+                .into_iter()
+                .find(|p| waiting(p).is_some_and(|(r, _)| r == "ErrImageNeverPull"))
+        },
+    )
+    .await;
+    let early = store
+        .get(&DEPLOYMENTS, "default", "app")
+        .expect("deployment");
+    if started.elapsed() < Duration::from_millis(400) {
+        assert!(
+            !early["status"]
+                .to_string()
+                .contains("ProgressDeadlineExceeded"),
+            "{early}"
+        );
+    }
     let cond = wait_for(
         &store,
         "ProgressDeadlineExceeded",
@@ -560,6 +584,11 @@ async fn a_stuck_rollout_exceeds_its_progress_deadline() {
     )
     .await;
     let (d, c) = cond;
+    assert!(
+        started.elapsed() >= Duration::from_millis(550),
+        "too early: {:?}",
+        started.elapsed()
+    );
     assert_eq!(c["status"], "False");
     assert!(c["message"].as_str().is_some_and(
         |m| m.starts_with("ReplicaSet \"app-") && m.ends_with("\" has timed out progressing.")
