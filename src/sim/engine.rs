@@ -42,6 +42,8 @@ pub(crate) struct Index {
     /// Newest resourceVersion seen per object, deletions included, so that a broadcast that
     /// arrives after the controller already observed its own newer write is ignored.
     versions: HashMap<(&'static str, Key), u64>,
+    /// Changes at or below this version were covered by the last relist.
+    floor: u64,
     /// owner uid → dependents.
     dependents: HashMap<String, HashSet<(&'static str, Key)>>,
     live_uids: HashSet<String>,
@@ -277,11 +279,14 @@ impl Engine {
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
         let vkey = (rt.plural, key.clone());
-        if self
-            .index
-            .versions
-            .get(&vkey)
-            .is_some_and(|&seen| seen >= rv)
+        // Older than what the index holds for this object, or than the last relist (which
+        // has no tombstones for objects deleted before it).
+        if rv <= self.index.floor
+            || self
+                .index
+                .versions
+                .get(&vkey)
+                .is_some_and(|&seen| seen >= rv)
         {
             return;
         }
@@ -313,6 +318,7 @@ impl Engine {
             }
             self.index.live_uids.insert(uid_of(obj).to_string());
         } else if !uid_of(obj).is_empty() {
+            self.recorder.forget(uid_of(obj));
             self.enqueue(Work::Collect(uid_of(obj).to_string()));
         }
         let current = (event != EventType::Deleted).then_some(obj);
@@ -406,16 +412,22 @@ impl Engine {
     fn relist(&mut self) {
         tracing::debug!(target: "kindscope::sim", "controllers missed changes; relisting");
         self.index = Index::default();
+        let mut lists = Vec::new();
         for rt in RESOURCES
             .iter()
             .copied()
             .filter(|r| r.stored && !std::ptr::eq(*r, &EVENTS))
         {
-            let (items, _) = self.store.list(rt, None);
+            let (items, rv) = self.store.list(rt, None);
+            lists.push((rt, items, rv));
+        }
+        for (rt, items, _) in &lists {
             for o in items {
-                self.observe(rt, EventType::Added, &o);
+                self.observe(rt, EventType::Added, o);
             }
         }
+        // Every list is at least as new as the first; older changes are stale.
+        self.index.floor = lists.iter().map(|(_, _, rv)| *rv).min().unwrap_or(0);
         for rt in [&DEPLOYMENTS, &REPLICASETS] {
             for o in self.index.all(rt) {
                 let w = if std::ptr::eq(rt, &DEPLOYMENTS) {
