@@ -604,3 +604,38 @@ async fn a_stuck_rollout_exceeds_its_progress_deadline() {
     );
     ctl.stop().await;
 }
+
+/// A stuck init container and a stuck container only wake the controllers at their retry
+/// times: no spinning while waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_pods_do_not_spin() {
+    let text = "kind: Scenario\nname: idle\nnodes:\n  - {name: idle-control-plane, role: control-plane}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: init}\nspec:\n  initContainers: [{name: i, image: kubernaut/init:debug, imagePullPolicy: Never}]\n  containers: [{name: c, image: kubernaut/app:debug, imagePullPolicy: Never}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: main}\nspec:\n  containers: [{name: c, image: kubernaut/app:debug, imagePullPolicy: Never}]\n";
+    let s = scenario::parse(text, "inline").expect("scenario");
+    let store = Store::new(0);
+    let sim = populate(&store, &s).expect("populate");
+    // Speed 1: the sandbox takes 0.5 s, the first retry comes 10 s later.
+    let ctl = spawn_controllers(store.clone(), sim, 1.0).expect("speed");
+    for name in ["init", "main"] {
+        wait_for(&store, name, Duration::from_secs(5), |s| {
+            s.get(&PODS, "default", name).filter(|p| {
+                let key = if name == "init" {
+                    "initContainerStatuses"
+                } else {
+                    "containerStatuses"
+                };
+                p["status"][key][0]["state"]["waiting"]["reason"] == "ErrImageNeverPull"
+            })
+        })
+        .await;
+    }
+    let init = store.get(&PODS, "default", "init").expect("pod");
+    assert_eq!(
+        init["status"]["containerStatuses"][0]["state"]["waiting"]["reason"],
+        "PodInitializing"
+    );
+    let before = ctl.work_done();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let spent = ctl.work_done() - before;
+    assert!(spent < 20, "{spent} work items while nothing is due");
+    ctl.stop().await;
+}

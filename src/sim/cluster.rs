@@ -4,6 +4,7 @@
 //! `spawn_controllers` runs the controllers, scheduler and kubelets until stopped.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
@@ -272,6 +273,7 @@ fn merge_namespace(store: &Store, obj: &Value) -> Result<Arc<Value>, String> {
 pub struct Controllers {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    work_done: Arc<AtomicU64>,
 }
 
 impl Controllers {
@@ -283,6 +285,11 @@ impl Controllers {
         if let Some(t) = self.task.take() {
             let _ = t.await;
         }
+    }
+
+    /// Reconciles and syncs run so far: a settled cluster barely adds to it.
+    pub fn work_done(&self) -> u64 {
+        self.work_done.load(Ordering::Relaxed)
     }
 
     pub fn is_finished(&self) -> bool {
@@ -309,9 +316,11 @@ pub fn spawn_controllers(
     let clock = Clock::new(speed)?;
     let (tx, rx) = oneshot::channel();
     let engine = Engine::new(store, sim, clock);
+    let work_done = engine.work_done.clone();
     let task = tokio::spawn(engine.run_loop(rx));
     Ok(Controllers {
         stop: Some(tx),
         task: Some(task),
+        work_done,
     })
 }

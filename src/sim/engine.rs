@@ -7,6 +7,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 use tokio::sync::broadcast::error::TryRecvError;
@@ -149,6 +150,8 @@ pub(crate) struct Engine {
     pub kubelet: Kubelet,
     /// Deployment uid → when its rollout last progressed (for progressDeadlineSeconds).
     pub progress: HashMap<String, Instant>,
+    /// Work items run so far (shared with `Controllers` for tests and benchmarks).
+    pub work_done: Arc<AtomicU64>,
     queue: VecDeque<Work>,
     queued: HashSet<Work>,
     timers: BinaryHeap<Reverse<(Instant, u64)>>,
@@ -166,6 +169,7 @@ impl Engine {
             recorder: Recorder::new(),
             kubelet: Kubelet::default(),
             progress: HashMap::new(),
+            work_done: Arc::new(AtomicU64::new(0)),
             queue: VecDeque::new(),
             queued: HashSet::new(),
             timers: BinaryHeap::new(),
@@ -441,6 +445,7 @@ impl Engine {
     }
 
     fn run(&mut self, w: Work) {
+        self.work_done.fetch_add(1, Ordering::Relaxed);
         match w {
             Work::Deployment((ns, name)) => {
                 super::controllers::reconcile_deployment(self, &ns, &name)

@@ -157,16 +157,7 @@ pub(crate) fn sync_pod(e: &mut Engine, ns: &str, name: &str) {
             }
         }
     }
-    let next = run
-        .sandbox_at
-        .into_iter()
-        .chain(
-            run.init
-                .iter()
-                .chain(run.main.iter())
-                .filter_map(|c| c.next_at),
-        )
-        .min();
+    let next = next_wakeup(&run);
     let now_s = now_rfc3339();
     e.modify(&PODS, ns, name, |p| {
         status::write(p, &run, &host_ip, &now_s)
@@ -175,6 +166,18 @@ pub(crate) fn sync_pod(e: &mut Engine, ns: &str, name: &str) {
         e.at(at.max(now), Work::SyncPod(key_of(&pod)));
     }
     e.kubelet.pods.insert(uid, run);
+}
+
+/// When the pod next needs a sync: the sandbox, else the first unfinished init container, else
+/// the containers. Containers that cannot move yet must not count, or the sync would spin.
+fn next_wakeup(run: &PodRun) -> Option<Instant> {
+    if run.sandbox_at.is_some() {
+        return run.sandbox_at;
+    }
+    if let Some(init) = run.init.iter().find(|c| !c.completed()) {
+        return init.next_at;
+    }
+    run.main.iter().filter_map(|c| c.next_at).min()
 }
 
 /// A container whose image was changed in the pod spec is restarted with the new image.
