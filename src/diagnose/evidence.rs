@@ -1,11 +1,10 @@
 //! The kubelet's own words for a failing container: the waiting message, and the pod's events
 //! about that container (`Failed`, `BackOff`, `ErrImageNeverPull`, `InspectFailed`).
 
-use std::collections::HashMap;
-
 use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::jiff::Timestamp;
 
+use super::index::FastMap;
 use super::workloads::Subject;
 use crate::model::Snapshot;
 
@@ -16,7 +15,7 @@ const MAX_LINES: usize = 8;
 /// Image events of pods, by (namespace, pod name), oldest first.
 #[derive(Default)]
 pub(crate) struct EventIndex<'a> {
-    by_pod: HashMap<(&'a str, &'a str), Vec<&'a Event>>,
+    by_pod: FastMap<(&'a str, &'a str), Vec<&'a Event>>,
 }
 
 fn when(e: &Event) -> Option<Timestamp> {
@@ -30,7 +29,7 @@ fn when(e: &Event) -> Option<Timestamp> {
 
 impl<'a> EventIndex<'a> {
     pub fn build(snap: &'a Snapshot) -> Self {
-        let mut by_pod: HashMap<(&str, &str), Vec<&Event>> = HashMap::new();
+        let mut by_pod: FastMap<(&str, &str), Vec<&Event>> = FastMap::default();
         for e in &snap.events {
             let o = &e.involved_object;
             if o.kind.as_deref() != Some("Pod")

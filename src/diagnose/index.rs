@@ -3,11 +3,40 @@
 //! Names repeated across nodes are parsed once.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use k8s_openapi::api::core::v1::{Node, PodSpec};
 
 use crate::imageref::ImageRef;
 use crate::model::{RuntimeListing, Snapshot};
+
+/// FxHash (rustc's hasher): the keys are names and uids from one cluster, hashed thousands of
+/// times per diagnosis; SipHash's flooding resistance buys nothing here and costs a third.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// A set of node indices (bitset: 50 nodes fit in one word).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,11 +108,11 @@ pub(crate) struct NodeInfo<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct NodeIndex<'a> {
     pub nodes: Vec<NodeInfo<'a>>,
-    by_node_name: HashMap<&'a str, usize>,
+    by_node_name: FastMap<&'a str, usize>,
     pub held: Vec<Held<'a>>,
-    by_lookup: HashMap<String, Vec<usize>>,
-    by_repo: HashMap<String, Vec<usize>>,
-    by_familiar_path: HashMap<String, Vec<usize>>,
+    by_lookup: FastMap<String, Vec<usize>>,
+    by_repo: FastMap<String, Vec<usize>>,
+    by_familiar_path: FastMap<String, Vec<usize>>,
 }
 
 impl<'a> NodeIndex<'a> {
@@ -98,7 +127,7 @@ impl<'a> NodeIndex<'a> {
         for name in snap.node_images.keys() {
             names.entry(name.as_str()).or_insert(None);
         }
-        let mut seen: HashMap<&'a str, usize> = HashMap::new();
+        let mut seen: FastMap<&'a str, usize> = FastMap::default();
         for (i, (name, node)) in names.into_iter().enumerate() {
             let images = snap.node_images.get(name);
             let runtime = images.and_then(|ni| match &ni.runtime {
@@ -174,7 +203,7 @@ impl<'a> NodeIndex<'a> {
 
     fn lookup<'s>(
         &'s self,
-        map: &'s HashMap<String, Vec<usize>>,
+        map: &'s FastMap<String, Vec<usize>>,
         key: &str,
     ) -> impl Iterator<Item = &'s Held<'a>> + use<'s, 'a> {
         map.get(key)

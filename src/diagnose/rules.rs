@@ -81,12 +81,13 @@ pub(crate) fn judge(s: &Subject<'_>, cx: &Ctx<'_>) -> Option<Finding> {
 
     let kubelet_invalid = s.failing.iter().find(|f| f.reason == "InvalidImageName");
     let verdict = match (ImageRef::parse(s.image), kubelet_invalid) {
-        (Err(e), _) => invalid(s, &e.0, ix, &all_hold),
+        (Err(e), _) => invalid(s, &e.0, ix, &all_hold, &target_names),
         (Ok(_), Some(f)) => invalid(
             s,
             f.message.unwrap_or("the kubelet rejected it"),
             ix,
             &all_hold,
+            &target_names,
         ),
         (Ok(r), None) => classify(s, &r, cx, &targets, &all_hold, &target_names)?,
     };
@@ -154,6 +155,7 @@ fn invalid(
     why: &str,
     ix: &NodeIndex<'_>,
     all_hold: &dyn Fn(&NodeSet) -> bool,
+    target_names: &BTreeSet<String>,
 ) -> Verdict {
     // Only unambiguous corrections: surrounding whitespace, or a lowercase spelling that the
     // nodes hold exactly.
@@ -179,7 +181,7 @@ fn invalid(
     };
     Verdict {
         kind: FindingKind::InvalidReference,
-        nodes: Vec::new(),
+        nodes: target_names.iter().cloned().collect(),
         suggested_image: suggestion,
         suggested_pull_policy: None,
         candidates: Vec::new(),
@@ -226,8 +228,8 @@ fn classify(
         return Some(Verdict {
             kind: FindingKind::PullPolicy,
             summary: format!(
-                "{asked}, which {} holds, but imagePullPolicy Always{why} makes the kubelet pull it and the pull fails.",
-                join(&nodes)
+                "{asked}, which {}, but imagePullPolicy Always{why} makes the kubelet pull it and the pull fails.",
+                hold(&nodes)
             ),
             nodes,
             suggested_image: None,
@@ -259,16 +261,16 @@ fn classify(
         return Some(Verdict {
             kind: FindingKind::NotOnNode,
             summary: format!(
-                "{asked}{reads} which {} holds but {} does not{policy_note}.",
-                join(&have),
-                join(&lacking)
+                "{asked}{reads} which {} but {}{policy_note}.",
+                hold(&have),
+                does_not(&lacking)
             ),
             command: Some(cx.kind.load_command(&load, &lacking)),
             nodes: lacking,
             suggested_image: None,
             suggested_pull_policy: (always && pull_failed).then(|| "IfNotPresent".to_string()),
             candidates: Vec::new(),
-            facts: vec![format!("{} holds {held_as}", join(&have))],
+            facts: vec![format!("{} {held_as}", hold(&have))],
         });
     }
 
@@ -337,8 +339,8 @@ fn classify(
         return Some(Verdict {
             kind: FindingKind::RenamedOnImport,
             summary: format!(
-                "{asked}{reads} which no node holds, but {} holds unnamed imports ({}) that may be it: save the image by name, not by ID, and load it again.",
-                join(&nodes),
+                "{asked}{reads} which no node holds, but {} unnamed imports ({}) that may be it: save the image by name, not by ID, and load it again.",
+                hold(&nodes),
                 imports.iter().cloned().collect::<Vec<_>>().join(", ")
             ),
             nodes,
@@ -351,6 +353,9 @@ fn classify(
     }
     let cannot = if s.policy == "Never" {
         "imagePullPolicy Never forbids pulling it"
+    } else if always && ix.any_incomplete(targets) {
+        // A capped Node.status.images may hide the image; then only the policy is wrong.
+        "pulling it failed (if it is on the node after all, its list being incomplete, set imagePullPolicy IfNotPresent)"
     } else {
         "pulling it failed"
     };
@@ -398,7 +403,7 @@ fn suggest(
     });
     let mut facts: Vec<String> = Vec::new();
     for h in cands.iter().take(4) {
-        facts.push(format!("{} holds {}", join(&ix.names(&h.nodes)), h.name));
+        facts.push(format!("{} {}", hold(&ix.names(&h.nodes)), h.name));
     }
     let what = if kind == FindingKind::RegistryPrefix {
         "the same image under another registry name"
@@ -408,8 +413,13 @@ fn suggest(
     let (summary, command) = match &pick {
         Some(p) => (
             format!(
-                "{asked}{reads} but {} holds it as {p}{}.",
-                join(nodes),
+                "{asked}{reads} but {} {}{p}{}.",
+                hold(nodes),
+                if kind == FindingKind::RegistryPrefix {
+                    "it as "
+                } else {
+                    "only "
+                },
                 if needs_policy {
                     ", which can only be used with imagePullPolicy IfNotPresent"
                 } else {
@@ -431,9 +441,9 @@ fn suggest(
                 .collect();
             (
                 format!(
-                    "{asked}{reads} but {} holds {what} ({only}) and {} holds nothing like it.",
-                    join(&ix.names(&held_on)),
-                    join(&lacking)
+                    "{asked}{reads} but {} {what} ({only}) and {} nothing like it.",
+                    hold(&ix.names(&held_on)),
+                    hold(&lacking)
                 ),
                 Some(cx.kind.load_command(&only, &lacking)),
             )
@@ -467,10 +477,28 @@ fn first_name<'h, 'a: 'h>(it: impl Iterator<Item = &'h Held<'a>>) -> Option<Stri
     it.map(|h| h.name).min().map(str::to_string)
 }
 
-fn join(names: &[String]) -> String {
-    match names.len() {
-        0 => "no node".to_string(),
-        1 => names[0].clone(),
-        _ => names.join(", "),
+/// Node names for a sentence: `a`, `a and b`, `a, b and c`, or `12 nodes (a, b, …)`.
+fn nodes_phrase(names: &[String]) -> String {
+    match names {
+        [] => "no node".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] if names.len() <= 3 => format!("{} and {last}", init.join(", ")),
+        _ => format!("{} nodes ({}, {}, …)", names.len(), names[0], names[1]),
     }
+}
+
+/// `a holds` / `a and b hold`.
+fn hold(names: &[String]) -> String {
+    let verb = if names.len() == 1 { "holds" } else { "hold" };
+    format!("{} {verb}", nodes_phrase(names))
+}
+
+/// `a does not` / `a and b do not`.
+fn does_not(names: &[String]) -> String {
+    let verb = if names.len() == 1 {
+        "does not"
+    } else {
+        "do not"
+    };
+    format!("{} {verb}", nodes_phrase(names))
 }

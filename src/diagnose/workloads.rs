@@ -7,13 +7,14 @@
 //! other controllers are grouped by their controller (`StatefulSet/db`); bare pods stand alone
 //! (`Pod/x`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::jiff::Timestamp;
 
+use super::index::FastMap;
 use crate::imageref::default_pull_policy;
 use crate::model::Snapshot;
 
@@ -157,8 +158,8 @@ fn revision_key(rs: &ReplicaSet) -> (Option<u64>, Option<Timestamp>) {
 /// Every subject in the snapshot, in no particular order.
 pub(crate) fn collect(snap: &Snapshot) -> Vec<Subject<'_>> {
     // Deployments by uid and by (namespace, name).
-    let mut dep_by_uid: HashMap<&str, usize> = HashMap::new();
-    let mut dep_by_name: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut dep_by_uid: FastMap<&str, usize> = FastMap::default();
+    let mut dep_by_name: FastMap<(&str, &str), usize> = FastMap::default();
     let deps: Vec<&Deployment> = snap
         .deployments
         .iter()
@@ -188,9 +189,9 @@ pub(crate) fn collect(snap: &Snapshot) -> Vec<Subject<'_>> {
         dep: Option<usize>,
         key: (Option<u64>, Option<Timestamp>),
     }
-    let mut rs_by_uid: HashMap<&str, usize> = HashMap::new();
-    let mut rs_by_name: HashMap<(&str, &str), usize> = HashMap::new();
-    let mut rs_by_hash: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut rs_by_uid: FastMap<&str, usize> = FastMap::default();
+    let mut rs_by_name: FastMap<(&str, &str), usize> = FastMap::default();
+    let mut rs_by_hash: FastMap<(&str, &str), usize> = FastMap::default();
     let mut rs_info: Vec<RsInfo> = Vec::new();
     let mut newest: Vec<Option<(Option<u64>, Option<Timestamp>)>> = vec![None; deps.len()];
     for rs in snap
@@ -234,7 +235,7 @@ pub(crate) fn collect(snap: &Snapshot) -> Vec<Subject<'_>> {
         }
         let namespace = ns(meta);
         let owner = controller_ref(meta);
-        let hash = meta.labels.as_ref().and_then(|l| l.get(TEMPLATE_HASH));
+        let hash = || meta.labels.as_ref().and_then(|l| l.get(TEMPLATE_HASH));
         let rs = match owner {
             Some(r) if r.kind == "ReplicaSet" => if r.uid.is_empty() {
                 rs_by_name.get(&(namespace, r.name.as_str()))
@@ -243,14 +244,14 @@ pub(crate) fn collect(snap: &Snapshot) -> Vec<Subject<'_>> {
             }
             .copied(),
             Some(_) => None,
-            None => hash.and_then(|h| rs_by_hash.get(&(namespace, h.as_str())).copied()),
+            None => hash().and_then(|h| rs_by_hash.get(&(namespace, h.as_str())).copied()),
         };
         let dep = match rs {
             Some(i) => rs_info[i]
                 .dep
                 .filter(|&d| newest[d].is_none_or(|n| rs_info[i].key == n)),
             // The ReplicaSet is not in the snapshot: Deployment `x` names it `x-HASH`.
-            None => match (owner, hash) {
+            None => match (owner, hash()) {
                 (Some(r), Some(h)) if r.kind == "ReplicaSet" => r
                     .name
                     .strip_suffix(h.as_str())
@@ -287,43 +288,74 @@ pub(crate) fn collect(snap: &Snapshot) -> Vec<Subject<'_>> {
         };
         let workload = format!("Deployment/{}", dep.metadata.name.as_deref().unwrap_or(""));
         let expects_pods = dep.spec.as_ref().and_then(|s| s.replicas) != Some(0);
+        let start = out.len();
         for (c, init) in containers(spec) {
-            let image = c.image.as_deref().unwrap_or("");
-            let policy = effective_policy(c);
-            let mut subject = Subject {
+            out.push(Subject {
                 namespace: ns(&dep.metadata),
                 workload: workload.clone(),
                 owner: Owner::Deployment,
                 container: &c.name,
                 init,
-                image,
-                policy,
+                image: c.image.as_deref().unwrap_or(""),
+                policy: effective_policy(c),
                 spec: Some(spec),
                 failing: Vec::new(),
                 healthy: false,
                 expects_pods,
+            });
+        }
+        let subjects = &mut out[start..];
+        // Health only matters for the Never-before-pods check; skip it otherwise (fast path
+        // for the thousands of healthy pods).
+        let watch_health = subjects.iter().any(|s| s.policy == "Never");
+        for pod in &dep_pods[d] {
+            let Some(st) = pod.status.as_ref() else {
+                continue;
             };
-            for pod in &dep_pods[d] {
-                // The pod must still be on this template's image and policy.
-                let same = pod.spec.as_ref().is_some_and(|ps| {
-                    containers(ps).any(|(pc, pinit)| {
-                        pinit == init
-                            && pc.name == c.name
-                            && pc.image.as_deref().unwrap_or("") == image
-                            && effective_policy(pc) == policy
-                    })
-                });
-                if same {
-                    judge(&mut subject, pod);
+            let lists = [
+                (true, st.init_container_statuses.as_deref()),
+                (false, st.container_statuses.as_deref()),
+            ];
+            for (init, list) in lists {
+                for cs in list.unwrap_or(&[]) {
+                    let failing = cs
+                        .state
+                        .as_ref()
+                        .and_then(|s| s.waiting.as_ref())
+                        .and_then(|w| w.reason.as_deref())
+                        .is_some_and(|r| IMAGE_REASONS.contains(&r));
+                    if !failing && !watch_health {
+                        continue;
+                    }
+                    let Some(subject) = subjects
+                        .iter_mut()
+                        .find(|s| s.init == init && s.container == cs.name)
+                    else {
+                        continue;
+                    };
+                    if (failing || subject.policy == "Never") && same_container(pod, subject) {
+                        judge(subject, pod);
+                    }
                 }
             }
-            out.push(subject);
         }
     }
     for ((namespace, workload), (owner, pods)) in other {
         out.extend(other_subjects(namespace, &workload, owner, &pods));
     }
     out
+}
+
+/// The pod still has the template's image and pull policy for this container.
+fn same_container(pod: &Pod, s: &Subject<'_>) -> bool {
+    pod.spec.as_ref().is_some_and(|ps| {
+        containers(ps).any(|(pc, init)| {
+            init == s.init
+                && pc.name == s.container
+                && pc.image.as_deref().unwrap_or("") == s.image
+                && effective_policy(pc) == s.policy
+        })
+    })
 }
 
 fn judge<'a>(subject: &mut Subject<'a>, pod: &'a Pod) {

@@ -43,7 +43,7 @@ pub fn synthetic(cfg: &Synthetic) -> Snapshot {
     let workers = cfg.nodes.saturating_sub(1).max(1);
     let deployments = cfg.pods.div_ceil(cfg.replicas.max(1));
     let broken: Vec<usize> = (0..deployments)
-        .filter(|d| cfg.broken_every > 0 && d % cfg.broken_every == 0)
+        .filter(|d| cfg.broken_every > 0 && d.is_multiple_of(cfg.broken_every))
         .collect();
     // Names every node holds: bases, and the locally built images broken Deployments miss.
     let mut common: Vec<String> = (0..BASE).map(base_image).collect();
@@ -58,7 +58,7 @@ pub fn synthetic(cfg: &Synthetic) -> Snapshot {
         for j in 0..fill {
             let k = (n * 13 + j) % pool.max(1);
             v.push(format!("registry.example.com/apps/svc-{k}:v{}", k % 5));
-            if k % 4 == 0 {
+            if k.is_multiple_of(4) {
                 v.push(format!(
                     "registry.example.com/apps/svc-{k}@sha256:{:064x}",
                     k as u128 * 0x9e37_79b9_7f4a_7c15
@@ -116,7 +116,7 @@ pub fn synthetic(cfg: &Synthetic) -> Snapshot {
             None => dep.container("app", &image),
         };
         dep = dep.container("sidecar", &base_image((d + 7) % BASE));
-        if d % 5 == 0 {
+        if d.is_multiple_of(5) {
             dep = dep.init_container("init", &base_image((d + 3) % BASE), None);
         }
         c = c.deploy(dep);
@@ -127,7 +127,7 @@ pub fn synthetic(cfg: &Synthetic) -> Snapshot {
             pod_no += 1;
             let node = &worker_names[(d * cfg.replicas + r) % workers];
             let mut fates = vec![("app", fate.clone()), ("sidecar", Fate::Running)];
-            if d % 5 == 0 {
+            if d.is_multiple_of(5) {
                 fates.push(("init", Fate::Running));
             }
             c = c.pod(&name, node, &fates);
