@@ -450,4 +450,6 @@ fn valid_domain_component(c: &str) -> bool {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

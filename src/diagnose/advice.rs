@@ -109,6 +109,28 @@ pub(crate) fn controller_command(
     }
 }
 
+/// `kubectl set image` for a choice kindscope will not make itself (several candidates, or a
+/// guessed spelling no node holds); the alternatives follow as a shell comment.
+pub(crate) fn set_image_command(
+    namespace: &str,
+    kind: &str,
+    name: &str,
+    container: &str,
+    image: &str,
+    alternatives: &[String],
+) -> String {
+    let mut cmd = format!(
+        "kubectl -n {namespace} set image {}/{name} {container}={}",
+        kind.to_lowercase(),
+        shell_word(image)
+    );
+    if !alternatives.is_empty() {
+        cmd.push_str("  # or: ");
+        cmd.push_str(&alternatives.join(", "));
+    }
+    cmd
+}
+
 fn describe(image: Option<&str>, pull_policy: Option<&str>) -> String {
     match (image, pull_policy) {
         (Some(i), Some(p)) => format!("set image {i} and imagePullPolicy {p}"),

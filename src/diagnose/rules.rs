@@ -14,7 +14,7 @@
 
 use std::collections::BTreeSet;
 
-use super::advice::{KindCluster, controller_command};
+use super::advice::{KindCluster, controller_command, set_image_command};
 use super::evidence::EventIndex;
 use super::index::{Held, NodeIndex, NodeSet};
 use super::workloads::{Owner, Subject};
@@ -146,6 +146,21 @@ pub(crate) fn judge(s: &Subject<'_>, cx: &Ctx<'_>) -> Option<Finding> {
             ));
         }
         None => {}
+    }
+    if finding.patch.is_none() && finding.command.is_none() {
+        // No safe patch and nothing to load: hand the user the edit to choose.
+        let (kind, name) = s.kind_and_name();
+        let guess = match finding.candidates.split_first() {
+            Some((first, rest)) => Some((first.clone(), rest.to_vec())),
+            None if finding.kind == FindingKind::InvalidReference => {
+                let g = s.image.trim().to_lowercase();
+                ImageRef::parse(&g).is_ok().then_some((g, Vec::new()))
+            }
+            None => None,
+        };
+        finding.command = guess.map(|(image, alternatives)| {
+            set_image_command(s.namespace, kind, name, s.container, &image, &alternatives)
+        });
     }
     Some(finding)
 }
