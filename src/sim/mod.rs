@@ -100,7 +100,10 @@ impl RunningSim {
 
 /// Populate a store from `scenario`, start the controllers and serve the API on 127.0.0.1.
 /// Errors are user errors (exit 2): a scenario that cannot be applied, a bad speed, a busy port.
-pub async fn start(scenario: &scenario::Scenario, opts: SimOptions) -> Result<RunningSim, CliError> {
+pub async fn start(
+    scenario: &scenario::Scenario,
+    opts: SimOptions,
+) -> Result<RunningSim, CliError> {
     let store = store::Store::new(opts.start_resource_version);
     let sim = cluster::populate(&store, scenario).map_err(|e| CliError::usage(e.to_string()))?;
     let controllers = cluster::spawn_controllers(store.clone(), sim.clone(), opts.speed)
