@@ -1,21 +1,37 @@
-//! Image references parsed and normalised as Docker's distribution/reference does
-//! (`ParseNormalizedNamed`), which is what containerd and the kubelet apply.
+//! Image references parsed and normalised exactly as Docker's distribution/reference
+//! `ParseNormalizedNamed` does (v0.6, which the kubelet and containerd use), so that kindscope
+//! compares names the way the node does.
 //!
 //! `nginx` → `docker.io/library/nginx`; `org/app:t` → `docker.io/org/app:t`;
-//! `localhost/app` and `host:port/app` keep their domain.
+//! `index.docker.io/x/y` → `docker.io/x/y`; `localhost/app`, `host:port/app`, `[::1]:5000/app`
+//! and `Upper/app` (an uppercase first component is a domain) keep their domain.
+//!
+//! Why not `oci_spec::distribution::Reference`: it adds `:latest` to untagged references (so
+//! `nginx` and `nginx:latest` cannot be told apart), has no IPv6 hosts, treats `Foo/bar` as a
+//! Docker Hub path, accepts 64-hex names and uppercase digests, and never reports the
+//! "must be lowercase" error. It is used in the tests as an independent oracle where the two
+//! grammars agree. Rules and examples: docs/findings.md.
 
 use std::fmt;
+use std::str::FromStr;
 
 pub const DEFAULT_DOMAIN: &str = "docker.io";
+/// The tag the kubelet and containerd assume when a reference has neither tag nor digest.
+pub const DEFAULT_TAG: &str = "latest";
 const LEGACY_DEFAULT_DOMAIN: &str = "index.docker.io";
 const OFFICIAL_REPO_PREFIX: &str = "library/";
-/// Docker's limit on the whole name (domain + path).
-const NAME_TOTAL_MAX: usize = 255;
+const LOCALHOST: &str = "localhost";
+/// Docker's limit on the repository path (v0.6 checks the path, not domain + path).
+pub const PATH_MAX: usize = 255;
+/// `[\w][\w.-]{0,127}`
+const TAG_MAX: usize = 128;
 
 /// A parsed, normalised image reference.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ImageRef {
     /// Registry host, with port if any (`docker.io`, `localhost`, `registry:5000`, `[::1]:5000`).
+    /// Empty only in Docker's corner case of a first component that has a dot but is not a valid
+    /// host (`foo_bar.com/x`): Docker then keeps the whole name as the path.
     pub domain: String,
     /// Repository path (`library/nginx`, `kubernaut/gateway`).
     pub path: String,
@@ -24,7 +40,7 @@ pub struct ImageRef {
     pub digest: Option<String>,
 }
 
-/// Why a reference does not parse; the message follows Docker's wording.
+/// Why a reference does not parse; the message is Docker's, word for word.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct RefError(pub String);
@@ -37,55 +53,69 @@ impl ImageRef {
 
     /// `domain/path` (no tag, no digest).
     pub fn repository(&self) -> String {
-        format!("{}/{}", self.domain, self.path)
+        if self.domain.is_empty() {
+            self.path.clone()
+        } else {
+            format!("{}/{}", self.domain, self.path)
+        }
     }
 
     /// Full normalised form, without adding `:latest` (`docker.io/library/nginx`).
     pub fn full(&self) -> String {
-        let mut s = self.repository();
-        if let Some(t) = &self.tag {
-            s.push(':');
-            s.push_str(t);
-        }
-        if let Some(d) = &self.digest {
-            s.push('@');
-            s.push_str(d);
-        }
-        s
+        with_suffixes(
+            self.repository(),
+            self.tag.as_deref(),
+            self.digest.as_deref(),
+        )
     }
 
     /// The short form `docker` prints (`nginx`, `org/app:t`, `localhost/app:t`).
     pub fn familiar(&self) -> String {
-        let mut s = self.familiar_name();
-        if let Some(t) = &self.tag {
-            s.push(':');
-            s.push_str(t);
-        }
-        if let Some(d) = &self.digest {
-            s.push('@');
-            s.push_str(d);
-        }
-        s
+        with_suffixes(
+            self.familiar_name(),
+            self.tag.as_deref(),
+            self.digest.as_deref(),
+        )
     }
 
     /// Familiar repository name without tag or digest.
     pub fn familiar_name(&self) -> String {
         if self.domain == DEFAULT_DOMAIN {
-            match self.path.strip_prefix(OFFICIAL_REPO_PREFIX) {
-                Some(rest) if !rest.contains('/') => rest.to_string(),
-                _ => self.path.clone(),
-            }
+            self.familiar_path().to_string()
         } else {
             self.repository()
         }
     }
 
+    /// The path as Docker Hub's familiar form shows it (`library/nginx` → `nginx`); other
+    /// domains keep their path. Two references with the same familiar path and tag under
+    /// different domains are what a `localhost/` prefix mismatch looks like.
+    pub fn familiar_path(&self) -> &str {
+        if self.domain == DEFAULT_DOMAIN
+            && let Some(rest) = self.path.strip_prefix(OFFICIAL_REPO_PREFIX)
+            && !rest.contains('/')
+        {
+            return rest;
+        }
+        &self.path
+    }
+
     /// What the kubelet asks the runtime for: `:latest` added when neither tag nor digest is given.
     pub fn kubelet_form(&self) -> String {
         if self.tag.is_none() && self.digest.is_none() {
-            format!("{}:latest", self.repository())
+            format!("{}:{DEFAULT_TAG}", self.repository())
         } else {
             self.full()
+        }
+    }
+
+    /// The name the runtime looks the image up by (`ParseDockerRef`): the digest wins over a
+    /// tag (`repo@sha256:…`), else `repo:tag` with `latest` as the default tag.
+    pub fn lookup_name(&self) -> String {
+        match (&self.tag, &self.digest) {
+            (_, Some(d)) => format!("{}@{d}", self.repository()),
+            (Some(t), None) => format!("{}:{t}", self.repository()),
+            (None, None) => format!("{}:{DEFAULT_TAG}", self.repository()),
         }
     }
 
@@ -93,28 +123,35 @@ impl ImageRef {
     pub fn effective_tag(&self) -> Option<&str> {
         match (&self.tag, &self.digest) {
             (Some(t), _) => Some(t),
-            (None, None) => Some("latest"),
+            (None, None) => Some(DEFAULT_TAG),
             (None, Some(_)) => None,
         }
     }
 
-    /// True when the apiserver would default `imagePullPolicy` to `Always`:
-    /// the tag is `latest` or absent, and there is no digest.
+    /// True when the apiserver would default `imagePullPolicy` to `Always`: the tag is
+    /// `latest` (even with a digest), or there is neither tag nor digest.
     pub fn defaults_to_always(&self) -> bool {
-        self.digest.is_none() && matches!(self.tag.as_deref(), None | Some("latest"))
+        match (&self.tag, &self.digest) {
+            (Some(t), _) => t == DEFAULT_TAG,
+            (None, d) => d.is_none(),
+        }
+    }
+
+    /// True for `localhost/…` (no port): on a Kind node that is the node itself, which runs no
+    /// registry, so such an image can only come from `kind load`, never from a pull.
+    pub fn is_local_only(&self) -> bool {
+        self.domain == LOCALHOST
     }
 }
 
-/// The pull policy the apiserver defaults for an image string (`Always` for `:latest`/untagged
-/// without digest, else `IfNotPresent`). Unparsable images default like an untagged one does
-/// only if they have no `:`-tag; the apiserver uses a plain string split, as here.
+/// The pull policy the apiserver defaults for an image string when the field is empty
+/// (`SetDefaults_Container`): `Always` when the parsed tag is `latest` (explicit, or implied by
+/// neither tag nor digest), else `IfNotPresent`. An unparsable image has no tag there, so it
+/// defaults to `IfNotPresent`.
 pub fn default_pull_policy(image: &str) -> &'static str {
-    // k8s.io/kubernetes/pkg/apis/core/v1/defaults.go uses parsers.ParseImageName; on failure the
-    // tag is treated as absent.
     match ImageRef::parse(image) {
-        Ok(r) if !r.defaults_to_always() => "IfNotPresent",
-        Ok(_) => "Always",
-        Err(_) => "Always",
+        Ok(r) if r.defaults_to_always() => "Always",
+        _ => "IfNotPresent",
     }
 }
 
@@ -124,129 +161,233 @@ impl fmt::Display for ImageRef {
     }
 }
 
+impl FromStr for ImageRef {
+    type Err = RefError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ImageRef::parse(s)
+    }
+}
+
+fn with_suffixes(mut s: String, tag: Option<&str>, digest: Option<&str>) -> String {
+    if let Some(t) = tag {
+        s.push(':');
+        s.push_str(t);
+    }
+    if let Some(d) = digest {
+        s.push('@');
+        s.push_str(d);
+    }
+    s
+}
+
 fn err(msg: impl Into<String>) -> RefError {
     RefError(msg.into())
 }
 
+const INVALID_FORMAT: &str = "invalid reference format";
+
+/// `ParseNormalizedNamed`: reject 64-hex identifiers, split off the domain the Docker way,
+/// insist on a lowercase remote name, then parse `domain/remainder` with the plain grammar.
 fn parse_normalized(s: &str) -> Result<ImageRef, RefError> {
-    if s.is_empty() {
-        return Err(err(
-            "invalid reference format: repository name must have at least one component",
-        ));
-    }
-    if is_64_hex(s) {
+    if is_identifier(s) {
         return Err(err(format!(
             "invalid repository name ({s}), cannot specify 64-byte hexadecimal strings"
         )));
     }
-    // splitDockerDomain
-    let (mut domain, mut remainder) = match s.find('/') {
-        Some(i) => {
-            let first = &s[..i];
-            let looks_like_domain =
-                first.contains(['.', ':']) || first == "localhost" || first.to_lowercase() != first;
-            if looks_like_domain {
-                (first.to_string(), s[i + 1..].to_string())
-            } else {
-                (DEFAULT_DOMAIN.to_string(), s.to_string())
-            }
-        }
-        None => (DEFAULT_DOMAIN.to_string(), s.to_string()),
-    };
-    if domain == LEGACY_DEFAULT_DOMAIN {
-        domain = DEFAULT_DOMAIN.to_string();
-    }
-    if domain == DEFAULT_DOMAIN && !remainder.contains('/') {
-        remainder = format!("{OFFICIAL_REPO_PREFIX}{remainder}");
-    }
-    // The name part (before tag/digest) must be lowercase.
-    let name_part = remainder.split(['@']).next().unwrap_or("");
-    let name_only = match name_part.rfind(':') {
-        Some(i) => &name_part[..i],
-        None => name_part,
-    };
-    if name_only.to_lowercase() != name_only {
+    let (domain, remainder) = split_docker_domain(s);
+    // Docker cuts at the first ':' of the remainder, even when it belongs to a digest.
+    let remote = remainder.split(':').next().unwrap_or("");
+    if remote.to_lowercase() != remote {
         return Err(err(format!(
-            "invalid reference format: repository name ({domain}/{name_only}) must be lowercase"
+            "invalid reference format: repository name ({remote}) must be lowercase"
         )));
     }
-    parse_named(&domain, &remainder)
+    parse_plain(&format!("{domain}/{remainder}"))
 }
 
-fn parse_named(domain: &str, remainder: &str) -> Result<ImageRef, RefError> {
-    let invalid = || err("invalid reference format");
-    // digest
-    let (rest, digest) = match remainder.split_once('@') {
-        Some((r, d)) => {
-            validate_digest(d)?;
-            (r, Some(d.to_string()))
+/// `splitDockerDomain`.
+fn split_docker_domain(name: &str) -> (String, String) {
+    let (domain, remote) = match name.split_once('/') {
+        // A single component is always a Docker Hub official image, even `localhost`.
+        None => {
+            return (
+                DEFAULT_DOMAIN.into(),
+                format!("{OFFICIAL_REPO_PREFIX}{name}"),
+            );
         }
-        None => (remainder, None),
+        Some((first, rest)) => {
+            if first == LOCALHOST || first.contains(['.', ':']) || first.to_lowercase() != first {
+                let d = if first == LEGACY_DEFAULT_DOMAIN {
+                    DEFAULT_DOMAIN
+                } else {
+                    first
+                };
+                (d.to_string(), rest.to_string())
+            } else {
+                (DEFAULT_DOMAIN.to_string(), name.to_string())
+            }
+        }
     };
-    // tag: after the last ':' that follows the last '/'
-    let (path, tag) = match rest.rfind(':') {
-        Some(i) if !rest[i..].contains('/') => (&rest[..i], Some(rest[i + 1..].to_string())),
-        _ => (rest, None),
+    if domain == DEFAULT_DOMAIN && !remote.contains('/') {
+        return (domain, format!("{OFFICIAL_REPO_PREFIX}{remote}"));
+    }
+    (domain, remote)
+}
+
+/// Docker's `Parse` (no normalisation): the anchored `ReferenceRegexp`, then the length check
+/// and go-digest's validation, with Docker's error precedence.
+fn parse_plain(s: &str) -> Result<ImageRef, RefError> {
+    if s.is_empty() {
+        return Err(err("repository name must have at least one component"));
+    }
+    let Some(m) = match_reference(s) else {
+        let lower = s.to_lowercase();
+        if lower != s && match_reference(&lower).is_some() {
+            return Err(err("repository name must be lowercase"));
+        }
+        return Err(err(INVALID_FORMAT));
     };
-    if let Some(t) = &tag
-        && !valid_tag(t)
-    {
-        return Err(invalid());
-    }
-    if !valid_domain(domain) {
-        return Err(invalid());
-    }
-    if path.is_empty() || !path.split('/').all(valid_path_component) {
-        return Err(invalid());
-    }
-    if domain.len() + 1 + path.len() > NAME_TOTAL_MAX {
+    if m.path.len() > PATH_MAX {
         return Err(err(format!(
-            "repository name must not be more than {NAME_TOTAL_MAX} characters"
+            "repository name must not be more than {PATH_MAX} characters"
         )));
     }
+    if let Some(d) = m.digest {
+        validate_digest(d)?;
+    }
     Ok(ImageRef {
-        domain: domain.to_string(),
-        path: path.to_string(),
-        tag,
-        digest,
+        domain: m.domain.to_string(),
+        path: m.path.to_string(),
+        tag: m.tag.map(str::to_string),
+        digest: m.digest.map(str::to_string),
     })
 }
 
-fn is_64_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+struct Match<'a> {
+    domain: &'a str,
+    path: &'a str,
+    tag: Option<&'a str>,
+    digest: Option<&'a str>,
 }
 
+/// `^(name)(?::(tag))?(?:@(digest))?$` without a regex engine. The split points are forced:
+/// names, tags and digests never contain '@'; tags never contain '/' or ':'; a name has a ':'
+/// only in the domain's port, which is always followed by a '/'.
+fn match_reference(s: &str) -> Option<Match<'_>> {
+    let (rest, digest) = match s.split_once('@') {
+        Some((r, d)) => {
+            if !matches_digest_pattern(d) {
+                return None;
+            }
+            (r, Some(d))
+        }
+        None => (s, None),
+    };
+    let last_start = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest[last_start..].find(':') {
+        Some(i) => {
+            let (n, t) = (&rest[..last_start + i], &rest[last_start + i + 1..]);
+            if !valid_tag(t) {
+                return None;
+            }
+            (n, Some(t))
+        }
+        None => (rest, None),
+    };
+    // anchoredNameRegexp: the optional domain group is tried first (leftmost-first).
+    if let Some((first, path)) = name.split_once('/')
+        && valid_domain(first)
+        && valid_path(path)
+    {
+        return Some(Match {
+            domain: first,
+            path,
+            tag,
+            digest,
+        });
+    }
+    if valid_path(name) {
+        return Some(Match {
+            domain: "",
+            path: name,
+            tag,
+            digest,
+        });
+    }
+    None
+}
+
+/// `anchoredIdentifierRegexp`: `^[a-f0-9]{64}$`.
+fn is_identifier(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(is_lower_hex)
+}
+
+fn is_lower_hex(b: u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'a'..=b'f')
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// `[\w][\w.-]{0,127}`
 fn valid_tag(t: &str) -> bool {
     let b = t.as_bytes();
     !b.is_empty()
-        && b.len() <= 128
-        && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        && b.len() <= TAG_MAX
+        && is_word(b[0])
+        && b[1..].iter().all(|&c| is_word(c) || c == b'.' || c == b'-')
 }
 
+/// `[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][[:xdigit:]]{32,}`
+fn matches_digest_pattern(d: &str) -> bool {
+    let Some((alg, hex)) = d.split_once(':') else {
+        return false;
+    };
+    let alg_ok = alg.split(['-', '_', '+', '.']).all(|c| {
+        let b = c.as_bytes();
+        !b.is_empty() && b[0].is_ascii_alphabetic() && b.iter().all(u8::is_ascii_alphanumeric)
+    });
+    alg_ok && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// go-digest `Digest.Validate` with sha256, sha384 and sha512 registered (as in the kubelet).
 fn validate_digest(d: &str) -> Result<(), RefError> {
-    let invalid = || err("invalid reference format");
-    let (alg, hex) = d.split_once(':').ok_or_else(invalid)?;
-    let alg_ok = !alg.is_empty()
-        && alg.split(['+', '.', '_', '-']).all(|c| {
-            !c.is_empty()
-                && c.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-        && alg.as_bytes()[0].is_ascii_lowercase();
-    if !alg_ok || hex.len() < 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(invalid());
-    }
-    if alg == "sha256" && (hex.len() != 64 || hex.bytes().any(|b| b.is_ascii_uppercase())) {
+    let (alg, hex) = d.split_once(':').ok_or_else(|| err(INVALID_FORMAT))?;
+    let size = match alg {
+        "sha256" => 32,
+        "sha384" => 48,
+        "sha512" => 64,
+        _ => {
+            // DigestRegexpAnchored: `[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+`
+            let lower_alg = alg.split(['.', '+', '_', '-']).all(|c| {
+                !c.is_empty()
+                    && c.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+            return Err(err(if lower_alg {
+                "unsupported digest algorithm"
+            } else {
+                "invalid checksum digest format"
+            }));
+        }
+    };
+    if hex.len() != size * 2 {
         return Err(err("invalid checksum digest length"));
+    }
+    if !hex.bytes().all(is_lower_hex) {
+        return Err(err("invalid checksum digest format"));
     }
     Ok(())
 }
 
+/// `pathComponent(/pathComponent)*`
+fn valid_path(p: &str) -> bool {
+    !p.is_empty() && p.split('/').all(valid_path_component)
+}
+
+/// `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
 fn valid_path_component(c: &str) -> bool {
-    // alpha-numeric (separator alpha-numeric)*; separator := [_.] | __ | -+
     let b = c.as_bytes();
     if b.is_empty() || !is_alnum_lower(b[0]) || !is_alnum_lower(b[b.len() - 1]) {
         return false;
@@ -262,8 +403,7 @@ fn valid_path_component(c: &str) -> bool {
             i += 1;
         }
         let sep = &c[start..i];
-        let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|x| x == b'-');
-        if !ok {
+        if !(sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|x| x == b'-')) {
             return false;
         }
     }
@@ -274,42 +414,42 @@ fn is_alnum_lower(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit()
 }
 
+/// `domainAndPort`: (domain-name | `[` IPv6 `]`) (`:` port)?. The IPv6 part is Docker's
+/// `[a-fA-F0-9:]+` (no zones, no embedded IPv4), not a full address check.
 fn valid_domain(d: &str) -> bool {
-    // host [':' port]; host = domain-name | IPv4 | '[' IPv6 ']'
-    let (host, port) = if let Some(rest) = d.strip_prefix('[') {
-        let Some(end) = rest.find(']') else {
+    let (host_ok, port) = if let Some(rest) = d.strip_prefix('[') {
+        let Some((ip, after)) = rest.split_once(']') else {
             return false;
         };
-        let ip = &rest[..end];
-        if ip.parse::<std::net::Ipv6Addr>().is_err() {
-            return false;
-        }
-        let after = &rest[end + 1..];
-        match after.strip_prefix(':') {
-            Some(p) => ("ipv6", Some(p)),
-            None if after.is_empty() => ("ipv6", None),
-            None => return false,
-        }
+        let ip_ok = !ip.is_empty() && ip.bytes().all(|b| b.is_ascii_hexdigit() || b == b':');
+        let port = match after {
+            "" => None,
+            a => match a.strip_prefix(':') {
+                Some(p) => Some(p),
+                None => return false,
+            },
+        };
+        (ip_ok, port)
     } else {
-        match d.rsplit_once(':') {
+        let (host, port) = match d.split_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (d, None),
-        }
+        };
+        (host.split('.').all(valid_domain_component), port)
     };
-    if let Some(p) = port
-        && (p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return false;
-    }
-    if host == "ipv6" && d.starts_with('[') {
-        return true;
-    }
-    !host.is_empty()
-        && host.split('.').all(|c| {
-            let b = c.as_bytes();
-            !b.is_empty()
-                && b[0].is_ascii_alphanumeric()
-                && b[b.len() - 1].is_ascii_alphanumeric()
-                && b.iter().all(|x| x.is_ascii_alphanumeric() || *x == b'-')
-        })
+    host_ok && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
+
+/// `[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]`
+fn valid_domain_component(c: &str) -> bool {
+    let b = c.as_bytes();
+    !b.is_empty()
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(|&x| x.is_ascii_alphanumeric() || x == b'-')
+}
+
+#[cfg(test)]
+mod props;
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,25 @@
 //! Snapshot → findings: where the image a workload asks for and the images its nodes hold
-//! disagree. Pure: no IO, no clock. Contract: DESIGN §3.2 / docs/cli.md.
+//! disagree. Pure: no IO, no clock. Contract: DESIGN §3.2; each kind is explained in
+//! docs/findings.md.
+//!
+//! ```text
+//! index.rs      node images parsed once, keyed by lookup name / repository / familiar path
+//! workloads.rs  which containers to judge and which pods speak for them
+//! rules.rs      one container → at most one finding (the classification)
+//! evidence.rs   the kubelet's waiting messages and events for a container
+//! advice.rs     `kind load …` and `kubectl patch …` commands
+//! testkit.rs    hand-made and synthetic snapshots for tests and the benchmark
+//! ```
+
+mod advice;
+mod evidence;
+mod index;
+mod rules;
+#[doc(hidden)]
+pub mod testkit;
+#[cfg(test)]
+mod tests;
+mod workloads;
 
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +100,43 @@ pub struct Report {
 }
 
 /// Every finding in the snapshot, in a stable order (namespace, workload, container, kind).
-pub fn diagnose(_snap: &Snapshot) -> Vec<Finding> {
-    Vec::new()
+///
+/// One finding per (workload, container) whose pods wait with `ErrImageNeverPull`,
+/// `ErrImagePull`, `ImagePullBackOff` or `InvalidImageName`, or whose Deployment uses
+/// `imagePullPolicy: Never` for an image no schedulable node holds. Each finding carries its
+/// guarded patch (`fix::plan`) when a safe one exists, else a `command`.
+pub fn diagnose(snap: &Snapshot) -> Vec<Finding> {
+    let ix = index::NodeIndex::build(snap);
+    let events = evidence::EventIndex::build(snap);
+    let kind = advice::KindCluster::detect(snap, &ix);
+    let cx = rules::Ctx {
+        snap,
+        ix: &ix,
+        events: &events,
+        kind: &kind,
+    };
+    let mut findings: Vec<Finding> = workloads::collect(snap)
+        .iter()
+        .filter(|s| !s.failing.is_empty() || s.policy == "Never")
+        .filter_map(|s| rules::judge(s, &cx))
+        .collect();
+    findings.sort_by(|a, b| {
+        (&a.namespace, &a.workload, &a.container, a.kind).cmp(&(
+            &b.namespace,
+            &b.workload,
+            &b.container,
+            b.kind,
+        ))
+    });
+    findings
+}
+
+/// The whole `diagnose --json` document for a snapshot.
+pub fn report(snap: &Snapshot) -> Report {
+    let findings = diagnose(snap);
+    Report {
+        context: snap.context.clone(),
+        healthy: findings.is_empty(),
+        findings,
+    }
 }

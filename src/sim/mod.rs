@@ -1,14 +1,131 @@
 //! A simulated Kind cluster speaking the Kubernetes HTTP API on loopback (docs/sim.md).
+//!
+//! [`start`] wires the pieces together: a [`store::Store`] populated from a
+//! [`scenario::Scenario`], the controllers/scheduler/kubelets ([`cluster::spawn_controllers`])
+//! and the HTTP server ([`server::spawn`]).
 
+pub mod clock;
+pub mod cluster;
+pub mod controllers;
 pub mod defaults;
 pub mod discovery;
+mod engine;
+pub mod events;
 pub mod faults;
 pub mod kubeconfig;
+pub mod kubelet;
+pub mod nodes;
 pub mod patch;
 pub mod query;
 pub mod resources;
+pub mod scenario;
+pub mod scheduler;
 pub mod serve;
 pub mod server;
 pub mod status;
 pub mod store;
+pub mod synthetic;
 pub mod table;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::error::CliError;
+
+/// How to run a simulated cluster.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Simulated delays (back-off, rollout) run this many times faster.
+    pub speed: f64,
+    pub faults: faults::Faults,
+    /// First resourceVersion minus one; a restarted sim passes another so clients see new ones.
+    pub start_resource_version: u64,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            port: 0,
+            speed: 1.0,
+            faults: faults::Faults::default(),
+            start_resource_version: 1000,
+        }
+    }
+}
+
+/// A running simulated cluster. Dropping it stops the server and the controllers.
+pub struct RunningSim {
+    pub store: Arc<store::Store>,
+    pub sim: Arc<cluster::Sim>,
+    server: server::RunningServer,
+    controllers: cluster::Controllers,
+}
+
+impl RunningSim {
+    /// Kind cluster name (`gateway-debug`).
+    pub fn name(&self) -> &str {
+        &self.sim.name
+    }
+    /// kubeconfig context name (`kind-gateway-debug`).
+    pub fn context(&self) -> String {
+        self.sim.context_name()
+    }
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
+    }
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+    /// Change the injected faults while the sim runs.
+    pub fn faults(&self) -> faults::FaultHandle {
+        self.server.faults()
+    }
+    /// A kubeconfig (YAML) whose current context is `kind-NAME`.
+    pub fn kubeconfig_yaml(&self) -> String {
+        kubeconfig::kubeconfig_yaml(&self.sim.name, &self.url())
+    }
+    /// Write the kubeconfig to `path` (mode 0600, parent directories created).
+    pub fn write_kubeconfig(&self, path: &std::path::Path) -> std::io::Result<()> {
+        kubeconfig::write_kubeconfig(path, &self.sim.name, &self.url())
+    }
+    /// Stop serving (ends open watches) and stop the controllers.
+    pub async fn shutdown(self) {
+        let _ = self.server.shutdown().await;
+        self.controllers.stop().await;
+    }
+}
+
+/// Populate a store from `scenario`, start the controllers and serve the API on 127.0.0.1.
+/// Errors are user errors (exit 2): a scenario that cannot be applied, a bad speed, a busy port.
+pub async fn start(
+    scenario: &scenario::Scenario,
+    opts: SimOptions,
+) -> Result<RunningSim, CliError> {
+    let store = store::Store::new(opts.start_resource_version);
+    let sim = cluster::populate(&store, scenario).map_err(|e| CliError::usage(e.to_string()))?;
+    let controllers = cluster::spawn_controllers(store.clone(), sim.clone(), opts.speed)
+        .map_err(|e| CliError::usage(format!("--speed {}: must be a positive number", e.0)))?;
+    let server_opts = server::ServerOptions {
+        cluster_name: sim.name.clone(),
+        kubernetes_version: sim.kubernetes_version.clone(),
+        faults: opts.faults,
+        ..Default::default()
+    };
+    let server = server::spawn(store.clone(), server_opts, opts.port)
+        .await
+        .map_err(|e| {
+            CliError::usage(format!(
+                "cannot listen on 127.0.0.1:{}: {e}; choose another --port (0 picks a free one)",
+                opts.port
+            ))
+        })?;
+    Ok(RunningSim {
+        store,
+        sim,
+        server,
+        controllers,
+    })
+}

@@ -219,10 +219,11 @@ pub(super) fn validate_update(
                 }
                 spec
             };
-            // `new` is defaulted; default `old` too, in case it was stored without defaults.
-            let mut old_defaulted = old.clone();
+            // Compare defaulted forms: either side may have been stored or sent without defaults.
+            let (mut old_defaulted, mut new_defaulted) = (old.clone(), new.clone());
             defaults::apply(rt, &mut old_defaulted);
-            if masked(&old_defaulted) != masked(new) {
+            defaults::apply(rt, &mut new_defaulted);
+            if masked(&old_defaulted) != masked(&new_defaulted) {
                 errs.push(
                     "spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)".into(),
                 );
