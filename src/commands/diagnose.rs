@@ -9,7 +9,7 @@ use crate::cluster::runtime::list_node_images;
 use crate::cluster::runtime_feed::{RuntimeLists, node_names, select_for};
 use crate::cluster::watch;
 use crate::config::Config;
-use crate::diagnose::{Report, diagnose};
+use crate::diagnose::report;
 use crate::error::{CliError, CmdResult, exit};
 use crate::model::Snapshot;
 
@@ -34,16 +34,6 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     } else {
         exit::FINDINGS
     })
-}
-
-/// The report of one snapshot.
-pub fn report(snap: &Arc<Snapshot>) -> Report {
-    let findings = diagnose(snap);
-    Report {
-        context: snap.context.clone(),
-        healthy: findings.is_empty(),
-        findings,
-    }
 }
 
 /// List every node's images through the container runtime once, when the context is a Kind

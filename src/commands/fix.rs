@@ -20,7 +20,7 @@ use crate::cluster::{connect, guard, watch};
 use crate::config::Config;
 use crate::diagnose::{Finding, diagnose};
 use crate::error::{CliError, CmdResult, exit};
-use crate::fix::{FixPlan, Target};
+use crate::fix::FixPlan;
 use crate::model::Snapshot;
 
 use super::diagnose::{runtime_lists, to_json, with_runtime};
@@ -196,67 +196,10 @@ fn split(findings: &[Finding], snap: &Snapshot) -> (Vec<(Finding, FixPlan)>, Vec
     (plans, rest)
 }
 
-/// The plan for a finding. Derived from the finding's own guarded patch, which the pure
-/// core computed from the same snapshot; `None` when the finding has no safe patch.
-fn plan_for(f: &Finding, _snap: &Snapshot) -> Option<FixPlan> {
-    plan_from_patch(f)
-}
-
-/// Build a `FixPlan` (target, before/after, undo) from a finding's `test`-guarded patch.
-pub fn plan_from_patch(f: &Finding) -> Option<FixPlan> {
-    let ops = f.patch.as_ref()?.as_array()?;
-    let (kind, name) = f.workload.split_once('/')?;
-    let mut undo = Vec::new();
-    let mut image_after = None;
-    let mut policy_before = None;
-    let mut policy_after = None;
-    for op in ops {
-        let path = op.get("path")?.as_str()?;
-        let value = op.get("value");
-        let old = ops
-            .iter()
-            .find(|o| o.get("op") == Some(&"test".into()) && o.get("path") == op.get("path"))
-            .and_then(|o| o.get("value"));
-        match op.get("op")?.as_str()? {
-            "test" => continue,
-            "replace" => {
-                let (new, old) = (value?, old?);
-                undo.push(serde_json::json!({"op": "test", "path": path, "value": new}));
-                undo.push(serde_json::json!({"op": "replace", "path": path, "value": old}));
-            }
-            "add" => {
-                let new = value?;
-                undo.push(serde_json::json!({"op": "test", "path": path, "value": new}));
-                undo.push(serde_json::json!({"op": "remove", "path": path}));
-            }
-            _ => return None,
-        }
-        let new = value.and_then(|v| v.as_str()).map(str::to_string);
-        if path.ends_with("/image") {
-            image_after = new;
-        } else if path.ends_with("/imagePullPolicy") {
-            policy_before = old.and_then(|v| v.as_str()).map(str::to_string);
-            policy_after = new;
-        }
-    }
-    if undo.is_empty() {
-        return None;
-    }
-    Some(FixPlan {
-        target: Target {
-            kind: kind.to_string(),
-            namespace: f.namespace.clone(),
-            name: name.to_string(),
-        },
-        container: f.container.clone(),
-        patch: serde_json::Value::Array(ops.clone()),
-        // Undo ops were pushed per change in order; test-then-change pairs stay valid.
-        undo: serde_json::Value::Array(undo),
-        image_before: f.image.clone(),
-        image_after: image_after.unwrap_or_else(|| f.image.clone()),
-        pull_policy_before: policy_before,
-        pull_policy_after: policy_after,
-    })
+/// The plan for a finding: the core's guarded patch and its undo; `None` when there is no
+/// safe patch.
+fn plan_for(f: &Finding, snap: &Snapshot) -> Option<FixPlan> {
+    crate::fix::plan(f, snap)
 }
 
 fn planned(f: &Finding, p: &FixPlan) -> FixResult {
@@ -464,87 +407,4 @@ fn render_results(report: &FixReport, style: Style) -> String {
 
 fn reason(r: &FixResult) -> &str {
     r.reason.as_deref().unwrap_or("no reason given")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::diagnose::FindingKind;
-    use serde_json::json;
-
-    fn finding(patch: Option<serde_json::Value>) -> Finding {
-        Finding {
-            kind: FindingKind::RegistryPrefix,
-            namespace: "default".into(),
-            workload: "Deployment/gateway".into(),
-            container: "gateway".into(),
-            init_container: false,
-            image: "kubernaut/gateway:debug".into(),
-            suggested_image: Some("localhost/kubernaut/gateway:debug".into()),
-            suggested_pull_policy: Some("IfNotPresent".into()),
-            candidates: vec![],
-            nodes: vec![],
-            pods: vec![],
-            evidence: vec![],
-            summary: String::new(),
-            command: None,
-            patch,
-        }
-    }
-
-    #[test]
-    fn plan_from_patch_builds_a_guarded_undo() {
-        let img = "/spec/template/spec/containers/1/image";
-        let pol = "/spec/template/spec/containers/1/imagePullPolicy";
-        let f = finding(Some(json!([
-            {"op": "test", "path": img, "value": "kubernaut/gateway:debug"},
-            {"op": "test", "path": pol, "value": "Always"},
-            {"op": "replace", "path": img, "value": "localhost/kubernaut/gateway:debug"},
-            {"op": "replace", "path": pol, "value": "IfNotPresent"},
-        ])));
-        let plan = plan_from_patch(&f).expect("plan");
-        assert_eq!(plan.target.kind, "Deployment");
-        assert_eq!(plan.target.name, "gateway");
-        assert_eq!(plan.image_after, "localhost/kubernaut/gateway:debug");
-        assert_eq!(plan.pull_policy_before.as_deref(), Some("Always"));
-        assert_eq!(plan.pull_policy_after.as_deref(), Some("IfNotPresent"));
-        assert_eq!(
-            plan.undo,
-            json!([
-                {"op": "test", "path": img, "value": "localhost/kubernaut/gateway:debug"},
-                {"op": "replace", "path": img, "value": "kubernaut/gateway:debug"},
-                {"op": "test", "path": pol, "value": "IfNotPresent"},
-                {"op": "replace", "path": pol, "value": "Always"},
-            ])
-        );
-        // Applying patch then undo to a document gives the document back.
-        let mut doc = json!({"spec": {"template": {"spec": {"containers": [
-            {"name": "a"}, {"name": "gateway", "image": "kubernaut/gateway:debug", "imagePullPolicy": "Always"}]}}}});
-        let before = doc.clone();
-        let patch: json_patch::Patch = serde_json::from_value(plan.patch.clone()).expect("patch");
-        json_patch::patch(&mut doc, &patch).expect("apply");
-        assert_ne!(doc, before);
-        let undo: json_patch::Patch = serde_json::from_value(plan.undo.clone()).expect("undo");
-        json_patch::patch(&mut doc, &undo).expect("undo applies");
-        assert_eq!(doc, before);
-    }
-
-    #[test]
-    fn added_pull_policy_is_removed_on_undo_and_unguarded_replace_is_refused() {
-        let pol = "/spec/template/spec/containers/0/imagePullPolicy";
-        let f = finding(Some(
-            json!([{"op": "add", "path": pol, "value": "IfNotPresent"}]),
-        ));
-        let plan = plan_from_patch(&f).expect("plan");
-        assert_eq!(
-            plan.undo,
-            json!([{"op": "test", "path": pol, "value": "IfNotPresent"}, {"op": "remove", "path": pol}])
-        );
-        // A replace without a test guard has no known old value: no plan, never a blind write.
-        let f = finding(Some(
-            json!([{"op": "replace", "path": pol, "value": "IfNotPresent"}]),
-        ));
-        assert!(plan_from_patch(&f).is_none());
-        assert!(plan_from_patch(&finding(None)).is_none());
-    }
 }

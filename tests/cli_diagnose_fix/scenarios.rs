@@ -1,0 +1,426 @@
+//! The real binary against the full sim (controllers, kubelet) on every scenario.
+
+use std::collections::BTreeSet;
+
+use kindscope::cluster::journal::JournalEntry;
+use kindscope::diagnose::diagnose;
+use kindscope::sim::{RunningSim, SimOptions};
+
+use super::*;
+
+/// (kind, workload, container) of a finding, as `diagnose --json` prints it.
+type Key = (String, String, String);
+
+struct Scenario {
+    sim: RunningSim,
+    dir: tempfile::TempDir,
+    kubeconfig: PathBuf,
+}
+
+impl Scenario {
+    async fn start(name: &str) -> Scenario {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/scenarios")
+            .join(format!("{name}.yaml"));
+        let scenario = kindscope::sim::scenario::load_file(&path).expect("scenario loads");
+        let opts = SimOptions {
+            speed: 20.0,
+            ..SimOptions::default()
+        };
+        let sim = kindscope::sim::start(&scenario, opts)
+            .await
+            .expect("sim starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+        Scenario {
+            sim,
+            dir,
+            kubeconfig,
+        }
+    }
+
+    /// Run kindscope with this sim's kubeconfig (and no container runtime: the sim has none).
+    async fn run(&self, args: &[&str]) -> Output {
+        let kc = self.kubeconfig.to_str().expect("utf8 path");
+        let mut all = args.to_vec();
+        all.extend(["--kubeconfig", kc, "--runtime", "none"]);
+        kindscope(&all, &self.dir.path().join("state")).await
+    }
+
+    async fn connect(&self) -> Connection {
+        connect::connect(&ConnectArgs {
+            kubeconfig: Some(self.kubeconfig.clone()),
+            ..ConnectArgs::default()
+        })
+        .await
+        .expect("connects")
+    }
+
+    /// Wait until every pod has reached a steady state and the diagnosis names `expected`, so
+    /// the binary sees what a user would see a few seconds after `kind create cluster`.
+    async fn settle(&self, expected: &BTreeSet<Key>) -> Arc<Snapshot> {
+        let conn = self.connect().await;
+        let feed = watch::start(&conn);
+        feed.ready(WAIT).await.expect("ready");
+        let mut rx = feed.snapshots();
+        until(&mut rx, "the scenario to settle", |s| {
+            pods_settled(s) && keys(&serde_json::to_value(diagnose(s)).expect("json")) == *expected
+        })
+        .await
+    }
+
+    fn image(&self, ns: &str, name: &str) -> Value {
+        let d = self
+            .sim
+            .store
+            .get(&DEPLOYMENTS, ns, name)
+            .expect("deployment");
+        d["spec"]["template"]["spec"]["containers"][0]["image"].clone()
+    }
+}
+
+/// Every live pod's containers are running or waiting for a reason that will not change soon.
+fn pods_settled(s: &Snapshot) -> bool {
+    s.pods
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .all(|p| {
+            let want = p.spec.as_ref().map_or(0, |s| s.containers.len());
+            let statuses = p
+                .status
+                .as_ref()
+                .and_then(|s| s.container_statuses.as_ref());
+            statuses.is_some_and(|cs| {
+                cs.len() == want
+                    && cs.iter().all(|c| {
+                        c.state.as_ref().is_some_and(|st| {
+                            st.running.is_some()
+                                || st.waiting.as_ref().is_some_and(|w| {
+                                    !matches!(
+                                        w.reason.as_deref(),
+                                        None | Some("ContainerCreating" | "PodInitializing")
+                                    )
+                                })
+                        })
+                    })
+            })
+        })
+}
+
+fn key(kind: &str, workload: &str, container: &str) -> Key {
+    (kind.into(), workload.into(), container.into())
+}
+
+fn keys(findings: &Value) -> BTreeSet<Key> {
+    findings
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (s("kind"), s("workload"), s("container"))
+        })
+        .collect()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", text(&out.stdout)))
+}
+
+/// diagnose --json names exactly `expected`; fix --yes brings every `fixable` workload to
+/// Running and exits `fix_exit`; afterwards exactly `expected` minus `fixable` remains.
+async fn check(name: &str, expected: &[Key], fixable: &[&str], fix_exit: i32) {
+    let sc = Scenario::start(name).await;
+    let expected: BTreeSet<Key> = expected.iter().cloned().collect();
+    sc.settle(&expected).await;
+
+    let out = sc.run(&["diagnose", "--json"]).await;
+    let report = json(&out);
+    let want_exit = if expected.is_empty() { 0 } else { 1 };
+    assert_eq!(
+        out.status.code(),
+        Some(want_exit),
+        "{name}: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(report["context"], sc.sim.context());
+    assert_eq!(report["healthy"], expected.is_empty());
+    assert_eq!(
+        keys(&report["findings"]),
+        expected,
+        "{name}: diagnose --json"
+    );
+
+    let out = sc.run(&["fix", "--yes", "--json", "--timeout", "20"]).await;
+    let fixed = json(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(fix_exit),
+        "{name}: {}",
+        text(&out.stderr)
+    );
+    let results = fixed["results"].as_array().expect("results");
+    let running: BTreeSet<&str> = results
+        .iter()
+        .filter(|r| r["status"] == "running")
+        .filter_map(|r| r["workload"].as_str())
+        .collect();
+    assert_eq!(
+        running,
+        fixable.iter().copied().collect(),
+        "{name}: {fixed:#}"
+    );
+    assert_eq!(
+        results.len(),
+        fixable.len(),
+        "{name}: only fixable ones are patched"
+    );
+    let remaining: BTreeSet<Key> = expected
+        .iter()
+        .filter(|k| !fixable.contains(&k.1.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(
+        keys(&fixed["remaining"]),
+        remaining,
+        "{name}: fix remaining"
+    );
+    assert_eq!(keys(&fixed["unpatched"]), remaining, "{name}: unpatched");
+    for f in fixed["unpatched"].as_array().expect("unpatched") {
+        assert!(
+            f["patch"].is_null(),
+            "{name}: an unpatched finding has no patch"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_debug() {
+    let keys = [
+        key("registry-prefix", "Deployment/datastorage", "datastorage"),
+        key("registry-prefix", "Deployment/gateway", "gateway"),
+    ];
+    check(
+        "gateway-debug",
+        &keys,
+        &["Deployment/datastorage", "Deployment/gateway"],
+        0,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthy() {
+    check("healthy", &[], &[], 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_reference() {
+    let keys = [
+        key("invalid-reference", "Deployment/frontend", "frontend"),
+        key("invalid-reference", "Pod/typo", "frontend"),
+    ];
+    check("invalid-reference", &keys, &["Deployment/frontend"], 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_loaded() {
+    check(
+        "not-loaded",
+        &[key("not-loaded", "Deployment/report", "report")],
+        &[],
+        1,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_on_node() {
+    check(
+        "not-on-node",
+        &[key("not-on-node", "Deployment/batch", "batch")],
+        &[],
+        1,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_policy() {
+    let keys = [key("pull-policy", "Deployment/tools", "tools")];
+    check("pull-policy", &keys, &["Deployment/tools"], 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_prefix() {
+    let keys = [key("registry-prefix", "Deployment/api", "api")];
+    check("registry-prefix", &keys, &["Deployment/api"], 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_mismatch() {
+    let keys = [
+        key("tag-mismatch", "Deployment/web", "web"),
+        key("tag-mismatch", "Deployment/worker", "worker"),
+    ];
+    check("tag-mismatch", &keys, &["Deployment/worker"], 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_changes_nothing_and_writes_no_journal() {
+    let sc = Scenario::start("gateway-debug").await;
+    let expected = [
+        key("registry-prefix", "Deployment/datastorage", "datastorage"),
+        key("registry-prefix", "Deployment/gateway", "gateway"),
+    ];
+    sc.settle(&expected.into_iter().collect()).await;
+    let out = sc.run(&["fix", "--dry-run", "--json"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = json(&out);
+    assert_eq!(report["dry_run"], true);
+    for r in report["results"].as_array().expect("results") {
+        assert_eq!(r["status"], "dry-run", "{r}");
+    }
+    assert_eq!(sc.image("default", "gateway"), "kubernaut/gateway:debug");
+    assert_eq!(
+        sc.image("default", "datastorage"),
+        "kubernaut/datastorage:debug"
+    );
+    assert!(!sc.dir.path().join("state/journal.jsonl").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_yes_and_without_a_terminal_nothing_is_applied() {
+    let sc = Scenario::start("registry-prefix").await;
+    sc.settle(
+        &[key("registry-prefix", "Deployment/api", "api")]
+            .into_iter()
+            .collect(),
+    )
+    .await;
+    let out = sc.run(&["fix"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("pass --yes"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("JSON patch:"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(sc.image("default", "api"), "team/api:1.4.2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_edit_fails_the_guard_and_the_journal_undoes_a_fix() {
+    let sc = Scenario::start("gateway-debug").await;
+    let expected = [
+        key("registry-prefix", "Deployment/datastorage", "datastorage"),
+        key("registry-prefix", "Deployment/gateway", "gateway"),
+    ];
+    let snap = sc.settle(&expected.into_iter().collect()).await;
+    let plans: Vec<FixPlan> = diagnose(&snap)
+        .iter()
+        .filter_map(|f| kindscope::fix::plan(f, &snap))
+        .collect();
+    assert_eq!(plans.len(), 2);
+
+    // Someone edits gateway after the plan was made.
+    sc.sim
+        .store
+        .modify(&DEPLOYMENTS, "default", "gateway", None, |d| {
+            d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("kubernaut/gateway:v2");
+            Ok(())
+        })
+        .expect("concurrent edit");
+    let conn = sc.connect().await;
+    let mut outcomes = Vec::new();
+    for plan in &plans {
+        outcomes.push((
+            plan.target.name.clone(),
+            apply::apply(&conn.client, plan, false).await,
+        ));
+    }
+    for (name, outcome) in &outcomes {
+        match name.as_str() {
+            "gateway" => assert!(
+                matches!(outcome, Err(ApplyError::Conflict { .. })),
+                "{outcome:?}"
+            ),
+            _ => assert!(outcome.is_ok(), "{name}: {outcome:?}"),
+        }
+    }
+    assert_eq!(
+        sc.image("default", "gateway"),
+        "kubernaut/gateway:v2",
+        "their edit survives"
+    );
+    assert_eq!(
+        sc.image("default", "datastorage"),
+        "localhost/kubernaut/datastorage:debug"
+    );
+
+    // The undo from a journal entry puts datastorage back.
+    let fixed = plans
+        .iter()
+        .find(|p| p.target.name == "datastorage")
+        .expect("datastorage plan");
+    let entry = JournalEntry::new(
+        kindscope::cluster::journal::Action::Fix,
+        &conn.context,
+        &conn.server,
+        fixed,
+    );
+    apply::undo(&conn.client, &entry.plan, false)
+        .await
+        .expect("undo");
+    assert_eq!(
+        sc.image("default", "datastorage"),
+        "kubernaut/datastorage:debug"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fix_journals_every_applied_patch_with_its_undo() {
+    let sc = Scenario::start("registry-prefix").await;
+    sc.settle(
+        &[key("registry-prefix", "Deployment/api", "api")]
+            .into_iter()
+            .collect(),
+    )
+    .await;
+    let out = sc.run(&["fix", "--yes"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("Running"),
+        "{}",
+        text(&out.stdout)
+    );
+    let journal = std::fs::read_to_string(sc.dir.path().join("state/journal.jsonl"))
+        .expect("journal written");
+    let entries: Vec<JournalEntry> = journal
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("journal line"))
+        .collect();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].context, sc.sim.context());
+    assert_eq!(entries[0].plan.target.name, "api");
+    assert_eq!(entries[0].plan.image_after, "localhost/team/api:1.4.2");
+    assert!(
+        entries[0]
+            .plan
+            .undo
+            .as_array()
+            .is_some_and(|u| !u.is_empty())
+    );
+}
