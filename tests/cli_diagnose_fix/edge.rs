@@ -294,3 +294,33 @@ async fn fix_refuses_a_non_kind_context_before_writing() {
     .await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_requests_mark_resources_stale_and_the_watchers_retry() {
+    let sim = Sim::start().await;
+    let conn = sim.connect().await;
+    // Every list fails with 500: each resource is stale (with the reason), not an error exit.
+    sim.faults(|f| f.error_rate = Some(1.0));
+    let feed = watch::start(&conn);
+    let mut rx = feed.snapshots();
+    let snap = until(&mut rx, "every resource stale", |s| {
+        s.resources
+            .values()
+            .all(|r| matches!(r, ResourceState::Stale { .. }))
+    })
+    .await;
+    match &snap.resources["pods"] {
+        ResourceState::Stale { reason } => assert!(reason.contains("500"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    let err = feed
+        .ready(Duration::from_millis(300))
+        .await
+        .expect_err("not ready while failing");
+    assert_eq!(err.code, 3);
+    assert!(err.message.contains("did not list"), "{}", err.message);
+    // The server recovers: the watchers' back-off retries bring everything live.
+    sim.faults(|_| {});
+    let snap = feed.ready(WAIT).await.expect("recovers");
+    assert_eq!(snap.deployments.len(), 1);
+}
