@@ -1,12 +1,14 @@
 //! The cluster edge: kubeconfig, watchers → snapshots, node images, applying patches.
 
 pub mod apply;
+pub mod compact;
 pub mod connect;
 pub mod guard;
 pub mod import;
 pub mod journal;
 pub mod kind;
 pub mod node_images;
+pub mod objects;
 pub mod rollout;
 pub mod runtime;
 pub mod runtime_feed;

@@ -3,7 +3,8 @@
 //!
 //! Bursts are coalesced: a change is published at once, then further changes wait at most
 //! [`COALESCE`] so a rollout touching fifty pods yields a handful of snapshots, not fifty.
-//! Building a snapshot only clones `Arc`s out of the stores, so it stays cheap at 5,000 pods.
+//! Building a snapshot only clones `Arc`s out of the stores (kept in display order by
+//! [`objects`]), and only for resources that changed, so it stays cheap at 5,000 pods.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -14,16 +15,17 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use kube::Resource;
 use kube::api::Api;
-use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use super::compact::Compact;
 use super::connect::{Connection, describe_kube_error};
 use super::node_images::merge_all;
+use super::objects::{self, Objects};
 use super::runtime_feed::RuntimeLists;
 use crate::error::CliError;
 use crate::model::{NodeImages, ResourceState, Snapshot};
@@ -50,22 +52,55 @@ impl Drop for Feed {
     }
 }
 
+/// Which events a feed keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Events {
+    /// Every event (the dashboard shows a pod's whole history).
+    #[default]
+    All,
+    /// Only the image events a report reads ([`crate::diagnose::is_evidence`]): at 40,000
+    /// events that is most of `diagnose`'s memory saved (docs/performance.md).
+    Evidence,
+}
+
 /// Watch everything kindscope shows, with node images from the API only.
 pub fn start(conn: &Connection) -> Feed {
     start_with(conn, None)
 }
 
+/// Like [`start`], keeping only the events `events` asks for.
+pub fn start_keeping(conn: &Connection, events: Events) -> Feed {
+    start_inner(conn, None, events)
+}
+
 /// Like [`start`], merging runtime image listings (from [`super::runtime_feed::spawn`], which itself
 /// follows this feed's snapshots) into the node images whenever either side changes.
 pub fn start_with(conn: &Connection, runtime: Option<watch::Receiver<Arc<RuntimeLists>>>) -> Feed {
+    start_inner(conn, runtime, Events::All)
+}
+
+fn start_inner(
+    conn: &Connection,
+    runtime: Option<watch::Receiver<Arc<RuntimeLists>>>,
+    keep_events: Events,
+) -> Feed {
     let shared = Arc::new(Shared::default());
     let client = &conn.client;
     let ns = conn.namespace.as_deref();
-    let (nodes, t1) = spawn_watch::<Node>(Api::all(client.clone()), "nodes", &shared);
-    let (pods, t2) = spawn_watch::<Pod>(api(client, ns), "pods", &shared);
-    let (deployments, t3) = spawn_watch::<Deployment>(api(client, ns), "deployments", &shared);
-    let (replicasets, t4) = spawn_watch::<ReplicaSet>(api(client, ns), "replicasets", &shared);
-    let (events, t5) = spawn_watch::<Event>(api(client, ns), "events", &shared);
+    let (nodes, t1) = spawn_watch::<Node>(Api::all(client.clone()), "nodes", &shared, keep);
+    let (pods, t2) = spawn_watch::<Pod>(api(client, ns), "pods", &shared, keep);
+    let (deployments, t3) =
+        spawn_watch::<Deployment>(api(client, ns), "deployments", &shared, keep);
+    let (replicasets, t4) =
+        spawn_watch::<ReplicaSet>(api(client, ns), "replicasets", &shared, keep);
+    let keep_event: fn(&mut Event) -> bool = match keep_events {
+        Events::All => keep,
+        Events::Evidence => |e| {
+            e.compact();
+            crate::diagnose::is_evidence(e)
+        },
+    };
+    let (events, t5) = spawn_watch::<Event>(api(client, ns), "events", &shared, keep_event);
     let stores = Stores {
         nodes,
         pods,
@@ -235,6 +270,9 @@ struct Status {
     state: ResourceState,
     listed: bool,
     relisting: bool,
+    /// Bumped whenever the reflector's store may have changed, so a rebuild re-reads (and
+    /// re-sorts) only the resources that changed.
+    generation: u64,
 }
 
 impl Shared {
@@ -249,17 +287,31 @@ impl Shared {
             .collect()
     }
 
-    fn update<K>(&self, name: &'static str, item: &Result<watcher::Event<K>, watcher::Error>) {
+    /// The generation of one resource's store (see [`Status::generation`]).
+    fn generation(&self, name: &str) -> u64 {
+        let map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(name).map_or(0, |s| s.generation)
+    }
+
+    /// Record a watcher item; true when a snapshot should be rebuilt. Items of an initial list
+    /// in progress are buffered by the reflector (its store changes only at `InitDone`), so
+    /// rebuilding for each of them would only re-sort unchanged lists thousands of times.
+    fn update(&self, name: &'static str, item: Step<'_>) -> bool {
         let mut map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
         let s = map.entry(name).or_default();
+        let visible = !matches!(item, Step::Init | Step::InitApply);
+        if visible {
+            s.generation += 1;
+        }
         match item {
-            Ok(watcher::Event::Init) => {
+            Step::InitApply => {}
+            Step::Init => {
                 s.relisting = true;
                 if s.listed {
                     tracing::info!("{name}: re-listing");
                 }
             }
-            Ok(watcher::Event::InitDone) => {
+            Step::InitDone => {
                 s.relisting = false;
                 if !s.listed || s.state != ResourceState::Live {
                     tracing::info!("{name}: listed; watching for changes");
@@ -267,14 +319,14 @@ impl Shared {
                 s.listed = true;
                 s.state = ResourceState::Live;
             }
-            Ok(_) => {
+            Step::Change => {
                 // An event after a failed watch means the watch resumed without a relist.
                 if s.listed && !s.relisting && s.state != ResourceState::Live {
                     tracing::info!("{name}: watch resumed");
                     s.state = ResourceState::Live;
                 }
             }
-            Err(e) => {
+            Step::Error(e) => {
                 let (forbidden, reason) = describe_watch_error(e);
                 if forbidden {
                     tracing::warn!("{name}: forbidden ({reason})");
@@ -288,6 +340,27 @@ impl Shared {
                     s.state = ResourceState::Stale { reason };
                 }
             }
+        }
+        visible
+    }
+}
+
+/// What a watcher item means for the resource's state (the object itself goes to the store).
+enum Step<'a> {
+    Init,
+    InitApply,
+    InitDone,
+    Change,
+    Error(&'a watcher::Error),
+}
+
+impl Step<'static> {
+    fn of<K>(event: &watcher::Event<K>) -> Self {
+        match event {
+            watcher::Event::Init => Step::Init,
+            watcher::Event::InitApply(_) => Step::InitApply,
+            watcher::Event::InitDone => Step::InitDone,
+            watcher::Event::Apply(_) | watcher::Event::Delete(_) => Step::Change,
         }
     }
 }
@@ -317,40 +390,54 @@ fn describe_watch_error(e: &watcher::Error) -> (bool, String) {
     }
 }
 
+/// Keep every object, trimmed ([`Compact`]).
+fn keep<K: Compact>(obj: &mut K) -> bool {
+    obj.compact();
+    true
+}
+
 fn spawn_watch<K>(
     api: Api<K>,
     name: &'static str,
     shared: &Arc<Shared>,
-) -> (Store<K>, JoinHandle<()>)
+    keep: fn(&mut K) -> bool,
+) -> (Objects<K>, JoinHandle<()>)
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
 {
-    let (reader, writer) = reflector::store();
+    let (reader, mut writer) = objects::objects(keep);
     let shared = shared.clone();
-    let stream = watcher(api, watcher::Config::default())
-        .default_backoff()
-        // managedFields are large and never shown; dropping them halves memory on big clusters.
-        .modify(|obj: &mut K| obj.managed_fields_mut().clear())
-        .reflect(writer);
+    let stream = watcher(api, watcher::Config::default()).default_backoff();
     let task = tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
         tracing::info!("{name}: listing");
         // Errors arrive as items and the watcher keeps going (with back-off); never stop early.
         while let Some(item) = stream.next().await {
-            shared.update(name, &item);
-            shared.changed.notify_one();
+            // The store first, then the state: the state bumps the generation the snapshot
+            // builder reads before the store, so it can never miss a change.
+            let rebuild = match item {
+                Ok(event) => {
+                    let step = Step::of(&event);
+                    writer.apply(event);
+                    shared.update(name, step)
+                }
+                Err(e) => shared.update(name, Step::Error(&e)),
+            };
+            if rebuild {
+                shared.changed.notify_one();
+            }
         }
     });
     (reader, task)
 }
 
 struct Stores {
-    nodes: Store<Node>,
-    pods: Store<Pod>,
-    deployments: Store<Deployment>,
-    replicasets: Store<ReplicaSet>,
-    events: Store<Event>,
+    nodes: Objects<Node>,
+    pods: Objects<Pod>,
+    deployments: Objects<Deployment>,
+    replicasets: Objects<ReplicaSet>,
+    events: Objects<Event>,
 }
 
 async fn rebuild_loop(
@@ -361,6 +448,7 @@ async fn rebuild_loop(
     tx: watch::Sender<Arc<Snapshot>>,
 ) {
     let mut cache = NodeImagesCache::default();
+    let mut lists = Lists::default();
     loop {
         let runtime_changed = async {
             match runtime.as_mut() {
@@ -372,8 +460,15 @@ async fn rebuild_loop(
             _ = shared.changed.notified() => {}
             alive = runtime_changed => if !alive { runtime = None; }
         }
-        let lists = runtime.as_ref().map(|rx| rx.borrow().clone());
-        let snap = build(&base, &stores, &shared, lists.as_ref(), &mut cache);
+        let runtime_lists = runtime.as_ref().map(|rx| rx.borrow().clone());
+        let snap = build(
+            &base,
+            &stores,
+            &shared,
+            runtime_lists.as_ref(),
+            &mut cache,
+            &mut lists,
+        );
         tx.send_replace(Arc::new(snap));
         // Coalesce: changes arriving now are picked up by the stored Notify permit.
         tokio::time::sleep(COALESCE).await;
@@ -386,18 +481,62 @@ fn build(
     shared: &Shared,
     runtime: Option<&Arc<RuntimeLists>>,
     cache: &mut NodeImagesCache,
+    lists: &mut Lists,
 ) -> Snapshot {
-    let nodes = sorted(stores.nodes.state());
+    // States first: a change landing after this is picked up by the next rebuild.
+    let resources = shared.states();
+    let nodes = lists.nodes.get(shared, "nodes", &stores.nodes);
     let node_images = cache.get(&nodes, runtime);
     Snapshot {
         nodes,
         node_images,
-        pods: sorted(stores.pods.state()),
-        deployments: sorted(stores.deployments.state()),
-        replicasets: sorted(stores.replicasets.state()),
-        events: sorted(stores.events.state()),
-        resources: shared.states(),
+        pods: lists.pods.get(shared, "pods", &stores.pods),
+        deployments: lists
+            .deployments
+            .get(shared, "deployments", &stores.deployments),
+        replicasets: lists
+            .replicasets
+            .get(shared, "replicasets", &stores.replicasets),
+        events: lists.events.get(shared, "events", &stores.events),
+        resources,
         ..base.clone()
+    }
+}
+
+/// The list of each resource as last published, by store generation: a pod change re-reads
+/// the pods, not the 40,000 events.
+#[derive(Default)]
+struct Lists {
+    nodes: Sorted<Node>,
+    pods: Sorted<Pod>,
+    deployments: Sorted<Deployment>,
+    replicasets: Sorted<ReplicaSet>,
+    events: Sorted<Event>,
+}
+
+struct Sorted<K> {
+    generation: Option<u64>,
+    items: Vec<Arc<K>>,
+}
+
+impl<K> Default for Sorted<K> {
+    fn default() -> Self {
+        Sorted {
+            generation: None,
+            items: Vec::new(),
+        }
+    }
+}
+
+impl<K> Sorted<K> {
+    fn get(&mut self, shared: &Shared, name: &str, store: &Objects<K>) -> Vec<Arc<K>> {
+        // Read the generation before the store: a change in between is re-read next time.
+        let generation = shared.generation(name);
+        if self.generation != Some(generation) {
+            self.items = store.state();
+            self.generation = Some(generation);
+        }
+        self.items.clone()
     }
 }
 
@@ -431,15 +570,6 @@ impl NodeImagesCache {
         }
         self.value.clone()
     }
-}
-
-/// Stable order (namespace, name) so views and outputs do not jump between snapshots.
-fn sorted<K: Resource>(mut v: Vec<Arc<K>>) -> Vec<Arc<K>> {
-    v.sort_by(|a, b| {
-        (a.meta().namespace.as_deref(), a.meta().name.as_deref())
-            .cmp(&(b.meta().namespace.as_deref(), b.meta().name.as_deref()))
-    });
-    v
 }
 
 /// The one place node images are assembled: the API view of every node

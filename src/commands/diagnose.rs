@@ -18,7 +18,8 @@ use super::output::{Style, render_report};
 pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     let conn = connect::connect(&cli.conn).await?;
-    let feed = watch::start(&conn);
+    // A report reads only image events; keeping the rest would triple peak memory.
+    let feed = watch::start_keeping(&conn, watch::Events::Evidence);
     let snap = feed.ready(config.timeouts.connect()).await?;
     drop(feed);
     let lists = runtime_lists(cli, &config, &conn, &snap).await;

@@ -9,6 +9,15 @@ use super::workloads::Subject;
 use crate::model::Snapshot;
 
 const EVENT_REASONS: [&str; 4] = ["Failed", "BackOff", "ErrImageNeverPull", "InspectFailed"];
+
+/// Is this an event [`EventIndex`] reads (a pod's image event)? A feed that serves only
+/// reports can drop every other event as it arrives.
+pub fn is_evidence(e: &Event) -> bool {
+    e.involved_object.kind.as_deref() == Some("Pod")
+        && e.reason
+            .as_deref()
+            .is_some_and(|r| EVENT_REASONS.contains(&r))
+}
 /// Distinct kubelet lines kept per finding; 5,000 identical pods say the same thing.
 const MAX_LINES: usize = 8;
 
@@ -32,12 +41,7 @@ impl<'a> EventIndex<'a> {
         let mut by_pod: FastMap<(&str, &str), Vec<&Event>> = FastMap::default();
         for e in &snap.events {
             let o = &e.involved_object;
-            if o.kind.as_deref() != Some("Pod")
-                || !e
-                    .reason
-                    .as_deref()
-                    .is_some_and(|r| EVENT_REASONS.contains(&r))
-            {
+            if !is_evidence(e) {
                 continue;
             }
             let (Some(name), namespace) = (o.name.as_deref(), o.namespace.as_deref()) else {

@@ -13,6 +13,7 @@
 
 mod advice;
 mod evidence;
+pub use evidence::is_evidence;
 mod index;
 mod rules;
 #[doc(hidden)]

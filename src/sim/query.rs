@@ -46,6 +46,9 @@ impl LabelSelector {
 
     /// Does an object (its `metadata.labels`) satisfy every requirement?
     pub fn matches(&self, obj: &Value) -> bool {
+        if self.0.is_empty() {
+            return true;
+        }
         let labels = &obj["metadata"]["labels"];
         let get = |k: &str| labels.get(k).and_then(Value::as_str);
         self.0.iter().all(|r| match r {
@@ -318,32 +321,49 @@ pub fn paginate<'a, T: AsRef<Value>>(
         }),
         None => 0,
     };
-    let mut matching = items[start..].iter().filter(|o| sel.matches(o.as_ref()));
+    let rest = &items[start..];
     let limit = limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
-    let page: Vec<&T> = matching.by_ref().take(limit).collect();
-    let remaining = if page.len() == limit {
-        matching.count()
+    let (page, remaining): (Vec<&T>, usize) = if sel.is_empty() {
+        // No selector: count by arithmetic. Scanning the rest on every page made paging
+        // through 40,000 events quadratic (seconds of sim CPU per client list).
+        let page: Vec<&T> = rest.iter().take(limit).collect();
+        let remaining = rest.len() - page.len();
+        (page, remaining)
     } else {
-        0
+        let mut matching = rest.iter().filter(|o| sel.matches(o.as_ref()));
+        let page: Vec<&T> = matching.by_ref().take(limit).collect();
+        let remaining = if page.len() == limit {
+            matching.count()
+        } else {
+            0
+        };
+        (page, remaining)
     };
-    let next = match page.last() {
-        Some(last) if remaining > 0 => {
-            let last = last.as_ref();
-            Some((
-                ContinueToken {
-                    rv,
-                    namespace: last["metadata"]["namespace"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string(),
-                    name: last["metadata"]["name"].as_str().unwrap_or("").to_string(),
-                },
-                remaining,
-            ))
-        }
-        _ => None,
-    };
-    Page { items: page, next }
+    Page::new(page, remaining, rv)
+}
+
+impl<'a, T: AsRef<Value>> Page<'a, T> {
+    /// A page of `items` with `remaining` more after it (a continue token when there are).
+    pub fn new(items: Vec<&'a T>, remaining: usize, rv: u64) -> Self {
+        let next = match items.last() {
+            Some(last) if remaining > 0 => {
+                let last = last.as_ref();
+                Some((
+                    ContinueToken {
+                        rv,
+                        namespace: last["metadata"]["namespace"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_string(),
+                        name: last["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                    },
+                    remaining,
+                ))
+            }
+            _ => None,
+        };
+        Page { items, next }
+    }
 }
 
 #[cfg(test)]

@@ -62,13 +62,17 @@ pub async fn run(args: &SimServeArgs) -> CmdResult {
     Ok(exit::OK)
 }
 
-/// Seconds since 2020 × 1000: grows across restarts, so a restarted sim never reuses versions.
-fn restart_base() -> u64 {
-    let secs = std::time::SystemTime::now()
+/// Milliseconds since 2020 × 1000: grows across restarts faster than any run hands out
+/// versions (a synthetic cluster creates ~25,000 objects at once, more than 1,000 a second),
+/// so a restarted sim never reuses a version an earlier run issued.
+pub fn restart_base() -> u64 {
+    let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
+        .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    secs.saturating_sub(1_577_836_800) * 1000
+    millis
+        .saturating_sub(1_577_836_800_000)
+        .saturating_mul(1000)
 }
 
 /// Resolve on SIGINT or SIGTERM.

@@ -73,6 +73,9 @@ pub struct Store {
     changes: broadcast::Sender<Change>,
     log_capacity: usize,
     uid_seed: AtomicU64,
+    /// The version this store started after: versions outside `start_rv..=rv` were handed out
+    /// by another incarnation of the cluster (a restarted sim), so a watch from one is 410.
+    start_rv: u64,
 }
 
 impl Store {
@@ -96,6 +99,7 @@ impl Store {
             changes,
             log_capacity: log_capacity.max(1),
             uid_seed: AtomicU64::new(seed),
+            start_rv,
         })
     }
 
@@ -248,6 +252,35 @@ impl Store {
             _ => table.objects.values().cloned().collect(),
         };
         (items, rv)
+    }
+
+    /// One page of a list without selectors: up to `limit` objects after the (namespace,
+    /// name) key `after`, in key order; how many objects follow the page; the newest version.
+    pub fn list_page(
+        &self,
+        rt: &'static ResourceType,
+        ns: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> (Vec<Arc<Value>>, usize, u64) {
+        use std::ops::Bound;
+        let inner = self.lock();
+        let rv = inner.rv;
+        let Some(table) = inner.tables.get(rt.plural) else {
+            return (Vec::new(), 0, rv);
+        };
+        let ns = ns.filter(|_| rt.namespaced);
+        let from = match (after, ns) {
+            (Some((n, m)), _) => Bound::Excluded((n.to_string(), m.to_string())),
+            (None, Some(ns)) => Bound::Included((ns.to_string(), String::new())),
+            (None, None) => Bound::Unbounded,
+        };
+        let mut rest = table
+            .objects
+            .range((from, Bound::Unbounded))
+            .take_while(|((n, _), _)| ns.is_none_or(|ns| n == ns));
+        let page = rest.by_ref().take(limit).map(|(_, v)| v.clone()).collect();
+        (page, rest.count(), rv)
     }
 
     /// Read-modify-write one object atomically. `f` edits a copy; a copy equal to the stored
@@ -428,11 +461,15 @@ impl Store {
         let rx = self.changes.subscribe();
         let empty = Table::default();
         let table = inner.tables.get(rt.plural).unwrap_or(&empty);
-        if from_rv < table.compacted_through {
+        if from_rv < table.compacted_through.max(self.start_rv) || from_rv > inner.rv {
+            // Older than the log, or never issued here (a client of the cluster before a
+            // restart): only a relist can make the client right, and 410 is what makes it
+            // relist. (A real apiserver answers a version from the future with a 504 after a
+            // wait; kube's watcher would retry that forever instead of relisting.)
             return Err(ApiError::gone(format!(
                 "too old resource version: {} ({})",
                 from_rv,
-                table.compacted_through + 1
+                table.compacted_through.max(self.start_rv) + 1
             )));
         }
         let replay = table
@@ -488,6 +525,55 @@ mod tests {
         store
             .create(&NAMESPACES, json!({"metadata": {"name": name}}))
             .expect("namespace");
+    }
+
+    #[test]
+    fn pages_are_windows_in_key_order_with_the_count_after_them() {
+        let s = Store::new(0);
+        for n in ["a", "b"] {
+            ns(&s, n);
+            for p in ["p1", "p2", "p3"] {
+                s.create(
+                    &PODS,
+                    json!({"metadata": {"name": p, "namespace": n}, "spec": {"containers": []}}),
+                )
+                .expect("pod");
+            }
+        }
+        let names = |v: &[Arc<Value>]| -> Vec<String> {
+            v.iter()
+                .map(|o| format!("{}/{}", namespace_of(o), name_of(o)))
+                .collect()
+        };
+        let (page, rest, _) = s.list_page(&PODS, None, None, 4);
+        assert_eq!(names(&page), ["a/p1", "a/p2", "a/p3", "b/p1"]);
+        assert_eq!(rest, 2);
+        let (page, rest, _) = s.list_page(&PODS, None, Some(("b", "p1")), 4);
+        assert_eq!(
+            (names(&page), rest),
+            (vec!["b/p2".into(), "b/p3".into()], 0)
+        );
+        let (page, rest, _) = s.list_page(&PODS, Some("a"), None, 2);
+        assert_eq!(
+            (names(&page), rest),
+            (vec!["a/p1".into(), "a/p2".into()], 1)
+        );
+        let (page, rest, _) = s.list_page(&PODS, Some("a"), Some(("a", "p2")), 2);
+        assert_eq!((names(&page), rest), (vec!["a/p3".into()], 0));
+    }
+
+    #[test]
+    fn watching_from_a_version_this_store_never_issued_is_gone() {
+        let s = Store::new(5000);
+        ns(&s, "a");
+        let now = s.resource_version();
+        assert!(s.watch_from(&NAMESPACES, None, now).is_ok());
+        assert!(s.watch_from(&NAMESPACES, None, 5000).is_ok());
+        // From a cluster before a restart: older than this store, or newer than its newest.
+        for rv in [10, 4999, now + 1] {
+            let e = s.watch_from(&NAMESPACES, None, rv).err().expect("410");
+            assert_eq!(e.code, 410, "{rv}");
+        }
     }
 
     #[test]
