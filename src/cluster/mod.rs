@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod compact;
 pub mod connect;
+mod feed_state;
 pub mod guard;
 pub mod import;
 pub mod journal;

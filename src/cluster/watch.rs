@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -23,12 +23,13 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::compact::Compact;
-use super::connect::{Connection, describe_kube_error};
+use super::connect::Connection;
+use super::feed_state::{Capture, Readiness, Shared, Step, readiness, timeout_result};
 use super::node_images::merge_all;
 use super::objects::{self, Objects};
 use super::runtime_feed::RuntimeLists;
 use crate::error::CliError;
-use crate::model::{NodeImages, ResourceState, Snapshot};
+use crate::model::{NodeImages, Snapshot};
 
 /// Minimum spacing between two published snapshots.
 pub const COALESCE: Duration = Duration::from_millis(15);
@@ -41,6 +42,7 @@ pub const REQUIRED: [&str; 4] = ["nodes", "pods", "deployments", "replicasets"];
 /// Live snapshots of one connection. Dropping it stops every watcher.
 pub struct Feed {
     rx: watch::Receiver<Arc<Snapshot>>,
+    shared: Arc<Shared>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -117,9 +119,10 @@ fn start_inner(
     let mut first = base.clone();
     first.resources = shared.states();
     let (tx, rx) = watch::channel(Arc::new(first));
-    let rebuild = tokio::spawn(rebuild_loop(base, stores, shared, runtime, tx));
+    let rebuild = tokio::spawn(rebuild_loop(base, stores, shared.clone(), runtime, tx));
     Feed {
         rx,
+        shared,
         tasks: vec![t1, t2, t3, t4, t5, rebuild],
     }
 }
@@ -177,6 +180,7 @@ impl Feed {
     }
 
     /// Wait until every required resource has listed once and return that snapshot.
+    /// A resource whose watch failed after listing counts (it is marked stale).
     ///
     /// A 403 on a required resource or the timeout is an exit-3 error naming the resource.
     /// Events are optional: when they are forbidden or still failing at the deadline the
@@ -185,8 +189,10 @@ impl Feed {
         let mut rx = self.rx.clone();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
+            // Listed first: the snapshot read after it is at least as new.
+            let listed = self.shared.published_listed();
             let snap = rx.borrow_and_update().clone();
-            match readiness(&snap) {
+            match readiness(&snap, &listed) {
                 Readiness::Ready => return Ok(snap),
                 Readiness::Forbidden(name, reason) => {
                     return Err(CliError::cluster(format!(
@@ -203,190 +209,9 @@ impl Feed {
                 Ok(Err(_)) => {
                     return Err(CliError::cluster("the cluster watch stopped unexpectedly"));
                 }
-                Err(_) => return timeout_result(&snap, timeout),
+                Err(_) => return timeout_result(&snap, &listed, timeout),
             }
         }
-    }
-}
-
-enum Readiness {
-    Ready,
-    Waiting,
-    Forbidden(&'static str, String),
-}
-
-fn readiness(snap: &Snapshot) -> Readiness {
-    let mut ready = true;
-    for name in RESOURCES {
-        match snap.resources.get(name) {
-            Some(ResourceState::Live) => {}
-            Some(ResourceState::Forbidden { reason }) if REQUIRED.contains(&name) => {
-                return Readiness::Forbidden(name, reason.clone());
-            }
-            Some(ResourceState::Forbidden { .. }) => {}
-            _ => ready = false,
-        }
-    }
-    if ready {
-        Readiness::Ready
-    } else {
-        Readiness::Waiting
-    }
-}
-
-fn timeout_result(snap: &Arc<Snapshot>, timeout: Duration) -> Result<Arc<Snapshot>, CliError> {
-    let required_live = REQUIRED
-        .iter()
-        .all(|n| matches!(snap.resources.get(*n), Some(ResourceState::Live)));
-    if required_live {
-        tracing::warn!("events did not list in time; diagnosing without them");
-        return Ok(snap.clone());
-    }
-    let pending: Vec<String> = REQUIRED
-        .iter()
-        .filter_map(|n| match snap.resources.get(*n) {
-            Some(ResourceState::Live) => None,
-            Some(ResourceState::Stale { reason }) => Some(format!("{n} ({reason})")),
-            _ => Some((*n).to_string()),
-        })
-        .collect();
-    Err(CliError::cluster(format!(
-        "context \"{}\" did not list {} within {} s; check that the cluster is healthy and try again",
-        snap.context,
-        pending.join(", "),
-        timeout.as_secs()
-    )))
-}
-
-/// Per-resource watch state shared between the watcher tasks and the rebuild task.
-#[derive(Default)]
-struct Shared {
-    states: Mutex<BTreeMap<&'static str, Status>>,
-    changed: Notify,
-}
-
-#[derive(Default, Clone)]
-struct Status {
-    state: ResourceState,
-    listed: bool,
-    relisting: bool,
-    /// Bumped whenever the reflector's store may have changed, so a rebuild re-reads (and
-    /// re-sorts) only the resources that changed.
-    generation: u64,
-}
-
-impl Shared {
-    fn states(&self) -> BTreeMap<String, ResourceState> {
-        let map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
-        RESOURCES
-            .iter()
-            .map(|n| {
-                let state = map.get(n).map(|s| s.state.clone()).unwrap_or_default();
-                ((*n).to_string(), state)
-            })
-            .collect()
-    }
-
-    /// The generation of one resource's store (see [`Status::generation`]).
-    fn generation(&self, name: &str) -> u64 {
-        let map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(name).map_or(0, |s| s.generation)
-    }
-
-    /// Record a watcher item; true when a snapshot should be rebuilt. Items of an initial list
-    /// in progress are buffered by the reflector (its store changes only at `InitDone`), so
-    /// rebuilding for each of them would only re-sort unchanged lists thousands of times.
-    fn update(&self, name: &'static str, item: Step<'_>) -> bool {
-        let mut map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
-        let s = map.entry(name).or_default();
-        let visible = !matches!(item, Step::Init | Step::InitApply);
-        if visible {
-            s.generation += 1;
-        }
-        match item {
-            Step::InitApply => {}
-            Step::Init => {
-                s.relisting = true;
-                if s.listed {
-                    tracing::info!("{name}: re-listing");
-                }
-            }
-            Step::InitDone => {
-                s.relisting = false;
-                if !s.listed || s.state != ResourceState::Live {
-                    tracing::info!("{name}: listed; watching for changes");
-                }
-                s.listed = true;
-                s.state = ResourceState::Live;
-            }
-            Step::Change => {
-                // An event after a failed watch means the watch resumed without a relist.
-                if s.listed && !s.relisting && s.state != ResourceState::Live {
-                    tracing::info!("{name}: watch resumed");
-                    s.state = ResourceState::Live;
-                }
-            }
-            Step::Error(e) => {
-                let (forbidden, reason) = describe_watch_error(e);
-                if forbidden {
-                    tracing::warn!("{name}: forbidden ({reason})");
-                    s.state = ResourceState::Forbidden { reason };
-                } else if is_gone(e) {
-                    // Normal after a long disconnect: the watcher relists by itself.
-                    tracing::info!("{name}: resourceVersion expired; re-listing");
-                    s.state = ResourceState::Stale { reason };
-                } else {
-                    tracing::warn!("{name}: watch failed, retrying ({reason})");
-                    s.state = ResourceState::Stale { reason };
-                }
-            }
-        }
-        visible
-    }
-}
-
-/// What a watcher item means for the resource's state (the object itself goes to the store).
-enum Step<'a> {
-    Init,
-    InitApply,
-    InitDone,
-    Change,
-    Error(&'a watcher::Error),
-}
-
-impl Step<'static> {
-    fn of<K>(event: &watcher::Event<K>) -> Self {
-        match event {
-            watcher::Event::Init => Step::Init,
-            watcher::Event::InitApply(_) => Step::InitApply,
-            watcher::Event::InitDone => Step::InitDone,
-            watcher::Event::Apply(_) | watcher::Event::Delete(_) => Step::Change,
-        }
-    }
-}
-
-fn is_gone(e: &watcher::Error) -> bool {
-    matches!(e, watcher::Error::WatchError(s) if s.code == 410)
-}
-
-/// (is it a 403, one phrase for the user).
-fn describe_watch_error(e: &watcher::Error) -> (bool, String) {
-    match e {
-        watcher::Error::InitialListFailed(k)
-        | watcher::Error::WatchStartFailed(k)
-        | watcher::Error::WatchFailed(k) => {
-            let forbidden = matches!(k, kube::Error::Api(s) if s.code == 403);
-            (forbidden, describe_kube_error(k))
-        }
-        watcher::Error::WatchError(s) => (
-            s.code == 403,
-            if s.message.is_empty() {
-                format!("HTTP {} {}", s.code, s.reason)
-            } else {
-                format!("HTTP {}: {}", s.code, s.message)
-            },
-        ),
-        watcher::Error::NoResourceVersion => (false, e.to_string()),
     }
 }
 
@@ -461,14 +286,18 @@ async fn rebuild_loop(
             alive = runtime_changed => if !alive { runtime = None; }
         }
         let runtime_lists = runtime.as_ref().map(|rx| rx.borrow().clone());
+        // Everything about the states first: a change landing after this is in the stores
+        // already (they change before the states) or picked up by the next rebuild.
+        let capture = shared.capture();
         let snap = build(
             &base,
             &stores,
-            &shared,
+            &capture,
             runtime_lists.as_ref(),
             &mut cache,
             &mut lists,
         );
+        shared.publish(&capture);
         tx.send_replace(Arc::new(snap));
         // Coalesce: changes arriving now are picked up by the stored Notify permit.
         tokio::time::sleep(COALESCE).await;
@@ -478,27 +307,26 @@ async fn rebuild_loop(
 fn build(
     base: &Snapshot,
     stores: &Stores,
-    shared: &Shared,
+    capture: &Capture,
     runtime: Option<&Arc<RuntimeLists>>,
     cache: &mut NodeImagesCache,
     lists: &mut Lists,
 ) -> Snapshot {
-    // States first: a change landing after this is picked up by the next rebuild.
-    let resources = shared.states();
-    let nodes = lists.nodes.get(shared, "nodes", &stores.nodes);
+    let c = capture;
+    let nodes = lists.nodes.get(c.generation("nodes"), &stores.nodes);
     let node_images = cache.get(&nodes, runtime);
     Snapshot {
         nodes,
         node_images,
-        pods: lists.pods.get(shared, "pods", &stores.pods),
+        pods: lists.pods.get(c.generation("pods"), &stores.pods),
         deployments: lists
             .deployments
-            .get(shared, "deployments", &stores.deployments),
+            .get(c.generation("deployments"), &stores.deployments),
         replicasets: lists
             .replicasets
-            .get(shared, "replicasets", &stores.replicasets),
-        events: lists.events.get(shared, "events", &stores.events),
-        resources,
+            .get(c.generation("replicasets"), &stores.replicasets),
+        events: lists.events.get(c.generation("events"), &stores.events),
+        resources: c.states.clone(),
         ..base.clone()
     }
 }
@@ -529,9 +357,8 @@ impl<K> Default for Sorted<K> {
 }
 
 impl<K> Sorted<K> {
-    fn get(&mut self, shared: &Shared, name: &str, store: &Objects<K>) -> Vec<Arc<K>> {
-        // Read the generation before the store: a change in between is re-read next time.
-        let generation = shared.generation(name);
+    /// The objects as of `generation` or newer (the generation is read before the store).
+    fn get(&mut self, generation: u64, store: &Objects<K>) -> Vec<Arc<K>> {
         if self.generation != Some(generation) {
             self.items = store.state();
             self.generation = Some(generation);

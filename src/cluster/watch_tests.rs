@@ -1,8 +1,10 @@
 //! Unit tests of `cluster::watch`.
 
 use super::*;
+use crate::model::ResourceState;
 use crate::model::{ImageSources, NodeImage, RuntimeListing};
 use k8s_openapi::api::core::v1::{ContainerImage, NodeStatus};
+use std::collections::BTreeSet;
 
 fn node(name: &str, images: &[&[&str]]) -> Arc<Node> {
     let mut n = Node::default();
@@ -83,25 +85,49 @@ fn node_images_cache_follows_nodes_and_runtime_lists() {
 
 #[test]
 fn readiness_needs_required_resources_and_tolerates_forbidden_events() {
+    let none = BTreeSet::new();
     let mut snap = Snapshot::default();
     for n in RESOURCES {
         snap.resources.insert(n.into(), ResourceState::Live);
     }
-    assert!(matches!(readiness(&snap), Readiness::Ready));
+    assert!(matches!(readiness(&snap, &none), Readiness::Ready));
     snap.resources.insert(
         "events".into(),
         ResourceState::Forbidden {
             reason: "no".into(),
         },
     );
-    assert!(matches!(readiness(&snap), Readiness::Ready));
+    assert!(matches!(readiness(&snap, &none), Readiness::Ready));
     snap.resources.insert("pods".into(), ResourceState::Loading);
-    assert!(matches!(readiness(&snap), Readiness::Waiting));
+    assert!(matches!(readiness(&snap, &none), Readiness::Waiting));
     snap.resources.insert(
         "nodes".into(),
         ResourceState::Forbidden {
             reason: "403".into(),
         },
     );
-    assert!(matches!(readiness(&snap), Readiness::Forbidden("nodes", _)));
+    assert!(matches!(
+        readiness(&snap, &none),
+        Readiness::Forbidden("nodes", _)
+    ));
+}
+
+#[test]
+fn a_stale_resource_is_ready_only_when_it_listed_before() {
+    let mut snap = Snapshot::default();
+    for n in RESOURCES {
+        snap.resources.insert(n.into(), ResourceState::Live);
+    }
+    let stale = ResourceState::Stale {
+        reason: "HTTP 410".into(),
+    };
+    snap.resources.insert("pods".into(), stale);
+    // Failing before its first list: nothing to report on yet.
+    assert!(matches!(
+        readiness(&snap, &BTreeSet::new()),
+        Readiness::Waiting
+    ));
+    // Failing after a complete list (e.g. every watch ends in 410): the list is usable.
+    let listed: BTreeSet<&'static str> = ["pods"].into();
+    assert!(matches!(readiness(&snap, &listed), Readiness::Ready));
 }

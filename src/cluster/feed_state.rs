@@ -1,0 +1,244 @@
+//! Per-resource watch state (live, stale, forbidden; listed; store generations), shared by
+//! the watcher tasks, the snapshot builder and [`super::watch::Feed::ready`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use kube::runtime::watcher;
+use tokio::sync::Notify;
+
+use super::connect::describe_kube_error;
+use super::watch::{REQUIRED, RESOURCES};
+use crate::error::CliError;
+use crate::model::{ResourceState, Snapshot};
+
+pub(super) enum Readiness {
+    Ready,
+    Waiting,
+    Forbidden(&'static str, String),
+}
+
+/// Can a one-shot report use this snapshot? A resource whose watch fails after it listed
+/// (e.g. every watch ends in 410 Gone) still holds a complete list, marked stale: good enough
+/// to report on, and better than waiting for a watch that may never stay up.
+pub(super) fn readiness(snap: &Snapshot, listed: &BTreeSet<&'static str>) -> Readiness {
+    let mut ready = true;
+    for name in RESOURCES {
+        match snap.resources.get(name) {
+            Some(ResourceState::Live) => {}
+            Some(ResourceState::Stale { .. }) if listed.contains(name) => {}
+            Some(ResourceState::Forbidden { reason }) if REQUIRED.contains(&name) => {
+                return Readiness::Forbidden(name, reason.clone());
+            }
+            Some(ResourceState::Forbidden { .. }) => {}
+            _ => ready = false,
+        }
+    }
+    if ready {
+        Readiness::Ready
+    } else {
+        Readiness::Waiting
+    }
+}
+
+pub(super) fn timeout_result(
+    snap: &Arc<Snapshot>,
+    listed: &BTreeSet<&'static str>,
+    timeout: Duration,
+) -> Result<Arc<Snapshot>, CliError> {
+    let required_live = REQUIRED
+        .iter()
+        .all(|n| listed.contains(n) || matches!(snap.resources.get(*n), Some(ResourceState::Live)));
+    if required_live {
+        tracing::warn!("events did not list in time; diagnosing without them");
+        return Ok(snap.clone());
+    }
+    let pending: Vec<String> = REQUIRED
+        .iter()
+        .filter_map(|n| match snap.resources.get(*n) {
+            Some(ResourceState::Live) => None,
+            Some(ResourceState::Stale { reason }) => Some(format!("{n} ({reason})")),
+            _ => Some((*n).to_string()),
+        })
+        .collect();
+    Err(CliError::cluster(format!(
+        "context \"{}\" did not list {} within {} s; check that the cluster is healthy and try again",
+        snap.context,
+        pending.join(", "),
+        timeout.as_secs()
+    )))
+}
+
+/// Per-resource watch state shared between the watcher tasks and the rebuild task.
+#[derive(Default)]
+pub(super) struct Shared {
+    states: Mutex<BTreeMap<&'static str, Status>>,
+    pub(super) changed: Notify,
+    /// Resources whose complete list is in the newest published snapshot.
+    published_listed: Mutex<BTreeSet<&'static str>>,
+}
+
+/// The state of every resource at one instant, read under one lock.
+pub(super) struct Capture {
+    pub(super) states: BTreeMap<String, ResourceState>,
+    generations: BTreeMap<&'static str, u64>,
+    /// Resources that completed a list: their store holds a complete list from here on.
+    pub(super) listed: BTreeSet<&'static str>,
+}
+
+impl Capture {
+    pub(super) fn generation(&self, name: &str) -> u64 {
+        self.generations.get(name).copied().unwrap_or(0)
+    }
+}
+
+#[derive(Default, Clone)]
+struct Status {
+    state: ResourceState,
+    listed: bool,
+    relisting: bool,
+    /// Bumped (after the store changed) whenever the store may have changed, so a rebuild
+    /// re-reads only the resources that changed.
+    generation: u64,
+}
+
+impl Shared {
+    pub(super) fn states(&self) -> BTreeMap<String, ResourceState> {
+        self.capture().states
+    }
+
+    /// States, generations and listed resources, consistent with each other. A store read
+    /// after this is at least as new as the captured generation (stores change first).
+    pub(super) fn capture(&self) -> Capture {
+        let map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        let status = |n: &str| map.get(n).cloned().unwrap_or_default();
+        Capture {
+            states: RESOURCES
+                .iter()
+                .map(|n| ((*n).to_string(), status(n).state))
+                .collect(),
+            generations: RESOURCES
+                .iter()
+                .map(|n| (*n, status(n).generation))
+                .collect(),
+            listed: RESOURCES
+                .iter()
+                .copied()
+                .filter(|n| status(n).listed)
+                .collect(),
+        }
+    }
+
+    /// Call before publishing a snapshot built from `capture`.
+    pub(super) fn publish(&self, capture: &Capture) {
+        *self
+            .published_listed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = capture.listed.clone();
+    }
+
+    /// Resources listed in the newest published snapshot; read it before the snapshot.
+    pub(super) fn published_listed(&self) -> BTreeSet<&'static str> {
+        self.published_listed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Record a watcher item; true when a snapshot should be rebuilt. Items of an initial list
+    /// in progress are buffered by the reflector (its store changes only at `InitDone`), so
+    /// rebuilding for each of them would only re-sort unchanged lists thousands of times.
+    pub(super) fn update(&self, name: &'static str, item: Step<'_>) -> bool {
+        let mut map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        let s = map.entry(name).or_default();
+        let visible = !matches!(item, Step::Init | Step::InitApply);
+        if visible {
+            s.generation += 1;
+        }
+        match item {
+            Step::InitApply => {}
+            Step::Init => {
+                s.relisting = true;
+                if s.listed {
+                    tracing::info!("{name}: re-listing");
+                }
+            }
+            Step::InitDone => {
+                s.relisting = false;
+                if !s.listed || s.state != ResourceState::Live {
+                    tracing::info!("{name}: listed; watching for changes");
+                }
+                s.listed = true;
+                s.state = ResourceState::Live;
+            }
+            Step::Change => {
+                // An event after a failed watch means the watch resumed without a relist.
+                if s.listed && !s.relisting && s.state != ResourceState::Live {
+                    tracing::info!("{name}: watch resumed");
+                    s.state = ResourceState::Live;
+                }
+            }
+            Step::Error(e) => {
+                let (forbidden, reason) = describe_watch_error(e);
+                if forbidden {
+                    tracing::warn!("{name}: forbidden ({reason})");
+                    s.state = ResourceState::Forbidden { reason };
+                } else if is_gone(e) {
+                    // Normal after a long disconnect: the watcher relists by itself.
+                    tracing::info!("{name}: resourceVersion expired; re-listing");
+                    s.state = ResourceState::Stale { reason };
+                } else {
+                    tracing::warn!("{name}: watch failed, retrying ({reason})");
+                    s.state = ResourceState::Stale { reason };
+                }
+            }
+        }
+        visible
+    }
+}
+
+/// What a watcher item means for the resource's state (the object itself goes to the store).
+pub(super) enum Step<'a> {
+    Init,
+    InitApply,
+    InitDone,
+    Change,
+    Error(&'a watcher::Error),
+}
+
+impl Step<'static> {
+    pub(super) fn of<K>(event: &watcher::Event<K>) -> Self {
+        match event {
+            watcher::Event::Init => Step::Init,
+            watcher::Event::InitApply(_) => Step::InitApply,
+            watcher::Event::InitDone => Step::InitDone,
+            watcher::Event::Apply(_) | watcher::Event::Delete(_) => Step::Change,
+        }
+    }
+}
+
+fn is_gone(e: &watcher::Error) -> bool {
+    matches!(e, watcher::Error::WatchError(s) if s.code == 410)
+}
+
+/// (is it a 403, one phrase for the user).
+fn describe_watch_error(e: &watcher::Error) -> (bool, String) {
+    match e {
+        watcher::Error::InitialListFailed(k)
+        | watcher::Error::WatchStartFailed(k)
+        | watcher::Error::WatchFailed(k) => {
+            let forbidden = matches!(k, kube::Error::Api(s) if s.code == 403);
+            (forbidden, describe_kube_error(k))
+        }
+        watcher::Error::WatchError(s) => (
+            s.code == 403,
+            if s.message.is_empty() {
+                format!("HTTP {} {}", s.code, s.reason)
+            } else {
+                format!("HTTP {}: {}", s.code, s.message)
+            },
+        ),
+        watcher::Error::NoResourceVersion => (false, e.to_string()),
+    }
+}
