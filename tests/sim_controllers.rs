@@ -437,19 +437,6 @@ async fn a_thousand_pods_settle_quickly() {
     .await;
 }
 
-/// The benchmark size (5,000 pods); run with `cargo test --test sim_controllers -- --ignored`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
-async fn five_thousand_pods_settle() {
-    let took = synthetic_settles(
-        "nodes=50,deployments=1000,replicas=5,images-per-node=100,events=20000",
-        5000,
-        Duration::from_secs(120),
-    )
-    .await;
-    eprintln!("5,000 pods settled in {took:?}");
-}
-
 /// (namespace, app label, waiting reason or `Running`).
 type Expect = (&'static str, &'static str, &'static str);
 
