@@ -27,6 +27,8 @@ pub struct Options {
     pub namespace: Option<String>,
     pub diagnose: DiagnoseFn,
     pub plan: PlanFn,
+    /// A first status line (what the demo is, a missing container runtime).
+    pub notice: Option<String>,
     /// Wall clock in epoch seconds (ages); tests pass a fixed one.
     pub clock: fn() -> i64,
 }
@@ -46,7 +48,8 @@ impl Options {
             write,
             namespace: None,
             diagnose: Arc::new(crate::diagnose::diagnose),
-            plan: Arc::new(crate::tui::plan::from_finding),
+            plan: Arc::new(crate::fix::plan),
+            notice: None,
             clock: system_clock,
         }
     }
@@ -186,7 +189,7 @@ impl App {
             rollout: None,
             pending: None,
             last_fix: None,
-            status: None,
+            status: opts.notice.map(|text| StatusLine { text, error: false }),
             feed_closed: false,
             user_moved: false,
             viewport: Rect::new(0, 0, 80, 24),
