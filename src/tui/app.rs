@@ -248,8 +248,14 @@ impl App {
         })
     }
 
+    /// Lines of the findings strip: one per finding, two more spelling out the selected one.
     pub fn finding_lines(&self) -> u16 {
-        self.view.findings.len().clamp(1, 3) as u16
+        let detail = if self.selected_finding().is_some() {
+            2
+        } else {
+            0
+        };
+        (self.view.findings.len() + detail).clamp(1, 5) as u16
     }
 
     /// The screen areas for the current viewport.

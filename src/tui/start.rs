@@ -94,17 +94,15 @@ fn demo_scenario(args: &DemoArgs) -> Result<scenario::Scenario, CliError> {
     }
 }
 
-/// What the demo is about, on the status line of the first screen.
+/// What the demo is about, on the status line of the first screen (fits 80 columns for the
+/// embedded story).
 fn demo_notice(args: &DemoArgs, scenario: &scenario::Scenario) -> String {
     let what = match (&args.from, &args.scenario) {
-        (Some(bundle), _) => format!("replay of {}", bundle.display()),
-        (None, Some(file)) => format!("scenario {}", file.display()),
-        (None, None) => "the gateway-debug story".to_string(),
+        (Some(bundle), _) => format!("Replay of {} (simulated)", bundle.display()),
+        (None, Some(file)) => format!("Simulated {} from {}", scenario.name, file.display()),
+        (None, None) => format!("Simulated Kind cluster {}", scenario.name),
     };
-    format!(
-        "Demo: simulated Kind cluster \"{}\" ({what}). f fixes the selected finding · ? help · q quits",
-        scenario.name
-    )
+    format!("{what}: f fixes the ▶ finding · ? help · q quit")
 }
 
 /// A client for the in-process sim, built from the kubeconfig it would write (no file).

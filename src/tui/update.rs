@@ -321,11 +321,26 @@ impl App {
             },
             BackendEvent::RolloutDone { target, outcome } => {
                 let name = format!("{}/{}", target.kind, target.name);
-                let (text, error) = match &outcome {
-                    RolloutOutcome::Running => (format!("{name}: new pods are Running."), false),
-                    RolloutOutcome::Failed(reason) => {
+                let undo = self
+                    .rollout
+                    .as_ref()
+                    .is_some_and(|r| r.target == target && r.undo);
+                // After an undo the old image is back on purpose: its failure is expected.
+                let (text, error) = match (&outcome, undo) {
+                    (RolloutOutcome::Running, false) => {
+                        (format!("{name}: new pods are Running."), false)
+                    }
+                    (RolloutOutcome::Running, true) => (
+                        format!("{name}: undone; the pods run the old image again."),
+                        false,
+                    ),
+                    (RolloutOutcome::Failed(reason), false) => {
                         (format!("{name} did not come up: {reason}"), true)
                     }
+                    (RolloutOutcome::Failed(reason), true) => (
+                        format!("{name}: undone, the old image is back — {reason}"),
+                        false,
+                    ),
                 };
                 self.status = Some(StatusLine { text, error });
                 let moved_on = outcome == RolloutOutcome::Running
