@@ -1,0 +1,250 @@
+//! The real binary in a pseudo-terminal: `kindscope demo` through the seed's fix flow, read
+//! back through a terminal emulator (vt100), at 120×40 and at 80×24; and SIGTERM.
+//!
+//! Every wait polls the parsed screen against a generous deadline (CI machines are slow and
+//! shared), never a fixed sleep.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, native_pty_system};
+
+const DEADLINE: Duration = Duration::from_secs(60);
+const POLL: Duration = Duration::from_millis(50);
+
+/// What the terminal received: raw bytes and the emulated screen.
+struct Output {
+    raw: Vec<u8>,
+    parser: vt100::Parser,
+}
+
+struct Tui {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    output: Arc<Mutex<Output>>,
+    reader: Option<JoinHandle<()>>,
+    // Kept open until the child is gone: closing the master hangs up the terminal.
+    _master: Box<dyn MasterPty + Send>,
+    state: tempfile::TempDir,
+}
+
+impl Tui {
+    /// `kindscope demo --speed 20` at `cols`×`rows`, run from an unrelated directory (the
+    /// scenario is embedded) with the journal in a temporary state directory.
+    fn demo(cols: u16, rows: u16) -> Tui {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pseudo-terminal");
+        let state = tempfile::tempdir().expect("state dir");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_kindscope"));
+        cmd.args(["demo", "--speed", "20"]);
+        cmd.cwd(state.path());
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("KINDSCOPE_STATE_DIR", state.path().join("state"));
+        cmd.env("XDG_CONFIG_HOME", state.path().join("config"));
+        cmd.env_remove("KINDSCOPE_LOG");
+        let child = pty.slave.spawn_command(cmd).expect("spawn kindscope demo");
+        // Only the child may hold the terminal's slave side, so its exit ends our reads.
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().expect("pty reader");
+        let writer = pty.master.take_writer().expect("pty writer");
+        let output = Arc::new(Mutex::new(Output {
+            raw: Vec::new(),
+            parser: vt100::Parser::new(rows, cols, 0),
+        }));
+        let sink = output.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        let mut out = sink.lock().expect("output lock");
+                        out.raw.extend_from_slice(&buf[..n]);
+                        out.parser.process(&buf[..n]);
+                    }
+                }
+            }
+        });
+        Tui {
+            child,
+            writer,
+            output,
+            reader: Some(reader),
+            _master: pty.master,
+            state,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.output
+            .lock()
+            .expect("output lock")
+            .parser
+            .screen()
+            .contents()
+    }
+
+    /// Poll the screen until `ok` holds; on timeout fail with the screen as it is.
+    fn wait_for(&mut self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("kindscope exited ({status:?}) while waiting for {what}; screen:\n{screen}");
+            }
+            if start.elapsed() > DEADLINE {
+                panic!("timed out after {DEADLINE:?} waiting for {what}; screen:\n{screen}");
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    fn press(&mut self, keys: &str) {
+        self.writer
+            .write_all(keys.as_bytes())
+            .and_then(|()| self.writer.flush())
+            .expect("type into the terminal");
+    }
+
+    /// Wait for the child to exit and the terminal output to drain.
+    fn wait_exit(&mut self) -> ExitStatus {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                break status;
+            }
+            if start.elapsed() > DEADLINE {
+                let _ = self.child.kill();
+                panic!(
+                    "kindscope did not exit within {DEADLINE:?}; screen:\n{}",
+                    self.screen()
+                );
+            }
+            std::thread::sleep(POLL);
+        };
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        status
+    }
+
+    /// The terminal was given back: the last alternate-screen entry was left again, the cursor
+    /// shown and mouse reporting switched off.
+    fn assert_restored(&self) {
+        let out = self.output.lock().expect("output lock");
+        let raw = &out.raw;
+        let entered =
+            find_last(raw, b"\x1b[?1049h").expect("the dashboard used the alternate screen");
+        let after = &raw[entered..];
+        for (seq, what) in [
+            (&b"\x1b[?1049l"[..], "leave the alternate screen"),
+            (&b"\x1b[?25h"[..], "show the cursor"),
+            (&b"\x1b[?1000l"[..], "stop mouse reporting"),
+        ] {
+            assert!(
+                find_last(after, seq).is_some(),
+                "the terminal was not restored: no sequence to {what}"
+            );
+        }
+        let screen = out.parser.screen();
+        assert!(!screen.alternate_screen(), "still on the alternate screen");
+        assert!(!screen.hide_cursor(), "the cursor is still hidden");
+    }
+
+    fn journal_lines(&self) -> usize {
+        let path = self.state.path().join("state").join("journal.jsonl");
+        std::fs::read_to_string(&path).map_or(0, |t| t.lines().count())
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        // A failed test must not leave a kindscope running.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+    }
+}
+
+fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+fn fix_one(tui: &mut Tui, name: &str) {
+    let selected = format!("▶ registry-prefix default Deployment/{name}");
+    tui.wait_for(&format!("the {name} finding to be selected"), |s| {
+        s.contains(&selected)
+    });
+    tui.press("f");
+    let wanted = format!("\"localhost/kubernaut/{name}:debug\"");
+    let dialog = tui.wait_for(&format!("the fix dialog for {name}"), |s| {
+        s.contains("y or Enter applies") && s.contains(&wanted)
+    });
+    assert!(dialog.contains("\"op\": \"test\""), "{dialog}");
+    assert!(dialog.contains("\"op\": \"replace\""), "{dialog}");
+    assert!(
+        dialog.contains(&format!("\"kubernaut/{name}:debug\"")),
+        "the guard tests the old image:\n{dialog}"
+    );
+    tui.press("y");
+    let done = format!("Deployment/{name}: new pods are Running.");
+    tui.wait_for(&format!("{name}'s rollout to reach Running"), |s| {
+        s.contains(&done)
+    });
+}
+
+fn fix_flow(cols: u16, rows: u16) {
+    let mut tui = Tui::demo(cols, rows);
+    let first = tui.wait_for("the first finding", |s| {
+        s.contains("Findings (2)") && s.contains("node has  localhost/kubernaut/datastorage:debug")
+    });
+    assert!(
+        first.contains("asks      kubernaut/datastorage:debug"),
+        "{first}"
+    );
+    fix_one(&mut tui, "datastorage");
+    // After a Running rollout the selection moves on to the next finding by itself.
+    fix_one(&mut tui, "gateway");
+    tui.wait_for("no findings", |s| s.contains("No image mismatches"));
+    assert_eq!(tui.journal_lines(), 2, "each fix is journalled");
+    tui.press("q");
+    let status = tui.wait_exit();
+    assert!(status.success(), "q exits 0, got {status:?}");
+    tui.assert_restored();
+}
+
+#[test]
+fn demo_fix_flow_wide() {
+    fix_flow(120, 40);
+}
+
+#[test]
+fn demo_fix_flow_80x24() {
+    fix_flow(80, 24);
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_exits_0() {
+    let mut tui = Tui::demo(100, 30);
+    tui.wait_for("the dashboard", |s| s.contains("Findings (2)"));
+    let pid = tui.child.process_id().expect("child pid");
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let status = tui.wait_exit();
+    assert!(status.success(), "SIGTERM exits 0, got {status:?}");
+    tui.assert_restored();
+}
