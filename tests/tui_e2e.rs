@@ -235,16 +235,18 @@ fn demo_fix_flow_80x24() {
 }
 
 #[test]
-fn sigterm_restores_the_terminal_and_exits_0() {
-    let mut tui = Tui::demo(100, 30);
-    tui.wait_for("the dashboard", |s| s.contains("Findings (2)"));
-    let pid = tui.child.process_id().expect("child pid");
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("run kill");
-    assert!(sent.success());
-    let status = tui.wait_exit();
-    assert!(status.success(), "SIGTERM exits 0, got {status:?}");
-    tui.assert_restored();
+fn sigterm_and_sigint_restore_the_terminal_and_exit_0() {
+    for signal in ["-TERM", "-INT"] {
+        let mut tui = Tui::demo(100, 30);
+        tui.wait_for("the dashboard", |s| s.contains("Findings (2)"));
+        let pid = tui.child.process_id().expect("child pid");
+        let sent = std::process::Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        let status = tui.wait_exit();
+        assert!(status.success(), "kill {signal} exits 0, got {status:?}");
+        tui.assert_restored();
+    }
 }

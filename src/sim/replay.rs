@@ -75,21 +75,25 @@ pub fn scenario_from_bundle(bundle: &Bundle, origin: &str) -> Scenario {
         );
     }
     let node_names: BTreeSet<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
-    let deployments: Vec<Value> = bundle
+    let all_deployments: Vec<Value> = bundle
         .deployments
         .iter()
         .filter_map(|d| serde_json::to_value(d).ok())
+        .collect();
+    // Every Deployment comes back: replayed, or (Kind's own) created by the sim itself.
+    let known: BTreeSet<(String, String)> = all_deployments.iter().map(ns_name).collect();
+    let deployments: Vec<Value> = all_deployments
+        .into_iter()
         .filter(|d| !is_kind_system_deployment(d))
         .collect();
-    let replayed: BTreeSet<(String, String)> = deployments.iter().map(ns_name).collect();
-    // ReplicaSets owned by a replayed Deployment: their pods come back through it.
+    // ReplicaSets owned by one of them: their pods come back through it.
     let recreated_sets: BTreeSet<(String, String)> = bundle
         .replicasets
         .iter()
         .filter_map(|rs| serde_json::to_value(rs).ok())
         .filter(|rs| {
             owners(rs).any(|(kind, owner)| {
-                kind == "Deployment" && replayed.contains(&(namespace_of(rs), owner.to_string()))
+                kind == "Deployment" && known.contains(&(namespace_of(rs), owner.to_string()))
             })
         })
         .map(|rs| ns_name(&rs))

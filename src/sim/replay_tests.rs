@@ -108,6 +108,11 @@ fn bundle() -> Bundle {
                 "spec": {"containers": [{"name": "kube-proxy", "image": "registry.k8s.io/kube-proxy:v1.32.2"}]}}),
             ),
             obj(
+                json!({"metadata": {"name": "coredns-7945b79d8d-c5754", "namespace": "kube-system",
+                "ownerReferences": owner("ReplicaSet", "coredns-7945b79d8d")},
+                "spec": {"containers": [{"name": "coredns", "image": "registry.k8s.io/coredns/coredns:v1.12.0"}]}}),
+            ),
+            obj(
                 json!({"metadata": {"name": "etcd-dev-control-plane", "namespace": "kube-system",
                 "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": "dev-control-plane", "uid": "n1"}]},
                 "spec": {"containers": [{"name": "etcd", "image": "registry.k8s.io/etcd:3.5.21-0"}]}}),
@@ -131,10 +136,16 @@ fn bundle() -> Bundle {
                                  "spec": {"containers": [{"name": "coredns", "image": "registry.k8s.io/coredns/coredns:v1.12.0"}]}}}}),
             ),
         ],
-        replicasets: vec![obj(
-            json!({"metadata": {"name": "gateway-5d4", "namespace": "default",
-            "ownerReferences": owner("Deployment", "gateway")}}),
-        )],
+        replicasets: vec![
+            obj(
+                json!({"metadata": {"name": "gateway-5d4", "namespace": "default",
+                "ownerReferences": owner("Deployment", "gateway")}}),
+            ),
+            obj(
+                json!({"metadata": {"name": "coredns-7945b79d8d", "namespace": "kube-system",
+                "ownerReferences": owner("Deployment", "coredns")}}),
+            ),
+        ],
         events: Vec::new(),
         findings: Vec::new(),
     }
