@@ -34,6 +34,11 @@ impl Tui {
     /// `kindscope demo --speed 20` at `cols`×`rows`, run from an unrelated directory (the
     /// scenario is embedded) with the journal in a temporary state directory.
     fn demo(cols: u16, rows: u16) -> Tui {
+        Tui::spawn(&["demo", "--speed", "20"], cols, rows)
+    }
+
+    /// The binary with `args` in a `cols`×`rows` terminal.
+    fn spawn(args: &[&str], cols: u16, rows: u16) -> Tui {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -44,7 +49,7 @@ impl Tui {
             .expect("open a pseudo-terminal");
         let state = tempfile::tempdir().expect("state dir");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_kindscope"));
-        cmd.args(["demo", "--speed", "20"]);
+        cmd.args(args);
         cmd.cwd(state.path());
         cmd.env("TERM", "xterm-256color");
         cmd.env("KINDSCOPE_STATE_DIR", state.path().join("state"));
@@ -249,4 +254,68 @@ fn sigterm_and_sigint_restore_the_terminal_and_exit_0() {
         assert!(status.success(), "kill {signal} exits 0, got {status:?}");
         tui.assert_restored();
     }
+}
+
+/// A bundle of the settled gateway-debug sim, written in-process.
+fn gateway_bundle(path: &std::path::Path) {
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    rt.block_on(async {
+        let scenario = kindscope::sim::scenario::embedded_default();
+        let opts = kindscope::sim::SimOptions {
+            speed: 20.0,
+            ..Default::default()
+        };
+        let sim = kindscope::sim::start(&scenario, opts).await.expect("sim");
+        let kubeconfig = path.with_extension("kubeconfig");
+        sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+        let conn = kindscope::cluster::connect::connect(&kindscope::cli::ConnectArgs {
+            kubeconfig: Some(kubeconfig),
+            ..Default::default()
+        })
+        .await
+        .expect("connect");
+        let feed = kindscope::cluster::watch::start(&conn);
+        let mut rx = feed.snapshots();
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        let snap = loop {
+            let snap = rx.borrow_and_update().clone();
+            let failing = snap
+                .pods
+                .iter()
+                .filter(|p| format!("{:?}", p.status).contains("ErrImageNeverPull"))
+                .count();
+            if failing == 2 {
+                break snap;
+            }
+            tokio::time::timeout_at(deadline, rx.changed())
+                .await
+                .expect("the sim settles in time")
+                .expect("feed alive");
+        };
+        let findings = kindscope::diagnose::diagnose(&snap);
+        kindscope::bundle::Bundle::from_snapshot(&snap, &findings, None, chrono::Utc::now())
+            .write(path)
+            .expect("write bundle");
+        drop(feed);
+        sim.shutdown().await;
+    });
+}
+
+#[test]
+fn demo_replays_a_bundle() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bundle = dir.path().join("gateway.json.gz");
+    gateway_bundle(&bundle);
+    let path = bundle.to_str().expect("utf8 path");
+    let mut tui = Tui::spawn(&["demo", "--speed", "20", "--from", path], 120, 40);
+    let first = tui.wait_for("the replayed findings", |s| {
+        s.contains("Findings (2)") && s.contains("node has  localhost/kubernaut/datastorage:debug")
+    });
+    assert!(first.contains("Replay of"), "{first}");
+    assert!(first.contains("ErrImageNeverPull"), "{first}");
+    // The replay is a live cluster: the fix works there too.
+    fix_one(&mut tui, "datastorage");
+    tui.press("q");
+    assert!(tui.wait_exit().success());
+    tui.assert_restored();
 }

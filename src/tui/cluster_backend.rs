@@ -170,10 +170,18 @@ impl WriteTask {
             Ok(applied) => applied,
             Err(e) => {
                 tracing::warn!(target = %what, undo = self.undo, error = %e, "patch refused");
+                // The CLI's wording says "re-run diagnose"; here the dashboard is the diagnosis.
+                let message = match &e {
+                    apply::ApplyError::Conflict { target, detail } => format!(
+                        "{target}: the workload changed since this plan, so the guarded patch \
+                         was refused and nothing was changed ({detail})"
+                    ),
+                    other => other.to_string(),
+                };
                 let _ = self.events.send(BackendEvent::ApplyFailed {
                     target,
                     undo: self.undo,
-                    message: e.to_string(),
+                    message,
                 });
                 return;
             }

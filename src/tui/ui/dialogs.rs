@@ -157,7 +157,10 @@ fn status_line(status: &DialogStatus, ready: &str) -> Line<'static> {
     match status {
         DialogStatus::Ready => Line::styled(format!(" {ready} "), theme::OK),
         DialogStatus::Sending => Line::styled(" Sending the patch… ", theme::WARN),
-        DialogStatus::Failed(_) => Line::styled(" y retries · Esc closes ", theme::ERROR),
+        DialogStatus::Failed(_) => Line::styled(
+            " y plans again from the current state · Esc closes ",
+            theme::ERROR,
+        ),
     }
 }
 
