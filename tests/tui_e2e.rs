@@ -256,6 +256,16 @@ fn sigterm_and_sigint_restore_the_terminal_and_exit_0() {
     }
 }
 
+/// `Running` when the pod's first container runs, else its waiting reason.
+fn pod_state(p: &k8s_openapi::api::core::v1::Pod) -> Option<String> {
+    let c = p.status.as_ref()?.container_statuses.as_ref()?.first()?;
+    let state = c.state.as_ref()?;
+    if state.running.is_some() {
+        return Some("Running".into());
+    }
+    state.waiting.as_ref()?.reason.clone()
+}
+
 /// A bundle of the settled gateway-debug sim, written in-process.
 fn gateway_bundle(path: &std::path::Path) {
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
@@ -279,12 +289,17 @@ fn gateway_bundle(path: &std::path::Path) {
         let deadline = tokio::time::Instant::now() + DEADLINE;
         let snap = loop {
             let snap = rx.borrow_and_update().clone();
-            let failing = snap
-                .pods
+            // Settled: the two pods refused by the kubelet, every other pod running.
+            let states: Vec<Option<String>> = snap.pods.iter().map(|p| pod_state(p)).collect();
+            let failing = states
                 .iter()
-                .filter(|p| format!("{:?}", p.status).contains("ErrImageNeverPull"))
+                .filter(|s| s.as_deref() == Some("ErrImageNeverPull"))
                 .count();
-            if failing == 2 {
+            let running = states
+                .iter()
+                .filter(|s| s.as_deref() == Some("Running"))
+                .count();
+            if failing == 2 && running + failing == snap.pods.len() {
                 break snap;
             }
             tokio::time::timeout_at(deadline, rx.changed())
@@ -308,11 +323,12 @@ fn demo_replays_a_bundle() {
     gateway_bundle(&bundle);
     let path = bundle.to_str().expect("utf8 path");
     let mut tui = Tui::spawn(&["demo", "--speed", "20", "--from", path], 120, 40);
-    let first = tui.wait_for("the replayed findings", |s| {
-        s.contains("Findings (2)") && s.contains("node has  localhost/kubernaut/datastorage:debug")
+    let first = tui.wait_for("the replayed failures", |s| {
+        s.contains("Findings (2)")
+            && s.contains("node has  localhost/kubernaut/datastorage:debug")
+            && s.contains("ErrImageNeverPull")
     });
     assert!(first.contains("Replay of"), "{first}");
-    assert!(first.contains("ErrImageNeverPull"), "{first}");
     // The replay is a live cluster: the fix works there too.
     fix_one(&mut tui, "datastorage");
     tui.press("q");

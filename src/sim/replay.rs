@@ -8,9 +8,11 @@
 //! extra labels and taints, and every image name, id and size its image list held; the
 //! namespaces in use; the Deployments; and the pods no replayed controller will recreate, as
 //! bare pods. Status, uid, resourceVersion, timestamps and ownerReferences are stripped: the
-//! sim's controllers and kubelet rebuild them. Not replayed: events (the kubelet emits its own),
-//! ReplicaSets (the Deployments make theirs), and Kind's own system workloads (the sim runs its
-//! own copies). Environment values stay redacted, as the bundle holds them.
+//! sim's controllers and kubelet rebuild them. The sim's registry serves the images some
+//! container ran (they could be had then); every other pull fails, as offline. Not replayed:
+//! events (the kubelet emits its own), ReplicaSets (the Deployments make theirs), and Kind's own
+//! system workloads (the sim runs its own copies). Environment values stay redacted, as the
+//! bundle holds them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -151,10 +153,30 @@ pub fn scenario_from_bundle(bundle: &Bundle, origin: &str) -> Scenario {
             .filter(|v| looks_like_version(v))
             .unwrap_or_else(|| DEFAULT_KUBERNETES_VERSION.to_string()),
         nodes,
-        // A bundle does not say what a registry would serve: every pull fails, as offline.
-        registry: Vec::new(),
+        registry: pulled_before(bundle),
         manifests,
     }
+}
+
+/// Images some container of the bundle ran (its status has an image ID): they were on a node
+/// or pullable then, so a replay may pull them again — even when the node's list left them out
+/// (the API's 50-image cap). Every other pull fails, as offline.
+fn pulled_before(bundle: &Bundle) -> Vec<ImageSpec> {
+    let mut seen = BTreeSet::new();
+    bundle
+        .pods
+        .iter()
+        .filter_map(|p| p.status.as_ref())
+        .flat_map(|s| {
+            s.container_statuses
+                .iter()
+                .flatten()
+                .chain(s.init_container_statuses.iter().flatten())
+        })
+        .filter(|c| !c.image_id.is_empty() && ImageRef::parse(&c.image).is_ok())
+        .filter(|c| seen.insert(c.image.clone()))
+        .map(|c| ImageSpec::named(c.image.clone()))
+        .collect()
 }
 
 /// `kind-NAME` → NAME; any other context becomes a valid Kind name (`replay` at worst).
