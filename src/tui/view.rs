@@ -95,6 +95,8 @@ pub enum WorkloadRow {
         updated: i32,
         available: i32,
         findings: usize,
+        /// The first error waiting reason among its pods (`ErrImageNeverPull`), if any.
+        waiting: Option<String>,
     },
     Container {
         key: WorkloadKey,
@@ -165,10 +167,32 @@ pub fn build(
     namespaces.sort();
     namespaces.dedup();
 
+    // Every pod of the namespace once: the workloads show their pods' error reasons whatever
+    // the filter hides.
+    let mut pods = pod_rows(snap, namespace, "");
+    let mut waiting: HashMap<WorkloadKey, String> = HashMap::new();
+    for p in pods.iter().filter(|p| p.reason_is_error) {
+        if let (Some(key), Some(reason)) = (&p.workload, &p.reason) {
+            waiting.entry(key.clone()).or_insert_with(|| reason.clone());
+        }
+    }
+    if !filter.is_empty() {
+        pods.retain(|p| {
+            matches_filter(
+                &filter,
+                &[
+                    &p.namespace,
+                    &p.name,
+                    p.reason.as_deref().unwrap_or(""),
+                    &p.node,
+                ],
+            )
+        });
+    }
     View {
         nodes: node_rows(snap, &filter),
-        pods: pod_rows(snap, namespace, &filter),
-        workloads: workload_rows(snap, &findings, namespace, &filter),
+        pods,
+        workloads: workload_rows(snap, &findings, namespace, &filter, &waiting),
         events: event_rows(&snap.events),
         namespaces,
         findings,
@@ -400,6 +424,7 @@ fn workload_rows(
     findings: &[Finding],
     namespace: &Option<String>,
     filter: &str,
+    waiting: &HashMap<WorkloadKey, String>,
 ) -> Vec<WorkloadRow> {
     let mut deployments: Vec<&Deployment> = snap
         .deployments
@@ -435,6 +460,7 @@ fn workload_rows(
             updated: status.and_then(|s| s.updated_replicas).unwrap_or(0),
             available: status.and_then(|s| s.available_replicas).unwrap_or(0),
             findings: findings.iter().filter(mine).count(),
+            waiting: waiting.get(&key).cloned(),
             key: key.clone(),
         });
         for (init, c) in containers {
