@@ -177,6 +177,10 @@ pub struct SimServeArgs {
     #[arg(long, value_name = "SPEC")]
     pub synthetic: Option<String>,
 
+    /// Replay a triage bundle written by `kindscope snapshot` instead.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["scenario", "synthetic"])]
+    pub from: Option<PathBuf>,
+
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub port: u16,

@@ -51,6 +51,23 @@ fn pod() -> Value {
         "status": {"phase": "Pending"}})
 }
 
+/// A list endpoint that also accepts a watch: `kindscope snapshot` reads through the watch
+/// feed, which opens a watch after the list; this API has no changes to report, so the watch
+/// stays open and silent.
+fn list_or_watch(list: Value) -> axum::routing::MethodRouter {
+    get(
+        move |q: axum::extract::Query<std::collections::HashMap<String, String>>| async move {
+            use axum::response::IntoResponse;
+            if q.contains_key("watch") {
+                let silent = futures::stream::pending::<Result<bytes::Bytes, std::io::Error>>();
+                axum::body::Body::from_stream(silent).into_response()
+            } else {
+                axum::Json(list).into_response()
+            }
+        },
+    )
+}
+
 async fn serve() -> String {
     let app = Router::new()
         .route(
@@ -63,23 +80,23 @@ async fn serve() -> String {
         )
         .route(
             "/api/v1/nodes",
-            get(|| async { axum::Json(list("NodeList", "v1", vec![worker_node()])) }),
+            list_or_watch(list("NodeList", "v1", vec![worker_node()])),
         )
         .route(
             "/api/v1/pods",
-            get(|| async { axum::Json(list("PodList", "v1", vec![pod()])) }),
+            list_or_watch(list("PodList", "v1", vec![pod()])),
         )
         .route(
             "/apis/apps/v1/deployments",
-            get(|| async { axum::Json(list("DeploymentList", "apps/v1", vec![])) }),
+            list_or_watch(list("DeploymentList", "apps/v1", vec![])),
         )
         .route(
             "/apis/apps/v1/replicasets",
-            get(|| async { axum::Json(list("ReplicaSetList", "apps/v1", vec![])) }),
+            list_or_watch(list("ReplicaSetList", "apps/v1", vec![])),
         )
         .route(
             "/api/v1/events",
-            get(|| async { axum::Json(list("EventList", "v1", vec![])) }),
+            list_or_watch(list("EventList", "v1", vec![])),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

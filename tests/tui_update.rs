@@ -140,6 +140,38 @@ fn failed_patch_stays_in_the_dialog_and_can_be_retried() {
 }
 
 #[test]
+fn a_refused_patch_is_never_resent_blindly() {
+    let mut app = app(160, 40);
+    ch(&mut app, 'f');
+    ch(&mut app, 'y');
+    app.update(Action::Backend(BackendEvent::ApplyFailed {
+        target: target("datastorage"),
+        undo: false,
+        message: "the workload changed since this plan".into(),
+    }));
+    // Someone else fixed it meanwhile: the watch shows the new image, the finding is gone.
+    let mut snap = gateway_debug();
+    for d in snap.deployments.iter_mut() {
+        if d.metadata.name.as_deref() == Some("datastorage") {
+            let mut changed = (**d).clone();
+            if let Some(spec) = changed.spec.as_mut().and_then(|s| s.template.spec.as_mut()) {
+                spec.containers[0].image = Some("localhost/kubernaut/datastorage:debug".into());
+            }
+            *d = Arc::new(changed);
+        }
+    }
+    app.update(Action::Snapshot(Arc::new(snap)));
+    assert_eq!(ch(&mut app, 'y'), None, "nothing is sent again");
+    assert!(matches!(app.overlay, Overlay::None));
+    let status = app.status.as_ref().expect("a status line");
+    assert!(
+        status.text.contains("no longer has a finding"),
+        "{}",
+        status.text
+    );
+}
+
+#[test]
 fn undo_without_a_fix_says_so() {
     let mut app = app(160, 40);
     assert_eq!(ch(&mut app, 'u'), None);

@@ -154,12 +154,7 @@ pub async fn local_image(
         if lower.contains("no such image") || lower.contains("image not known") {
             return Ok(None);
         }
-        let last = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("no error message")
-            .trim();
+        let last = crate::cluster::runtime::last_line(&stderr);
         return Err(format!("`{rt} image inspect {image}` failed: {last}"));
     }
     let list: Vec<Inspected> = serde_json::from_slice(&out.stdout).map_err(|e| {

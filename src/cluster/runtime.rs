@@ -285,6 +285,16 @@ pub fn parse_crictl_images(json: &str) -> Result<Vec<NodeImage>, String> {
         .collect()
 }
 
+/// The last non-empty line of a child's stderr: where CLIs put the sentence that matters.
+pub fn last_line(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no error message")
+        .trim()
+}
+
 /// One node's list through `RUNTIME exec NODE crictl images -o json`, or one sentence saying why
 /// not. The child is killed when `limit` passes.
 pub async fn list_one_node(
@@ -372,12 +382,7 @@ pub fn exec_failure(rt: &str, node: &str, stderr: &str) -> String {
     {
         format!("node container {node} has no crictl, so it is probably not a Kind node")
     } else {
-        let last = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("no error message")
-            .trim();
+        let last = last_line(stderr);
         format!("`{rt} exec {node} crictl images` failed: {last}")
     }
 }

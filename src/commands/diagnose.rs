@@ -27,6 +27,12 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     let report = report(&snap);
     if args.json {
         println!("{}", to_json(&report)?);
+        // Keep stdout pure JSON; what qualifies the result (a capped node list, a forbidden
+        // resource) still reaches the reader.
+        eprint!(
+            "{}",
+            super::output::render_notes(&snap, Style::stderr()).trim_start()
+        );
     } else {
         print!("{}", render_report(&report, &snap, Style::stdout()));
     }

@@ -100,12 +100,7 @@ async fn run_tool(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> Resul
         return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let last = stderr
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("no error message")
-        .trim();
+    let last = crate::cluster::runtime::last_line(&stderr);
     Err(format!("`{shown}` failed: {last}"))
 }
 

@@ -17,6 +17,7 @@ pub mod kubelet;
 pub mod nodes;
 pub mod patch;
 pub mod query;
+pub mod replay;
 pub mod resources;
 pub mod scenario;
 pub mod scheduler;

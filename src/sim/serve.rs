@@ -25,7 +25,10 @@ pub fn choose_scenario(
 }
 
 pub async fn run(args: &SimServeArgs) -> CmdResult {
-    let scenario = choose_scenario(args.scenario.as_deref(), args.synthetic.as_deref())?;
+    let scenario = match &args.from {
+        Some(bundle) => super::replay::load(bundle)?,
+        None => choose_scenario(args.scenario.as_deref(), args.synthetic.as_deref())?,
+    };
     let faults = faults::Faults::parse(&args.faults).map_err(CliError::usage)?;
     let opts = SimOptions {
         port: args.port,

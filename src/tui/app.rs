@@ -27,6 +27,8 @@ pub struct Options {
     pub namespace: Option<String>,
     pub diagnose: DiagnoseFn,
     pub plan: PlanFn,
+    /// A first status line (what the demo is, a missing container runtime).
+    pub notice: Option<String>,
     /// Wall clock in epoch seconds (ages); tests pass a fixed one.
     pub clock: fn() -> i64,
 }
@@ -46,7 +48,8 @@ impl Options {
             write,
             namespace: None,
             diagnose: Arc::new(crate::diagnose::diagnose),
-            plan: Arc::new(crate::tui::plan::from_finding),
+            plan: Arc::new(crate::fix::plan),
+            notice: None,
             clock: system_clock,
         }
     }
@@ -186,7 +189,7 @@ impl App {
             rollout: None,
             pending: None,
             last_fix: None,
-            status: None,
+            status: opts.notice.map(|text| StatusLine { text, error: false }),
             feed_closed: false,
             user_moved: false,
             viewport: Rect::new(0, 0, 80, 24),
@@ -245,8 +248,14 @@ impl App {
         })
     }
 
+    /// Lines of the findings strip: one per finding, two more spelling out the selected one.
     pub fn finding_lines(&self) -> u16 {
-        self.view.findings.len().clamp(1, 3) as u16
+        let detail = if self.selected_finding().is_some() {
+            2
+        } else {
+            0
+        };
+        (self.view.findings.len() + detail).clamp(1, 5) as u16
     }
 
     /// The screen areas for the current viewport.

@@ -121,6 +121,7 @@ pub fn for_selection(app: &App) -> Option<(String, Vec<String>)> {
                 updated,
                 available,
                 findings,
+                ..
             } => {
                 lines.push(format!(
                     "Replicas: {desired} desired, {updated} updated, {ready} ready, {available} available"

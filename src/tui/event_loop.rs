@@ -43,12 +43,21 @@ pub async fn run(
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            match signal(SignalKind::terminate()) {
-                Ok(mut term) => {
-                    term.recv().await;
+            // SIGTERM (kill, systemd), SIGINT (`kill -INT`; Ctrl-C itself arrives as a key in raw
+            // mode) and SIGHUP (the terminal went away) all end the loop so the terminal is
+            // restored. A signal without a handler keeps its default; nothing to wait for then.
+            let wait = |kind: SignalKind| async move {
+                match signal(kind) {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
                 }
-                // Without a handler, SIGTERM keeps its default; nothing to wait for here.
-                Err(_) => std::future::pending::<()>().await,
+            };
+            tokio::select! {
+                () = wait(SignalKind::terminate()) => {}
+                () = wait(SignalKind::interrupt()) => {}
+                () = wait(SignalKind::hangup()) => {}
             }
         }
         #[cfg(not(unix))]

@@ -5,12 +5,14 @@
 //! * `view` — rows derived from a snapshot (once per snapshot, not per frame);
 //! * `ui/` — drawing; `layout` — screen areas (shared with mouse hit-testing);
 //! * `keymap` — keys → actions; `backend` — requests to the cluster and their results;
+//!   `cluster_backend` — the real backend on the cluster edge; `start` — attach and demo set-up;
 //! * `event_loop` — select over input, snapshots, backend results, signals, animation timer;
 //! * `terminal` — set-up/teardown and tracing into the log pane.
 
 pub mod action;
 pub mod app;
 pub mod backend;
+pub mod cluster_backend;
 mod details;
 pub mod elide;
 pub mod event_loop;
@@ -18,7 +20,7 @@ pub mod format;
 pub mod keymap;
 pub mod layout;
 pub mod matching;
-pub mod plan;
+mod start;
 pub mod terminal;
 pub mod theme;
 pub mod ui;
@@ -57,11 +59,11 @@ pub async fn open(
 }
 
 /// `kindscope [--context …]`: the dashboard attached to a real cluster.
-pub async fn run_attached(_cli: &Cli) -> CmdResult {
-    Err(CliError::usage("the dashboard is not built yet"))
+pub async fn run_attached(cli: &Cli) -> CmdResult {
+    start::run_attached(cli).await
 }
 
 /// `kindscope demo`: the dashboard against the embedded simulated cluster.
-pub async fn run_demo(_cli: &Cli, _args: &DemoArgs) -> CmdResult {
-    Err(CliError::usage("`kindscope demo` is not built yet"))
+pub async fn run_demo(cli: &Cli, args: &DemoArgs) -> CmdResult {
+    start::run_demo(cli, args).await
 }

@@ -211,6 +211,12 @@ impl App {
 
     fn confirm(&mut self) -> Option<Effect> {
         let refused = self.refused();
+        if let Overlay::Fix(dialog) = &self.overlay
+            && matches!(dialog.status, DialogStatus::Failed(_))
+            && refused.is_none()
+        {
+            return self.replan();
+        }
         match &mut self.overlay {
             Overlay::Fix(dialog) if dialog.status != DialogStatus::Sending => {
                 if refused.is_some() {
@@ -238,6 +244,46 @@ impl App {
             }
             _ => None,
         }
+    }
+
+    /// `y` after a refused patch: never resend it blindly. Plan again from the current state;
+    /// send only when the plan is unchanged (the refusal was not about the workload changing),
+    /// else show the new plan for review.
+    fn replan(&mut self) -> Option<Effect> {
+        let Overlay::Fix(dialog) = &mut self.overlay else {
+            return None;
+        };
+        let old = &dialog.finding;
+        let current = self
+            .findings
+            .iter()
+            .find(|f| {
+                f.namespace == old.namespace
+                    && f.workload == old.workload
+                    && f.container == old.container
+                    && f.init_container == old.init_container
+            })
+            .cloned();
+        let Some(finding) = current else {
+            let text = format!(
+                "{} [{}] no longer has a finding: nothing to fix.",
+                old.workload, old.container
+            );
+            self.overlay = Overlay::None;
+            self.status = Some(StatusLine { text, error: false });
+            return None;
+        };
+        let plan = (self.plan)(&finding, &self.snapshot);
+        dialog.finding = finding;
+        if plan.is_some() && plan == dialog.plan {
+            let plan = plan?;
+            dialog.status = DialogStatus::Sending;
+            self.pending = Some(plan.clone());
+            return Some(Effect::Apply(plan));
+        }
+        dialog.plan = plan;
+        dialog.status = DialogStatus::Ready;
+        None
     }
 
     fn cancel(&mut self) {
@@ -321,11 +367,26 @@ impl App {
             },
             BackendEvent::RolloutDone { target, outcome } => {
                 let name = format!("{}/{}", target.kind, target.name);
-                let (text, error) = match &outcome {
-                    RolloutOutcome::Running => (format!("{name}: new pods are Running."), false),
-                    RolloutOutcome::Failed(reason) => {
+                let undo = self
+                    .rollout
+                    .as_ref()
+                    .is_some_and(|r| r.target == target && r.undo);
+                // After an undo the old image is back on purpose: its failure is expected.
+                let (text, error) = match (&outcome, undo) {
+                    (RolloutOutcome::Running, false) => {
+                        (format!("{name}: new pods are Running."), false)
+                    }
+                    (RolloutOutcome::Running, true) => (
+                        format!("{name}: undone; the pods run the old image again."),
+                        false,
+                    ),
+                    (RolloutOutcome::Failed(reason), false) => {
                         (format!("{name} did not come up: {reason}"), true)
                     }
+                    (RolloutOutcome::Failed(reason), true) => (
+                        format!("{name}: undone, the old image is back — {reason}"),
+                        false,
+                    ),
                 };
                 self.status = Some(StatusLine { text, error });
                 let moved_on = outcome == RolloutOutcome::Running

@@ -95,6 +95,8 @@ pub enum WorkloadRow {
         updated: i32,
         available: i32,
         findings: usize,
+        /// The first error waiting reason among its pods (`ErrImageNeverPull`), if any.
+        waiting: Option<String>,
     },
     Container {
         key: WorkloadKey,
@@ -165,19 +167,82 @@ pub fn build(
     namespaces.sort();
     namespaces.dedup();
 
+    // Every pod of the namespace once: the workloads show their pods' error reasons whatever
+    // the filter hides.
+    let mut pods = pod_rows(snap, namespace, "");
+    let mut waiting: HashMap<WorkloadKey, String> = HashMap::new();
+    for p in pods.iter().filter(|p| p.reason_is_error) {
+        if let (Some(key), Some(reason)) = (&p.workload, &p.reason) {
+            waiting.entry(key.clone()).or_insert_with(|| reason.clone());
+        }
+    }
+    if !filter.is_empty() {
+        pods.retain(|p| {
+            matches_filter(
+                &filter,
+                &[
+                    &p.namespace,
+                    &p.name,
+                    p.reason.as_deref().unwrap_or(""),
+                    &p.node,
+                ],
+            )
+        });
+    }
     View {
         nodes: node_rows(snap, &filter),
-        pods: pod_rows(snap, namespace, &filter),
-        workloads: workload_rows(snap, &findings, namespace, &filter),
+        pods,
+        workloads: workload_rows(snap, &findings, namespace, &filter, &waiting),
         events: event_rows(&snap.events),
         namespaces,
         findings,
     }
 }
 
+/// Namespaces Kind itself fills; listed after the user's own.
+const KIND_NAMESPACES: [&str; 4] = [
+    "kube-node-lease",
+    "kube-public",
+    "kube-system",
+    "local-path-storage",
+];
+
+fn is_kind_namespace(ns: &str) -> bool {
+    KIND_NAMESPACES.contains(&ns)
+}
+
+/// Images every Kind node ships (control-plane components, CNI, storage helper): listed after
+/// the images the user loaded or pulled, which are what a mismatch is about.
+fn is_kind_image(name: &str) -> bool {
+    name.starts_with("registry.k8s.io/") || name.starts_with("docker.io/kindest/")
+}
+
+/// Control-plane nodes, when there are others: Kind runs workloads on the workers.
+fn control_plane_nodes(snap: &Snapshot) -> std::collections::HashSet<String> {
+    let cp: std::collections::HashSet<String> = snap
+        .nodes
+        .iter()
+        .filter(|n| {
+            n.metadata
+                .labels
+                .as_ref()
+                .is_some_and(|l| l.contains_key("node-role.kubernetes.io/control-plane"))
+        })
+        .filter_map(|n| n.metadata.name.clone())
+        .collect();
+    if cp.len() == snap.node_images.len() {
+        std::collections::HashSet::new()
+    } else {
+        cp
+    }
+}
+
 fn node_rows(snap: &Snapshot, filter: &str) -> Vec<NodeRow> {
     let mut rows = Vec::new();
-    for (node, list) in &snap.node_images {
+    let control_plane = control_plane_nodes(snap);
+    let mut nodes: Vec<(&String, &crate::model::NodeImages)> = snap.node_images.iter().collect();
+    nodes.sort_by_key(|(name, _)| (control_plane.contains(*name), *name));
+    for (node, list) in nodes {
         let (source, runtime_error) = match &list.runtime {
             RuntimeListing::Ok { runtime } => (runtime.clone(), None),
             RuntimeListing::Failed { runtime, reason } => {
@@ -208,7 +273,9 @@ fn node_rows(snap: &Snapshot, filter: &str) -> Vec<NodeRow> {
                 });
             }
         }
-        images.sort_by(|a, b| a.text().cmp(b.text()));
+        images.sort_by(|a, b| {
+            (is_kind_image(a.text()), a.text()).cmp(&(is_kind_image(b.text()), b.text()))
+        });
         let maybe_incomplete = list.maybe_incomplete();
         rows.push(NodeRow::Node {
             name: node.clone(),
@@ -330,7 +397,13 @@ fn pod_rows(snap: &Snapshot, namespace: &Option<String>, filter: &str) -> Vec<Po
             })
         })
         .collect();
-    rows.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    rows.sort_by(|a, b| {
+        (is_kind_namespace(&a.namespace), &a.namespace, &a.name).cmp(&(
+            is_kind_namespace(&b.namespace),
+            &b.namespace,
+            &b.name,
+        ))
+    });
     rows
 }
 
@@ -351,6 +424,7 @@ fn workload_rows(
     findings: &[Finding],
     namespace: &Option<String>,
     filter: &str,
+    waiting: &HashMap<WorkloadKey, String>,
 ) -> Vec<WorkloadRow> {
     let mut deployments: Vec<&Deployment> = snap
         .deployments
@@ -358,9 +432,11 @@ fn workload_rows(
         .map(|d| d.as_ref())
         .filter(|d| in_namespace(namespace, d.metadata.namespace.as_deref().unwrap_or("")))
         .collect();
-    deployments.sort_by(|a, b| {
-        (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
-    });
+    let sort_key = |d: &Deployment| {
+        let ns = d.metadata.namespace.clone().unwrap_or_default();
+        (is_kind_namespace(&ns), ns, d.metadata.name.clone())
+    };
+    deployments.sort_by_key(|d| sort_key(d));
     let mut rows = Vec::new();
     for d in deployments {
         let key = WorkloadKey {
@@ -384,6 +460,7 @@ fn workload_rows(
             updated: status.and_then(|s| s.updated_replicas).unwrap_or(0),
             available: status.and_then(|s| s.available_replicas).unwrap_or(0),
             findings: findings.iter().filter(mine).count(),
+            waiting: waiting.get(&key).cloned(),
             key: key.clone(),
         });
         for (init, c) in containers {

@@ -483,6 +483,12 @@ fn patch_one(
     write(st, t, name, None, params.dry_run(), |cur| {
         let patched = patch::apply(kind, cur, body).map_err(|e| match e {
             PatchError::Malformed(m) => ApiError::bad_request(m),
+            // The apiserver's generic 422 for a failed `test` op: no field, no details.
+            PatchError::TestFailed => ApiError::new(
+                422,
+                "Invalid",
+                "the server rejected our request due to an error in our request",
+            ),
             PatchError::NotApplicable { field, message } => {
                 let what = if rt.group.is_empty() {
                     rt.kind.to_string()

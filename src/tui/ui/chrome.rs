@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::diagnose::{Finding, FindingKind};
+use crate::imageref;
 use crate::model::ResourceState;
 use crate::tui::action::Pane;
 use crate::tui::app::{App, Overlay};
@@ -63,6 +64,49 @@ pub fn sentence(f: &Finding) -> String {
     }
 }
 
+/// A short what-is-wrong for one line: what is asked and what the node has instead.
+fn compact(f: &Finding) -> String {
+    match f.suggested_image.as_deref() {
+        Some(s) if s != f.image => format!("asks {} · node has {s}", f.image),
+        _ => sentence(f),
+    }
+}
+
+/// The selected finding spelled out: what is asked (and what the kubelet makes of it), and
+/// what the node holds instead — the whole story in two lines.
+fn detail_lines(f: &Finding) -> [Line<'static>; 2] {
+    let mut asks = vec![
+        Span::styled("    asks      ", theme::HEADER),
+        Span::raw(f.image.clone()),
+    ];
+    if let Ok(r) = imageref::ImageRef::parse(&f.image) {
+        let lookup = r.lookup_name();
+        if lookup != f.image {
+            asks.push(Span::styled(
+                format!("  (the kubelet looks up {lookup})"),
+                theme::DIM,
+            ));
+        }
+    }
+    let has = match f.suggested_image.as_deref() {
+        Some(s) if s != f.image => {
+            let mut spans = vec![
+                Span::styled("    node has  ", theme::HEADER),
+                Span::styled(s.to_string(), theme::OK),
+            ];
+            if !f.nodes.is_empty() {
+                spans.push(Span::styled(
+                    format!("  (on {})", f.nodes.join(", ")),
+                    theme::DIM,
+                ));
+            }
+            Line::from(spans)
+        }
+        _ => Line::from(vec![Span::raw("    "), Span::raw(sentence(f))]),
+    };
+    [Line::from(asks), has]
+}
+
 pub fn findings(frame: &mut Frame, app: &App, area: Rect) {
     let n = app.view.findings.len();
     let block = Block::default()
@@ -81,22 +125,37 @@ pub fn findings(frame: &mut Frame, app: &App, area: Rect) {
         ));
     }
     let room = usize::from(body.height);
-    let shown = if n > room { room.saturating_sub(1) } else { n };
-    for f in app.view.findings.iter().take(shown) {
+    let mut shown = 0;
+    for f in &app.view.findings {
         let is_selected = selected.is_some_and(|s| s == f);
-        let (name, style) = if is_selected {
+        let (mark, style) = if is_selected {
             ("▶", theme::ERROR)
         } else {
             (theme::MARK_FINDING, theme::WARN)
         };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{name} {} ", f.kind.as_str()), style),
+        let mut group = vec![Line::from(vec![
+            Span::styled(format!("{mark} {} ", f.kind.as_str()), style),
             Span::styled(
-                format!("{} {} [{}]: ", f.namespace, f.workload, f.container),
+                format!("{} {} [{}]", f.namespace, f.workload, f.container),
                 theme::HEADER,
             ),
-            Span::raw(sentence(f)),
-        ]));
+            Span::raw(if is_selected {
+                String::new()
+            } else {
+                format!(": {}", compact(f))
+            }),
+        ])];
+        if is_selected {
+            group.extend(detail_lines(f));
+        }
+        // Keep a line for "… more" unless this is the last finding.
+        let last = shown + 1 == n;
+        let budget = if last { room } else { room.saturating_sub(1) };
+        if lines.len() + group.len() > budget {
+            break;
+        }
+        lines.extend(group);
+        shown += 1;
     }
     if shown < n {
         lines.push(Line::styled(
@@ -151,7 +210,22 @@ pub fn status(frame: &mut Frame, app: &App, area: Rect) {
         Span::styled(format!("writes: {}", app.write.label()), write_style),
         Span::raw(" ·"),
     ];
-    first.extend(snap.resources.iter().map(|(n, s)| resource_span(n, s)));
+    // All watches live is the normal case: one word. Otherwise name the ones that are not.
+    if !snap.resources.is_empty()
+        && snap
+            .resources
+            .values()
+            .all(|s| matches!(s, ResourceState::Live))
+    {
+        first.push(Span::styled(" watching: live", theme::OK));
+    } else {
+        first.extend(
+            snap.resources
+                .iter()
+                .filter(|(_, s)| !matches!(s, ResourceState::Live))
+                .map(|(n, s)| resource_span(n, s)),
+        );
+    }
     if !snap.server.is_empty() {
         first.push(Span::styled(format!(" · {}", snap.server), theme::DIM));
     }
@@ -169,7 +243,11 @@ pub fn status(frame: &mut Frame, app: &App, area: Rect) {
         )
     } else {
         Line::styled(
-            " f fix · u undo · / filter · n namespace · Tab pane · Enter details · l log · ? help · q quit",
+            if crate::tui::layout::is_wide(area) {
+                " f fix · u undo · / filter · n namespace · Tab pane · Enter details · l log · ? help · q quit"
+            } else {
+                " f fix · u undo · / filter · n ns · Tab pane · Enter details · ? help · q quit"
+            },
             theme::DIM,
         )
     };

@@ -38,7 +38,10 @@ fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'static>>, footer: Line
     let inner_w = usize::from(width.saturating_sub(2)).max(1);
     let needed: usize = lines
         .iter()
-        .map(|l| l.width().max(1).div_ceil(inner_w))
+        .map(|l| {
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            wrapped_rows(&text, inner_w)
+        })
         .sum::<usize>()
         + 2;
     let height = (needed as u16).min(screen.height.saturating_sub(2));
@@ -60,6 +63,30 @@ fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'static>>, footer: Line
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// Rows `text` takes when word-wrapped to `width` the way the popup's paragraph wraps it
+/// (greedy, at spaces; a word longer than a row is cut). Counting characters alone would
+/// underestimate, and the popup would cut off its last lines: the patch.
+fn wrapped_rows(text: &str, width: usize) -> usize {
+    let width = width.max(1);
+    let mut rows = 1;
+    let mut used = 0;
+    for word in text.split_inclusive(' ') {
+        let len = word.chars().count();
+        let visible = word.trim_end_matches(' ').chars().count();
+        if used > 0 && used + visible > width {
+            rows += 1;
+            used = 0;
+        }
+        if used == 0 && len > width {
+            rows += (len - 1) / width;
+            used = len % width;
+        } else {
+            used += len;
+        }
+    }
+    rows
 }
 
 fn label(name: &str, value: String) -> Line<'static> {
@@ -107,7 +134,22 @@ fn plan_lines(
         theme::HEADER,
     ));
     for op in patch.as_array().into_iter().flatten() {
-        lines.push(Line::raw(format!("  {op}")));
+        lines.push(Line::raw(format!("  {}", spaced_json(op))));
+    }
+}
+
+/// One patch op as JSON with a space after each `:` and `,`, so a narrow dialog wraps between
+/// fields and an image name is never split across lines.
+fn spaced_json(op: &serde_json::Value) -> String {
+    match op.as_object() {
+        Some(fields) => {
+            let parts: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{}: {}", serde_json::Value::from(k.as_str()), v))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        None => op.to_string(),
     }
 }
 
@@ -115,7 +157,10 @@ fn status_line(status: &DialogStatus, ready: &str) -> Line<'static> {
     match status {
         DialogStatus::Ready => Line::styled(format!(" {ready} "), theme::OK),
         DialogStatus::Sending => Line::styled(" Sending the patch… ", theme::WARN),
-        DialogStatus::Failed(_) => Line::styled(" y retries · Esc closes ", theme::ERROR),
+        DialogStatus::Failed(_) => Line::styled(
+            " y plans again from the current state · Esc closes ",
+            theme::ERROR,
+        ),
     }
 }
 
@@ -171,6 +216,27 @@ fn fix(frame: &mut Frame, app: &App, d: &FixDialog) {
             status_line(&d.status, "y or Enter applies · Esc cancels")
         }
     };
+    // On a short screen the evidence (also in the events pane) gives way to the patch.
+    let inner_w = usize::from(
+        frame
+            .area()
+            .width
+            .saturating_sub(4)
+            .min(100)
+            .saturating_sub(2),
+    );
+    let rows = |ls: &[Line<'static>]| -> usize {
+        ls.iter()
+            .map(|l| {
+                let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                wrapped_rows(&text, inner_w)
+            })
+            .sum()
+    };
+    let room = usize::from(frame.area().height.saturating_sub(4));
+    if rows(&lines) > room && !f.evidence.is_empty() {
+        lines.drain(2..2 + f.evidence.len());
+    }
     popup(frame, "Fix", lines, footer);
 }
 
@@ -264,4 +330,30 @@ fn help(frame: &mut Frame) {
         lines,
         Line::styled(" Esc or ? closes ", theme::DIM),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_rows_counts_word_wrapping() {
+        assert_eq!(wrapped_rows("", 10), 1);
+        assert_eq!(wrapped_rows("short", 10), 1);
+        // "aaaa bbbb " fits 10; "cccc" goes to a second row although 14 chars fit 2 rows.
+        assert_eq!(wrapped_rows("aaaa bbbb cccc", 10), 2);
+        assert_eq!(wrapped_rows("aaaaaaa bbbbbbb ccccccc", 10), 3);
+        // A word longer than a row is cut across rows.
+        assert_eq!(wrapped_rows("abcdefghijklmnopqrstuvwxy", 10), 3);
+        assert_eq!(wrapped_rows("x abcdefghijklmnopqrstu", 10), 4);
+    }
+
+    #[test]
+    fn patch_ops_wrap_between_fields() {
+        let op = serde_json::json!({"op": "replace", "path": "/a", "value": "localhost/x:y"});
+        assert_eq!(
+            spaced_json(&op),
+            r#"{"op": "replace", "path": "/a", "value": "localhost/x:y"}"#
+        );
+    }
 }

@@ -93,8 +93,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 updated,
                 available,
                 findings,
+                waiting,
             } => {
                 let (right, right_style) = rollout_text(app, key).unwrap_or_else(|| {
+                    // Not ready because the kubelet refuses: say why, it is the story (when
+                    // the pane has room; side by side the pods pane next to it says it).
+                    if let Some(reason) = waiting.as_ref().filter(|_| wide && ready < desired) {
+                        return (format!("{ready}/{desired} ready · {reason}"), theme::ERROR);
+                    }
                     let counts = if wide {
                         format!(
                             "{ready}/{desired} ready · {updated} updated · {available} available"

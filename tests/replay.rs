@@ -1,0 +1,264 @@
+//! A triage bundle replayed in the sim reproduces the cluster's failures: take a bundle of the
+//! gateway-debug sim with the real `kindscope snapshot`, stop that sim, serve the bundle with the
+//! real `kindscope sim serve --from`, and `kindscope diagnose` names the same findings.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kindscope::cli::ConnectArgs;
+use kindscope::cluster::{connect, watch};
+use kindscope::diagnose::diagnose;
+use kindscope::model::Snapshot;
+use kindscope::sim::SimOptions;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// What must be the same in both diagnoses (pod names differ: the replay makes new pods).
+type Key = (String, String, String, String, String, String);
+
+fn keys(findings: &Value) -> BTreeSet<Key> {
+    findings
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (
+                s("kind"),
+                s("namespace"),
+                s("workload"),
+                s("container"),
+                s("image"),
+                s("suggested_image"),
+            )
+        })
+        .collect()
+}
+
+/// Run the real binary off the runtime, so an in-process sim keeps serving.
+async fn kindscope(args: &[&str], state: &Path) -> Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let state = state.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kindscope"))
+            .args(&args)
+            .env("KINDSCOPE_STATE_DIR", state)
+            .env("NO_COLOR", "1")
+            .env_remove("KUBECONFIG")
+            .env_remove("KINDSCOPE_LOG")
+            .output()
+            .expect("run kindscope")
+    })
+    .await
+    .expect("join")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Every live pod's containers run or wait for a reason that will not change by itself.
+fn pods_settled(s: &Snapshot) -> bool {
+    !s.pods.is_empty()
+        && s.pods
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .all(|p| {
+                let want = p.spec.as_ref().map_or(0, |s| s.containers.len());
+                let statuses = p
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.container_statuses.as_ref());
+                statuses.is_some_and(|cs| {
+                    cs.len() == want
+                        && cs.iter().all(|c| {
+                            c.state.as_ref().is_some_and(|st| {
+                                st.running.is_some()
+                                    || st.waiting.as_ref().is_some_and(|w| {
+                                        !matches!(
+                                            w.reason.as_deref(),
+                                            None | Some("ContainerCreating" | "PodInitializing")
+                                        )
+                                    })
+                            })
+                        })
+                })
+            })
+}
+
+/// Wait (on snapshot changes) until the cluster behind `kubeconfig` has settled with
+/// `findings` findings, as a user would look a few seconds after start.
+async fn settle(kubeconfig: &Path, findings: usize) -> Arc<Snapshot> {
+    let conn = connect::connect(&ConnectArgs {
+        kubeconfig: Some(kubeconfig.to_path_buf()),
+        ..ConnectArgs::default()
+    })
+    .await
+    .expect("connects");
+    let feed = watch::start(&conn);
+    let mut rx = feed.snapshots();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let snap = rx.borrow_and_update().clone();
+        if pods_settled(&snap) && diagnose(&snap).len() == findings {
+            return snap;
+        }
+        tokio::time::timeout_at(deadline, rx.changed())
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {findings} findings"))
+            .expect("feed alive");
+    }
+}
+
+/// `kindscope sim serve --from BUNDLE`, up once it printed its ready line.
+struct Served {
+    child: Child,
+    kubeconfig: PathBuf,
+}
+
+impl Served {
+    fn start(bundle: &Path, dir: &Path) -> Served {
+        let kubeconfig = dir.join("replay-kubeconfig");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindscope"))
+            .args(["sim", "serve", "--speed", "20", "--from"])
+            .arg(bundle)
+            .arg("--write-kubeconfig")
+            .arg(&kubeconfig)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start kindscope sim serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the ready line");
+        assert!(
+            line.starts_with("kindscope sim: serving gateway-debug at http://127.0.0.1:"),
+            "{line}"
+        );
+        Served { child, kubeconfig }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_bundle_diagnoses_the_same_findings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let bundle = dir.path().join("gateway.json.gz");
+
+    // The original: the seed's story, settled with its two findings.
+    let scenario = kindscope::sim::scenario::embedded_default();
+    let sim = kindscope::sim::start(
+        &scenario,
+        SimOptions {
+            speed: 20.0,
+            ..SimOptions::default()
+        },
+    )
+    .await
+    .expect("sim starts");
+    let original_kc = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&original_kc).expect("kubeconfig");
+    settle(&original_kc, 2).await;
+    let kc = original_kc.to_str().expect("utf8 path");
+    let out = kindscope(
+        &[
+            "diagnose",
+            "--json",
+            "--kubeconfig",
+            kc,
+            "--runtime",
+            "none",
+        ],
+        &state,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let before: Value = serde_json::from_slice(&out.stdout).expect("diagnose JSON");
+    let bundle_arg = bundle.to_str().expect("utf8 path");
+    let out = kindscope(
+        &[
+            "snapshot",
+            "-o",
+            bundle_arg,
+            "--kubeconfig",
+            kc,
+            "--runtime",
+            "none",
+        ],
+        &state,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("2 findings"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The replay must not need the original.
+    sim.shutdown().await;
+
+    let served = Served::start(&bundle, dir.path());
+    settle(&served.kubeconfig, 2).await;
+    let kc = served.kubeconfig.to_str().expect("utf8 path");
+    let out = kindscope(
+        &[
+            "diagnose",
+            "--json",
+            "--kubeconfig",
+            kc,
+            "--runtime",
+            "none",
+        ],
+        &state,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let after: Value = serde_json::from_slice(&out.stdout).expect("diagnose JSON");
+    assert_eq!(after["context"], before["context"]);
+    let want = keys(&before["findings"]);
+    assert_eq!(want.len(), 2, "{before:#}");
+    assert_eq!(keys(&after["findings"]), want);
+    // The same failure, reproduced by the replay's kubelet.
+    let evidence = after["findings"][0]["evidence"].to_string();
+    assert!(
+        evidence.contains("is not present with pull policy of Never"),
+        "{evidence}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_bundle_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("notes.json");
+    std::fs::write(&path, "{\"hello\": 1}").expect("write");
+    for args in [vec!["demo", "--from"], vec!["sim", "serve", "--from"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kindscope"))
+            .args(&args)
+            .arg(&path)
+            .env("KINDSCOPE_STATE_DIR", dir.path())
+            .output()
+            .expect("run kindscope");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("notes.json") && err.contains("is not a kindscope bundle"),
+            "{args:?}: {err}"
+        );
+        // Refused before the terminal was touched: nothing but the sentence.
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
