@@ -180,6 +180,19 @@ fn with_suffixes(mut s: String, tag: Option<&str>, digest: Option<&str>) -> Stri
     s
 }
 
+/// An input as an error message quotes it: whole when short (Docker's wording), else its
+/// ends and length, so a megabyte of garbage does not become a megabyte of error.
+fn shown(s: &str) -> String {
+    const MAX: usize = 120;
+    let n = s.chars().count();
+    if n <= MAX {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(MAX / 2).collect();
+    let tail: String = s.chars().skip(n - 20).collect();
+    format!("{head}…{tail}, {n} characters")
+}
+
 fn err(msg: impl Into<String>) -> RefError {
     RefError(msg.into())
 }
@@ -199,7 +212,8 @@ fn parse_normalized(s: &str) -> Result<ImageRef, RefError> {
     let remote = remainder.split(':').next().unwrap_or("");
     if remote.to_lowercase() != remote {
         return Err(err(format!(
-            "invalid reference format: repository name ({remote}) must be lowercase"
+            "invalid reference format: repository name ({}) must be lowercase",
+            shown(remote)
         )));
     }
     parse_plain(&format!("{domain}/{remainder}"))
