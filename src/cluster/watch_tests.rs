@@ -131,3 +131,21 @@ fn a_stale_resource_is_ready_only_when_it_listed_before() {
     let listed: BTreeSet<&'static str> = ["pods"].into();
     assert!(matches!(readiness(&snap, &listed), Readiness::Ready));
 }
+
+#[test]
+fn the_evidence_selector_leaves_routine_events_on_the_server() {
+    use crate::sim::query::FieldSelector;
+    use crate::sim::resources::EVENTS;
+    let sel = FieldSelector::parse(&EVENTS, &not_evidence_selector()).expect("a valid selector");
+    let event = |kind: &str, reason: &str| serde_json::json!({"involvedObject": {"kind": kind, "name": "p"}, "reason": reason});
+    for reason in ["Failed", "BackOff", "ErrImageNeverPull", "InspectFailed"] {
+        assert!(sel.matches(&event("Pod", reason)), "{reason} is evidence");
+    }
+    for reason in ROUTINE_REASONS {
+        assert!(
+            !sel.matches(&event("Pod", reason)),
+            "{reason} stays on the server"
+        );
+    }
+    assert!(!sel.matches(&event("Deployment", "Failed")));
+}

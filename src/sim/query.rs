@@ -294,10 +294,11 @@ impl ContinueToken {
     }
 }
 
-/// One page of a list: the items, and the token for the rest (with how many remain).
+/// One page of a list: the items, and the token for the rest with how many remain (unknown
+/// with a selector: the apiserver then leaves `remainingItemCount` unset).
 pub struct Page<'a, T> {
     pub items: Vec<&'a T>,
-    pub next: Option<(ContinueToken, usize)>,
+    pub next: Option<(ContinueToken, Option<usize>)>,
 }
 
 /// Select and paginate `items` (sorted by namespace, name as the store returns them).
@@ -323,23 +324,23 @@ pub fn paginate<'a, T: AsRef<Value>>(
     };
     let rest = &items[start..];
     let limit = limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
-    let (page, remaining): (Vec<&T>, usize) = if sel.is_empty() {
+    if sel.is_empty() {
         // No selector: count by arithmetic. Scanning the rest on every page made paging
         // through 40,000 events quadratic (seconds of sim CPU per client list).
         let page: Vec<&T> = rest.iter().take(limit).collect();
         let remaining = rest.len() - page.len();
-        (page, remaining)
+        Page::new(page, remaining, rv)
     } else {
+        // With a selector only whether one more matches is needed (the count is not given).
         let mut matching = rest.iter().filter(|o| sel.matches(o.as_ref()));
         let page: Vec<&T> = matching.by_ref().take(limit).collect();
-        let remaining = if page.len() == limit {
-            matching.count()
-        } else {
-            0
-        };
-        (page, remaining)
-    };
-    Page::new(page, remaining, rv)
+        let more = page.len() == limit && matching.next().is_some();
+        let mut page = Page::new(page, usize::from(more), rv);
+        if let Some((_, remaining)) = &mut page.next {
+            *remaining = None;
+        }
+        page
+    }
 }
 
 impl<'a, T: AsRef<Value>> Page<'a, T> {
@@ -357,7 +358,7 @@ impl<'a, T: AsRef<Value>> Page<'a, T> {
                             .to_string(),
                         name: last["metadata"]["name"].as_str().unwrap_or("").to_string(),
                     },
-                    remaining,
+                    Some(remaining),
                 ))
             }
             _ => None,
@@ -425,7 +426,7 @@ mod tests {
         let p1 = paginate(&items, &sel, Some(3), None, 42);
         assert_eq!(p1.items.len(), 3);
         let (tok, remaining) = p1.next.expect("more");
-        assert_eq!(remaining, 4);
+        assert_eq!(remaining, Some(4));
         let tok = ContinueToken::decode(&tok.encode()).expect("roundtrip");
         assert_eq!(tok.rv, 42);
         let p2 = paginate(&items, &sel, Some(3), Some(&tok), 42);
@@ -435,5 +436,16 @@ mod tests {
         assert_eq!(p3.items.len(), 1);
         assert!(p3.next.is_none());
         assert!(ContinueToken::decode("zz").is_err());
+
+        // With a selector the pages hold only matches and the count is left unset.
+        let sel = Selectors::parse(&PODS, None, Some("metadata.name!=p1")).expect("selector");
+        let p1 = paginate(&items, &sel, Some(3), None, 42);
+        let names: Vec<&Value> = p1.items.iter().map(|o| &o["metadata"]["name"]).collect();
+        assert_eq!(names, ["p0", "p2", "p3"]);
+        let (tok, remaining) = p1.next.expect("more");
+        assert_eq!(remaining, None);
+        let p2 = paginate(&items, &sel, Some(3), Some(&tok), 42);
+        assert_eq!(p2.items.len(), 3);
+        assert!(p2.next.is_none(), "p4..p6 were the last matches");
     }
 }

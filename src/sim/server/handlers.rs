@@ -151,7 +151,9 @@ fn list(st: &AppState, t: &Target, params: &Params, accept: &str) -> Result<Resp
     let mut meta = json!({"resourceVersion": list_rv.to_string()});
     if let Some((next, remaining)) = &page.next {
         meta["continue"] = json!(next.encode());
-        meta["remainingItemCount"] = json!(remaining);
+        if let Some(remaining) = remaining {
+            meta["remainingItemCount"] = json!(remaining);
+        }
     }
     if wants_table(accept) {
         let include = IncludeObject::parse(params.get("includeObject"));
