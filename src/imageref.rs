@@ -79,12 +79,18 @@ impl ImageRef {
     }
 
     /// Familiar repository name without tag or digest.
+    ///
+    /// Unlike Docker's `FamiliarString`, keeps `docker.io/` when the short form would read as
+    /// another registry: `docker.io/ghcr.io/org/app` is a Docker Hub repository, while
+    /// `ghcr.io/org/app` is not (found by fuzzing, docs/fuzzing.md).
     pub fn familiar_name(&self) -> String {
         if self.domain == DEFAULT_DOMAIN {
-            self.familiar_path().to_string()
-        } else {
-            self.repository()
+            let short = self.familiar_path();
+            if split_docker_domain(short).0 == DEFAULT_DOMAIN {
+                return short.to_string();
+            }
         }
+        self.repository()
     }
 
     /// The path as Docker Hub's familiar form shows it (`library/nginx` → `nginx`); other

@@ -550,6 +550,26 @@ fn docker_normalized_split_table() {
 
 /// `TestParseReferenceWithTagAndDigest` and the familiar forms `docker` prints.
 #[test]
+fn a_familiar_form_never_names_another_image() {
+    // A Docker Hub repository whose first path component looks like a registry host.
+    for (input, familiar) in [
+        ("docker.io/ghcr.io/org/app", "docker.io/ghcr.io/org/app"),
+        ("docker.io/localhost/app:1", "docker.io/localhost/app:1"),
+        ("docker.io/reg:5000/app", "docker.io/reg:5000/app"),
+        ("docker.io/org.name/app", "docker.io/org.name/app"),
+        ("docker.io/org_name/app", "org_name/app"),
+        ("docker.io/library/nginx", "nginx"),
+        ("docker.io/kubernaut/gateway:debug", "kubernaut/gateway:debug"),
+    ] {
+        let r = ImageRef::parse(input);
+        // `reg:5000` is not a valid path component: nothing to show there.
+        let Ok(r) = r else { continue };
+        assert_eq!(r.familiar(), familiar, "{input}");
+        assert_eq!(ImageRef::parse(&r.familiar()), Ok(r.clone()), "{input}");
+    }
+}
+
+#[test]
 fn familiar_forms_and_tag_plus_digest() {
     let short =
         "busybox:latest@sha256:86e0e091d0da6bde2456dbb48306f3956bbeb2eae1b5b9a43045843f69fe4aaa";
