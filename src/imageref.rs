@@ -81,12 +81,14 @@ impl ImageRef {
     /// Familiar repository name without tag or digest.
     ///
     /// Unlike Docker's `FamiliarString`, keeps `docker.io/` when the short form would read as
-    /// another registry: `docker.io/ghcr.io/org/app` is a Docker Hub repository, while
-    /// `ghcr.io/org/app` is not (found by fuzzing, docs/fuzzing.md).
+    /// another repository: `docker.io/ghcr.io/org/app` is a Docker Hub repository, while
+    /// `ghcr.io/org/app` is not; nor is `docker.io/lym/x` the same as
+    /// `docker.io/docker.io/lym/x` (found by fuzzing, docs/fuzzing.md).
     pub fn familiar_name(&self) -> String {
         if self.domain == DEFAULT_DOMAIN {
             let short = self.familiar_path();
-            if split_docker_domain(short).0 == DEFAULT_DOMAIN {
+            let (domain, path) = split_docker_domain(short);
+            if domain == DEFAULT_DOMAIN && path == self.path {
                 return short.to_string();
             }
         }

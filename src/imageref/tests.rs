@@ -558,6 +558,8 @@ fn a_familiar_form_never_names_another_image() {
         ("docker.io/reg:5000/app", "docker.io/reg:5000/app"),
         ("docker.io/org.name/app", "docker.io/org.name/app"),
         ("docker.io/org_name/app", "org_name/app"),
+        ("docker.io/docker.io/lym/x", "docker.io/docker.io/lym/x"),
+        ("docker.io/index.docker.io/x", "docker.io/index.docker.io/x"),
         ("docker.io/library/nginx", "nginx"),
         ("docker.io/kubernaut/gateway:debug", "kubernaut/gateway:debug"),
     ] {
