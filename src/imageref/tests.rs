@@ -561,7 +561,10 @@ fn a_familiar_form_never_names_another_image() {
         ("docker.io/docker.io/lym/x", "docker.io/docker.io/lym/x"),
         ("docker.io/index.docker.io/x", "docker.io/index.docker.io/x"),
         ("docker.io/library/nginx", "nginx"),
-        ("docker.io/kubernaut/gateway:debug", "kubernaut/gateway:debug"),
+        (
+            "docker.io/kubernaut/gateway:debug",
+            "kubernaut/gateway:debug",
+        ),
     ] {
         let r = ImageRef::parse(input);
         // `reg:5000` is not a valid path component: nothing to show there.
