@@ -86,10 +86,13 @@ impl ImageRef {
     /// `docker.io/docker.io/lym/x` (found by fuzzing, docs/fuzzing.md).
     pub fn familiar_name(&self) -> String {
         if self.domain == DEFAULT_DOMAIN {
-            let short = self.familiar_path();
-            let (domain, path) = split_docker_domain(short);
-            if domain == DEFAULT_DOMAIN && path == self.path {
-                return short.to_string();
+            // The shortest form that reads back as this repository (`nginx`, else
+            // `library/<64 hex>`, which alone would be refused as an image ID).
+            for short in [self.familiar_path(), self.path.as_str()] {
+                let (domain, path) = split_docker_domain(short);
+                if domain == DEFAULT_DOMAIN && path == self.path && !is_identifier(short) {
+                    return short.to_string();
+                }
             }
         }
         self.repository()

@@ -560,6 +560,10 @@ fn a_familiar_form_never_names_another_image() {
         ("docker.io/org_name/app", "org_name/app"),
         ("docker.io/docker.io/lym/x", "docker.io/docker.io/lym/x"),
         ("docker.io/index.docker.io/x", "docker.io/index.docker.io/x"),
+        (
+            "library/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "library/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ),
         ("docker.io/library/nginx", "nginx"),
         (
             "docker.io/kubernaut/gateway:debug",
