@@ -8,7 +8,10 @@ use kindscope::commands;
 use kindscope::error::{CliError, exit};
 
 fn main() -> ExitCode {
-    restore_default_sigpipe();
+    // SIGPIPE stays ignored (Rust's default): with it at its default, a peer hanging up on a
+    // socket (a watch client leaving `sim serve`, an API server closing a kept-alive
+    // connection) killed the whole process. Output to a closed pipe is handled where it is
+    // written (`commands::output::emit`).
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -46,15 +49,5 @@ async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Some(Command::Snapshot(args)) => commands::snapshot::run(&cli, args).await,
         Some(Command::Load(args)) => commands::load::run(&cli, args).await,
         Some(Command::Sim(SimCommand::Serve(args))) => kindscope::sim::serve::run(args).await,
-    }
-}
-
-/// Rust ignores SIGPIPE, so `kindscope diagnose | head` would panic on the closed pipe. Behave
-/// like every other CLI instead: die quietly when the reader goes away.
-fn restore_default_sigpipe() {
-    #[cfg(unix)]
-    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is always valid.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

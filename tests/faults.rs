@@ -206,6 +206,104 @@ fn forbidden_pods_exit_3_naming_pods() {
     assert!(took < Duration::from_secs(5), "{took:?}");
 }
 
+/// Plain HTTP on a fresh connection; the status code.
+fn http(addr: &str, request: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the sim");
+    s.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn clients_that_hang_up_mid_watch_do_not_kill_the_sim() {
+    use std::io::Write;
+    let mut sim = Served::start(&[]);
+    let kubeconfig = std::fs::read_to_string(&sim.kubeconfig).expect("kubeconfig");
+    let addr = kubeconfig
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("server address")
+        .trim_matches('"')
+        .to_string();
+    // Watches whose clients leave without a word; the sim writes the next events into
+    // closed sockets (EPIPE). A process with SIGPIPE at its default dies right there.
+    for _ in 0..3 {
+        use std::io::Read;
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+        s.write_all(b"GET /api/v1/pods?watch=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .expect("send");
+        // Wait until the watch streams (its first events arrived), then hang up.
+        let mut first = [0u8; 512];
+        let n = s.read(&mut first).expect("the watch answers");
+        assert!(n > 0);
+        drop(s);
+    }
+    for i in 0..12 {
+        let body = format!(
+            r#"{{"metadata":{{"name":"hangup-{i}","namespace":"default"}},"spec":{{"containers":[{{"name":"c","image":"x"}}]}}}}"#
+        );
+        let req = format!(
+            "POST /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        assert_eq!(http(&addr, &req), 201);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        sim.child.try_wait().expect("child status").is_none(),
+        "the sim died"
+    );
+    // The root cause, checked directly: a hang-up must be an EPIPE error, never a SIGPIPE.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", sim.child.id()))
+        .expect("the sim's /proc status");
+    let ignored = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .expect("SigIgn mask");
+    assert!(ignored & (1 << (13 - 1)) != 0, "SIGPIPE is not ignored");
+    assert_eq!(
+        http(
+            &addr,
+            "GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        ),
+        200
+    );
+    let (out, _) = sim.diagnose();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_diagnose_quietly() {
+    // `kindscope diagnose | head -0`: stdout closed before the report is written.
+    let sim = Served::start(&[]);
+    let state = tempfile::tempdir().expect("state dir");
+    let mut child = Command::new(BIN)
+        .arg("diagnose")
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .args(["--runtime", "none"])
+        .env("KINDSCOPE_STATE_DIR", state.path())
+        .env_remove("KINDSCOPE_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run diagnose");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("diagnose ends");
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The feed in-process
 

@@ -90,7 +90,7 @@ fn start_inner(
     let shared = Arc::new(Shared::default());
     let client = &conn.client;
     let ns = conn.namespace.as_deref();
-    let all = watcher::Config::default;
+    let all = || watcher::Config::default().page_size(PAGE_SIZE);
     let (nodes, t1) = spawn_watch::<Node>(Api::all(client.clone()), "nodes", &shared, all(), keep);
     let (pods, t2) = spawn_watch::<Pod>(api(client, ns), "pods", &shared, all(), keep);
     let (deployments, t3) =
@@ -216,6 +216,11 @@ impl Feed {
         }
     }
 }
+
+/// Objects per list page. Pages are fetched one after another, so fewer of them shorten the
+/// list of 5,000 pods; 1,000 measured ~10% faster than kube's default 500 for ~6% more peak
+/// memory (docs/performance.md).
+const PAGE_SIZE: u32 = 1000;
 
 /// Reasons of the pod events the kubelet and scheduler emit for every healthy pod, which are
 /// never evidence: leaving them on the server spares a report ~90% of a big cluster's events.

@@ -13,7 +13,7 @@ use crate::diagnose::report;
 use crate::error::{CliError, CmdResult, exit};
 use crate::model::Snapshot;
 
-use super::output::{Style, render_report};
+use super::output::{Style, emit, render_report};
 
 pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
@@ -26,7 +26,7 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     let snap = with_runtime(&snap, lists.as_ref());
     let report = report(&snap);
     if args.json {
-        println!("{}", to_json(&report)?);
+        emit(&format!("{}\n", to_json(&report)?))?;
         // Keep stdout pure JSON; what qualifies the result (a capped node list, a forbidden
         // resource) still reaches the reader.
         eprint!(
@@ -34,7 +34,7 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
             super::output::render_notes(&snap, Style::stderr()).trim_start()
         );
     } else {
-        print!("{}", render_report(&report, &snap, Style::stdout()));
+        emit(&render_report(&report, &snap, Style::stdout()))?;
     }
     Ok(if report.healthy {
         exit::OK

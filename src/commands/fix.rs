@@ -24,7 +24,7 @@ use crate::fix::FixPlan;
 use crate::model::Snapshot;
 
 use super::diagnose::{runtime_lists, to_json, with_runtime};
-use super::output::{Progress, Style, findings_table, render_finding, render_plan};
+use super::output::{Progress, Style, emit, findings_table, render_finding, render_plan};
 
 /// After the rollouts, how long to wait for the diagnosis to catch up (old pods leaving).
 const SETTLE: Duration = Duration::from_secs(10);
@@ -107,7 +107,7 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
         healthy: findings.is_empty(),
     };
     if !args.json {
-        print!("{}", render_intro(&report, &plans, &unpatched, style));
+        emit(&render_intro(&report, &plans, &unpatched, style))?;
     }
     if plans.is_empty() {
         return finish(&report, args.json);
@@ -177,7 +177,7 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     }
     report.healthy = report.remaining.is_empty();
     if !args.json {
-        print!("{}", render_results(&report, style));
+        emit(&render_results(&report, style))?;
     }
     let code = finish(&report, args.json)?;
     Ok(worst.max(code))
@@ -327,7 +327,7 @@ async fn settle(
 
 fn finish(report: &FixReport, json: bool) -> CmdResult {
     if json {
-        println!("{}", to_json(report)?);
+        emit(&format!("{}\n", to_json(report)?))?;
     }
     let all_running = report.results.iter().all(|r| r.status == Status::Running);
     Ok(if report.healthy && all_running {

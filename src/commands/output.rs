@@ -366,6 +366,20 @@ fn draw(s: &mut ProgressState) {
     s.drawn = true;
 }
 
+/// Write `text` to standard output. A reader that went away (`kindscope diagnose | head`) ends
+/// the output quietly: SIGPIPE is ignored process-wide (see main.rs), so this is where a closed
+/// pipe is handled, without a panic or an error message.
+pub fn emit(text: &str) -> Result<(), crate::error::CliError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(crate::error::CliError::usage(format!(
+            "cannot write to standard output: {e}"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
