@@ -31,13 +31,13 @@ pub async fn run(cli: &Cli, args: &SnapshotArgs) -> CmdResult {
     }
     let findings = diagnose(&snap);
     let bytes = write_bundle(&snap, &findings, version, &args.output).await?;
-    println!(
-        "wrote {} ({} nodes, {} pods, {} findings, {bytes} bytes)",
+    super::output::emit(&format!(
+        "wrote {} ({} nodes, {} pods, {} findings, {bytes} bytes)\n",
         args.output.display(),
         snap.nodes.len(),
         snap.pods.len(),
         findings.len()
-    );
+    ))?;
     Ok(exit::OK)
 }
 
