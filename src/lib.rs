@@ -16,6 +16,7 @@ pub mod imageref;
 pub mod logging;
 pub mod model;
 pub mod sim;
+pub mod source;
 pub mod tui;
 
 /// The kubelet reports at most this many images in `Node.status.images` (largest first).

@@ -403,6 +403,8 @@ mod tests {
             summary: "The node holds this image under localhost/.".into(),
             command: None,
             patch: Some(json!([{"op":"test","path":"/spec/template/spec/containers/0/image","value":"kubernaut/datastorage:debug"}])),
+
+            sources: vec![],
         }
     }
 
