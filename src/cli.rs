@@ -110,6 +110,22 @@ pub struct DiagnoseArgs {
     /// Print JSON (DESIGN §3.2) instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// Where to look for the place an asked-for image name is written.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SourceArgs {
+    /// Repository to search for where each finding's image name comes from
+    /// (default: the git work tree of the current directory, when there is one).
+    #[arg(long = "source", value_name = "DIR", conflicts_with = "no_source")]
+    pub dir: Option<PathBuf>,
+
+    /// Do not search for the source of the names.
+    #[arg(long)]
+    pub no_source: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -130,6 +146,9 @@ pub struct FixArgs {
     /// Print JSON results instead of text.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -17,6 +17,7 @@ use super::output::{Style, emit, render_report};
 
 pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
+    let source_root = super::sources::root(&args.source)?;
     let conn = connect::connect(&cli.conn).await?;
     // A report reads only image events; keeping the rest would triple peak memory.
     let feed = watch::start_keeping(&conn, watch::Events::Evidence);
@@ -24,7 +25,10 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     drop(feed);
     let lists = runtime_lists(cli, &config, &conn, &snap).await;
     let snap = with_runtime(&snap, lists.as_ref());
-    let report = report(&snap);
+    let mut report = report(&snap);
+    if let Some(note) = super::sources::attach(&mut report.findings, source_root.as_deref()).await {
+        eprintln!("kindscope: {note}");
+    }
     if args.json {
         emit(&format!("{}\n", to_json(&report)?))?;
         // Keep stdout pure JSON; what qualifies the result (a capped node list, a forbidden

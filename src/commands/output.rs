@@ -228,6 +228,7 @@ pub fn render_finding(index: usize, f: &Finding, style: Style) -> String {
     if let Some(cmd) = &f.command {
         let _ = writeln!(out, "   run:   {cmd}");
     }
+    out.push_str(&super::sources::render(f, style));
     out
 }
 

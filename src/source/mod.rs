@@ -9,9 +9,11 @@
 //! ```text
 //! mod.rs     plain types: what to look for (Needles) and what was found (Source)
 //! matcher.rs one line of text → hits (pure; all the rules live here)
+//! cache.rs   the dashboard's memory of searches (one background search per question)
 //! walk.rs    the IO edge: walk a tree in parallel (.gitignore respected), read, match, budget
 //! ```
 
+mod cache;
 mod matcher;
 mod walk;
 
@@ -21,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnose::Finding;
 
+pub use cache::SourceCache;
 pub use matcher::{LineHit, Needles, match_file};
 pub use walk::{Budget, SearchOutcome, default_root, search};
 
@@ -146,6 +149,45 @@ pub fn attach_sources(findings: &mut [Finding], root: &Path, budget: Budget) -> 
         f.sources = sources;
     }
     outcome
+}
+
+/// What `fix` and the dashboard say next to a live patch: it is a hotfix, and the edit that
+/// makes it last (or that none was found).
+pub fn hotfix_lines(f: &Finding, searched: Option<&Path>, how_to_search: &str) -> Vec<String> {
+    let mut lines = vec![
+        "This live patch is a hotfix: the next deploy from your manifests will undo it."
+            .to_string(),
+    ];
+    match (f.sources.first(), searched) {
+        (Some(_), _) => {
+            lines.push("Durable edit:".to_string());
+            let literal = f
+                .sources
+                .iter()
+                .find(|s| s.why != Why::Rewrite.phrase() && s.why != Why::Mention.phrase());
+            let rewrite = f.sources.iter().find(|s| s.why == Why::Rewrite.phrase());
+            for s in rewrite.into_iter().chain(literal).chain(
+                f.sources
+                    .first()
+                    .filter(|_| rewrite.is_none() && literal.is_none()),
+            ) {
+                lines.push(format!(
+                    "  {}",
+                    durable_edit(s, &f.image, f.suggested_image.as_deref())
+                ));
+            }
+        }
+        (None, Some(dir)) => lines.push(format!(
+            "No source of {} was found in {}; change it where your manifests are generated.",
+            f.image,
+            dir.display()
+        )),
+        (None, None) => lines.push(format!(
+            "Change {} where your manifests are generated ({how_to_search}).",
+            f.image
+        )),
+    }
+    lines
 }
 
 #[cfg(test)]

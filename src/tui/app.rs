@@ -31,6 +31,8 @@ pub struct Options {
     pub notice: Option<String>,
     /// Wall clock in epoch seconds (ages); tests pass a fixed one.
     pub clock: fn() -> i64,
+    /// Where the fix dialog looks for the source of a name (None: no repository searched).
+    pub sources: Option<Arc<crate::source::SourceCache>>,
 }
 
 /// Seconds since the epoch (0 if the system clock is before 1970).
@@ -51,6 +53,7 @@ impl Options {
             plan: Arc::new(crate::fix::plan),
             notice: None,
             clock: system_clock,
+            sources: None,
         }
     }
 }
@@ -170,6 +173,7 @@ pub struct App {
     pub quit: bool,
     pub(crate) diagnose: DiagnoseFn,
     pub(crate) plan: PlanFn,
+    pub sources: Option<Arc<crate::source::SourceCache>>,
 }
 
 impl App {
@@ -198,6 +202,7 @@ impl App {
             quit: false,
             diagnose: opts.diagnose,
             plan: opts.plan,
+            sources: opts.sources,
         }
     }
 
