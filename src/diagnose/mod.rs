@@ -15,6 +15,7 @@ mod advice;
 mod evidence;
 pub use evidence::is_evidence;
 mod index;
+pub mod preflight;
 mod rules;
 #[doc(hidden)]
 pub mod testkit;
