@@ -14,6 +14,7 @@ pub mod error;
 pub mod fix;
 pub mod imageref;
 pub mod logging;
+pub mod manifest;
 pub mod model;
 pub mod sim;
 pub mod source;

@@ -62,7 +62,11 @@ pub struct YamlError {
 
 fn pos(span: &Span, text: &str) -> Pos {
     let start = span.start.byte_offset().unwrap_or(0).min(text.len());
-    let end = span.end.byte_offset().unwrap_or(start).clamp(start, text.len());
+    let end = span
+        .end
+        .byte_offset()
+        .unwrap_or(start)
+        .clamp(start, text.len());
     Pos {
         start,
         end,
@@ -82,25 +86,31 @@ pub fn parse(text: &str) -> Result<Vec<Doc>, YamlError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut doc_line = 1;
     let mut finished: Option<Node> = None;
-    let push = |stack: &mut Vec<Frame>, node: Node, key_pos: Option<Pos>, finished: &mut Option<Node>| {
-        match stack.last_mut() {
-            None => *finished = Some(node),
-            Some(Frame::Seq(items)) => items.push(node),
-            Some(Frame::Map(entries, pending)) => match pending.take() {
-                Some((k, kp)) => entries.push((k, kp, node)),
-                None => match node {
-                    Node::Scalar { value, pos, .. } => *pending = Some((value, pos)),
-                    // A complex key: remember a placeholder so its value is skipped.
-                    _ => *pending = Some((String::new(), key_pos.unwrap_or(Pos {
-                        start: 0,
-                        end: 0,
-                        line: 0,
-                        column: 0,
-                    }))),
+    let push =
+        |stack: &mut Vec<Frame>, node: Node, key_pos: Option<Pos>, finished: &mut Option<Node>| {
+            match stack.last_mut() {
+                None => *finished = Some(node),
+                Some(Frame::Seq(items)) => items.push(node),
+                Some(Frame::Map(entries, pending)) => match pending.take() {
+                    Some((k, kp)) => entries.push((k, kp, node)),
+                    None => match node {
+                        Node::Scalar { value, pos, .. } => *pending = Some((value, pos)),
+                        // A complex key: remember a placeholder so its value is skipped.
+                        _ => {
+                            *pending = Some((
+                                String::new(),
+                                key_pos.unwrap_or(Pos {
+                                    start: 0,
+                                    end: 0,
+                                    line: 0,
+                                    column: 0,
+                                }),
+                            ))
+                        }
+                    },
                 },
-            },
-        }
-    };
+            }
+        };
     for item in Parser::new_from_str(text) {
         let (event, span) = item.map_err(|e| YamlError {
             line: e.marker().line(),
@@ -166,7 +176,10 @@ impl Node {
     /// The position of `key` itself in a mapping.
     pub fn key_pos(&self, key: &str) -> Option<Pos> {
         match self {
-            Node::Map(entries) => entries.iter().find(|(k, _, _)| k == key).map(|(_, p, _)| *p),
+            Node::Map(entries) => entries
+                .iter()
+                .find(|(k, _, _)| k == key)
+                .map(|(_, p, _)| *p),
             _ => None,
         }
     }
