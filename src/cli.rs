@@ -79,6 +79,10 @@ pub enum Command {
     Diagnose(DiagnoseArgs),
     /// Plan, show and (with --yes or a confirmation) apply the fixes, then follow the rollouts.
     Fix(FixArgs),
+    /// Check manifests against the cluster's node images before they are applied.
+    Check(CheckArgs),
+    /// Wait until workloads are ready, or stop early with the diagnosis (for E2E suites).
+    Wait(WaitArgs),
     /// Explain image references the way containerd and the kubelet read them.
     Ref(RefArgs),
     /// Write a triage bundle (nodes, images, pods, workloads, events, findings) to one file.
@@ -146,6 +150,54 @@ pub struct FixArgs {
     /// Print JSON results instead of text.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Manifest file, directory (read recursively: .yaml, .yml, .json) or - for standard input
+    /// (`helm template … | kindscope check -f -`). Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// No cluster: only the checks that need none (invalid references, `:latest` or untagged
+    /// images with the defaulted Always, `localhost/` images that would have to be pulled).
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print the edits that fix the findings as a unified diff (write them with --yes).
+    #[arg(long)]
+    pub fix: bool,
+
+    /// With --fix: rewrite the files.
+    #[arg(long, short = 'y', requires = "fix")]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Workloads to wait for, as KIND/NAME (`deployment/gateway`, `statefulset/db`, `pod/x`);
+    /// default: every workload in scope.
+    #[arg(value_name = "KIND/NAME")]
+    pub workloads: Vec<String>,
+
+    /// What to wait for (only `ready`).
+    #[arg(long = "for", default_value = "ready", value_name = "CONDITION")]
+    pub condition: String,
+
+    /// Give up after this long (`120s`, `2m`, `90`).
+    #[arg(long, default_value = "120s", value_name = "DURATION")]
+    pub timeout: String,
+
+    /// On failure, write the triage bundle (as `kindscope snapshot -o`) to this file.
+    #[arg(long, value_name = "PATH")]
+    pub bundle_on_failure: Option<PathBuf>,
 
     #[command(flatten)]
     pub source: SourceArgs,

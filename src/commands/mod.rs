@@ -1,5 +1,7 @@
 //! The non-interactive commands. Each file is one subcommand; IO lives here and in `cluster`.
 
+pub mod check;
+pub mod check_input;
 pub mod diagnose;
 pub mod fix;
 pub mod load;
@@ -7,3 +9,4 @@ pub mod output;
 pub mod ref_cmd;
 pub mod snapshot;
 pub mod sources;
+pub mod wait;
