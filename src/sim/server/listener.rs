@@ -24,7 +24,6 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Who is on the other end of a connection.
 #[derive(Debug, Clone)]
 pub(crate) struct Peer {
-    #[allow(dead_code)]
     pub addr: SocketAddr,
     pub cert: ClientCert,
 }
