@@ -10,3 +10,4 @@ pub mod ref_cmd;
 pub mod snapshot;
 pub mod sources;
 pub mod wait;
+pub mod wait_state;
