@@ -293,3 +293,7 @@ pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
     }
     (any && num.is_empty()).then_some(total)
 }
+
+#[cfg(test)]
+#[path = "wait_state_tests.rs"]
+mod tests;
