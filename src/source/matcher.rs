@@ -57,6 +57,11 @@ impl Needles {
         }
     }
 
+    /// Whether a file's bytes may hold a hit (most files do not; they are never decoded).
+    pub fn might_match(&self, bytes: &[u8]) -> bool {
+        self.any.as_ref().is_some_and(|a| a.is_match(bytes))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.images.is_empty() && self.prefixes.is_empty()
     }

@@ -91,6 +91,8 @@ pub fn search(root: &Path, needles: &Needles, budget: Budget) -> SearchOutcome {
     walker.run(|| {
         let tx = tx.clone();
         let (cut, files, bytes) = (&cut, &files, &bytes);
+        // One read buffer per worker thread, reused for every file.
+        let mut buf: Vec<u8> = Vec::new();
         Box::new(move |entry| {
             if started.elapsed() > budget.time {
                 cut.store(true, Ordering::Relaxed);
@@ -103,11 +105,15 @@ pub fn search(root: &Path, needles: &Needles, budget: Budget) -> SearchOutcome {
                 return WalkState::Continue;
             }
             let path = entry.path();
-            let Some(text) = read_text(path, budget.max_file_bytes) else {
+            if !read_text(path, budget.max_file_bytes, &mut buf) {
                 return WalkState::Continue;
-            };
+            }
             files.fetch_add(1, Ordering::Relaxed);
-            bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
+            bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            if !needles.might_match(&buf) {
+                return WalkState::Continue;
+            }
+            let text = String::from_utf8_lossy(&buf);
             let rel = relative(root, path);
             for h in match_file(&rel, &text, needles) {
                 let src = Source {
@@ -184,21 +190,19 @@ fn relative(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-/// The file's text, or `None` for a file too large, unreadable, or binary (a NUL byte in its
-/// first 8 KiB, as git and ripgrep decide).
-fn read_text(path: &Path, max: u64) -> Option<String> {
-    let mut f = std::fs::File::open(path).ok()?;
-    let len = f.metadata().ok()?.len();
-    if len > max {
-        return None;
+/// Read the file into `buf`; false for a file too large, unreadable, or binary (a NUL byte in
+/// its first 8 KiB, as git and ripgrep decide).
+fn read_text(path: &Path, max: u64, buf: &mut Vec<u8>) -> bool {
+    buf.clear();
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    match f.metadata() {
+        Ok(m) if m.len() <= max => {}
+        _ => return false,
     }
-    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    f.by_ref().take(max).read_to_end(&mut buf).ok()?;
-    if buf[..buf.len().min(8192)].contains(&0) {
-        return None;
+    if f.by_ref().take(max).read_to_end(buf).is_err() {
+        return false;
     }
-    Some(match String::from_utf8(buf) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
+    !buf[..buf.len().min(8192)].contains(&0)
 }
