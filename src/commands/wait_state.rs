@@ -86,7 +86,7 @@ pub fn all_targets(snap: &Snapshot) -> Vec<Target> {
             continue;
         }
         let (kind, name) = match controller(p) {
-            Some((k, _)) if k == "ReplicaSet" => continue,
+            Some(("ReplicaSet", _)) => continue,
             Some((k, n)) => (k.to_string(), n.to_string()),
             None => ("Pod".into(), p.metadata.name.clone().unwrap_or_default()),
         };
