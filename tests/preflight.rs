@@ -43,6 +43,18 @@ impl Cluster {
         }
     }
 
+    /// `check --json -f DIR`, which must find something (exit 1); its report.
+    async fn check_findings(&self, dir: &Path) -> Value {
+        let out = self
+            .run(
+                &["check", "--json", "-f", dir.to_str().expect("utf8")],
+                None,
+            )
+            .await;
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        json(&out)
+    }
+
     async fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let kc = self.kubeconfig.to_str().expect("utf8 path").to_string();
         let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -125,14 +137,7 @@ fn at(f: &Value) -> (String, u64, u64) {
 async fn check_names_file_line_and_column_for_a_manifests_folder() {
     let c = Cluster::start().await;
     let dir = fixtures().join("repo/deploy");
-    let out = c
-        .run(
-            &["check", "--json", "-f", dir.to_str().expect("utf8")],
-            None,
-        )
-        .await;
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let r = json(&out);
+    let r = c.check_findings(&dir).await;
     assert_eq!(r["context"], "kind-gateway-debug");
     assert_eq!(r["findings"].as_array().map(Vec::len), Some(2), "{r:#}");
     let gw = finding(&r, "Deployment/gateway", "gateway");
@@ -195,14 +200,7 @@ async fn check_reads_helm_template_output_on_stdin() {
 async fn check_reads_a_kustomization_tree() {
     let c = Cluster::start().await;
     let dir = fixtures().join("repo/kustomize");
-    let out = c
-        .run(
-            &["check", "--json", "-f", dir.to_str().expect("utf8")],
-            None,
-        )
-        .await;
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let r = json(&out);
+    let r = c.check_findings(&dir).await;
     assert_eq!(r["files"], 3);
     let gw = finding(&r, "Deployment/gateway", "gateway");
     assert_eq!(

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::{CheckArgs, Cli};
-use crate::cluster::{connect, watch};
+use crate::cluster::connect;
 use crate::config::Config;
 use crate::diagnose::Finding;
 use crate::diagnose::preflight::{PlannedWorkload, offline, preflight};
@@ -21,8 +21,8 @@ use crate::manifest::{self, ImageField};
 use crate::source::{Source, Why};
 
 use super::check_input::{Input, read_inputs};
-use super::diagnose::{runtime_lists, to_json, with_runtime};
-use super::output::{Style, emit, findings_table, render_finding};
+use super::diagnose::{read_once, to_json};
+use super::output::{Style, emit, render_findings};
 
 /// One edit as `check --json` prints it.
 #[derive(Debug, Clone, Serialize)]
@@ -93,11 +93,7 @@ pub async fn run(cli: &Cli, args: &CheckArgs) -> CmdResult {
         (None, offline(&planned))
     } else {
         let conn = connect::connect(&cli.conn).await?;
-        let feed = watch::start_keeping(&conn, watch::Events::Evidence);
-        let snap = feed.ready(config.timeouts.connect()).await?;
-        drop(feed);
-        let lists = runtime_lists(cli, &config, &conn, &snap).await;
-        let snap = with_runtime(&snap, lists.as_ref());
+        let snap = read_once(cli, &config, &conn).await?;
         eprint!(
             "{}",
             super::output::render_notes(&snap, Style::stderr()).trim_start()
@@ -266,17 +262,15 @@ fn render(report: &CheckReport, style: Style) -> String {
                 if n == 1 { "" } else { "es" }
             ))
         );
-        out.push_str(&findings_table(&report.findings, style));
-        for (i, f) in report.findings.iter().enumerate() {
-            out.push('\n');
-            out.push_str(&render_finding(i + 1, f, style));
+        out.push_str(&render_findings(&report.findings, style, |f| {
+            let mut lines = String::new();
             for e in report.edits.iter().filter(|e| {
                 f.sources
                     .iter()
                     .any(|s| s.path == e.path && s.line == e.line as u64)
             }) {
                 let _ = writeln!(
-                    out,
+                    lines,
                     "   {} {}:{}:{}: {} → {}",
                     style.green("edit:"),
                     e.path,
@@ -290,7 +284,8 @@ fn render(report: &CheckReport, style: Style) -> String {
                     e.new.trim()
                 );
             }
-        }
+            lines
+        }));
     }
     for s in &report.skipped {
         let _ = writeln!(out, "{} {}: {}", style.yellow("not edited:"), s.path, s.why);

@@ -19,12 +19,7 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     let source_root = super::sources::root(&args.source)?;
     let conn = connect::connect(&cli.conn).await?;
-    // A report reads only image events; keeping the rest would triple peak memory.
-    let feed = watch::start_keeping(&conn, watch::Events::Evidence);
-    let snap = feed.ready(config.timeouts.connect()).await?;
-    drop(feed);
-    let lists = runtime_lists(cli, &config, &conn, &snap).await;
-    let snap = with_runtime(&snap, lists.as_ref());
+    let snap = read_once(cli, &config, &conn).await?;
     let mut report = report(&snap);
     if let Some(note) = super::sources::attach(&mut report.findings, source_root.as_deref()).await {
         eprintln!("kindscope: {note}");
@@ -45,6 +40,20 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     } else {
         exit::FINDINGS
     })
+}
+
+/// The cluster as the feed first lists it, with the runtime's node image lists merged in.
+/// A report reads only image events; keeping the rest would triple peak memory.
+pub(crate) async fn read_once(
+    cli: &Cli,
+    config: &Config,
+    conn: &Connection,
+) -> Result<Arc<Snapshot>, CliError> {
+    let feed = watch::start_keeping(conn, watch::Events::Evidence);
+    let snap = feed.ready(config.timeouts.connect()).await?;
+    drop(feed);
+    let lists = runtime_lists(cli, config, conn, &snap).await;
+    Ok(with_runtime(&snap, lists.as_ref()))
 }
 
 /// List every node's images through the container runtime once, when the context is a Kind

@@ -140,12 +140,23 @@ pub fn render_report(report: &Report, snap: &Snapshot, style: Style) -> String {
             if n == 1 { "" } else { "es" }
         ))
     );
-    out.push_str(&findings_table(&report.findings, style));
-    for (i, f) in report.findings.iter().enumerate() {
+    out.push_str(&render_findings(&report.findings, style, |_| String::new()));
+    out.push_str(&render_notes(snap, style));
+    out
+}
+
+/// The table, then each finding in full followed by `extra(finding)` (what a command adds).
+pub fn render_findings(
+    findings: &[Finding],
+    style: Style,
+    extra: impl Fn(&Finding) -> String,
+) -> String {
+    let mut out = findings_table(findings, style);
+    for (i, f) in findings.iter().enumerate() {
         out.push('\n');
         out.push_str(&render_finding(i + 1, f, style));
+        out.push_str(&extra(f));
     }
-    out.push_str(&render_notes(snap, style));
     out
 }
 

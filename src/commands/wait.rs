@@ -292,12 +292,7 @@ async fn bundle(
     let Some(path) = path else {
         return;
     };
-    let version = conn
-        .client
-        .apiserver_version()
-        .await
-        .ok()
-        .map(|v| v.git_version);
+    let version = super::snapshot::server_version(conn).await;
     match super::snapshot::write_bundle(snap, findings, version, path).await {
         Ok(bytes) => eprintln!(
             "kindscope: wrote the triage bundle {} ({bytes} bytes)",

@@ -21,6 +21,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
 use super::index::NodeIndex;
+use super::workloads::containers;
 use super::{Finding, FindingKind};
 use crate::imageref::{ImageRef, default_pull_policy};
 use crate::model::Snapshot;
@@ -148,17 +149,6 @@ pub fn offline(planned: &[PlannedWorkload]) -> Vec<Finding> {
         }
     }
     out
-}
-
-fn containers(
-    spec: &PodSpec,
-) -> impl Iterator<Item = (&k8s_openapi::api::core::v1::Container, bool)> {
-    spec.init_containers
-        .as_deref()
-        .unwrap_or(&[])
-        .iter()
-        .map(|c| (c, true))
-        .chain(spec.containers.iter().map(|c| (c, false)))
 }
 
 fn planned_pod(w: &PlannedWorkload, k: usize, node: &str, ix: &NodeIndex<'_>, i: usize) -> Pod {
