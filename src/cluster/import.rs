@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::cluster::node_images::same_id;
 use crate::cluster::runtime::{Runtime, spawn_failure};
 use crate::imageref::ImageRef;
+pub use crate::imageref::is_import_name;
 use crate::model::{NodeImage, NodeImages};
 
 /// The node's name for the image the user asked for, when kind's import stored it only under
@@ -70,41 +71,23 @@ fn image_with_id<'a>(id: Option<&str>, node_images: &'a NodeImages) -> Option<&'
         .find(|img| same_id(img.id.as_deref(), id))
 }
 
-/// Does the image answer to `asked` as the kubelet would look it up?
+/// Does the image answer to `asked` as containerd looks it up: the request normalised
+/// (`ParseDockerRef`: `:latest` added, the tag dropped beside a digest), matched exactly
+/// against a listed name? A listed `repo:tag@sha256:…` answers no request.
 fn holds(image: &NodeImage, asked: &str) -> bool {
-    let asked_full = ImageRef::parse(asked).ok().map(|r| r.kubelet_form());
-    image.names.iter().any(|n| {
-        n == asked
-            || asked_full.is_some()
-                && ImageRef::parse(n).ok().map(|r| r.kubelet_form()) == asked_full
-    })
-}
-
-/// True for names ctr gives unnamed imports: last path component `import-YYYY-MM-DD`
-/// (`docker.io/library/import-2025-01-02@sha256:…`, `import-2025-01-02:debug`).
-pub fn is_import_name(name: &str) -> bool {
-    let repo = name.split('@').next().unwrap_or(name);
-    let last = repo.rsplit('/').next().unwrap_or(repo);
-    let last = match last.split_once(':') {
-        Some((n, _tag)) => n,
-        None => last,
-    };
-    let Some(date) = last.strip_prefix("import-") else {
+    let Ok(want) = ImageRef::parse(asked) else {
         return false;
     };
-    let b = date.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    image
+        .names
+        .iter()
+        .any(|n| ImageRef::parse(n).is_ok_and(|held| want.resolved_by(&held)))
 }
 
 /// The command that gives the node's copy the asked name, so the manifest can stay as it is.
 pub fn retag_command(node: &str, runtime: &str, node_name: &str, asked: &str) -> String {
     let target = ImageRef::parse(asked)
-        .map(|r| r.kubelet_form())
+        .map(|r| r.lookup_name())
         .unwrap_or_else(|_| asked.to_string());
     format!("{runtime} exec {node} ctr -n k8s.io images tag {node_name} {target}")
 }

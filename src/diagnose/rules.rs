@@ -5,9 +5,14 @@
 //! 2. do the target nodes hold exactly this image? then only an `Always` pull policy can make
 //!    the pull fail (`pull-policy`); otherwise the failure is transient and not reported;
 //! 3. do other nodes hold it? (`not-on-node`)
-//! 4. same familiar path and tag under another domain? (`registry-prefix`)
-//! 5. same repository (or familiar path) with other tags? (`tag-mismatch`)
-//! 6. nothing similar (`not-loaded`, or `renamed-on-import` when an unnamed import is there).
+//! 4. the same image under a spelling containerd does not resolve the request to
+//!    (`unresolvable-name`: a listed `repo:tag@sha256:…` is looked up as `repo@sha256:…`);
+//! 5. same familiar path and tag under another domain? (`registry-prefix`)
+//! 6. same repository (or familiar path) with other tags? (`tag-mismatch`)
+//! 7. nothing similar (`not-loaded`, or `renamed-on-import` when an image named only
+//!    `import-…` is there).
+//!
+//! A suggested image is always a name the nodes resolve as written.
 //!
 //! Target nodes are the nodes of the failing pods, or every node the pod template could be
 //! scheduled to when no pod has failed yet (Deployment with `imagePullPolicy: Never`).
@@ -289,6 +294,28 @@ fn classify(
         });
     }
 
+    // This very image, but listed only under a spelling containerd does not resolve the request
+    // to: kind v0.18 preloaded `repo:tag@sha256:…` (looked up as `repo@sha256:…`), or a tag
+    // asked while only `repo:tag@sha256:…` is listed.
+    let spelled: Vec<&Held<'_>> = ix
+        .same_repository(r)
+        .filter(|h| other_spelling(r, h) && h.nodes.intersects(targets))
+        .collect();
+    if !spelled.is_empty() {
+        return Some(unresolvable(
+            s,
+            r,
+            cx,
+            &spelled,
+            targets,
+            all_hold,
+            &nodes,
+            pull_failed,
+            &asked,
+            &reads,
+        ));
+    }
+
     let same_tag = |h: &Held<'_>| match (&r.digest, &h.r.digest) {
         (Some(d), Some(hd)) => d == hd,
         (Some(_), None) => false,
@@ -315,7 +342,7 @@ fn classify(
 
     let mut other_tags: Vec<&Held<'_>> = ix
         .same_repository(r)
-        .filter(|h| h.r.tag.is_some() && h.r.lookup_name() != lookup)
+        .filter(|h| h.r.tag.is_some() && !r.resolved_by(&h.r))
         .collect();
     if other_tags.is_empty() {
         other_tags = ix
@@ -340,15 +367,9 @@ fn classify(
 
     // Nothing similar. An unnamed `import-…` image on the node may be it (an archive saved by
     // image ID carries no name).
-    let imports: BTreeSet<String> = ix
-        .held
-        .iter()
-        .filter(|h| {
-            h.r.familiar_path().starts_with("import-")
-                && targets.iter().any(|i| h.nodes.contains(i))
-        })
-        .map(|h| h.name.to_string())
-        .collect();
+    // An import name beside a real name is kind's `--digests` bookkeeping, not an unnamed
+    // import: only images whose every name is an import name count.
+    let imports: BTreeSet<String> = ix.unnamed_imports_on(targets);
     let load = cx.kind.load_command(&r.familiar(), &[]);
     if !imports.is_empty() {
         return Some(Verdict {
@@ -404,8 +425,22 @@ fn suggest(
     reads: &str,
 ) -> Verdict {
     let ix = cx.ix;
-    let names: BTreeSet<String> = cands.iter().map(|h| h.name.to_string()).collect();
-    let good: Vec<&&Held<'_>> = cands.iter().filter(|h| all_hold(&h.nodes)).collect();
+    // A suggestion must resolve as written: containerd looks `h` up by its lookup name, which
+    // for a listed `repo:tag@sha256:…` is `repo@sha256:…`, held or not.
+    let resolvable = |h: &Held<'_>| !ix.holders(&h.r).is_empty();
+    let names: BTreeSet<String> = cands
+        .iter()
+        .filter(|h| resolvable(h))
+        .map(|h| h.name.to_string())
+        .collect();
+    let good: Vec<&&Held<'_>> = cands
+        .iter()
+        .filter(|h| all_hold(&ix.holders(&h.r)))
+        .collect();
+    let stranded: Vec<&&Held<'_>> = cands
+        .iter()
+        .filter(|h| all_hold(&h.nodes) && !resolvable(h))
+        .collect();
     let good_images: BTreeSet<String> = good.iter().map(|h| h.r.lookup_name()).collect();
     // A pinned digest is never swapped for a tag: that would change what runs.
     let pick = (good_images.len() == 1
@@ -443,6 +478,23 @@ fn suggest(
             ),
             None,
         ),
+        None if good.is_empty() && !stranded.is_empty() => {
+            let per_node = per_node_names(ix, nodes, &stranded);
+            let shown = stranded
+                .iter()
+                .map(|h| h.name)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(", ");
+            (
+                format!(
+                    "{asked}{reads} but {} {what} only as {shown}, a name containerd does not resolve as written, so it cannot be patched in: give the node the name the kubelet asks for.",
+                    hold(nodes)
+                ),
+                Some(cx.kind.retag_command(&per_node, &r.lookup_name())),
+            )
+        }
         None if good.is_empty() && names.len() == 1 => {
             let only = names.iter().next().cloned().unwrap_or_default();
             let held_on = cands.iter().fold(NodeSet::default(), |mut acc, h| {
@@ -481,6 +533,140 @@ fn suggest(
         },
         suggested_pull_policy: needs_policy.then(|| "IfNotPresent".to_string()),
         suggested_image: pick,
+        facts,
+        summary,
+        command,
+    }
+}
+
+/// Does `h` name the image `r` asks for (same repository and digest, or the same tag beside a
+/// digest) under a spelling containerd does not resolve the request to?
+fn other_spelling(r: &ImageRef, h: &Held<'_>) -> bool {
+    if r.resolved_by(&h.r) {
+        return false;
+    }
+    match (&r.digest, &h.r.digest) {
+        (Some(d), Some(hd)) => d == hd,
+        (None, Some(_)) => h.r.tag.is_some() && h.r.tag.as_deref() == r.effective_tag(),
+        _ => false,
+    }
+}
+
+/// For each node of `nodes`, the smallest of `held` it lists (for per-node commands).
+fn per_node_names(
+    ix: &NodeIndex<'_>,
+    nodes: &[String],
+    held: &[&&Held<'_>],
+) -> Vec<(String, String)> {
+    nodes
+        .iter()
+        .filter_map(|n| {
+            let i = ix.node_index(n)?;
+            let name = held
+                .iter()
+                .filter(|h| h.nodes.contains(i))
+                .map(|h| h.name)
+                .min()?;
+            Some((n.clone(), name.to_string()))
+        })
+        .collect()
+}
+
+/// `unresolvable-name`: the nodes hold the asked image only under spellings the runtime will
+/// not resolve the request to. Suggest another of its names that they do resolve (after a pull
+/// containerd adds `repo@sha256:…`); else no patch, and the commands that give the nodes the
+/// name the kubelet looks up.
+#[allow(clippy::too_many_arguments)]
+fn unresolvable(
+    s: &Subject<'_>,
+    r: &ImageRef,
+    cx: &Ctx<'_>,
+    spelled: &[&Held<'_>],
+    targets: &NodeSet,
+    all_hold: &dyn Fn(&NodeSet) -> bool,
+    nodes: &[String],
+    pull_failed: bool,
+    asked: &str,
+    reads: &str,
+) -> Verdict {
+    let ix = cx.ix;
+    let lookup = r.lookup_name();
+    let digests: BTreeSet<&str> = spelled
+        .iter()
+        .filter_map(|h| h.r.digest.as_deref())
+        .collect();
+    let pick = first_name(ix.same_repository(r).filter(|h| {
+        h.r.digest.as_deref().is_some_and(|d| digests.contains(d)) && all_hold(&ix.holders(&h.r))
+    }));
+    let mut held_on = NodeSet::default();
+    for h in spelled {
+        held_on.union_with(&h.nodes);
+    }
+    let shown = spelled
+        .iter()
+        .map(|h| h.name)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let facts: Vec<String> = spelled
+        .iter()
+        .take(4)
+        .map(|h| {
+            format!(
+                "{} {} (containerd looks up {lookup}, and matches names exactly)",
+                hold(&ix.names(&h.nodes)),
+                h.name
+            )
+        })
+        .collect();
+    let (summary, command) = match &pick {
+        Some(p) => (
+            format!(
+                "{asked}{reads} but {} it only as {shown}, which containerd does not resolve that request to; {p} is the same image under a name it does resolve.",
+                hold(nodes)
+            ),
+            None,
+        ),
+        None => {
+            let refs: Vec<&&Held<'_>> = spelled.iter().collect();
+            let per_node = per_node_names(ix, nodes, &refs);
+            let lacking: Vec<String> = targets
+                .iter()
+                .filter(|&i| !held_on.contains(i))
+                .map(|i| ix.nodes[i].name.to_string())
+                .collect();
+            let mut cmd = cx.kind.retag_command(&per_node, &lookup);
+            if !lacking.is_empty() {
+                let load = cx.kind.load_command(&r.familiar(), &lacking);
+                cmd = if cmd.is_empty() {
+                    load
+                } else {
+                    format!("{cmd} && {load}")
+                };
+            }
+            let other = if s.policy == "Never" {
+                ", or allow a pull (imagePullPolicy IfNotPresent) if the nodes can reach the registry"
+            } else if pull_failed {
+                " (a successful pull would add it too, but the kubelet's pull failed)"
+            } else {
+                ""
+            };
+            (
+                format!(
+                    "{asked}{reads} but {} it only as {shown}, a name containerd never resolves that request to (it matches names exactly), and no name on the node can be patched in: give the node the name the kubelet looks up{other}.",
+                    hold(&ix.names(&held_on))
+                ),
+                Some(cmd),
+            )
+        }
+    };
+    Verdict {
+        kind: FindingKind::UnresolvableName,
+        nodes: nodes.to_vec(),
+        suggested_image: pick,
+        suggested_pull_policy: None,
+        candidates: Vec::new(),
         facts,
         summary,
         command,
