@@ -4,9 +4,10 @@
 //! 1. does the reference parse? (`invalid-reference`)
 //! 2. do the target nodes hold exactly this image? then only an `Always` pull policy can make
 //!    the pull fail (`pull-policy`); otherwise the failure is transient and not reported;
-//! 3. do other nodes hold it? (`not-on-node`)
-//! 4. the same image under a spelling containerd does not resolve the request to
-//!    (`unresolvable-name`: a listed `repo:tag@sha256:…` is looked up as `repo@sha256:…`);
+//! 3. do the target nodes that miss it hold the same image under a spelling containerd does
+//!    not resolve the request to? (`unresolvable-name`: a listed `repo:tag@sha256:…` is looked
+//!    up as `repo@sha256:…`)
+//! 4. do other nodes hold it? (`not-on-node`)
 //! 5. same familiar path and tag under another domain? (`registry-prefix`)
 //! 6. same repository (or familiar path) with other tags? (`tag-mismatch`)
 //! 7. nothing similar (`not-loaded`, or `renamed-on-import` when an image named only
@@ -19,6 +20,9 @@
 
 use std::collections::BTreeSet;
 
+mod spelling;
+
+use self::spelling::{other_spelling, per_node_names, unresolvable};
 use super::advice::{KindCluster, controller_command, set_image_command};
 use super::evidence::EventIndex;
 use super::index::{Held, NodeIndex, NodeSet};
@@ -35,16 +39,16 @@ pub(crate) struct Ctx<'a> {
 }
 
 /// What the rules decided, before the finding is dressed with evidence and a plan.
-struct Verdict {
-    kind: FindingKind,
-    nodes: Vec<String>,
-    suggested_image: Option<String>,
-    suggested_pull_policy: Option<String>,
-    candidates: Vec<String>,
-    facts: Vec<String>,
-    summary: String,
+pub(super) struct Verdict {
+    pub(super) kind: FindingKind,
+    pub(super) nodes: Vec<String>,
+    pub(super) suggested_image: Option<String>,
+    pub(super) suggested_pull_policy: Option<String>,
+    pub(super) candidates: Vec<String>,
+    pub(super) facts: Vec<String>,
+    pub(super) summary: String,
     /// A command for what the patch cannot do (loading images).
-    command: Option<String>,
+    pub(super) command: Option<String>,
 }
 
 pub(crate) fn judge(s: &Subject<'_>, cx: &Ctx<'_>) -> Option<Finding> {
@@ -260,6 +264,34 @@ fn classify(
         });
     }
 
+    // This very image, but listed only under a spelling containerd does not resolve the request
+    // to: kind v0.18 preloaded `repo:tag@sha256:…` (looked up as `repo@sha256:…`), or a tag
+    // asked while only `repo:tag@sha256:…` is listed. Judged on the target nodes that do not
+    // resolve it; a re-tag there beats loading the image again.
+    let mut unresolved = NodeSet::default();
+    for i in targets.iter().filter(|&i| !holders.contains(i)) {
+        unresolved.insert(i);
+    }
+    let spelled: Vec<&Held<'_>> = ix
+        .same_repository(r)
+        .filter(|h| other_spelling(r, h) && h.nodes.intersects(&unresolved))
+        .collect();
+    if !spelled.is_empty() {
+        let on_unresolved = |set: &NodeSet| set.contains_all(&unresolved);
+        return Some(unresolvable(
+            s,
+            r,
+            cx,
+            &spelled,
+            &unresolved,
+            &on_unresolved,
+            &ix.names(&unresolved),
+            pull_failed,
+            &asked,
+            &reads,
+        ));
+    }
+
     if !holders.is_empty() {
         let lacking: Vec<String> = target_names
             .iter()
@@ -292,28 +324,6 @@ fn classify(
             candidates: Vec::new(),
             facts: vec![format!("{} {held_as}", hold(&have))],
         });
-    }
-
-    // This very image, but listed only under a spelling containerd does not resolve the request
-    // to: kind v0.18 preloaded `repo:tag@sha256:…` (looked up as `repo@sha256:…`), or a tag
-    // asked while only `repo:tag@sha256:…` is listed.
-    let spelled: Vec<&Held<'_>> = ix
-        .same_repository(r)
-        .filter(|h| other_spelling(r, h) && h.nodes.intersects(targets))
-        .collect();
-    if !spelled.is_empty() {
-        return Some(unresolvable(
-            s,
-            r,
-            cx,
-            &spelled,
-            targets,
-            all_hold,
-            &nodes,
-            pull_failed,
-            &asked,
-            &reads,
-        ));
     }
 
     let same_tag = |h: &Held<'_>| match (&r.digest, &h.r.digest) {
@@ -539,142 +549,8 @@ fn suggest(
     }
 }
 
-/// Does `h` name the image `r` asks for (same repository and digest, or the same tag beside a
-/// digest) under a spelling containerd does not resolve the request to?
-fn other_spelling(r: &ImageRef, h: &Held<'_>) -> bool {
-    if r.resolved_by(&h.r) {
-        return false;
-    }
-    match (&r.digest, &h.r.digest) {
-        (Some(d), Some(hd)) => d == hd,
-        (None, Some(_)) => h.r.tag.is_some() && h.r.tag.as_deref() == r.effective_tag(),
-        _ => false,
-    }
-}
-
-/// For each node of `nodes`, the smallest of `held` it lists (for per-node commands).
-fn per_node_names(
-    ix: &NodeIndex<'_>,
-    nodes: &[String],
-    held: &[&&Held<'_>],
-) -> Vec<(String, String)> {
-    nodes
-        .iter()
-        .filter_map(|n| {
-            let i = ix.node_index(n)?;
-            let name = held
-                .iter()
-                .filter(|h| h.nodes.contains(i))
-                .map(|h| h.name)
-                .min()?;
-            Some((n.clone(), name.to_string()))
-        })
-        .collect()
-}
-
-/// `unresolvable-name`: the nodes hold the asked image only under spellings the runtime will
-/// not resolve the request to. Suggest another of its names that they do resolve (after a pull
-/// containerd adds `repo@sha256:…`); else no patch, and the commands that give the nodes the
-/// name the kubelet looks up.
-#[allow(clippy::too_many_arguments)]
-fn unresolvable(
-    s: &Subject<'_>,
-    r: &ImageRef,
-    cx: &Ctx<'_>,
-    spelled: &[&Held<'_>],
-    targets: &NodeSet,
-    all_hold: &dyn Fn(&NodeSet) -> bool,
-    nodes: &[String],
-    pull_failed: bool,
-    asked: &str,
-    reads: &str,
-) -> Verdict {
-    let ix = cx.ix;
-    let lookup = r.lookup_name();
-    let digests: BTreeSet<&str> = spelled
-        .iter()
-        .filter_map(|h| h.r.digest.as_deref())
-        .collect();
-    let pick = first_name(ix.same_repository(r).filter(|h| {
-        h.r.digest.as_deref().is_some_and(|d| digests.contains(d)) && all_hold(&ix.holders(&h.r))
-    }));
-    let mut held_on = NodeSet::default();
-    for h in spelled {
-        held_on.union_with(&h.nodes);
-    }
-    let shown = spelled
-        .iter()
-        .map(|h| h.name)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect::<Vec<_>>()
-        .join(", ");
-    let facts: Vec<String> = spelled
-        .iter()
-        .take(4)
-        .map(|h| {
-            format!(
-                "{} {} (containerd looks up {lookup}, and matches names exactly)",
-                hold(&ix.names(&h.nodes)),
-                h.name
-            )
-        })
-        .collect();
-    let (summary, command) = match &pick {
-        Some(p) => (
-            format!(
-                "{asked}{reads} but {} it only as {shown}, which containerd does not resolve that request to; {p} is the same image under a name it does resolve.",
-                hold(nodes)
-            ),
-            None,
-        ),
-        None => {
-            let refs: Vec<&&Held<'_>> = spelled.iter().collect();
-            let per_node = per_node_names(ix, nodes, &refs);
-            let lacking: Vec<String> = targets
-                .iter()
-                .filter(|&i| !held_on.contains(i))
-                .map(|i| ix.nodes[i].name.to_string())
-                .collect();
-            let mut cmd = cx.kind.retag_command(&per_node, &lookup);
-            if !lacking.is_empty() {
-                let load = cx.kind.load_command(&r.familiar(), &lacking);
-                cmd = if cmd.is_empty() {
-                    load
-                } else {
-                    format!("{cmd} && {load}")
-                };
-            }
-            let other = if s.policy == "Never" {
-                ", or allow a pull (imagePullPolicy IfNotPresent) if the nodes can reach the registry"
-            } else if pull_failed {
-                " (a successful pull would add it too, but the kubelet's pull failed)"
-            } else {
-                ""
-            };
-            (
-                format!(
-                    "{asked}{reads} but {} it only as {shown}, a name containerd never resolves that request to (it matches names exactly), and no name on the node can be patched in: give the node the name the kubelet looks up{other}.",
-                    hold(&ix.names(&held_on))
-                ),
-                Some(cmd),
-            )
-        }
-    };
-    Verdict {
-        kind: FindingKind::UnresolvableName,
-        nodes: nodes.to_vec(),
-        suggested_image: pick,
-        suggested_pull_policy: None,
-        candidates: Vec::new(),
-        facts,
-        summary,
-        command,
-    }
-}
-
 /// The smallest reported name: deterministic when several spellings name the same image.
-fn first_name<'h, 'a: 'h>(it: impl Iterator<Item = &'h Held<'a>>) -> Option<String> {
+pub(super) fn first_name<'h, 'a: 'h>(it: impl Iterator<Item = &'h Held<'a>>) -> Option<String> {
     it.map(|h| h.name).min().map(str::to_string)
 }
 
@@ -689,7 +565,7 @@ fn nodes_phrase(names: &[String]) -> String {
 }
 
 /// `a holds` / `a and b hold`.
-fn hold(names: &[String]) -> String {
+pub(super) fn hold(names: &[String]) -> String {
     let verb = if names.len() == 1 { "holds" } else { "hold" };
     format!("{} {verb}", nodes_phrase(names))
 }
