@@ -362,3 +362,29 @@ async fn helm_charts_3447_tag_dropped_beside_a_digest() {
         "{resolved} vs containerd's {containerd_says}"
     );
 }
+
+/// kueue #7344 on kind cluster `bms4`: images put on the node with `kind load` (2025, kind on
+/// containerd 2) run, and the kubelet reports their image ID as the import name kind's
+/// `ctr images import --digests` added beside the real tag
+/// (`docker.io/library/import-2025-11-18@sha256:…`): an import name next to a proper name. One
+/// pod runs, the other is in CrashLoopBackOff — not an image problem. Healthy control: no
+/// finding, nothing renamed on import.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kueue_7344_kind_loaded_images_with_import_names_are_healthy() {
+    let (pods, events) = describe::parse_pods(&text("kueue-7344-describe.txt"));
+    assert_eq!(pods.len(), 2);
+    for p in &pods {
+        let id = p["status"]["containerStatuses"][0]["imageID"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            id.starts_with("docker.io/library/import-2025-11-18@sha256:"),
+            "{p:#}"
+        );
+    }
+    let fx = Fixture::new("v1.34.0").objects(pods).objects(events);
+    let served = Served::start("bms4", fx).await;
+    let (code, report) = served.diagnose().await;
+    assert_eq!(findings(&report), &Vec::<Value>::new(), "{report:#}");
+    assert_eq!(code, Some(0), "{report:#}");
+}

@@ -134,3 +134,117 @@ fn quoted_after(s: &str, prefix: &str) -> Option<String> {
     let rest = s.strip_prefix(prefix)?.strip_prefix('"')?;
     rest.split_once('"').map(|(q, _)| q.to_string())
 }
+
+/// Full `kubectl describe pod` blocks (one per pod, each starting with `Name:`) → the Pods and
+/// Events they record: name, namespace, node, controller, each container's image, image ID,
+/// state (waiting reason, running) and restart count, and the Events table.
+pub fn parse_pods(text: &str) -> (Vec<Value>, Vec<Value>) {
+    let mut blocks: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("Name:") || blocks.is_empty() {
+            blocks.push(String::new());
+        }
+        if let Some(b) = blocks.last_mut() {
+            b.push_str(line);
+            b.push('\n');
+        }
+    }
+    let (mut pods, mut events) = (Vec::new(), Vec::new());
+    for b in blocks.iter().filter(|b| b.starts_with("Name:")) {
+        let field = |key: &str| {
+            b.lines()
+                .find_map(|l| l.strip_prefix(key).map(str::trim))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (name, namespace) = (field("Name:"), field("Namespace:"));
+        let node = field("Node:")
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let mut containers = Vec::new();
+        let mut statuses: Vec<Value> = Vec::new();
+        let mut in_containers = false;
+        let mut last_key = "";
+        for l in b.lines() {
+            if l.starts_with("Containers:") {
+                in_containers = true;
+                continue;
+            }
+            if in_containers && !l.starts_with(' ') {
+                in_containers = false;
+            }
+            if !in_containers {
+                continue;
+            }
+            let t = l.trim();
+            if l.starts_with("  ") && !l.starts_with("   ") && t.ends_with(':') {
+                let c = t.trim_end_matches(':');
+                containers.push(json!({"name": c}));
+                statuses.push(json!({"name": c, "ready": false, "restartCount": 0, "state": {}}));
+                continue;
+            }
+            let (Some(c), Some(s)) = (containers.last_mut(), statuses.last_mut()) else {
+                continue;
+            };
+            let Some((key, value)) = t.split_once(':') else {
+                continue;
+            };
+            let value = value.trim();
+            match (key, l.starts_with("      ")) {
+                ("Image", false) => {
+                    c["image"] = json!(value);
+                    c["imagePullPolicy"] = json!(default_policy(value));
+                    s["image"] = json!(value);
+                }
+                ("Image ID", false) => s["imageID"] = json!(value),
+                ("State", false) => {
+                    last_key = "State";
+                    match value {
+                        "Running" => s["state"] = json!({"running": {}}),
+                        "Waiting" => s["state"] = json!({"waiting": {}}),
+                        "Terminated" => s["state"] = json!({"terminated": {"exitCode": 0}}),
+                        _ => {}
+                    }
+                }
+                ("Last State", false) => last_key = "Last State",
+                ("Reason", true) if last_key == "State" => {
+                    if s["state"]["waiting"].is_object() {
+                        s["state"]["waiting"]["reason"] = json!(value);
+                    }
+                }
+                ("Restart Count", false) => {
+                    s["restartCount"] = json!(value.parse::<u32>().unwrap_or(0));
+                }
+                _ => {}
+            }
+        }
+        let mut pod = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace, "uid": format!("uid-{name}")},
+            "spec": {"nodeName": node, "containers": containers},
+            "status": {"phase": field("Status:"), "containerStatuses": statuses},
+        });
+        if let Some((kind, owner)) = field("Controlled By:").split_once('/') {
+            pod["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": kind,
+                "name": owner, "uid": format!("uid-{owner}"), "controller": true}]);
+        }
+        let container = pod["spec"]["containers"][0]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        for (i, r) in event_rows(b).iter().enumerate() {
+            let mut involved = json!({"kind": "Pod", "namespace": namespace, "name": name, "uid": format!("uid-{name}")});
+            if r.from == "kubelet" {
+                involved["fieldPath"] = json!(format!("spec.containers{{{container}}}"));
+            }
+            events.push(json!({"apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": format!("{name}.{i:04}"), "namespace": namespace},
+                "involvedObject": involved, "reason": r.reason, "message": r.message, "type": r.kind,
+                "count": r.count, "source": {"component": r.from}}));
+        }
+        pods.push(pod);
+    }
+    (pods, events)
+}
