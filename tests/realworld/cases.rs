@@ -388,3 +388,66 @@ async fn kueue_7344_kind_loaded_images_with_import_names_are_healthy() {
     assert_eq!(findings(&report), &Vec::<Value>::new(), "{report:#}");
     assert_eq!(code, Some(0), "{report:#}");
 }
+
+/// The sim's nodes look like real Kind nodes of the scenario's Kubernetes version: a v1.26.3
+/// cluster named `kind` serves Node objects whose image names are those of the real kind v0.18
+/// nodes of the autoscaler fixture, name for name (import digests, which are per build, aside),
+/// with their sizes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_v1_26_nodes_match_the_real_kind_v0_18_nodes() {
+    let scenario = kindscope::sim::scenario::parse(
+        "kind: Scenario\nname: kind\nprovider: docker\nkubernetesVersion: v1.26.3\nnodes:\n- name: kind-control-plane\n  role: control-plane\n- name: kind-worker\n  role: worker\n",
+        "test",
+    )
+    .expect("scenario");
+    let sim = kindscope::sim::start(&scenario, kindscope::sim::SimOptions::default())
+        .await
+        .expect("sim starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+    let conn = kindscope::cluster::connect::connect(&kindscope::cli::ConnectArgs {
+        kubeconfig: Some(kubeconfig),
+        ..Default::default()
+    })
+    .await
+    .expect("connects");
+    let nodes: kube::Api<k8s_openapi::api::core::v1::Node> = kube::Api::all(conn.client.clone());
+    // Import names carry a per-build digest; everything else must match exactly.
+    let mask = |n: &str| match n.split_once("import-2023-03-30@") {
+        Some((pre, _)) => format!("{pre}import-2023-03-30@…"),
+        None => n.to_string(),
+    };
+    let names_sizes = |v: &Value| -> Vec<(Vec<String>, i64)> {
+        let mut out: Vec<(Vec<String>, i64)> = v["status"]["images"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| {
+                let mut names: Vec<String> = i["names"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(mask)
+                    .collect();
+                names.sort();
+                (names, i["sizeBytes"].as_i64().unwrap_or(0))
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    for (name, fixture) in [
+        (
+            "kind-control-plane",
+            "autoscaler-kind-v1.26-control-plane.yaml",
+        ),
+        ("kind-worker", "autoscaler-kind-v1.26-worker.yaml"),
+    ] {
+        let served = nodes.get(name).await.expect("sim node");
+        let served = serde_json::to_value(&served).expect("node JSON");
+        let real = objects(fixture).remove(0);
+        assert_eq!(names_sizes(&served), names_sizes(&real), "{name}");
+    }
+}
