@@ -42,6 +42,17 @@ async fn healthy_control_real_kind_v1_26_nodes() {
         .objects(objects("autoscaler-kind-v1.26-worker.yaml"))
         .objects(objects("kind-v0.18-local-path-provisioner.yaml"));
     let served = Served::start("kind", fx).await;
+    // Reached as a Kind cluster is: HTTPS, its CA, a client certificate, context kind-NAME.
+    let kc = std::fs::read_to_string(served.kubeconfig()).expect("kubeconfig");
+    for field in [
+        "certificate-authority-data:",
+        "client-certificate-data:",
+        "client-key-data:",
+        "server: https://127.0.0.1:",
+        "current-context: kind-kind",
+    ] {
+        assert!(kc.contains(field), "{field} missing from {kc}");
+    }
     let (code, report) = served.diagnose().await;
     assert_eq!(findings(&report), &Vec::<Value>::new(), "{report:#}");
     assert_eq!(report["healthy"], true, "{report:#}");

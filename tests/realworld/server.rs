@@ -1,4 +1,5 @@
-//! A static fixture API server: an independent, minimal Kubernetes API over HTTP that serves
+//! A static fixture API server: an independent, minimal Kubernetes API over HTTPS (client
+//! certificates, as a Kind cluster's apiserver) that serves
 //! exactly the recorded objects. No controllers, no kubelet: list and get answer the objects as
 //! recorded, a watch replays the recorded stream (ADDED for an object's first appearance,
 //! MODIFIED after) and then stays open, and a `dryRun=All` JSON patch is applied to a copy and
@@ -16,6 +17,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use kindscope::sim::identity::{ClientCert, Identity};
+use kindscope::sim::kubeconfig::kubeconfig_yaml;
 use serde_json::{Value, json};
 
 /// Where a resource lives in the API.
@@ -177,23 +180,73 @@ pub struct FixtureServer {
     pub addr: SocketAddr,
     state: Arc<AppState>,
     task: tokio::task::JoinHandle<()>,
+    /// The CA, serving certificate and client credentials, as `kind create cluster` makes them.
+    identity: Arc<Identity>,
+}
+
+/// TLS as a Kind cluster's apiserver speaks it: the server certificate of `identity`, and only
+/// connections presenting a client certificate signed by its CA are served (an untrusted or
+/// missing one is closed after the handshake; the sim's own listener answers 401 instead).
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    identity: Arc<Identity>,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.tcp.accept().await else {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            };
+            let _ = tcp.set_nodelay(true);
+            let handshake = tokio::time::timeout(Duration::from_secs(5), self.acceptor.accept(tcp));
+            if let Ok(Ok(tls)) = handshake.await
+                && self.identity.judge(tls.get_ref().1.peer_certificates()) == ClientCert::Trusted
+            {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.tcp.local_addr()
+    }
 }
 
 impl FixtureServer {
+    /// Serve `fixture` over HTTPS with its own CA and client-certificate authentication.
     pub async fn start(fixture: Fixture) -> FixtureServer {
         let state = Arc::new(AppState {
             fixture,
             requests: Mutex::new(Vec::new()),
         });
         let app = Router::new().fallback(dispatch).with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local addr");
+        let addr = tcp.local_addr().expect("local addr");
+        let identity = Identity::generate("fixture").expect("certificates");
+        let acceptor =
+            tokio_rustls::TlsAcceptor::from(identity.server_config().expect("TLS config"));
+        let listener = TlsListener {
+            tcp,
+            acceptor,
+            identity: identity.clone(),
+        };
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        FixtureServer { addr, state, task }
+        FixtureServer {
+            addr,
+            state,
+            task,
+            identity,
+        }
     }
 
     /// The requests seen so far.
@@ -205,14 +258,11 @@ impl FixtureServer {
             .unwrap_or_default()
     }
 
-    /// A kubeconfig laid out as `kind` writes it (context, cluster and user `kind-NAME`), for
-    /// this plain-HTTP server: no CA and no client certificate to name.
+    /// A kubeconfig laid out as `kind` writes it: context, cluster and user `kind-NAME`,
+    /// `certificate-authority-data`, `client-certificate-data`, `client-key-data`.
     pub fn write_kubeconfig(&self, dir: &Path, cluster: &str) -> std::path::PathBuf {
-        let ctx = format!("kind-{cluster}");
-        let text = format!(
-            "apiVersion: v1\nclusters:\n- cluster:\n    server: http://{addr}\n  name: {ctx}\ncontexts:\n- context:\n    cluster: {ctx}\n    user: {ctx}\n  name: {ctx}\ncurrent-context: {ctx}\nkind: Config\npreferences: {{}}\nusers:\n- name: {ctx}\n  user: {{}}\n",
-            addr = self.addr
-        );
+        let server = format!("https://{}", self.addr);
+        let text = kubeconfig_yaml(cluster, &server, &self.identity.credentials(true));
         let path = dir.join("kubeconfig");
         std::fs::write(&path, text).expect("write kubeconfig");
         path
