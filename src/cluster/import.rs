@@ -287,6 +287,25 @@ mod tests {
         );
     }
 
+    /// kind v0.18's preload (kubernetes-sigs/kind#3173): the node lists the image only as
+    /// `repo:tag@sha256:…`, which containerd never resolves a request to (it looks up
+    /// `repo@sha256:…`), so the node does not hold the asked name; with the digest name a
+    /// pull adds, it does.
+    #[test]
+    fn a_listed_tag_and_digest_name_does_not_answer_its_own_string() {
+        let pinned = "docker.io/kindest/kindnetd:v20230330-48f316cd@sha256:c19d6362a6a928139820761475a38c24c0cf84d507b9ddf414a078cf627497af";
+        let by_digest = "docker.io/kindest/kindnetd@sha256:c19d6362a6a928139820761475a38c24c0cf84d507b9ddf414a078cf627497af";
+        let only = node(&[pinned], ID);
+        assert!(!holds(&only.images[0], pinned));
+        let pulled = node(&[pinned, by_digest], ID);
+        assert!(holds(&pulled.images[0], pinned));
+        assert!(holds(&pulled.images[0], by_digest));
+        assert_eq!(
+            retag_command("kind-control-plane", "docker", pinned, pinned),
+            format!("docker exec kind-control-plane ctr -n k8s.io images tag {pinned} {by_digest}")
+        );
+    }
+
     #[test]
     fn import_names() {
         assert!(is_import_name(
