@@ -18,7 +18,7 @@ pub fn parse(text: &str) -> Described {
             .filter_map(|l| l.strip_prefix("# "))
             .filter_map(|l| l.strip_prefix(key))
             .filter_map(|l| l.strip_prefix(": "))
-            .last()
+            .next_back()
             .map(str::trim)
     };
     let (namespace, name) = note("pod")
@@ -209,10 +209,8 @@ pub fn parse_pods(text: &str) -> (Vec<Value>, Vec<Value>) {
                     }
                 }
                 ("Last State", false) => last_key = "Last State",
-                ("Reason", true) if last_key == "State" => {
-                    if s["state"]["waiting"].is_object() {
-                        s["state"]["waiting"]["reason"] = json!(value);
-                    }
+                ("Reason", true) if last_key == "State" && s["state"]["waiting"].is_object() => {
+                    s["state"]["waiting"]["reason"] = json!(value);
                 }
                 ("Restart Count", false) => {
                     s["restartCount"] = json!(value.parse::<u32>().unwrap_or(0));

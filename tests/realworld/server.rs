@@ -309,7 +309,7 @@ fn list_version(fx: &Fixture) -> u64 {
 async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
-    let query: Vec<(String, String)> = parts.uri.query().map(|q| url_pairs(q)).unwrap_or_default();
+    let query: Vec<(String, String)> = parts.uri.query().map(url_pairs).unwrap_or_default();
     if let Ok(mut r) = st.requests.lock() {
         r.push(format!("{} {}", parts.method, parts.uri));
     }
@@ -488,9 +488,9 @@ fn field_selector_matches(sel: &str, o: &Value) -> bool {
 
 fn url_pairs(q: &str) -> Vec<(String, String)> {
     q.split('&')
-        .filter_map(|kv| {
+        .map(|kv| {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            Some((decode(k), decode(v)))
+            (decode(k), decode(v))
         })
         .collect()
 }
@@ -533,7 +533,7 @@ fn watch_response(
         .get(res.plural)
         .into_iter()
         .flatten()
-        .map(|o| key(o))
+        .map(key)
         .collect();
     let mut lines: Vec<Bytes> = Vec::new();
     for (i, (plural, obj)) in fx.stream.iter().enumerate() {
