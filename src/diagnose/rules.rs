@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 
 mod spelling;
 
-use self::spelling::{other_spelling, per_node_names, unresolvable};
+use self::spelling::{names_list, other_spelling, per_node_names, unresolvable};
 use super::advice::{KindCluster, controller_command, set_image_command};
 use super::evidence::EventIndex;
 use super::index::{Held, NodeIndex, NodeSet};
@@ -490,13 +490,7 @@ fn suggest(
         ),
         None if good.is_empty() && !stranded.is_empty() => {
             let per_node = per_node_names(ix, nodes, &stranded);
-            let shown = stranded
-                .iter()
-                .map(|h| h.name)
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect::<Vec<_>>()
-                .join(", ");
+            let shown = names_list(stranded.iter().map(|h| **h));
             (
                 format!(
                     "{asked}{reads} but {} {what} only as {shown}, a name containerd does not resolve as written, so it cannot be patched in: give the node the name the kubelet asks for.",

@@ -24,6 +24,15 @@ pub(super) fn other_spelling(r: &ImageRef, h: &Held<'_>) -> bool {
     }
 }
 
+/// The distinct names of `held`, sorted, comma-separated (for sentences).
+pub(super) fn names_list<'h, 'a: 'h>(held: impl Iterator<Item = &'h Held<'a>>) -> String {
+    held.map(|h| h.name)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// For each node of `nodes`, the smallest of `held` it lists (for per-node commands).
 pub(super) fn per_node_names(
     ix: &NodeIndex<'_>,
@@ -74,13 +83,7 @@ pub(super) fn unresolvable(
     for h in spelled {
         held_on.union_with(&h.nodes);
     }
-    let shown = spelled
-        .iter()
-        .map(|h| h.name)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let shown = names_list(spelled.iter().copied());
     let facts: Vec<String> = spelled
         .iter()
         .take(4)
