@@ -7,6 +7,8 @@
 mod cases;
 #[path = "realworld/describe.rs"]
 mod describe;
+#[path = "realworld/query.rs"]
+mod query;
 #[path = "realworld/server.rs"]
 mod server;
 
