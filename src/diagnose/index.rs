@@ -92,6 +92,10 @@ pub(crate) struct Held<'a> {
     pub name: &'a str,
     pub r: ImageRef,
     pub nodes: NodeSet,
+    /// The image ID behind this name when the runtime reported one, and the same on every node
+    /// listing the name. containerd's CRI also names each image it manages by this ID, so it is
+    /// the surest source for a re-tag.
+    pub id: Option<&'a str>,
 }
 
 /// What is known about one node.
@@ -157,7 +161,11 @@ impl<'a> NodeIndex<'a> {
                 for held_name in &image.names {
                     let held_name = held_name.as_str();
                     if let Some(&h) = seen.get(held_name) {
-                        ix.held[h].nodes.insert(i);
+                        let held = &mut ix.held[h];
+                        held.nodes.insert(i);
+                        if held.id != image.id.as_deref() {
+                            held.id = None;
+                        }
                         continue;
                     }
                     // A name the runtime reports but Docker's grammar rejects cannot be asked
@@ -179,6 +187,7 @@ impl<'a> NodeIndex<'a> {
                         name: held_name,
                         r,
                         nodes,
+                        id: image.id.as_deref().filter(|id| !id.is_empty()),
                     });
                 }
             }

@@ -33,7 +33,9 @@ pub(super) fn names_list<'h, 'a: 'h>(held: impl Iterator<Item = &'h Held<'a>>) -
         .join(", ")
 }
 
-/// For each node of `nodes`, the smallest of `held` it lists (for per-node commands).
+/// For each node of `nodes`, what a re-tag there starts from: the image ID of the smallest of
+/// `held` it lists when the runtime reported one (the CRI names every image it manages by its
+/// ID, and `kind load` re-tags from the ID), else that name as listed.
 pub(super) fn per_node_names(
     ix: &NodeIndex<'_>,
     nodes: &[String],
@@ -43,12 +45,11 @@ pub(super) fn per_node_names(
         .iter()
         .filter_map(|n| {
             let i = ix.node_index(n)?;
-            let name = held
+            let h = held
                 .iter()
                 .filter(|h| h.nodes.contains(i))
-                .map(|h| h.name)
-                .min()?;
-            Some((n.clone(), name.to_string()))
+                .min_by_key(|h| h.name)?;
+            Some((n.clone(), h.id.unwrap_or(h.name).to_string()))
         })
         .collect()
 }

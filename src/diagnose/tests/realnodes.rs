@@ -220,3 +220,38 @@ fn an_image_named_only_by_an_import_is_renamed_on_import() {
     assert_eq!(f.kind, FindingKind::RenamedOnImport);
     assert_eq!(f.candidates, vec![unnamed]);
 }
+
+/// With a runtime listing (crictl reports image IDs), the re-tag starts from the image ID, which
+/// the CRI keeps as a name of every image it manages, as `kind load` re-tags.
+#[test]
+fn the_retag_starts_from_the_image_id_when_the_runtime_reported_it() {
+    let id = "sha256:9eda906092e5700000000000000000000000000000000000000000000000000f";
+    let mut cluster = kind_v1_26()
+        .deploy(
+            Deploy::new("local-path-storage", "lpp")
+                .container("local-path-provisioner", PROVISIONER),
+        )
+        .pod(
+            "lpp",
+            "kind-worker",
+            &[("local-path-provisioner", Fate::err_pull())],
+        );
+    // The same image (same ID) on both nodes, as crictl lists it there.
+    for ni in cluster.snapshot_mut().node_images.values_mut() {
+        for img in ni
+            .images
+            .iter_mut()
+            .filter(|i| i.names.iter().any(|n| n == PROVISIONER))
+        {
+            img.id = Some(id.into());
+        }
+    }
+    let f = only(&diagnose(&cluster.build())).clone();
+    assert_eq!(
+        f.command.as_deref(),
+        Some(format!(
+            "docker exec kind-worker ctr --namespace=k8s.io images tag --force {id} {PROVISIONER_BY_DIGEST}"
+        ))
+        .as_deref()
+    );
+}
