@@ -359,8 +359,8 @@ async fn helm_charts_3447_tag_dropped_beside_a_digest() {
     );
 }
 
-/// kueue #7344 on kind cluster `bms4`: images put on the node with `kind load` (2025, kind on
-/// containerd 2) run, and the kubelet reports their image ID as the import name kind's
+/// kueue #7344 on kind cluster `bms4`: images imported onto the node on 2025-11-18 (kind's
+/// version not recorded) run, and the kubelet reports their image ID as the import name
 /// `ctr images import --digests` added beside the real tag
 /// (`docker.io/library/import-2025-11-18@sha256:…`): an import name next to a proper name. One
 /// pod runs, the other is in CrashLoopBackOff — not an image problem. Healthy control: no
