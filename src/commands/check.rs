@@ -229,7 +229,7 @@ fn line_text(text: &str, line: u64) -> String {
     let line = usize::try_from(line.saturating_sub(1)).unwrap_or(usize::MAX);
     text.lines()
         .nth(line)
-        .map(|l| l.trim().chars().take(200).collect())
+        .map(|l| crate::source::printable(l.trim()))
         .unwrap_or_default()
 }
 

@@ -185,13 +185,27 @@ fn hit(
         prefix,
         line,
         column: text[..at].chars().count() as u64 + 1,
-        text: if trimmed.chars().count() > MAX_TEXT {
-            trimmed.chars().take(MAX_TEXT).collect::<String>() + "…"
-        } else {
-            trimmed.to_string()
-        },
+        text: printable(trimmed),
         why,
     }
+}
+
+/// A line fit for a terminal: control characters (an escape sequence in a file must not
+/// reach the screen) become `?`, tabs spaces; at most 200 characters.
+pub fn printable(line: &str) -> String {
+    let mut out: String = line
+        .chars()
+        .take(MAX_TEXT)
+        .map(|c| match c {
+            '\t' => ' ',
+            c if c.is_control() => '?',
+            c => c,
+        })
+        .collect();
+    if line.chars().count() > MAX_TEXT {
+        out.push('…');
+    }
+    out
 }
 
 /// The byte offset of the first occurrence of `needle` in `line` that is a whole reference

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::diagnose::Finding;
 
 pub use cache::SourceCache;
-pub use matcher::{LineHit, Needles, match_file};
+pub use matcher::{LineHit, Needles, match_file, printable};
 pub use walk::{Budget, SearchOutcome, default_root, search};
 
 /// One place in the repository that sets (or rewrites) the asked-for name.

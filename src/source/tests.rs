@@ -226,3 +226,17 @@ fn an_exhausted_budget_says_so() {
             .is_some_and(|n| n.contains("stopped"))
     );
 }
+
+#[test]
+fn escape_sequences_in_a_file_never_reach_the_terminal() {
+    let line = "image: kubernaut/gateway:debug \u{1b}[2J\u{1b}]0;owned\u{7}";
+    let hits = match_file("a.yaml", line, &seed_needles());
+    assert_eq!(hits.len(), 1);
+    assert!(
+        hits[0].text.chars().all(|c| !c.is_control()),
+        "{:?}",
+        hits[0].text
+    );
+    let long = "x".repeat(500);
+    assert_eq!(printable(&long).chars().count(), 201);
+}
