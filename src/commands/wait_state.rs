@@ -87,8 +87,9 @@ pub fn all_targets(snap: &Snapshot) -> Vec<Target> {
         }
         let (kind, name) = match controller(p) {
             Some(("ReplicaSet", _)) => continue,
+            // Static pods are mirrored with their node as owner; each is its own workload.
+            Some(("Node", _)) | None => ("Pod".into(), p.metadata.name.clone().unwrap_or_default()),
             Some((k, n)) => (k.to_string(), n.to_string()),
-            None => ("Pod".into(), p.metadata.name.clone().unwrap_or_default()),
         };
         out.insert(Target {
             namespace: ns.map(str::to_string),
