@@ -41,6 +41,8 @@ pub struct Change {
     pub event: EventType,
     /// The object after the change (for Deleted: the last state, with the delete's resourceVersion).
     pub object: Arc<Value>,
+    /// The object before the change (None for Added): what a list at an older version shows.
+    pub prev: Option<Arc<Value>>,
 }
 
 impl Change {
@@ -254,35 +256,6 @@ impl Store {
         (items, rv)
     }
 
-    /// One page of a list without selectors: up to `limit` objects after the (namespace,
-    /// name) key `after`, in key order; how many objects follow the page; the newest version.
-    pub fn list_page(
-        &self,
-        rt: &'static ResourceType,
-        ns: Option<&str>,
-        after: Option<(&str, &str)>,
-        limit: usize,
-    ) -> (Vec<Arc<Value>>, usize, u64) {
-        use std::ops::Bound;
-        let inner = self.lock();
-        let rv = inner.rv;
-        let Some(table) = inner.tables.get(rt.plural) else {
-            return (Vec::new(), 0, rv);
-        };
-        let ns = ns.filter(|_| rt.namespaced);
-        let from = match (after, ns) {
-            (Some((n, m)), _) => Bound::Excluded((n.to_string(), m.to_string())),
-            (None, Some(ns)) => Bound::Included((ns.to_string(), String::new())),
-            (None, None) => Bound::Unbounded,
-        };
-        let mut rest = table
-            .objects
-            .range((from, Bound::Unbounded))
-            .take_while(|((n, _), _)| ns.is_none_or(|ns| n == ns));
-        let page = rest.by_ref().take(limit).map(|(_, v)| v.clone()).collect();
-        (page, rest.count(), rv)
-    }
-
     /// Read-modify-write one object atomically. `f` edits a copy; a copy equal to the stored
     /// object is a no-op (no new version, no event), as the apiserver does. `metadata.generation`
     /// is bumped when `spec` changed. Returns the object as stored afterwards.
@@ -403,6 +376,7 @@ impl Store {
             resource: rt,
             event: EventType::Deleted,
             object: last.clone(),
+            prev: Some(current),
         });
         Ok(last)
     }
@@ -419,21 +393,19 @@ impl Store {
         rv: u64,
     ) {
         let table = inner.tables.entry(rt.plural).or_default();
-        let logged = match &obj {
-            Some(o) => {
-                table.objects.insert(key, o.clone());
-                o.clone()
+        let (logged, prev) = match &obj {
+            Some(o) => (o.clone(), table.objects.insert(key, o.clone())),
+            None => {
+                let old = table.objects.remove(&key);
+                (old.clone().unwrap_or_else(|| Arc::new(Value::Null)), old)
             }
-            None => table
-                .objects
-                .remove(&key)
-                .unwrap_or_else(|| Arc::new(Value::Null)),
         };
         let change = Change {
             rv,
             resource: rt,
             event,
             object: logged,
+            prev,
         };
         table.log.push_back(change.clone());
         while table.log.len() > self.log_capacity {
@@ -516,6 +488,10 @@ fn random_suffix(seed: &str) -> String {
         .map(|b| ALPHABET[(b as usize) % ALPHABET.len()] as char)
         .collect()
 }
+
+#[path = "store_page.rs"]
+mod page;
+pub use page::ListPage;
 
 #[cfg(test)]
 #[path = "store_tests.rs"]
