@@ -45,13 +45,19 @@ fn pages_are_windows_in_key_order_with_the_count_after_them() {
     let p = s
         .list_page_at(&PODS, Some("a"), None, None, 2, &|_| true, true)
         .expect("page");
-    assert_eq!((names(&p.items), p.remaining), (vec!["a/p1".into(), "a/p2".into()], Some(Some(1))));
+    assert_eq!(
+        (names(&p.items), p.remaining),
+        (vec!["a/p1".into(), "a/p2".into()], Some(Some(1)))
+    );
     // With a filter only whether more follow is known.
     let odd = |o: &Value| name_of(o) != "p2";
     let p = s
         .list_page_at(&PODS, None, None, None, 2, &odd, false)
         .expect("page");
-    assert_eq!((names(&p.items), p.remaining), (vec!["a/p1".into(), "a/p3".into()], Some(None)));
+    assert_eq!(
+        (names(&p.items), p.remaining),
+        (vec!["a/p1".into(), "a/p3".into()], Some(None))
+    );
 }
 
 /// The union of the pages is the list at the first page's version, however the objects change
@@ -70,7 +76,12 @@ fn the_pages_of_a_list_show_the_first_pages_version_while_objects_change() {
     let mut at = None;
     let mut round = 0;
     loop {
-        let p = page(&s, None, after.as_ref().map(|(n, m)| (n.as_str(), m.as_str())), at);
+        let p = page(
+            &s,
+            None,
+            after.as_ref().map(|(n, m)| (n.as_str(), m.as_str())),
+            at,
+        );
         assert_eq!(p.rv, rv0, "every page shows the first page's version");
         at = Some(p.rv);
         seen.extend(p.items.iter().cloned());
@@ -94,11 +105,15 @@ fn the_pages_of_a_list_show_the_first_pages_version_while_objects_change() {
     assert!(round >= 5, "paged through several changes");
     assert_eq!(names(&seen), names(&at_start));
     let versions = |v: &[Arc<Value>]| -> Vec<Value> {
-        v.iter().map(|o| o["metadata"]["resourceVersion"].clone()).collect()
+        v.iter()
+            .map(|o| o["metadata"]["resourceVersion"].clone())
+            .collect()
     };
     assert_eq!(versions(&seen), versions(&at_start), "objects as they were");
     // The next list starts at the newest version and sees the changes.
-    let fresh = s.list_page_at(&PODS, None, None, None, 1000, &|_| true, true).expect("list");
+    let fresh = s
+        .list_page_at(&PODS, None, None, None, 1000, &|_| true, true)
+        .expect("list");
     assert_eq!(names(&fresh.items), names(&s.list(&PODS, None).0));
 }
 

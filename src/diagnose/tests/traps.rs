@@ -224,9 +224,15 @@ fn a_pull_back_off_loop_reads_the_same_in_every_phase() {
     ];
     let events: [&[(&str, String)]; 3] = [
         &[
-            ("Failed", format!("Failed to pull image \"kubernaut/agent:dev\": {err}")),
+            (
+                "Failed",
+                format!("Failed to pull image \"kubernaut/agent:dev\": {err}"),
+            ),
             ("Failed", "Error: ErrImagePull".to_string()),
-            ("BackOff", "Back-off pulling image \"kubernaut/agent:dev\"".to_string()),
+            (
+                "BackOff",
+                "Back-off pulling image \"kubernaut/agent:dev\"".to_string(),
+            ),
         ],
         &[],
         &[(
