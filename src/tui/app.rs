@@ -236,7 +236,10 @@ impl App {
             .resources
             .iter()
             .filter_map(|(name, state)| match state {
-                ResourceState::Stale { reason } => Some(format!("{name}: {reason}")),
+                ResourceState::Stale { reason, since } => Some(match since {
+                    Some(t) => format!("{name}: {reason} (last word from the server {t})"),
+                    None => format!("{name}: {reason}"),
+                }),
                 _ => None,
             })
             .collect();
