@@ -43,6 +43,8 @@ pub struct Change {
     pub object: Arc<Value>,
     /// The object before the change (None for Added): what a list at an older version shows.
     pub prev: Option<Arc<Value>>,
+    /// What keeping this change costs, roughly (the objects' JSON size).
+    pub bytes: usize,
 }
 
 impl Change {
@@ -53,6 +55,9 @@ impl Change {
 
 /// How many changes each resource keeps for watch replay before older ones answer 410.
 pub const DEFAULT_LOG_CAPACITY: usize = 50_000;
+/// And how many bytes of objects (the etcd of a Kind cluster compacts every 5 minutes; the
+/// sim compacts by size, so that churn cannot grow it without bound).
+pub const DEFAULT_LOG_BYTES: usize = 32 << 20;
 
 type Key = (String, String);
 
@@ -60,6 +65,10 @@ type Key = (String, String);
 struct Table {
     objects: BTreeMap<Key, Arc<Value>>,
     log: VecDeque<Change>,
+    /// The sum of the log's `bytes`.
+    log_bytes: usize,
+    /// When each object was last written, for types that expire (events, see `retention`).
+    written: HashMap<Key, tokio::time::Instant>,
     /// Versions at or below this one were dropped from the log: a watch from them is 410 Gone.
     compacted_through: u64,
 }
@@ -74,6 +83,7 @@ pub struct Store {
     inner: Mutex<Inner>,
     changes: broadcast::Sender<Change>,
     log_capacity: usize,
+    log_bytes: usize,
     uid_seed: AtomicU64,
     /// The version this store started after: versions outside `start_rv..=rv` were handed out
     /// by another incarnation of the cluster (a restarted sim), so a watch from one is 410.
@@ -88,6 +98,12 @@ impl Store {
     }
 
     pub fn with_log_capacity(start_rv: u64, log_capacity: usize) -> Arc<Store> {
+        Self::with_log_limits(start_rv, log_capacity, DEFAULT_LOG_BYTES)
+    }
+
+    /// A store whose change log keeps at most `log_capacity` changes and `log_bytes` bytes of
+    /// objects per resource; older versions are compacted (410 for watches and pages there).
+    pub fn with_log_limits(start_rv: u64, log_capacity: usize, log_bytes: usize) -> Arc<Store> {
         let (changes, _) = broadcast::channel(65_536);
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -100,6 +116,7 @@ impl Store {
             }),
             changes,
             log_capacity: log_capacity.max(1),
+            log_bytes,
             uid_seed: AtomicU64::new(seed),
             start_rv,
         })
@@ -377,6 +394,7 @@ impl Store {
             event: EventType::Deleted,
             object: last.clone(),
             prev: Some(current),
+            bytes: 0,
         });
         Ok(last)
     }
@@ -393,6 +411,14 @@ impl Store {
         rv: u64,
     ) {
         let table = inner.tables.entry(rt.plural).or_default();
+        if retention::expires(rt) {
+            match &obj {
+                Some(_) => table
+                    .written
+                    .insert(key.clone(), tokio::time::Instant::now()),
+                None => table.written.remove(&key),
+            };
+        }
         let (logged, prev) = match &obj {
             Some(o) => (o.clone(), table.objects.insert(key, o.clone())),
             None => {
@@ -400,17 +426,24 @@ impl Store {
                 (old.clone().unwrap_or_else(|| Arc::new(Value::Null)), old)
             }
         };
+        let bytes =
+            retention::approx_size(&logged) + prev.as_deref().map_or(0, retention::approx_size);
         let change = Change {
             rv,
             resource: rt,
             event,
             object: logged,
             prev,
+            bytes,
         };
         table.log.push_back(change.clone());
-        while table.log.len() > self.log_capacity {
+        table.log_bytes += bytes;
+        while table.log.len() > self.log_capacity
+            || (table.log_bytes > self.log_bytes && table.log.len() > 1)
+        {
             if let Some(old) = table.log.pop_front() {
                 table.compacted_through = old.rv;
+                table.log_bytes -= old.bytes;
             }
         }
         if event != EventType::Deleted {
@@ -491,6 +524,8 @@ fn random_suffix(seed: &str) -> String {
 
 #[path = "store_page.rs"]
 mod page;
+#[path = "store_retention.rs"]
+pub mod retention;
 pub use page::ListPage;
 
 #[cfg(test)]
