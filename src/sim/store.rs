@@ -45,6 +45,8 @@ pub struct Change {
     pub prev: Option<Arc<Value>>,
     /// What keeping this change costs, roughly (the objects' JSON size).
     pub bytes: usize,
+    /// When it was made: the log lets changes older than its retention go.
+    pub at: tokio::time::Instant,
 }
 
 impl Change {
@@ -55,9 +57,11 @@ impl Change {
 
 /// How many changes each resource keeps for watch replay before older ones answer 410.
 pub const DEFAULT_LOG_CAPACITY: usize = 50_000;
-/// And how many bytes of objects (the etcd of a Kind cluster compacts every 5 minutes; the
-/// sim compacts by size, so that churn cannot grow it without bound).
+/// And how many bytes of objects, so that a burst of churn cannot grow it without bound.
 pub const DEFAULT_LOG_BYTES: usize = 32 << 20;
+/// And for how long: the kube-apiserver of a Kind cluster has etcd compact every 5 minutes
+/// (`--etcd-compaction-interval`), after which older versions answer 410.
+pub const DEFAULT_LOG_RETENTION: std::time::Duration = std::time::Duration::from_secs(300);
 
 type Key = (String, String);
 
@@ -84,6 +88,8 @@ pub struct Store {
     changes: broadcast::Sender<Change>,
     log_capacity: usize,
     log_bytes: usize,
+    /// Real milliseconds a change stays in the log (the retention shortened by `--speed`).
+    log_retention_ms: AtomicU64,
     uid_seed: AtomicU64,
     /// The version this store started after: versions outside `start_rv..=rv` were handed out
     /// by another incarnation of the cluster (a restarted sim), so a watch from one is 410.
@@ -117,6 +123,7 @@ impl Store {
             changes,
             log_capacity: log_capacity.max(1),
             log_bytes,
+            log_retention_ms: AtomicU64::new(DEFAULT_LOG_RETENTION.as_millis() as u64),
             uid_seed: AtomicU64::new(seed),
             start_rv,
         })
@@ -125,6 +132,12 @@ impl Store {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves consistent data (every write is one insert).
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How long (in real time) changes stay in the log for watches and paged lists.
+    pub fn set_log_retention(&self, real: std::time::Duration) {
+        let ms = u64::try_from(real.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.log_retention_ms.store(ms, Ordering::Relaxed);
     }
 
     /// The newest resourceVersion.
@@ -395,6 +408,7 @@ impl Store {
             object: last.clone(),
             prev: Some(current),
             bytes: 0,
+            at: tokio::time::Instant::now(),
         });
         Ok(last)
     }
@@ -428,6 +442,7 @@ impl Store {
         };
         let bytes =
             retention::approx_size(&logged) + prev.as_deref().map_or(0, retention::approx_size);
+        let now = tokio::time::Instant::now();
         let change = Change {
             rv,
             resource: rt,
@@ -435,11 +450,16 @@ impl Store {
             object: logged,
             prev,
             bytes,
+            at: now,
         };
         table.log.push_back(change.clone());
         table.log_bytes += bytes;
+        let retention =
+            std::time::Duration::from_millis(self.log_retention_ms.load(Ordering::Relaxed));
+        let expired = |c: &Change| now.saturating_duration_since(c.at) > retention;
         while table.log.len() > self.log_capacity
             || (table.log_bytes > self.log_bytes && table.log.len() > 1)
+            || table.log.front().is_some_and(expired)
         {
             if let Some(old) = table.log.pop_front() {
                 table.compacted_through = old.rv;
