@@ -15,11 +15,13 @@ use std::time::{Duration, Instant};
 use kindscope::cli::ConnectArgs;
 use kindscope::cluster::{connect, watch};
 use kindscope::model::{ResourceState, Snapshot};
+use kindscope::sim::SimOptions;
+
+const SPEC: &str = "nodes=2,deployments=6,replicas=2,events=20";
 
 /// A `kindscope sim serve` child; killed when dropped.
 struct Served {
     child: Child,
-    port: u16,
 }
 
 impl Drop for Served {
@@ -32,7 +34,7 @@ impl Drop for Served {
     }
 }
 
-fn serve(kubeconfig: &Path, port: u16) -> Served {
+fn serve(kubeconfig: &Path) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kindscope"))
         .args([
             "sim",
@@ -40,7 +42,7 @@ fn serve(kubeconfig: &Path, port: u16) -> Served {
             "--synthetic",
             "nodes=2,deployments=6,replicas=2,events=20",
         ])
-        .args(["--port", &port.to_string(), "--write-kubeconfig"])
+        .arg("--write-kubeconfig")
         .arg(kubeconfig)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -51,14 +53,8 @@ fn serve(kubeconfig: &Path, port: u16) -> Served {
     BufReader::new(stdout)
         .read_line(&mut line)
         .expect("the ready line");
-    // `kindscope sim: serving NAME at SCHEME://127.0.0.1:PORT (kubeconfig: PATH)`
-    let port = line
-        .split(" (kubeconfig")
-        .next()
-        .and_then(|s| s.rsplit(':').next())
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
-    Served { child, port }
+    assert!(line.contains("serving"), "{line:?}");
+    Served { child }
 }
 
 async fn feed(kubeconfig: PathBuf) -> watch::Feed {
@@ -104,18 +100,26 @@ async fn wait_for(
     }
 }
 
+// A rebuilt cluster at the same address: new uids, versions from another run. The sim is
+// restarted in-process with the first one's TLS identity, so that the kubeconfig the feed
+// connected with still fits (after a real `kind create cluster` the kubeconfig is rewritten).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_an_outage_the_new_cluster_is_live_soon_and_nothing_of_the_old_one_stays() {
     let dir = tempfile::tempdir().expect("tempdir");
     let kubeconfig = dir.path().join("kubeconfig");
-    let first = serve(&kubeconfig, 0);
-    let port = first.port;
+    let scenario = kindscope::sim::synthetic::generate(&SPEC.parse().expect("spec"));
+    let first = kindscope::sim::start(&scenario, SimOptions::default())
+        .await
+        .expect("sim");
+    first.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+    let port = first.addr().port();
     let feed = feed(kubeconfig.clone()).await;
     let before = wait_for(&feed, Duration::from_secs(30), "live", all_live).await;
     let (old_nodes, old_pods) = (uids(&before.nodes), uids(&before.pods));
     assert!(!old_pods.is_empty());
 
-    drop(first);
+    let identity_holder = first.identity();
+    first.shutdown().await;
     // Long enough for every watcher's back-off to reach its cap.
     tokio::time::sleep(Duration::from_secs(6)).await;
     let stale = feed.current();
@@ -128,7 +132,17 @@ async fn after_an_outage_the_new_cluster_is_live_soon_and_nothing_of_the_old_one
         stale.resources
     );
 
-    let second = serve(&dir.path().join("kubeconfig-2"), port);
+    let second = kindscope::sim::start(
+        &scenario,
+        SimOptions {
+            port,
+            identity: Some(identity_holder),
+            start_resource_version: kindscope::sim::serve::restart_base(),
+            ..SimOptions::default()
+        },
+    )
+    .await
+    .expect("the sim starts again on the same port");
     let back = Instant::now();
     let after = wait_for(
         &feed,
@@ -148,14 +162,14 @@ async fn after_an_outage_the_new_cluster_is_live_soon_and_nothing_of_the_old_one
     // No ghost: every object comes from the new cluster.
     assert!(uids(&after.pods).is_disjoint(&old_pods));
     assert_eq!(after.nodes.len(), before.nodes.len());
-    drop(second);
+    second.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_server_reads_as_stale_since_its_last_word_then_live_again() {
     let dir = tempfile::tempdir().expect("tempdir");
     let kubeconfig = dir.path().join("kubeconfig");
-    let served = serve(&kubeconfig, 0);
+    let served = serve(&kubeconfig);
     let feed = feed(kubeconfig).await;
     wait_for(&feed, Duration::from_secs(30), "live", all_live).await;
 
