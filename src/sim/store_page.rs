@@ -31,9 +31,10 @@ pub struct ListPage {
 pub const CONTINUE_EXPIRED: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.";
 
 impl Store {
-    /// Up to `limit` objects after the key `after` (in one namespace, or all), that `keep`
-    /// accepts, as they were at version `at` (None: now; the first page of a list). With
-    /// `count`, how many more follow (the apiserver gives no count with a selector).
+    /// Up to `limit` objects after the key `after` (in one namespace, or all) that `filter`
+    /// accepts, as they were at version `at` (None: now; the first page of a list). Without a
+    /// filter the page says how many more follow (the apiserver gives no count with a
+    /// selector).
     ///
     /// `at` newer than the newest version (a token of another run of the sim) or older than
     /// the change log reaches is `410 Expired`.
@@ -44,8 +45,7 @@ impl Store {
         after: Option<(&str, &str)>,
         at: Option<u64>,
         limit: usize,
-        keep: &dyn Fn(&Value) -> bool,
-        count: bool,
+        filter: Option<&dyn Fn(&Value) -> bool>,
     ) -> Result<ListPage, ApiError> {
         let inner = self.lock();
         let rv = at.unwrap_or(inner.rv);
@@ -107,11 +107,11 @@ impl Store {
                 }
             }
         });
-        let mut matching = snapshot.filter(|o| keep(o));
+        let mut matching = snapshot.filter(|o| filter.is_none_or(|keep| keep(o)));
         let items: Vec<Arc<Value>> = matching.by_ref().take(limit).collect();
         let remaining = if items.len() < limit {
             None
-        } else if count {
+        } else if filter.is_none() {
             let rest = matching.count();
             (rest > 0).then_some(Some(rest))
         } else {

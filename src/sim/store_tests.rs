@@ -23,7 +23,7 @@ fn names(v: &[Arc<Value>]) -> Vec<String> {
 }
 
 fn page(s: &Store, ns: Option<&str>, after: Option<(&str, &str)>, at: Option<u64>) -> ListPage {
-    s.list_page_at(&PODS, ns, after, at, 4, &|_| true, true)
+    s.list_page_at(&PODS, ns, after, at, 4, None)
         .expect("a page")
 }
 
@@ -43,7 +43,7 @@ fn pages_are_windows_in_key_order_with_the_count_after_them() {
     assert_eq!(names(&rest.items), ["b/p2", "b/p3"]);
     assert_eq!((rest.remaining, rest.rv), (None, first.rv));
     let p = s
-        .list_page_at(&PODS, Some("a"), None, None, 2, &|_| true, true)
+        .list_page_at(&PODS, Some("a"), None, None, 2, None)
         .expect("page");
     assert_eq!(
         (names(&p.items), p.remaining),
@@ -52,7 +52,7 @@ fn pages_are_windows_in_key_order_with_the_count_after_them() {
     // With a filter only whether more follow is known.
     let odd = |o: &Value| name_of(o) != "p2";
     let p = s
-        .list_page_at(&PODS, None, None, None, 2, &odd, false)
+        .list_page_at(&PODS, None, None, None, 2, Some(&odd))
         .expect("page");
     assert_eq!(
         (names(&p.items), p.remaining),
@@ -112,7 +112,7 @@ fn the_pages_of_a_list_show_the_first_pages_version_while_objects_change() {
     assert_eq!(versions(&seen), versions(&at_start), "objects as they were");
     // The next list starts at the newest version and sees the changes.
     let fresh = s
-        .list_page_at(&PODS, None, None, None, 1000, &|_| true, true)
+        .list_page_at(&PODS, None, None, None, 1000, None)
         .expect("list");
     assert_eq!(names(&fresh.items), names(&s.list(&PODS, None).0));
 }
@@ -130,7 +130,7 @@ fn a_page_at_a_compacted_or_foreign_version_is_410_expired() {
     }
     for at in [first.rv, 50, s.resource_version() + 1] {
         let e = s
-            .list_page_at(&PODS, None, Some(("a", "p3")), Some(at), 4, &|_| true, true)
+            .list_page_at(&PODS, None, Some(("a", "p3")), Some(at), 4, None)
             .err()
             .expect("410");
         assert_eq!((e.code, e.reason), (410, "Expired"), "{at}");

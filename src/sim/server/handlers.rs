@@ -130,6 +130,8 @@ fn list(st: &AppState, t: &Target, params: &Params, accept: &str) -> Result<Resp
     // Every page shows the list at the first page's version (its token carries it), so
     // objects created or deleted while a client pages never make others vanish or repeat; a
     // version the change log no longer reaches is 410 Expired and the client lists again.
+    let matches = |o: &Value| sel.matches(o);
+    let filter: Option<&dyn Fn(&Value) -> bool> = (!sel.is_empty()).then_some(&matches);
     let (items, remaining, list_rv) = if rt.stored {
         let after = token
             .as_ref()
@@ -140,8 +142,7 @@ fn list(st: &AppState, t: &Target, params: &Params, accept: &str) -> Result<Resp
             after,
             token.as_ref().map(|t| t.rv),
             limit.unwrap_or(usize::MAX),
-            &|o| sel.matches(o),
-            sel.is_empty(),
+            filter,
         )?;
         (page.items, page.remaining, page.rv)
     } else {
