@@ -412,6 +412,7 @@ mod tests {
             context: "kind-gateway-debug".into(),
             healthy: false,
             findings: vec![finding()],
+            pending: vec![],
         };
         let text = render_report(&report, &Snapshot::default(), Style::PLAIN);
         assert!(!text.contains('\x1b'), "{text}");
@@ -449,6 +450,7 @@ mod tests {
             context: "kind-x".into(),
             healthy: true,
             findings: vec![],
+            pending: vec![],
         };
         let text = render_report(&report, &Snapshot::default(), Style::PLAIN);
         assert!(
