@@ -211,15 +211,9 @@ pub fn render_pending(pending: &[Pending], now: Timestamp, style: Style) -> Stri
     out
 }
 
-/// `12s`, `4m`, `3h`, `2d`.
+/// kubectl's AGE style (`45s`, `3m`, `5h`, `2d`), as the dashboard shows it.
 fn age(now: Timestamp, since: Timestamp) -> String {
-    let secs = now.as_second().saturating_sub(since.as_second()).max(0);
-    match secs {
-        0..60 => format!("{secs}s"),
-        60..3600 => format!("{}m", secs / 60),
-        3600..86400 => format!("{}h", secs / 3600),
-        _ => format!("{}d", secs / 86400),
-    }
+    crate::tui::format::age(now.as_second().saturating_sub(since.as_second()))
 }
 
 #[cfg(test)]
@@ -307,7 +301,7 @@ mod tests {
             .find(|l| l.contains("PodNotCreated"))
             .expect("row");
         assert!(
-            row.contains("(Deployment/cart)") && row.contains(" 1h "),
+            row.contains("(Deployment/cart)") && row.contains(" 62m "),
             "{row}"
         );
     }
