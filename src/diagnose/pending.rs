@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Finding;
 use super::index::{NodeIndex, NodeSet};
-use super::workloads::{Collected, Fate, Owner, Want, containers, effective_policy, fate};
+use super::workloads::{Collected, Fate, Owner, Want, containers, fate};
 use crate::imageref::ImageRef;
 
 /// Similar names listed per pending container; the point is a hint, not an inventory.
@@ -60,12 +60,7 @@ pub(crate) fn collect(c: &Collected<'_>, ix: &NodeIndex<'_>, findings: &[Finding
             continue;
         };
         for (container, init) in containers(spec) {
-            let want = Want {
-                name: &container.name,
-                init,
-                image: container.image.as_deref().unwrap_or(""),
-                policy: effective_policy(container),
-            };
+            let want = Want::of(container, init);
             let Fate::Pending(waiting) = fate(u.pod, want, ix) else {
                 continue;
             };

@@ -96,7 +96,7 @@ impl Subject<'_> {
     }
 }
 
-pub(crate) fn effective_policy(c: &Container) -> &str {
+fn effective_policy(c: &Container) -> &str {
     match c.image_pull_policy.as_deref() {
         Some(p) if !p.is_empty() => p,
         _ => default_pull_policy(c.image.as_deref().unwrap_or("")),
@@ -157,6 +157,18 @@ pub(crate) struct Want<'a> {
     pub init: bool,
     pub image: &'a str,
     pub policy: &'a str,
+}
+
+impl<'a> Want<'a> {
+    /// A container of a pod spec, with the pull policy in effect.
+    pub fn of(c: &'a Container, init: bool) -> Self {
+        Want {
+            name: &c.name,
+            init,
+            image: c.image.as_deref().unwrap_or(""),
+            policy: effective_policy(c),
+        }
+    }
 }
 
 pub(crate) fn fate<'p>(pod: &'p Pod, c: Want<'_>, ix: &NodeIndex<'_>) -> Fate<'p> {
@@ -505,13 +517,10 @@ fn other_subjects<'a>(
             continue;
         };
         for (c, init) in containers(spec) {
-            let want = Want {
-                name: &c.name,
-                init,
-                image: c.image.as_deref().unwrap_or(""),
-                policy: effective_policy(c),
-            };
-            if matches!(fate(pod, want, ix), Fate::Failing(..) | Fate::Certain(_)) {
+            if matches!(
+                fate(pod, Want::of(c, init), ix),
+                Fate::Failing(..) | Fate::Certain(_)
+            ) {
                 by_container
                     .entry((init, c.name.as_str()))
                     .or_default()
