@@ -273,3 +273,40 @@ fn init_containers_and_finished_pods() {
     }
     assert!(report(&c.build()).healthy);
 }
+
+#[test]
+fn an_unparsable_image_on_a_scheduled_pod_is_a_finding_at_once() {
+    let snap = cluster(&[])
+        .other_pod(
+            "shop",
+            "typo",
+            None,
+            &[("web", "Shop/Web:1", Some("IfNotPresent"))],
+            Some(W),
+            &[],
+        )
+        .build();
+    let r = report(&snap);
+    let f = only(&r.findings);
+    assert_eq!(f.kind, FindingKind::InvalidReference);
+    assert!(
+        f.evidence.iter().any(|e| e.contains("will reject")),
+        "{:?}",
+        f.evidence
+    );
+    assert!(r.pending.is_empty());
+    // Not scheduled yet: the kubelet has not judged it, and no node will until it is bound.
+    let snap = cluster(&[])
+        .other_pod(
+            "shop",
+            "typo",
+            None,
+            &[("web", "Shop/Web:1", Some("IfNotPresent"))],
+            None,
+            &[],
+        )
+        .build();
+    let r = report(&snap);
+    assert!(r.findings.is_empty(), "{r:#?}");
+    assert_eq!(one_pending(&r).reason, "Scheduling");
+}
