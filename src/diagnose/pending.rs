@@ -5,7 +5,7 @@
 //! is not scheduled, or no status yet, or it waits with `ContainerCreating` / `PodInitializing`
 //! (the kubelet's defaults before a start attempt) or a reason kindscope does not read. A
 //! Deployment with fewer pods of its newest revision than replicas is pending too (its pods are
-//! not even created yet). Pending entries of a workload container that already has a finding
+//! not even created yet), and so is one whose latest spec the controller has not observed. Pending entries of a workload container that already has a finding
 //! are left out: its outcome is known.
 
 use serde::{Deserialize, Serialize};
@@ -102,8 +102,9 @@ pub(crate) fn collect(c: &Collected<'_>, ix: &NodeIndex<'_>, findings: &[Finding
     }
     for s in &c.subjects {
         let missing = usize::try_from(s.replicas).unwrap_or(0) > s.pod_count;
+        let unobserved = s.unobserved && s.replicas > 0;
         if !matches!(s.owner, Owner::Deployment)
-            || !missing
+            || !(missing || unobserved)
             || covered(s.namespace, &s.workload, s.container, s.init, s.image)
         {
             continue;
@@ -116,7 +117,12 @@ pub(crate) fn collect(c: &Collected<'_>, ix: &NodeIndex<'_>, findings: &[Finding
             init_container: s.init,
             image: s.image.to_string(),
             node: None,
-            reason: "PodNotCreated".to_string(),
+            reason: if unobserved {
+                "RolloutNotStarted"
+            } else {
+                "PodNotCreated"
+            }
+            .to_string(),
             since: s.since.map(|t| t.to_string()),
             similar_on_node: similar(ix, s.image, &ix.eligible(s.spec)),
         });

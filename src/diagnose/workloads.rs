@@ -86,6 +86,9 @@ pub(crate) struct Subject<'a> {
     pub pod_count: usize,
     /// Deployment only: when the newest revision (its ReplicaSet, else the Deployment) was made.
     pub since: Option<Timestamp>,
+    /// Deployment only: the controller has not observed the latest spec (`metadata.generation`
+    /// ahead of `status.observedGeneration`), so the pods of that spec do not exist yet.
+    pub unobserved: bool,
 }
 
 impl Subject<'_> {
@@ -408,6 +411,12 @@ pub(crate) fn collect<'a>(
         let workload = format!("Deployment/{}", dep.metadata.name.as_deref().unwrap_or(""));
         let replicas = dep.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
         let expects_pods = replicas != 0;
+        let observed = dep.status.as_ref().and_then(|s| s.observed_generation);
+        let unobserved = match (dep.metadata.generation, observed) {
+            (Some(g), Some(o)) => g > o,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
         let since = newest[d]
             .and_then(|k| k.1)
             .or_else(|| dep.metadata.creation_timestamp.as_ref().map(|t| t.0));
@@ -428,6 +437,7 @@ pub(crate) fn collect<'a>(
                 replicas,
                 pod_count: dep_pods[d].len(),
                 since,
+                unobserved,
             });
         }
         let subjects = &mut out[start..];
@@ -557,6 +567,7 @@ fn other_subjects<'a>(
             replicas: 0,
             pod_count: 0,
             since: None,
+            unobserved: false,
         };
         for pod in failing {
             judge(&mut subject, pod, ix);

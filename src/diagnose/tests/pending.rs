@@ -310,3 +310,32 @@ fn an_unparsable_image_on_a_scheduled_pod_is_a_finding_at_once() {
     assert!(r.findings.is_empty(), "{r:#?}");
     assert_eq!(one_pending(&r).reason, "Scheduling");
 }
+
+#[test]
+fn a_deployment_whose_new_spec_the_controller_has_not_seen_is_pending() {
+    let mut c =
+        cluster(&[CART])
+            .deploy(cart("IfNotPresent"))
+            .pod("cart", W, &[("cart", Fate::Running)]);
+    let set = |c: &mut Cluster, generation: i64, observed: Option<i64>| {
+        if let Some(d) = c.snapshot_mut().deployments.first_mut() {
+            let d = std::sync::Arc::make_mut(d);
+            d.metadata.generation = Some(generation);
+            d.status = Some(k8s_openapi::api::apps::v1::DeploymentStatus {
+                observed_generation: observed,
+                ..Default::default()
+            });
+        }
+    };
+    set(&mut c, 2, Some(1));
+    let r = report(&c.snapshot_mut().clone());
+    let p = one_pending(&r);
+    assert_eq!(
+        (p.pod.as_deref(), p.reason.as_str()),
+        (None, "RolloutNotStarted")
+    );
+    set(&mut c, 2, None);
+    assert!(!report(&c.snapshot_mut().clone()).healthy, "never synced");
+    set(&mut c, 2, Some(2));
+    assert!(report(&c.build()).healthy, "observed, and its pod runs");
+}
