@@ -237,3 +237,72 @@ fn a_bad_wait_duration_is_one_sentence_and_exit_2() {
         assert!(stderr.contains(&format!("{bad:?}")), "{stderr}");
     }
 }
+
+/// A scheduled pod whose outcome is certain from its node is a finding before the kubelet says
+/// anything: an API-only sim (no kubelet, no events), a pod bound to a node that lacks the exact
+/// name, with policy Never.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certain_failure_is_reported_before_the_kubelet_speaks() {
+    use kindscope::sim::server::{ServerOptions, spawn};
+    use kindscope::sim::store::{NAMESPACES, NODES, PODS, Store};
+    use serde_json::json;
+
+    let store = Store::new(100);
+    store
+        .create(&NAMESPACES, json!({"metadata": {"name": "default"}}))
+        .expect("namespace");
+    store
+        .create(
+            &NODES,
+            json!({"metadata": {"name": "t-worker"},
+                   "status": {"images": [{"names": ["localhost/kubernaut/gw:debug"], "sizeBytes": 10}]}}),
+        )
+        .expect("node");
+    store
+        .create(
+            &PODS,
+            json!({"metadata": {"name": "gw", "namespace": "default"},
+                   "spec": {"nodeName": "t-worker",
+                            "containers": [{"name": "gw", "image": "kubernaut/gw:debug", "imagePullPolicy": "Never"}]},
+                   "status": {"phase": "Pending"}}),
+        )
+        .expect("pod");
+    let server = spawn(store, ServerOptions::default(), 0)
+        .await
+        .expect("sim API starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig_yaml("t")).expect("write kubeconfig");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(["diagnose", "--json", "--runtime", "none", "--kubeconfig"])
+            .arg(&kubeconfig)
+            .env("KINDSCOPE_STATE_DIR", dir.path().join("state"))
+            .env_remove("KUBECONFIG")
+            .env_remove("KINDSCOPE_LOG")
+            .output()
+            .expect("run diagnose")
+    })
+    .await
+    .expect("join");
+    let report = json(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{report:#} {}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        kinds(&report),
+        [("registry-prefix".to_string(), "Pod/gw".to_string())]
+    );
+    let f = &report["findings"][0];
+    assert_eq!(f["suggested_image"], "localhost/kubernaut/gw:debug");
+    assert!(
+        f["evidence"].as_array().is_some_and(|e| e.iter().any(|l| l
+            .as_str()
+            .is_some_and(|l| l.contains("will report ErrImageNeverPull")))),
+        "{f:#}"
+    );
+    assert_eq!(report["pending"], Value::Array(vec![]));
+}
