@@ -81,6 +81,19 @@ fn json(out: &Output) -> Value {
         .unwrap_or_else(|e| panic!("stdout is JSON ({e}): {}", text(&out.stdout)))
 }
 
+/// `kindscope ARGS` (JSON output) exits `code`; its document.
+fn json_exit(sim: &Served, args: &[&str], code: i32) -> Value {
+    let out = sim.run(args);
+    let doc = json(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}: {doc:#} {}",
+        text(&out.stderr)
+    );
+    doc
+}
+
 fn kinds(report: &Value) -> Vec<(String, String)> {
     report["findings"]
         .as_array()
@@ -112,9 +125,7 @@ fn gateway_debug_is_never_healthy_at_start_and_wait_reports_its_findings() {
         assert!(!report["pending"].as_array().expect("pending").is_empty());
     }
 
-    let out = sim.run(&["diagnose", "--wait", "30s", "--json"]);
-    let report = json(&out);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = json_exit(&sim, &["diagnose", "--wait", "30s", "--json"], 1);
     assert_eq!(
         kinds(&report),
         [
@@ -130,14 +141,7 @@ fn gateway_debug_is_never_healthy_at_start_and_wait_reports_its_findings() {
 fn a_slow_pull_is_pending_until_it_runs_then_healthy() {
     let sim = Served::start(Some(&slow_pull()));
     // The pull takes ~15 s: now it is still starting, and nothing is wrong.
-    let out = sim.run(&["diagnose", "--json"]);
-    let report = json(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "{report:#} {}",
-        text(&out.stderr)
-    );
+    let report = json_exit(&sim, &["diagnose", "--json"], 4);
     assert_eq!(report["healthy"], false);
     assert_eq!(kinds(&report), vec![]);
     let pending = report["pending"].as_array().expect("pending");
@@ -155,14 +159,7 @@ fn a_slow_pull_is_pending_until_it_runs_then_healthy() {
     );
 
     // fix does not call it healthy either, and says what is pending.
-    let out = sim.run(&["fix", "--json"]);
-    let fixed = json(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "{fixed:#} {}",
-        text(&out.stderr)
-    );
+    let fixed = json_exit(&sim, &["fix", "--json"], 4);
     assert_eq!(fixed["healthy"], false);
     assert!(
         fixed["pending"]

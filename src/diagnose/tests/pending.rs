@@ -21,6 +21,13 @@ fn one_pending(r: &Report) -> &Pending {
     &r.pending[0]
 }
 
+/// A cluster with one bare pod `shop/NAME` (one container), not started yet.
+fn bare_pod(name: &str, image: &str, policy: &str, node: Option<&str>) -> crate::model::Snapshot {
+    cluster(&[])
+        .other_pod("shop", name, None, &[("c", image, Some(policy))], node, &[])
+        .build()
+}
+
 fn cart(policy: &str) -> Deploy {
     Deploy::new("shop", "cart").container_policy("cart", CART, policy)
 }
@@ -159,16 +166,7 @@ fn never_is_not_certain_on_an_incomplete_list_or_when_the_node_holds_it() {
 
 #[test]
 fn a_bare_pod_scheduled_with_never_and_no_image_is_a_finding() {
-    let snap = cluster(&[])
-        .other_pod(
-            "shop",
-            "catalog",
-            None,
-            &[("catalog", "localhost/shop/catalog:3.1", Some("Never"))],
-            Some(W),
-            &[],
-        )
-        .build();
+    let snap = bare_pod("catalog", "localhost/shop/catalog:3.1", "Never", Some(W));
     let r = report(&snap);
     let f = only(&r.findings);
     assert_eq!(
@@ -276,16 +274,7 @@ fn init_containers_and_finished_pods() {
 
 #[test]
 fn an_unparsable_image_on_a_scheduled_pod_is_a_finding_at_once() {
-    let snap = cluster(&[])
-        .other_pod(
-            "shop",
-            "typo",
-            None,
-            &[("web", "Shop/Web:1", Some("IfNotPresent"))],
-            Some(W),
-            &[],
-        )
-        .build();
+    let snap = bare_pod("typo", "Shop/Web:1", "IfNotPresent", Some(W));
     let r = report(&snap);
     let f = only(&r.findings);
     assert_eq!(f.kind, FindingKind::InvalidReference);
@@ -296,16 +285,7 @@ fn an_unparsable_image_on_a_scheduled_pod_is_a_finding_at_once() {
     );
     assert!(r.pending.is_empty());
     // Not scheduled yet: the kubelet has not judged it, and no node will until it is bound.
-    let snap = cluster(&[])
-        .other_pod(
-            "shop",
-            "typo",
-            None,
-            &[("web", "Shop/Web:1", Some("IfNotPresent"))],
-            None,
-            &[],
-        )
-        .build();
+    let snap = bare_pod("typo", "Shop/Web:1", "IfNotPresent", None);
     let r = report(&snap);
     assert!(r.findings.is_empty(), "{r:#?}");
     assert_eq!(one_pending(&r).reason, "Scheduling");
