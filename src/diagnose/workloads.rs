@@ -209,7 +209,15 @@ fn certain(pod: &Pod, c: Want<'_>, ix: &NodeIndex<'_>) -> Option<&'static str> {
     let i = ix.node_index(node)?;
     match ImageRef::parse(c.image) {
         Err(_) => Some("InvalidImageName"),
-        Ok(r) if c.policy == "Never" && !ix.nodes[i].incomplete && !ix.holders(&r).contains(i) => {
+        // Only on a list that is complete and current: with the runtime failed, the API's list
+        // may not show an image loaded seconds ago, and a wrong prediction has no kubelet to
+        // correct it.
+        Ok(r)
+            if c.policy == "Never"
+                && !ix.nodes[i].incomplete
+                && !ix.nodes[i].runtime_failed
+                && !ix.holders(&r).contains(i) =>
+        {
             Some("ErrImageNeverPull")
         }
         Ok(_) => None,

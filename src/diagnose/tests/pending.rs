@@ -152,6 +152,17 @@ fn never_is_not_certain_on_an_incomplete_list_or_when_the_node_holds_it() {
         .pod("cart", W, &[("cart", Fate::Pending)])
         .build();
     assert_eq!(one_pending(&report(&snap)).reason, "Scheduled");
+    // The runtime was asked and failed: the API's list may lag behind a fresh `kind load`.
+    let mut c = cluster(&["docker.io/shop/cart:1.2.0"])
+        .deploy(cart("Never"))
+        .pod("cart", W, &[("cart", Fate::Pending)]);
+    if let Some(ni) = c.snapshot_mut().node_images.get_mut(W) {
+        ni.runtime = crate::model::RuntimeListing::Failed {
+            runtime: "docker".into(),
+            reason: "docker is not running".into(),
+        };
+    }
+    assert_eq!(one_pending(&report(&c.build())).reason, "Scheduled");
     // The exact name is there: it will start.
     let snap = cluster(&[CART])
         .deploy(cart("Never"))
