@@ -110,7 +110,7 @@ where
         }
         let period = if app.animating() {
             Some(ANIMATION)
-        } else if app.show_log {
+        } else if app.show_log || app.stale_since_shown() {
             Some(LOG_REFRESH)
         } else if !app.starting_in_view().is_empty() {
             // How long each pod has been starting is on screen: keep it current.

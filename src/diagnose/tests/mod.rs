@@ -3,6 +3,7 @@
 
 mod kinds;
 mod pending;
+mod realnodes;
 mod traps;
 
 use super::Finding;
