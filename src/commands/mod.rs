@@ -9,5 +9,6 @@ pub mod output;
 pub mod ref_cmd;
 pub mod snapshot;
 pub mod sources;
+pub mod starting;
 pub mod wait;
 pub mod wait_state;

@@ -123,8 +123,16 @@ pub async fn run(cli: &Cli, args: &WaitArgs) -> CmdResult {
             _ = tokio::time::sleep_until(deadline) => {
                 live.finish();
                 let snap = with_runtime(&feed.current(), lists.as_ref());
-                let findings = diagnose(&snap);
-                emit(&render_timeout(&snap, &targets, &findings, timeout))?;
+                let report = crate::diagnose::report(&snap);
+                let findings = report.findings;
+                let mut shown = render_timeout(&snap, &targets, &findings, timeout);
+                // The report's own account of what has not started (docs/findings.md).
+                shown.push_str(&super::starting::render_pending(
+                    &report.pending,
+                    k8s_openapi::jiff::Timestamp::now(),
+                    Style::stdout(),
+                ));
+                emit(&shown)?;
                 bundle(&conn, &snap, &findings, args.bundle_on_failure.as_deref()).await;
                 return Ok(exit::FINDINGS);
             }

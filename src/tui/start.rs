@@ -32,6 +32,7 @@ pub async fn run_attached(cli: &Cli) -> CmdResult {
     opts.namespace = conn.namespace.clone();
     with_sources(&mut opts);
     opts.notice = notice;
+    opts.cluster = Some((conn.context.clone(), conn.server.clone()));
     let backend_opts = BackendOptions {
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),
@@ -75,6 +76,7 @@ async fn demo_on(
     opts.namespace = conn.namespace.clone();
     with_sources(&mut opts);
     opts.notice = Some(demo_notice(args, scenario));
+    opts.cluster = Some((conn.context.clone(), conn.server.clone()));
     let backend_opts = BackendOptions {
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),
@@ -98,9 +100,9 @@ fn with_sources(opts: &mut Options) {
     let inner = opts.diagnose.clone();
     let filler = cache.clone();
     opts.diagnose = std::sync::Arc::new(move |snap| {
-        let mut findings = inner(snap);
-        filler.fill(&mut findings);
-        findings
+        let mut report = inner(snap);
+        filler.fill(&mut report.findings);
+        report
     });
     opts.sources = Some(cache);
 }
