@@ -355,6 +355,7 @@ async fn wait_stops_early_with_the_diagnosis_and_the_bundle_then_passes_after_fi
                 "-n",
                 "default",
                 "wait",
+                "deployment/gateway",
                 "--timeout",
                 "120s",
                 "--source",
@@ -381,7 +382,12 @@ async fn wait_stops_early_with_the_diagnosis_and_the_bundle_then_passes_after_fi
     assert!(!loaded.nodes.is_empty());
 
     let out = c.run(&["fix", "--yes", "--no-source"], None).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    // 4: every patch applied and running, but postgres may still be pulling (docs/cli.md).
+    assert!(
+        matches!(out.status.code(), Some(0 | 4)),
+        "{}",
+        text(&out.stdout)
+    );
     let out = c
         .run(
             &[
