@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod compact;
 pub mod connect;
+pub mod exec_auth;
 mod feed_state;
 pub mod guard;
 pub mod import;
@@ -13,4 +14,5 @@ pub mod objects;
 pub mod rollout;
 pub mod runtime;
 pub mod runtime_feed;
+mod tls_errors;
 pub mod watch;

@@ -1,0 +1,5 @@
+//! Hostile and broken clusters, credentials and input, against the real binary (one module per
+//! theme; docs/security.md says what each proves).
+
+#[path = "hostile/auth.rs"]
+mod auth;
