@@ -472,6 +472,10 @@ async fn the_sim_refuses_clients_without_credentials_and_foreign_hosts() {
     }
     let (code, _) = https(sim.port, &ca, admin, "").await;
     assert_eq!(code, 400, "no Host header");
+
+    // Bound to 127.0.0.1 alone: another address of this machine (even another loopback one)
+    // finds no listener.
+    assert!(std::net::TcpStream::connect(("127.0.0.2", sim.port)).is_err());
 }
 
 #[test]
