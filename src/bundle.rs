@@ -9,7 +9,7 @@
 //! JSON, gzip-compressed when the file name ends in `.gz`; reading detects gzip by its magic bytes.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -186,8 +186,10 @@ impl Bundle {
 
     /// Read a bundle, checking that it is one and that this build understands its format.
     pub fn read(path: &Path) -> Result<Bundle, BundleError> {
-        let raw = std::fs::read(path)
-            .map_err(|e| BundleError(format!("cannot read the bundle {}: {e}", path.display())))?;
+        let raw = crate::limits::read_file(path, crate::limits::BUNDLE_FILE_MAX, "a bundle file")
+            .map_err(|e| {
+            BundleError(format!("cannot read the bundle {}: {e}", path.display()))
+        })?;
         Self::from_bytes(&raw)
             .map_err(|BundleError(why)| BundleError(format!("{} {why}", path.display())))
     }
@@ -195,15 +197,21 @@ impl Bundle {
     /// Parse bundle bytes (plain or gzip). Errors continue a sentence that starts with the name.
     pub fn from_bytes(raw: &[u8]) -> Result<Bundle, BundleError> {
         let json = if raw.starts_with(&GZIP_MAGIC) {
-            let mut out = Vec::new();
-            flate2::read::GzDecoder::new(raw)
-                .read_to_end(&mut out)
-                .map_err(|e| {
+            // Bounded: a small gzip bomb must not expand into all of memory.
+            crate::limits::read_bounded(
+                flate2::read::GzDecoder::new(raw),
+                crate::limits::BUNDLE_JSON_MAX,
+                "a decompressed bundle",
+            )
+            .map_err(|e| {
+                if e.starts_with("is larger") {
+                    BundleError(format!("is gzip-compressed and {e}"))
+                } else {
                     BundleError(format!(
                         "is gzip-compressed but cannot be decompressed ({e})"
                     ))
-                })?;
-            out
+                }
+            })?
         } else {
             raw.to_vec()
         };

@@ -13,8 +13,10 @@ pub mod diagnose;
 pub mod error;
 pub mod fix;
 pub mod imageref;
+pub mod limits;
 pub mod logging;
 pub mod model;
+pub mod sanitize;
 pub mod sim;
 pub mod tui;
 

@@ -74,13 +74,17 @@ pub fn from_config(
     // idle timeout). One-shot calls (probe, patch) are bounded with tokio timeouts instead.
     let server = config.cluster_url.to_string();
     let server = server.trim_end_matches('/').to_string();
-    let client = kube::Client::try_from(config).map_err(|e| {
-        CliError::usage(format!(
-            "cannot build a client for context \"{context}\": {}; check the certificates and \
+    // Every response body is bounded (crate::limits): a server that sends without end costs
+    // a bounded amount of memory and ends in one sentence.
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map(|b| b.with_layer(&crate::limits::BodyLimitLayer).build())
+        .map_err(|e| {
+            CliError::usage(format!(
+                "cannot build a client for context \"{context}\": {}; check the certificates and \
              credentials of that context in your kubeconfig",
-            root_cause(&e)
-        ))
-    })?;
+                root_cause(&e)
+            ))
+        })?;
     Ok(Connection {
         client,
         context: context.to_string(),

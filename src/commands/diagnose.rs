@@ -29,9 +29,8 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
         emit(&format!("{}\n", to_json(&report)?))?;
         // Keep stdout pure JSON; what qualifies the result (a capped node list, a forbidden
         // resource) still reaches the reader.
-        eprint!(
-            "{}",
-            super::output::render_notes(&snap, Style::stderr()).trim_start()
+        super::output::eprint_safe(
+            super::output::render_notes(&snap, Style::stderr()).trim_start(),
         );
     } else {
         emit(&render_report(&report, &snap, Style::stdout()))?;
@@ -78,5 +77,6 @@ pub(crate) fn with_runtime(
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
     serde_json::to_string_pretty(value)
+        .map(crate::sanitize::json)
         .map_err(|e| CliError::usage(format!("cannot print the result as JSON: {e}")))
 }

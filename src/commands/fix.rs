@@ -232,7 +232,10 @@ async fn confirmed(args: &FixArgs, count: usize, context: &str) -> Result<bool, 
         );
         return Ok(false);
     }
-    eprint!("Apply {count} {patches} on context \"{context}\"? [y/N] ");
+    super::output::eprint_safe(&format!(
+        "Apply {count} {patches} on context \"{}\"? [y/N] ",
+        crate::sanitize::term(context)
+    ));
     let answer = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).map(|_| line)
@@ -251,7 +254,9 @@ async fn confirmed(args: &FixArgs, count: usize, context: &str) -> Result<bool, 
 fn record(conn: &connect::Connection, plan: &FixPlan) {
     let entry = JournalEntry::new(Action::Fix, &conn.context, &conn.server, plan);
     if let Err(e) = journal::append(&entry) {
-        eprintln!("kindscope: the fix was applied but not recorded for undo: {e}");
+        super::output::eprint_safe(&format!(
+            "kindscope: the fix was applied but not recorded for undo: {e}\n"
+        ));
     }
 }
 
@@ -348,11 +353,14 @@ fn render_intro(
         out.push_str(&format!(
             "{} context {}: no image mismatches, nothing to fix.\n",
             style.green("healthy:"),
-            report.context
+            crate::sanitize::term(&report.context)
         ));
         return out;
     }
-    out.push_str(&format!("context {}:\n\n", report.context));
+    out.push_str(&format!(
+        "context {}:\n\n",
+        crate::sanitize::term(&report.context)
+    ));
     out.push_str(&findings_table(&report.remaining, style));
     for (_, plan) in plans {
         out.push('\n');
@@ -372,9 +380,17 @@ fn render_intro(
 fn render_results(report: &FixReport, style: Style) -> String {
     let mut out = String::from("\n");
     for r in &report.results {
-        let what = format!("{}/{} container {}", r.namespace, r.workload, r.container);
+        let what = crate::sanitize::term(&format!(
+            "{}/{} container {}",
+            r.namespace, r.workload, r.container
+        ))
+        .into_owned();
         let line = match r.status {
-            Status::Running => format!("{} {what}: Running {}", style.green("✓"), r.image_after),
+            Status::Running => format!(
+                "{} {what}: Running {}",
+                style.green("✓"),
+                crate::sanitize::term(&r.image_after)
+            ),
             Status::DryRun => format!(
                 "{} {what}: dry run accepted by the server; nothing was changed",
                 style.green("✓")
@@ -405,6 +421,6 @@ fn render_results(report: &FixReport, style: Style) -> String {
     out
 }
 
-fn reason(r: &FixResult) -> &str {
-    r.reason.as_deref().unwrap_or("no reason given")
+fn reason(r: &FixResult) -> std::borrow::Cow<'_, str> {
+    crate::sanitize::term(r.reason.as_deref().unwrap_or("no reason given"))
 }

@@ -27,13 +27,13 @@ pub async fn run(cli: &Cli, args: &SnapshotArgs) -> CmdResult {
         refresh_snapshot(&mut snap, rt, config.timeouts.runtime_exec()).await;
     }
     if let Some(note) = runtime_note(&snap.node_images).or_else(|| capped_note(&snap.node_images)) {
-        eprintln!("kindscope: {note}");
+        super::output::eprint_safe(&format!("kindscope: {}\n", crate::sanitize::term(&note)));
     }
     let findings = diagnose(&snap);
     let bytes = write_bundle(&snap, &findings, version, &args.output).await?;
     super::output::emit(&format!(
         "wrote {} ({} nodes, {} pods, {} findings, {bytes} bytes)\n",
-        args.output.display(),
+        crate::sanitize::term(&args.output.display().to_string()),
         snap.nodes.len(),
         snap.pods.len(),
         findings.len()
