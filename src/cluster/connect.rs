@@ -44,6 +44,15 @@ impl std::fmt::Debug for Connection {
 /// Bad input (missing/unreadable/garbage kubeconfig, unknown context) is `CliError::usage`;
 /// an unreachable, unauthenticated or forbidding server is `CliError::cluster`.
 pub async fn connect(args: &ConnectArgs) -> Result<Connection, CliError> {
+    connect_checked(args, |_, _| Ok(())).await
+}
+
+/// [`connect`], with `before` deciding from the context name and server URL whether to go on
+/// at all — before any network connection (the write guard of `fix`).
+pub async fn connect_checked(
+    args: &ConnectArgs,
+    before: impl FnOnce(&str, &str) -> Result<(), CliError>,
+) -> Result<Connection, CliError> {
     let loaded = load_kubeconfig(
         args.kubeconfig.as_deref(),
         std::env::var_os("KUBECONFIG"),
@@ -58,6 +67,10 @@ pub async fn connect(args: &ConnectArgs) -> Result<Connection, CliError> {
     let config = kube::Config::from_custom_kubeconfig(loaded.config, &options)
         .await
         .map_err(|e| context_error(&context, &loaded.source, &e))?;
+    before(
+        &context,
+        config.cluster_url.to_string().trim_end_matches('/'),
+    )?;
     let conn = from_config(config, &context, args.namespace.clone())?;
     probe(&conn).await?;
     Ok(conn)

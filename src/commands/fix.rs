@@ -83,13 +83,18 @@ pub struct FixReport {
 
 pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
-    let conn = connect::connect(&cli.conn).await?;
-    // The guard comes before anything else: a refused context never sees a write, and the
-    // user learns about --allow-write before reading a plan they cannot apply.
-    if !args.dry_run {
-        guard::check_write(&conn, &cli.write, &config.allowed_write_contexts)
-            .map_err(CliError::usage)?;
-    }
+    // The guard comes before anything else, even the first connection: a refused context is
+    // never contacted, and the user learns about --allow-write before reading a plan they
+    // cannot apply.
+    let conn = connect::connect_checked(&cli.conn, |context, server| {
+        if args.dry_run {
+            return Ok(());
+        }
+        guard::check_target(context, server, &cli.write, &config.allowed_write_contexts)
+            .map(|_| ())
+            .map_err(CliError::usage)
+    })
+    .await?;
     let feed = watch::start(&conn);
     let snap = feed.ready(config.timeouts.connect()).await?;
     let lists = runtime_lists(cli, &config, &conn, &snap).await;
@@ -170,9 +175,21 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
         }
     }
 
-    if !args.dry_run && !followed.is_empty() {
+    // A conflict means the cluster moved on since the plan: diagnose again so the result
+    // tells the truth (another fix may have healed it, or a recreated object kept the fault).
+    let conflicts: Vec<&FixPlan> = report
+        .results
+        .iter()
+        .zip(&plans)
+        .filter(|(r, _)| r.status == Status::Conflict)
+        .map(|(_, (_, p))| p)
+        .collect();
+    if !args.dry_run && (!followed.is_empty() || !conflicts.is_empty()) {
         let fixed: Vec<&FixPlan> = followed.iter().map(|(i, _)| &plans[*i].1).collect();
-        let latest = settle(&feed, lists.as_ref(), &fixed, &report).await;
+        let mut latest = settle(&feed, lists.as_ref(), &fixed, &report).await;
+        if !conflicts.is_empty() {
+            latest = caught_up(&feed, lists.as_ref(), &conflicts).await;
+        }
         report.remaining = diagnose(&latest);
     }
     report.healthy = report.remaining.is_empty();
@@ -321,6 +338,37 @@ async fn settle(
             })
         });
         if !pending {
+            return snap;
+        }
+        match tokio::time::timeout_at(deadline, rx.changed()).await {
+            Ok(Ok(())) => {}
+            _ => return snap,
+        }
+    }
+}
+
+/// Wait (briefly) until the feed shows every conflicting target as it is now rather than as it
+/// was planned: the watch event of the other writer's change may trail its 422.
+async fn caught_up(
+    feed: &watch::Feed,
+    lists: Option<&Arc<RuntimeLists>>,
+    conflicts: &[&FixPlan],
+) -> Arc<Snapshot> {
+    let as_planned = |p: &FixPlan, snap: &Snapshot| {
+        let change = crate::fix::Change {
+            target: p.target.clone(),
+            container: p.container.clone(),
+            image_before: p.image_before.clone(),
+            image_after: Some(p.image_after.clone()),
+            pull_policy_after: p.pull_policy_after.clone(),
+        };
+        crate::fix::plan_change(&change, snap).as_ref() == Some(p)
+    };
+    let mut rx = feed.snapshots();
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let snap = with_runtime(&rx.borrow_and_update().clone(), lists);
+        if !conflicts.iter().any(|p| as_planned(p, &snap)) {
             return snap;
         }
         match tokio::time::timeout_at(deadline, rx.changed()).await {

@@ -23,6 +23,10 @@ use crate::error::{CliError, CmdResult, exit};
 use crate::imageref::ImageRef;
 
 pub async fn run(cli: &Cli, args: &LoadArgs) -> CmdResult {
+    let context = cli.conn.context.clone().or_else(|| current_context(cli));
+    let cluster = kind::cluster_name(args.cluster.as_deref(), context.as_deref());
+    // Loading an image is a write: `--read-only` refuses it before anything runs.
+    crate::cluster::guard::check_load(&cli.write, &cluster).map_err(CliError::usage)?;
     let config = Config::load(cli.config.as_deref())?;
     let provider = std::env::var(PROVIDER_ENV).ok();
     let selection = runtime::choose(
@@ -39,8 +43,6 @@ pub async fn run(cli: &Cli, args: &LoadArgs) -> CmdResult {
             selection.why
         )));
     };
-    let context = cli.conn.context.clone().or_else(|| current_context(cli));
-    let cluster = kind::cluster_name(args.cluster.as_deref(), context.as_deref());
     // Image and node names come from the runtime and the cluster: escaped on the way out.
     let mut out = super::output::SafeWriter(std::io::stdout());
     let outcome = load_image(
