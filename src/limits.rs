@@ -55,6 +55,13 @@ pub fn read_bounded(reader: impl Read, limit: usize, what: &str) -> Result<Vec<u
 /// A file, at most `limit` bytes.
 pub fn read_file(path: &Path, limit: usize, what: &str) -> Result<Vec<u8>, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    // A regular file says its size: refuse before reading a byte of it.
+    if file.metadata().is_ok_and(|m| m.is_file() && m.len() > limit as u64) {
+        return Err(format!(
+            "is larger than {}, kindscope's bound for {what}",
+            human(limit)
+        ));
+    }
     read_bounded(file, limit, what)
 }
 

@@ -102,12 +102,15 @@ fn sgr_len(s: &str) -> usize {
 /// `--json` output on a terminal is safe. Outside strings JSON is ASCII, so every such
 /// character is inside a string, where `\uXXXX` is valid.
 pub fn json(s: String) -> String {
-    if !s.chars().any(is_unsafe) {
+    // Raw C0 characters in serde's output are its own whitespace (inside strings it escaped
+    // them); DEL, C1 and bidi controls are the ones left to escape.
+    let escape = |c: char| c >= '\x7f' && is_unsafe(c);
+    if !s.chars().any(escape) {
         return s;
     }
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
-        if is_unsafe(c) {
+        if escape(c) {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
             out.push(c);
@@ -155,9 +158,13 @@ mod tests {
     #[test]
     fn json_stays_valid_and_equal() {
         let v = serde_json::json!({"m": HOSTILE});
-        let raw = serde_json::to_string(&v).expect("encode");
+        let raw = serde_json::to_string_pretty(&v).expect("encode");
         let safe = json(raw);
-        assert!(!safe.chars().any(is_unsafe), "{safe}");
+        assert!(
+            !safe.chars().any(|c| c != '\n' && is_unsafe(c)),
+            "{safe}"
+        );
+        assert!(safe.contains('\n'), "pretty JSON keeps its lines");
         let back: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
         assert_eq!(back, v);
     }

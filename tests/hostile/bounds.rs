@@ -1,0 +1,1 @@
+//! Bounded input: nothing an outside party sends may exhaust memory or hang a command.
