@@ -240,30 +240,36 @@ impl Bundle {
 
     /// Parse bundle bytes (plain or gzip). Errors continue a sentence that starts with the name.
     pub fn from_bytes(raw: &[u8]) -> Result<Bundle, BundleError> {
-        let json = if raw.starts_with(&GZIP_MAGIC) {
-            // Bounded: a small gzip bomb must not expand into all of memory.
-            crate::limits::read_bounded(
-                flate2::read::GzDecoder::new(raw),
-                crate::limits::BUNDLE_JSON_MAX,
-                "a decompressed bundle",
-            )
-            .map_err(|e| {
-                if e.starts_with("is larger") {
-                    BundleError(format!("is gzip-compressed and {e}"))
-                } else {
-                    BundleError(format!(
-                        "is gzip-compressed but cannot be decompressed ({e})"
-                    ))
-                }
-            })?
-        } else {
-            raw.to_vec()
-        };
-        let value: serde_json::Value = serde_json::from_slice(&json).map_err(|e| {
+        let not_json = |e: serde_json::Error| {
             BundleError(format!(
                 "is not a kindscope bundle (not JSON: {e}); write one with `kindscope snapshot -o FILE`"
             ))
-        })?;
+        };
+        let value: serde_json::Value = if raw.starts_with(&GZIP_MAGIC) {
+            // Parsed as it is decompressed (no copy of the whole text), and bounded: a small
+            // gzip bomb must not expand into all of memory.
+            let cap = crate::limits::bundle_json_cap(raw.len());
+            let mut capped = crate::limits::Capped::new(flate2::read::GzDecoder::new(raw), cap);
+            let parsed = serde_json::from_reader(std::io::BufReader::new(&mut capped));
+            match parsed {
+                Ok(v) => v,
+                Err(_) if capped.exceeded() => {
+                    return Err(BundleError(format!(
+                        "is gzip-compressed and expands past {}, kindscope's bound for a bundle of {} compressed (docs/security.md)",
+                        crate::limits::human(cap),
+                        crate::limits::human_bytes(raw.len())
+                    )));
+                }
+                Err(e) if e.is_io() => {
+                    return Err(BundleError(format!(
+                        "is gzip-compressed but cannot be decompressed ({e})"
+                    )));
+                }
+                Err(e) => return Err(not_json(e)),
+            }
+        } else {
+            serde_json::from_slice(raw).map_err(not_json)?
+        };
         if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
             return Err(BundleError(format!(
                 "is not a kindscope bundle (no \"format\": \"{FORMAT}\"); write one with `kindscope snapshot -o FILE`"

@@ -13,14 +13,68 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
 /// One API response that is not a watch: a list page (kindscope lists in pages of 1,000
-/// objects; 1,000 real pods are 5–20 MiB), `/version`, a patch answer.
-pub const API_RESPONSE_MAX: usize = 256 << 20;
+/// objects; 1,000 real pods are 3–20 MiB), `/version`, a patch answer. The feed lists five
+/// resources at once, so a server that never ends its bodies costs at most five of these.
+pub const API_RESPONSE_MAX: usize = 128 << 20;
 /// One line (one event) of a watch stream: a single object, which etcd caps at 1.5 MiB.
 pub const WATCH_EVENT_MAX: usize = 16 << 20;
 /// A bundle file as stored (gzip or plain).
 pub const BUNDLE_FILE_MAX: usize = 512 << 20;
-/// A bundle's JSON after decompression (a gzip bomb stops here).
-pub const BUNDLE_JSON_MAX: usize = 1 << 30;
+/// A bundle's JSON after decompression, at most (a 300,000-pod bundle is about 1.2 GB: a pod
+/// is ~3.7 KB of bundle JSON, measured on the sim's synthetic cluster).
+pub const BUNDLE_JSON_MAX: usize = 4 << 30;
+/// …and at most this many times its compressed size (bundles compress about 20:1; a gzip
+/// bomb of zeros about 1,000:1), but never less than [`BUNDLE_JSON_FLOOR`].
+pub const BUNDLE_RATIO_MAX: usize = 200;
+pub const BUNDLE_JSON_FLOOR: usize = 64 << 20;
+
+/// How far a compressed bundle of `compressed` bytes may expand.
+pub fn bundle_json_cap(compressed: usize) -> usize {
+    compressed
+        .saturating_mul(BUNDLE_RATIO_MAX)
+        .clamp(BUNDLE_JSON_FLOOR, BUNDLE_JSON_MAX)
+}
+
+/// `2.1 MB`-style size for sentences.
+pub fn human_bytes(bytes: usize) -> String {
+    if bytes >= 1 << 20 {
+        format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    }
+}
+
+/// A reader that fails once more than `cap` bytes went through, and remembers that it did.
+pub struct Capped<R> {
+    inner: R,
+    left: usize,
+    exceeded: bool,
+}
+
+impl<R> Capped<R> {
+    pub fn new(inner: R, cap: usize) -> Self {
+        Capped {
+            inner,
+            left: cap,
+            exceeded: false,
+        }
+    }
+    pub fn exceeded(&self) -> bool {
+        self.exceeded
+    }
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > self.left {
+            self.exceeded = true;
+            return Err(std::io::Error::other("the input passed its size bound"));
+        }
+        self.left -= n;
+        Ok(n)
+    }
+}
 /// A scenario file.
 pub const SCENARIO_FILE_MAX: usize = 64 << 20;
 /// Standard output (and, separately, standard error) of one runtime or kind command.
@@ -56,7 +110,10 @@ pub fn read_bounded(reader: impl Read, limit: usize, what: &str) -> Result<Vec<u
 pub fn read_file(path: &Path, limit: usize, what: &str) -> Result<Vec<u8>, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     // A regular file says its size: refuse before reading a byte of it.
-    if file.metadata().is_ok_and(|m| m.is_file() && m.len() > limit as u64) {
+    if file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() > limit as u64)
+    {
         return Err(format!(
             "is larger than {}, kindscope's bound for {what}",
             human(limit)
@@ -271,7 +328,13 @@ mod tests {
         list.seen = API_RESPONSE_MAX - 1;
         list.count(b"\n").expect("at the bound");
         assert!(list.count(b"\n").is_err());
-        assert_eq!(human(API_RESPONSE_MAX), "256 MiB");
-        assert_eq!(human(BUNDLE_JSON_MAX), "1 GiB");
+        assert_eq!(human(API_RESPONSE_MAX), "128 MiB");
+        assert_eq!(human(BUNDLE_JSON_MAX), "4 GiB");
+        assert_eq!(bundle_json_cap(1 << 20), 200 << 20);
+        assert_eq!(bundle_json_cap(10), BUNDLE_JSON_FLOOR);
+        assert_eq!(bundle_json_cap(1 << 30), BUNDLE_JSON_MAX);
+        let mut c = Capped::new(&[0u8; 10][..], 4);
+        let mut buf = [0u8; 16];
+        assert!(c.read(&mut buf).is_err() && c.exceeded());
     }
 }

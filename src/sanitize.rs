@@ -160,10 +160,7 @@ mod tests {
         let v = serde_json::json!({"m": HOSTILE});
         let raw = serde_json::to_string_pretty(&v).expect("encode");
         let safe = json(raw);
-        assert!(
-            !safe.chars().any(|c| c != '\n' && is_unsafe(c)),
-            "{safe}"
-        );
+        assert!(!safe.chars().any(|c| c != '\n' && is_unsafe(c)), "{safe}");
         assert!(safe.contains('\n'), "pretty JSON keeps its lines");
         let back: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
         assert_eq!(back, v);

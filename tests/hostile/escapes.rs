@@ -12,7 +12,8 @@ use super::support::{Sim, assert_terminal_safe, kindscope, text};
 /// CR and DEL, in YAML double-quoted escapes.
 const EVIL_YAML: &str = r#"\e]52;c;ZXZpbA==\a\e]0;pwned\a\e[2J\e[H\x9b31m\u202Etxt\u2066\0\r\x7f"#;
 /// The same in Rust.
-const EVIL: &str = "\x1b]52;c;ZXZpbA==\x07\x1b]0;pwned\x07\x1b[2J\x1b[H\u{9b}31m\u{202e}txt\u{2066}\0\r\x7f";
+const EVIL: &str =
+    "\x1b]52;c;ZXZpbA==\x07\x1b]0;pwned\x07\x1b[2J\x1b[H\u{9b}31m\u{202e}txt\u{2066}\0\r\x7f";
 
 fn scenario() -> String {
     format!(
@@ -89,13 +90,20 @@ async fn planted_escapes_reach_no_stream_of_any_command() {
         .as_array()
         .and_then(|f| f.iter().find(|f| f["workload"] == "Deployment/web"))
         .expect("web finding");
-    assert!(web["image"].as_str().is_some_and(|i| i.contains(EVIL)), "{web}");
+    assert!(
+        web["image"].as_str().is_some_and(|i| i.contains(EVIL)),
+        "{web}"
+    );
 
     // An event about the api pod whose message carries the sequences too.
     let (pods, _) = sim.sim.store.list(&PODS, Some("default"));
     let pod = pods
         .iter()
-        .find(|p| p["metadata"]["name"].as_str().is_some_and(|n| n.starts_with("api-")))
+        .find(|p| {
+            p["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("api-"))
+        })
         .expect("api pod");
     let pod_name = pod["metadata"]["name"].as_str().expect("name").to_string();
     sim.sim
@@ -112,7 +120,10 @@ async fn planted_escapes_reach_no_stream_of_any_command() {
         )
         .expect("event");
 
-    let bundle = sim.dir.path().join(format!("bundle{EVIL}.json").replace(['\0', '/'], ""));
+    let bundle = sim
+        .dir
+        .path()
+        .join(format!("bundle{EVIL}.json").replace(['\0', '/'], ""));
     let bundle_arg = bundle.to_str().expect("utf8").to_string();
     let runs: Vec<(&str, Vec<&str>)> = vec![
         ("diagnose", vec!["diagnose"]),

@@ -93,3 +93,17 @@ pub fn one_sentence(out: &Output) -> String {
     assert!(!err.contains("panicked"), "{err}");
     lines[0].to_string()
 }
+
+/// The closing sentence on stderr (`kindscope: …`), after any warnings the retrying watch
+/// logged on the way; no panic.
+pub fn last_sentence(out: &Output) -> String {
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    let last = err
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    assert!(last.starts_with("kindscope: "), "{err}");
+    last.to_string()
+}
