@@ -197,17 +197,18 @@ fn gzip_file(path: &std::path::Path, prefix: &[u8], fill: u8, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gzip_bombs_are_refused_in_one_sentence_with_bounded_memory() {
     let dir = tempfile::tempdir().expect("dir");
-    // Valid JSON as far as it goes: a bundle's opening and 512 MiB of whitespace.
+    // Valid JSON as far as it goes: a bundle's opening and 160 MiB of whitespace (~160 KB
+    // compressed, so it may expand to the 64 MiB floor only).
     let spaces = dir.path().join("spaces.json.gz");
     gzip_file(
         &spaces,
         br#"{"format": "kindscope-bundle", "#,
         b' ',
-        512 << 20,
+        160 << 20,
     );
-    // 512 MiB of zeros: not JSON from the first byte.
+    // 64 MiB of zeros: not JSON from the first byte.
     let zeros = dir.path().join("zeros.json.gz");
-    gzip_file(&zeros, b"", 0, 512 << 20);
+    gzip_file(&zeros, b"", 0, 64 << 20);
     for (bomb, says) in [(&spaces, "expands past"), (&zeros, "not JSON")] {
         let small = std::fs::metadata(bomb).expect("stat").len();
         assert!(small < 4 << 20, "a bomb is small: {small} bytes");
