@@ -189,6 +189,27 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
         let mut latest = settle(&feed, lists.as_ref(), &fixed, &report).await;
         if !conflicts.is_empty() {
             latest = caught_up(&feed, lists.as_ref(), &conflicts).await;
+            // A target whose image someone else changed is rolling out too: let it settle
+            // like our own. A recreated one with the old image keeps its finding.
+            let moved: Vec<&FixPlan> = conflicts
+                .iter()
+                .copied()
+                .filter(|p| current_image(p, &latest).as_deref() != Some(p.image_before.as_str()))
+                .collect();
+            if !moved.is_empty() {
+                latest = settle_workloads(&feed, lists.as_ref(), &moved).await;
+            }
+            let kept: Vec<&FixPlan> = conflicts
+                .iter()
+                .copied()
+                .filter(|p| !moved.contains(p))
+                .collect();
+            if !kept.is_empty() {
+                latest = wait_until(&feed, lists.as_ref(), |snap| {
+                    kept.iter().all(|p| diagnosed_or_available(p, snap))
+                })
+                .await;
+            }
         }
         report.remaining = diagnose(&latest);
     }
@@ -315,8 +336,9 @@ async fn settle(
     fixed: &[&FixPlan],
     report: &FixReport,
 ) -> Arc<Snapshot> {
-    let running: Vec<&&FixPlan> = fixed
+    let running: Vec<&FixPlan> = fixed
         .iter()
+        .copied()
         .filter(|p| {
             report.results.iter().any(|r| {
                 r.status == Status::Running
@@ -326,25 +348,25 @@ async fn settle(
             })
         })
         .collect();
-    let mut rx = feed.snapshots();
-    let deadline = tokio::time::Instant::now() + SETTLE;
-    loop {
-        let snap = with_runtime(&rx.borrow_and_update().clone(), lists);
-        let pending = diagnose(&snap).iter().any(|f| {
+    settle_workloads(feed, lists, &running).await
+}
+
+/// Wait (briefly, on snapshot changes) until no finding remains for the workloads of `running`.
+async fn settle_workloads(
+    feed: &watch::Feed,
+    lists: Option<&Arc<RuntimeLists>>,
+    running: &[&FixPlan],
+) -> Arc<Snapshot> {
+    wait_until(feed, lists, |snap| {
+        !diagnose(snap).iter().any(|f| {
             running.iter().any(|p| {
                 f.namespace == p.target.namespace
                     && f.container == p.container
                     && f.workload == format!("{}/{}", p.target.kind, p.target.name)
             })
-        });
-        if !pending {
-            return snap;
-        }
-        match tokio::time::timeout_at(deadline, rx.changed()).await {
-            Ok(Ok(())) => {}
-            _ => return snap,
-        }
-    }
+        })
+    })
+    .await
 }
 
 /// Wait (briefly) until the feed shows every conflicting target as it is now rather than as it
@@ -364,11 +386,47 @@ async fn caught_up(
         };
         crate::fix::plan_change(&change, snap).as_ref() == Some(p)
     };
+    wait_until(feed, lists, |snap| {
+        !conflicts.iter().any(|p| as_planned(p, snap))
+    })
+    .await
+}
+
+/// A recreated workload with the old image has no pods at first, and a diagnosis then would
+/// call it healthy: settled means its finding is back, or it really is available.
+fn diagnosed_or_available(p: &FixPlan, snap: &Snapshot) -> bool {
+    let workload = format!("{}/{}", p.target.kind, p.target.name);
+    if diagnose(snap)
+        .iter()
+        .any(|f| f.namespace == p.target.namespace && f.workload == workload)
+    {
+        return true;
+    }
+    let Some(d) = snap.deployments.iter().find(|d| {
+        d.metadata.name.as_deref() == Some(p.target.name.as_str())
+            && d.metadata.namespace.as_deref() == Some(p.target.namespace.as_str())
+    }) else {
+        return true;
+    };
+    let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    d.status.as_ref().is_some_and(|s| {
+        s.observed_generation >= d.metadata.generation
+            && s.updated_replicas.unwrap_or(0) == want
+            && s.available_replicas.unwrap_or(0) == want
+    })
+}
+
+/// Wait (up to the settle time, on snapshot changes) until `done` holds.
+async fn wait_until(
+    feed: &watch::Feed,
+    lists: Option<&Arc<RuntimeLists>>,
+    done: impl Fn(&Snapshot) -> bool,
+) -> Arc<Snapshot> {
     let mut rx = feed.snapshots();
     let deadline = tokio::time::Instant::now() + SETTLE;
     loop {
         let snap = with_runtime(&rx.borrow_and_update().clone(), lists);
-        if !conflicts.iter().any(|p| as_planned(p, &snap)) {
+        if done(&snap) {
             return snap;
         }
         match tokio::time::timeout_at(deadline, rx.changed()).await {
@@ -376,6 +434,37 @@ async fn caught_up(
             _ => return snap,
         }
     }
+}
+
+/// The image the plan's container has in `snap` now (None when the target or container is gone).
+fn current_image(p: &FixPlan, snap: &Snapshot) -> Option<String> {
+    let t = &p.target;
+    let named = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        m.name.as_deref() == Some(t.name.as_str())
+            && m.namespace.as_deref().unwrap_or("default") == t.namespace
+    };
+    let spec = match t.kind.as_str() {
+        "Deployment" => snap
+            .deployments
+            .iter()
+            .find(|d| named(&d.metadata))?
+            .spec
+            .as_ref()?
+            .template
+            .spec
+            .as_ref()?,
+        _ => snap
+            .pods
+            .iter()
+            .find(|x| named(&x.metadata))?
+            .spec
+            .as_ref()?,
+    };
+    spec.containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .find(|c| c.name == p.container)
+        .and_then(|c| c.image.clone())
 }
 
 fn finish(report: &FixReport, json: bool) -> CmdResult {

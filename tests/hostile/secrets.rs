@@ -104,12 +104,22 @@ async fn planted_secrets_stay_out_of_the_bundle_and_the_file_is_0600() {
     for secret in SECRETS {
         assert!(!bundle.contains(secret), "{secret} leaked into the bundle");
     }
-    assert!(bundle.contains("--password=<redacted: 11 chars>"), "flag names stay");
-    assert!(bundle.contains("vault.example/token"), "annotation keys stay");
+    assert!(
+        bundle.contains("--password=<redacted: 11 chars>"),
+        "flag names stay"
+    );
+    assert!(
+        bundle.contains("vault.example/token"),
+        "annotation keys stay"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&plain).expect("stat").permissions().mode() & 0o777;
+        let mode = std::fs::metadata(&plain)
+            .expect("stat")
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600, "the bundle is private");
     }
 
