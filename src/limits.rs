@@ -82,7 +82,7 @@ pub const COMMAND_OUTPUT_MAX: usize = 128 << 20;
 
 /// `256 MiB`, `1 GiB`.
 pub fn human(bytes: usize) -> String {
-    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
         format!("{} GiB", bytes >> 30)
     } else {
         format!("{} MiB", bytes >> 20)

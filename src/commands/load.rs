@@ -44,7 +44,7 @@ pub async fn run(cli: &Cli, args: &LoadArgs) -> CmdResult {
         )));
     };
     // Image and node names come from the runtime and the cluster: escaped on the way out.
-    let mut out = super::output::SafeWriter(std::io::stdout());
+    let mut out = super::output::SafeWriter::new(std::io::stdout(), false);
     let outcome = load_image(
         &rt,
         Path::new("kind"),

@@ -410,19 +410,29 @@ pub fn eprint_safe(text: &str) {
     let _ = err.flush();
 }
 
-/// A writer that passes everything through [`crate::sanitize::output`] (no colour): for
-/// output written piece by piece (`kindscope load`). `write!` hands it whole `str` pieces.
-pub struct SafeWriter<W: Write>(pub W);
+/// A writer that passes everything through [`crate::sanitize::output`]: for output written
+/// piece by piece (`kindscope load`, log lines). `write!` hands it whole `str` pieces.
+pub struct SafeWriter<W: Write> {
+    inner: W,
+    colour: bool,
+}
+
+impl<W: Write> SafeWriter<W> {
+    /// `colour`: let kindscope's own colour codes through (the stream is a colour terminal).
+    pub fn new(inner: W, colour: bool) -> Self {
+        SafeWriter { inner, colour }
+    }
+}
 
 impl<W: Write> Write for SafeWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
-        self.0
-            .write_all(crate::sanitize::output(&text, false).as_bytes())?;
+        self.inner
+            .write_all(crate::sanitize::output(&text, self.colour).as_bytes())?;
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
+        self.inner.flush()
     }
 }
 
