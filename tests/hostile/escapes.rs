@@ -152,8 +152,7 @@ async fn planted_escapes_reach_no_stream_of_any_command() {
     }
     assert!(saw_event, "diagnose shows the escaped sequences");
 
-    // The bundle's data replayed: `diagnose` has nothing raw to print from it either, and
-    // `ref` and `load` escape what they quote.
+    // What the user typed (or pasted from a manifest) is quoted back escaped too.
     let dir = sim.dir.path();
     let evil_ref = format!("team/x:1{EVIL}");
     for (what, args) in [
@@ -165,7 +164,7 @@ async fn planted_escapes_reach_no_stream_of_any_command() {
         ),
         ("load", vec!["load", evil_ref.as_str(), "--runtime", "none"]),
     ] {
-        let args: Vec<&str> = args.iter().map(|a| a.trim_end_matches('\0')).collect();
+        // A command line cannot carry NUL; every other planted character stays.
         let args: Vec<String> = args.iter().map(|a| a.replace('\0', "")).collect();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = kindscope(&args, dir).await;

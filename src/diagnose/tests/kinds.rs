@@ -274,6 +274,7 @@ fn pull_policy_when_the_image_is_there_but_always_pulls() {
     assert_eq!(
         f.patch,
         Some(json!([
+            {"op":"test","path":"/metadata/uid","value":"uid-deploy-default-tool"},
             {"op":"test","path":format!("{p}/image"),"value":"localhost/kubernaut/tool"},
             {"op":"test","path":format!("{p}/imagePullPolicy"),"value":"Always"},
             {"op":"replace","path":format!("{p}/imagePullPolicy"),"value":"IfNotPresent"}
@@ -424,6 +425,7 @@ fn other_controllers_and_bare_pods() {
     assert_eq!(
         f[1].patch,
         Some(json!([
+            {"op":"test","path":"/metadata/uid","value":"uid-pod-default-debug"},
             {"op":"test","path":"/spec/containers/0/image","value":"tool:dev"},
             {"op":"replace","path":"/spec/containers/0/image","value":"localhost/tool:dev"}
         ]))
