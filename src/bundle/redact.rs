@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{
-    EnvVar, Event, HTTPGetAction, LifecycleHandler, PodSpec, PodTemplateSpec, Probe,
+    EnvVar, Event, HTTPGetAction, Lifecycle, LifecycleHandler, PodSpec, PodTemplateSpec, Probe,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -129,32 +129,49 @@ impl Redactor {
             .iter_mut()
             .chain(spec.init_containers.iter_mut().flatten())
         {
-            self.env(c.env.as_mut());
-            self.argv(c.command.as_mut());
-            self.argv(c.args.as_mut());
-            self.probes([
+            let probes = [
                 &mut c.liveness_probe,
                 &mut c.readiness_probe,
                 &mut c.startup_probe,
-            ]);
-            if let Some(l) = c.lifecycle.as_mut() {
-                self.handler(l.post_start.as_mut());
-                self.handler(l.pre_stop.as_mut());
-            }
+            ];
+            self.container(
+                &mut c.env,
+                [&mut c.command, &mut c.args],
+                probes,
+                &mut c.lifecycle,
+            );
         }
+        // Ephemeral containers are another type with the same fields.
         for c in spec.ephemeral_containers.iter_mut().flatten() {
-            self.env(c.env.as_mut());
-            self.argv(c.command.as_mut());
-            self.argv(c.args.as_mut());
-            self.probes([
+            let probes = [
                 &mut c.liveness_probe,
                 &mut c.readiness_probe,
                 &mut c.startup_probe,
-            ]);
-            if let Some(l) = c.lifecycle.as_mut() {
-                self.handler(l.post_start.as_mut());
-                self.handler(l.pre_stop.as_mut());
-            }
+            ];
+            self.container(
+                &mut c.env,
+                [&mut c.command, &mut c.args],
+                probes,
+                &mut c.lifecycle,
+            );
+        }
+    }
+
+    fn container(
+        &mut self,
+        env: &mut Option<Vec<EnvVar>>,
+        argv: [&mut Option<Vec<String>>; 2],
+        probes: [&mut Option<Probe>; 3],
+        lifecycle: &mut Option<Lifecycle>,
+    ) {
+        self.env(env.as_mut());
+        for a in argv {
+            self.argv(a.as_mut());
+        }
+        self.probes(probes);
+        if let Some(l) = lifecycle.as_mut() {
+            self.handler(l.post_start.as_mut());
+            self.handler(l.pre_stop.as_mut());
         }
     }
 
