@@ -163,6 +163,7 @@ async fn against_endless(mode: Endless) -> String {
     // Far below the 3.5–4.1 GB an unbounded read reached: five lists at once, each bounded
     // by 128 MiB.
     let rss = max_child_rss_kib();
+    eprintln!("peak RSS of kindscope against the endless server: {rss} KiB");
     assert!(rss < 1 << 20, "peak RSS {rss} KiB");
     last_sentence(&out)
 }
@@ -229,6 +230,7 @@ async fn gzip_bombs_are_refused_in_one_sentence_with_bounded_memory() {
         }
     }
     let rss = max_child_rss_kib();
+    eprintln!("peak RSS of kindscope on the gzip bombs: {rss} KiB");
     assert!(rss < 1 << 20, "peak RSS {rss} KiB");
 }
 
