@@ -124,37 +124,26 @@ impl Redactor {
     }
 
     pub fn pod_spec(&mut self, spec: &mut PodSpec) {
-        for c in spec
-            .containers
-            .iter_mut()
-            .chain(spec.init_containers.iter_mut().flatten())
-        {
-            let probes = [
-                &mut c.liveness_probe,
-                &mut c.readiness_probe,
-                &mut c.startup_probe,
-            ];
-            self.container(
-                &mut c.env,
-                [&mut c.command, &mut c.args],
-                probes,
-                &mut c.lifecycle,
-            );
+        // Containers and ephemeral containers are two types with the same fields.
+        macro_rules! each {
+            ($list:expr) => {
+                for c in $list {
+                    self.container(
+                        &mut c.env,
+                        [&mut c.command, &mut c.args],
+                        [
+                            &mut c.liveness_probe,
+                            &mut c.readiness_probe,
+                            &mut c.startup_probe,
+                        ],
+                        &mut c.lifecycle,
+                    );
+                }
+            };
         }
-        // Ephemeral containers are another type with the same fields.
-        for c in spec.ephemeral_containers.iter_mut().flatten() {
-            let probes = [
-                &mut c.liveness_probe,
-                &mut c.readiness_probe,
-                &mut c.startup_probe,
-            ];
-            self.container(
-                &mut c.env,
-                [&mut c.command, &mut c.args],
-                probes,
-                &mut c.lifecycle,
-            );
-        }
+        each!(spec.containers.iter_mut());
+        each!(spec.init_containers.iter_mut().flatten());
+        each!(spec.ephemeral_containers.iter_mut().flatten());
     }
 
     fn container(
