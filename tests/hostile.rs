@@ -1,4 +1,5 @@
-//! Hostile and broken input, against the real binary and the sim (docs/security.md).
+//! Hostile and broken clusters and input, against the real binary and the sim: one module per
+//! theme (docs/security.md).
 
 #[path = "hostile/bounds.rs"]
 mod bounds;
@@ -6,6 +7,8 @@ mod bounds;
 mod escapes;
 #[path = "hostile/identity.rs"]
 mod identity;
+#[path = "hostile/recovery.rs"]
+mod recovery;
 #[path = "hostile/render_fuzz.rs"]
 mod render_fuzz;
 #[path = "hostile/secrets.rs"]

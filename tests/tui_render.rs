@@ -125,6 +125,7 @@ fn stale_resources_show_a_banner_and_keep_data() {
         "pods".into(),
         ResourceState::Stale {
             reason: "connection refused".into(),
+            since: None,
         },
     );
     let app = app_with(snap, kind_write(), 120, 30);

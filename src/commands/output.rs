@@ -283,7 +283,7 @@ pub fn render_notes(snap: &Snapshot, style: Style) -> String {
     for (name, state) in &snap.resources {
         let note = match state {
             ResourceState::Forbidden { reason } => format!("{name} could not be read ({reason})"),
-            ResourceState::Stale { reason } => format!("{name} may be out of date ({reason})"),
+            ResourceState::Stale { reason, .. } => format!("{name} may be out of date ({reason})"),
             ResourceState::Loading => format!("{name} were not listed in time"),
             ResourceState::Live => continue,
         };

@@ -223,6 +223,24 @@ impl App {
         sending || self.rollout.as_ref().is_some_and(|r| r.outcome.is_none())
     }
 
+    /// `34s ago` for an RFC 3339 time (as is when it does not parse).
+    fn ago(&self, t: &str) -> String {
+        match chrono::DateTime::parse_from_rfc3339(t) {
+            Ok(at) => format!("{} ago", crate::tui::format::age(self.now - at.timestamp())),
+            Err(_) => t.to_string(),
+        }
+    }
+
+    /// Some resource is stale since a known time: the banner's age must tick.
+    pub fn stale_since_shown(&self) -> bool {
+        !self.feed_closed
+            && self
+                .snapshot
+                .resources
+                .values()
+                .any(|s| matches!(s, ResourceState::Stale { since: Some(_), .. }))
+    }
+
     /// Banner lines: a lost cluster, stale resources.
     pub fn banner(&self) -> Option<String> {
         if self.feed_closed {
@@ -236,7 +254,13 @@ impl App {
             .resources
             .iter()
             .filter_map(|(name, state)| match state {
-                ResourceState::Stale { reason } => Some(format!("{name}: {reason}")),
+                ResourceState::Stale { reason, since } => Some(match since {
+                    Some(t) => format!(
+                        "{name}: {reason} (last word from the server {})",
+                        self.ago(t)
+                    ),
+                    None => format!("{name}: {reason}"),
+                }),
                 _ => None,
             })
             .collect();

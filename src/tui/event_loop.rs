@@ -108,7 +108,7 @@ where
         }
         let period = if app.animating() {
             Some(ANIMATION)
-        } else if app.show_log {
+        } else if app.show_log || app.stale_since_shown() {
             Some(LOG_REFRESH)
         } else {
             None
