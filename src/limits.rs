@@ -302,6 +302,20 @@ mod tests {
         assert!(err.contains("a test"), "{err}");
     }
 
+    #[tokio::test]
+    async fn a_command_printing_without_end_is_killed() {
+        let Ok(child) = tokio::process::Command::new("yes")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+        else {
+            panic!("`yes` (coreutils) is needed by this test");
+        };
+        let err = child_output(child).await.expect_err("endless output");
+        assert!(err.to_string().contains("more than 128 MiB"), "{err}");
+    }
+
     #[test]
     fn watch_bound_is_per_line_and_list_bound_is_total() {
         let mut watch = LimitedBody {
