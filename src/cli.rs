@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 really present on each node, the pods with their events, and the workloads' image fields. It names \
 every mismatch between the image a workload asks for and the images the nodes hold, and fixes it \
 with a guarded JSON patch.\n\nWithout a subcommand it opens the dashboard on the current context.",
-    after_help = "Exit codes: 0 healthy, 1 findings remain, 2 usage or bad input, 3 cluster unreachable or forbidden."
+    after_help = "Exit codes: 0 healthy, 1 findings remain, 2 usage or bad input, 3 cluster unreachable or forbidden, 4 no findings but pods still starting."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -110,6 +110,11 @@ pub struct DiagnoseArgs {
     /// Print JSON (DESIGN §3.2) instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    /// Wait up to DURATION (30s, 2m, 1m30s) until every pod in scope has started or has a
+    /// finding, then report.
+    #[arg(long, value_name = "DURATION")]
+    pub wait: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,6 +1,8 @@
-//! Hostile and broken clusters and input, against the real binary and the sim: one module per
-//! theme (docs/security.md).
+//! Hostile and broken clusters, credentials and input, against the real binary: one module per
+//! theme (docs/security.md says what each proves).
 
+#[path = "hostile/auth.rs"]
+mod auth;
 #[path = "hostile/bounds.rs"]
 mod bounds;
 #[path = "hostile/escapes.rs"]

@@ -18,13 +18,18 @@ use crate::cluster::rollout::{self, RolloutOutcome};
 use crate::cluster::runtime_feed::RuntimeLists;
 use crate::cluster::{connect, guard, watch};
 use crate::config::Config;
-use crate::diagnose::{Finding, diagnose};
+use crate::diagnose::{Finding, Pending, Report};
 use crate::error::{CliError, CmdResult, exit};
 use crate::fix::FixPlan;
 use crate::model::Snapshot;
 
 use super::diagnose::{runtime_lists, to_json, with_runtime};
+mod settle;
+use settle::{caught_up, current_image, diagnosed_or_available, settle_workloads, wait_until};
+
 use super::output::{Progress, Style, emit, findings_table, render_finding, render_plan};
+use super::starting::render_pending;
+use k8s_openapi::jiff::Timestamp;
 
 /// After the rollouts, how long to wait for the diagnosis to catch up (old pods leaving).
 const SETTLE: Duration = Duration::from_secs(10);
@@ -78,6 +83,9 @@ pub struct FixReport {
     pub unpatched: Vec<Finding>,
     /// Findings still present at the end.
     pub remaining: Vec<Finding>,
+    /// Containers not started yet at the end, with no finding (as in `diagnose --json`).
+    pub pending: Vec<Pending>,
+    /// No finding remains and nothing is still starting.
     pub healthy: bool,
 }
 
@@ -99,7 +107,9 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     let snap = feed.ready(config.timeouts.connect()).await?;
     let lists = runtime_lists(cli, &config, &conn, &snap).await;
     let snap = with_runtime(&snap, lists.as_ref());
-    let findings = diagnose(&snap);
+    let Report {
+        findings, pending, ..
+    } = crate::diagnose::report(&snap);
     let (plans, unpatched) = split(&findings, &snap);
     let style = Style::stdout();
     let mut report = FixReport {
@@ -109,7 +119,8 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
         results: plans.iter().map(|(f, p)| planned(f, p)).collect(),
         unpatched: unpatched.clone(),
         remaining: findings.clone(),
-        healthy: findings.is_empty(),
+        healthy: findings.is_empty() && pending.is_empty(),
+        pending,
     };
     if !args.json {
         emit(&render_intro(&report, &plans, &unpatched, style))?;
@@ -211,9 +222,11 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
                 .await;
             }
         }
-        report.remaining = diagnose(&latest);
+        let end = crate::diagnose::report(&latest);
+        report.remaining = end.findings;
+        report.pending = end.pending;
     }
-    report.healthy = report.remaining.is_empty();
+    report.healthy = report.remaining.is_empty() && report.pending.is_empty();
     if !args.json {
         emit(&render_results(&report, style))?;
     }
@@ -351,122 +364,6 @@ async fn settle(
     settle_workloads(feed, lists, &running).await
 }
 
-/// Wait (briefly, on snapshot changes) until no finding remains for the workloads of `running`.
-async fn settle_workloads(
-    feed: &watch::Feed,
-    lists: Option<&Arc<RuntimeLists>>,
-    running: &[&FixPlan],
-) -> Arc<Snapshot> {
-    wait_until(feed, lists, |snap| {
-        !diagnose(snap).iter().any(|f| {
-            running.iter().any(|p| {
-                f.namespace == p.target.namespace
-                    && f.container == p.container
-                    && f.workload == format!("{}/{}", p.target.kind, p.target.name)
-            })
-        })
-    })
-    .await
-}
-
-/// Wait (briefly) until the feed shows every conflicting target as it is now rather than as it
-/// was planned: the watch event of the other writer's change may trail its 422.
-async fn caught_up(
-    feed: &watch::Feed,
-    lists: Option<&Arc<RuntimeLists>>,
-    conflicts: &[&FixPlan],
-) -> Arc<Snapshot> {
-    let as_planned = |p: &FixPlan, snap: &Snapshot| {
-        let change = crate::fix::Change {
-            target: p.target.clone(),
-            container: p.container.clone(),
-            image_before: p.image_before.clone(),
-            image_after: Some(p.image_after.clone()),
-            pull_policy_after: p.pull_policy_after.clone(),
-        };
-        crate::fix::plan_change(&change, snap).as_ref() == Some(p)
-    };
-    wait_until(feed, lists, |snap| {
-        !conflicts.iter().any(|p| as_planned(p, snap))
-    })
-    .await
-}
-
-/// A recreated workload with the old image has no pods at first, and a diagnosis then would
-/// call it healthy: settled means its finding is back, or it really is available.
-fn diagnosed_or_available(p: &FixPlan, snap: &Snapshot) -> bool {
-    let workload = format!("{}/{}", p.target.kind, p.target.name);
-    if diagnose(snap)
-        .iter()
-        .any(|f| f.namespace == p.target.namespace && f.workload == workload)
-    {
-        return true;
-    }
-    let Some(d) = snap.deployments.iter().find(|d| {
-        d.metadata.name.as_deref() == Some(p.target.name.as_str())
-            && d.metadata.namespace.as_deref() == Some(p.target.namespace.as_str())
-    }) else {
-        return true;
-    };
-    let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    d.status.as_ref().is_some_and(|s| {
-        s.observed_generation >= d.metadata.generation
-            && s.updated_replicas.unwrap_or(0) == want
-            && s.available_replicas.unwrap_or(0) == want
-    })
-}
-
-/// Wait (up to the settle time, on snapshot changes) until `done` holds.
-async fn wait_until(
-    feed: &watch::Feed,
-    lists: Option<&Arc<RuntimeLists>>,
-    done: impl Fn(&Snapshot) -> bool,
-) -> Arc<Snapshot> {
-    let mut rx = feed.snapshots();
-    let deadline = tokio::time::Instant::now() + SETTLE;
-    loop {
-        let snap = with_runtime(&rx.borrow_and_update().clone(), lists);
-        if done(&snap) {
-            return snap;
-        }
-        match tokio::time::timeout_at(deadline, rx.changed()).await {
-            Ok(Ok(())) => {}
-            _ => return snap,
-        }
-    }
-}
-
-/// The image the plan's container has in `snap` now (None when the target or container is gone).
-fn current_image(p: &FixPlan, snap: &Snapshot) -> Option<String> {
-    let t = &p.target;
-    let named = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-        m.name.as_deref() == Some(t.name.as_str())
-            && m.namespace.as_deref().unwrap_or("default") == t.namespace
-    };
-    let spec = match t.kind.as_str() {
-        "Deployment" => snap
-            .deployments
-            .iter()
-            .find(|d| named(&d.metadata))?
-            .spec
-            .as_ref()?
-            .template
-            .spec
-            .as_ref()?,
-        _ => snap
-            .pods
-            .iter()
-            .find(|x| named(&x.metadata))?
-            .spec
-            .as_ref()?,
-    };
-    spec.containers
-        .iter()
-        .chain(spec.init_containers.iter().flatten())
-        .find(|c| c.name == p.container)
-        .and_then(|c| c.image.clone())
-}
-
 fn finish(report: &FixReport, json: bool) -> CmdResult {
     if json {
         emit(&format!("{}\n", to_json(report)?))?;
@@ -474,6 +371,8 @@ fn finish(report: &FixReport, json: bool) -> CmdResult {
     let all_running = report.results.iter().all(|r| r.status == Status::Running);
     Ok(if report.healthy && all_running {
         exit::OK
+    } else if report.remaining.is_empty() && !report.pending.is_empty() && all_running {
+        exit::PENDING
     } else {
         exit::FINDINGS
     })
@@ -486,12 +385,22 @@ fn render_intro(
     style: Style,
 ) -> String {
     let mut out = String::new();
-    if report.remaining.is_empty() {
+    if report.remaining.is_empty() && report.pending.is_empty() {
         out.push_str(&format!(
             "{} context {}: no image mismatches, nothing to fix.\n",
             style.green("healthy:"),
             crate::sanitize::term(&report.context)
         ));
+        return out;
+    }
+    if report.remaining.is_empty() {
+        out.push_str(&format!(
+            "{} context {}: no image mismatch so far and nothing to fix yet, but {}; `kindscope diagnose --wait 2m` waits for them.\n\n",
+            style.yellow("starting:"),
+            crate::sanitize::term(&report.context),
+            not_started(report.pending.len())
+        ));
+        out.push_str(&render_pending(&report.pending, Timestamp::now(), style));
         return out;
     }
     out.push_str(&format!(
@@ -511,7 +420,20 @@ fn render_intro(
     for (i, f) in unpatched.iter().enumerate() {
         out.push_str(&render_finding(i + 1, f, style));
     }
+    if !report.pending.is_empty() {
+        out.push('\n');
+        out.push_str(&render_pending(&report.pending, Timestamp::now(), style));
+    }
     out
+}
+
+/// `1 container has not started yet` / `3 containers have not started yet`.
+fn not_started(n: usize) -> String {
+    if n == 1 {
+        "1 container has not started yet".to_string()
+    } else {
+        format!("{n} containers have not started yet")
+    }
 }
 
 fn render_results(report: &FixReport, style: Style) -> String {
@@ -546,6 +468,25 @@ fn render_results(report: &FixReport, style: Style) -> String {
         out.push_str(&format!(
             "{} no findings remain.\n",
             style.green("healthy:")
+        ));
+    } else if report.remaining.is_empty() && !report.dry_run {
+        out.push_str(&format!(
+            "{} no findings remain, but {}: {}.\n",
+            style.yellow("starting:"),
+            not_started(report.pending.len()),
+            report
+                .pending
+                .iter()
+                .take(3)
+                .map(|p| format!(
+                    "{}/{} {} ({})",
+                    p.namespace,
+                    p.pod.as_deref().unwrap_or(&p.workload),
+                    p.container,
+                    p.reason
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     } else if !report.dry_run {
         let n = report.remaining.len();

@@ -6,3 +6,4 @@ pub mod load;
 pub mod output;
 pub mod ref_cmd;
 pub mod snapshot;
+pub mod starting;

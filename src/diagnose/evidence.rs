@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::jiff::Timestamp;
 
 use super::index::FastMap;
-use super::workloads::Subject;
+use super::workloads::{FailingPod, Subject};
 use crate::model::Snapshot;
 
 const EVENT_REASONS: [&str; 4] = ["Failed", "BackOff", "ErrImageNeverPull", "InspectFailed"];
@@ -18,6 +18,22 @@ pub fn is_evidence(e: &Event) -> bool {
             .as_deref()
             .is_some_and(|r| EVENT_REASONS.contains(&r))
 }
+/// The line for a failure the kubelet has not reported yet but will (workloads.rs, `Certain`).
+fn predicted_line(s: &Subject<'_>, f: &FailingPod<'_>) -> String {
+    let node = f.node.unwrap_or("its node");
+    if f.reason == "InvalidImageName" {
+        format!(
+            "pod {} has not started; the kubelet on {node} will reject {:?} (InvalidImageName)",
+            f.name, s.image
+        )
+    } else {
+        format!(
+            "pod {} is scheduled to {node}, which does not hold {} (imagePullPolicy Never): the kubelet will report ErrImageNeverPull",
+            f.name, s.image
+        )
+    }
+}
+
 /// Distinct kubelet lines kept per finding; 5,000 identical pods say the same thing.
 const MAX_LINES: usize = 8;
 
@@ -80,6 +96,8 @@ impl<'a> EventIndex<'a> {
         for f in &subject.failing {
             if let Some(m) = f.message.and_then(|m| status_line(f.reason, m)) {
                 push(&mut lines, m);
+            } else if f.predicted {
+                push(&mut lines, &predicted_line(subject, f));
             }
         }
         if !lines.is_empty() {

@@ -31,6 +31,7 @@ pub async fn run_attached(cli: &Cli) -> CmdResult {
     let mut opts = Options::new(write_access(&guard, &cli.write, &conn));
     opts.namespace = conn.namespace.clone();
     opts.notice = notice;
+    opts.cluster = Some((conn.context.clone(), conn.server.clone()));
     let backend_opts = BackendOptions {
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),
@@ -73,6 +74,7 @@ async fn demo_on(
     let mut opts = Options::new(write_access(&guard, &cli.write, &conn));
     opts.namespace = conn.namespace.clone();
     opts.notice = Some(demo_notice(args, scenario));
+    opts.cluster = Some((conn.context.clone(), conn.server.clone()));
     let backend_opts = BackendOptions {
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),

@@ -8,7 +8,6 @@ use k8s_openapi::api::core::v1::{Event, Pod};
 use kindscope::commands::output::{
     Style, findings_table, render_finding, render_plan, render_report,
 };
-use kindscope::diagnose::{Report, diagnose};
 use kindscope::fix::{FixPlan, Target};
 use kindscope::model::{ResourceState, Snapshot};
 use proptest::prelude::*;
@@ -114,12 +113,8 @@ proptest! {
 
     #[test]
     fn renderers_never_panic_and_print_nothing_raw(snap in snapshot(), colour in any::<bool>()) {
-        let findings = diagnose(&snap);
-        let report = Report {
-            context: snap.context.clone(),
-            healthy: findings.is_empty(),
-            findings: findings.clone(),
-        };
+        let report = kindscope::diagnose::report(&snap);
+        let findings = report.findings.clone();
         let style = Style { color: colour };
         assert_safe(&render_report(&report, &snap, style), colour);
         assert_safe(&findings_table(&findings, style), colour);
