@@ -1,26 +1,27 @@
 //! The triage bundle: one file with everything needed to see (and replay) a cluster's state —
 //! nodes and their images with sources, pods, workloads, events, findings, versions, context.
 //!
-//! Secrets are never included (kindscope does not read Secret objects), and environment values in
-//! pod specs and templates are redacted: `value` becomes `<redacted>`, `valueFrom` stays as the
-//! reference it is. The `last-applied-configuration` annotation (a full copy of the spec, env
-//! values included) is redacted too, and `managedFields` dropped.
+//! Secrets are never included (kindscope does not read Secret objects), and everything else that
+//! can carry a credential is redacted by default (bundle/redact.rs: env values, commands, args,
+//! probe and hook headers, annotation values, events that quote commands). The file is written
+//! 0600: it describes a cluster and is meant for a chosen reader.
 //!
 //! JSON, gzip-compressed when the file name ends in `.gz`; reading detects gzip by its magic bytes.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Event, Node, Pod, PodSpec, PodTemplateSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use serde::{Deserialize, Serialize};
 
 use crate::diagnose::Finding;
 use crate::model::{NodeImages, ResourceState, Snapshot};
+
+pub mod redact;
 
 /// The `format` marker of every bundle.
 pub const FORMAT: &str = "kindscope-bundle";
@@ -28,7 +29,6 @@ pub const FORMAT: &str = "kindscope-bundle";
 pub const FORMAT_VERSION: u32 = 1;
 /// What redacted values are replaced with.
 pub const REDACTED: &str = "<redacted>";
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,6 +66,84 @@ impl Bundle {
         kubernetes_version: Option<String>,
         created: DateTime<Utc>,
     ) -> Bundle {
+        Self::from_snapshot_with(
+            snap,
+            findings,
+            kubernetes_version,
+            created,
+            redact::Options::default(),
+        )
+    }
+
+    /// [`Bundle::from_snapshot`] with explicit opt-ins (redact.rs says what each keeps).
+    pub fn from_snapshot_with(
+        snap: &Snapshot,
+        findings: &[Finding],
+        kubernetes_version: Option<String>,
+        created: DateTime<Utc>,
+        options: redact::Options,
+    ) -> Bundle {
+        let mut r = redact::Redactor::new(options);
+        let nodes = snap
+            .nodes
+            .iter()
+            .map(|n| {
+                let mut n = Node::clone(n);
+                r.meta(&mut n.metadata);
+                n
+            })
+            .collect();
+        let pods = snap
+            .pods
+            .iter()
+            .map(|p| {
+                let mut p = Pod::clone(p);
+                r.pod(&mut p.metadata, p.spec.as_mut());
+                p
+            })
+            .collect();
+        let deployments = snap
+            .deployments
+            .iter()
+            .map(|d| {
+                let mut d = Deployment::clone(d);
+                r.meta(&mut d.metadata);
+                if let Some(spec) = d.spec.as_mut() {
+                    r.template(&mut spec.template);
+                }
+                d
+            })
+            .collect();
+        let replicasets = snap
+            .replicasets
+            .iter()
+            .map(|rs| {
+                let mut rs = ReplicaSet::clone(rs);
+                r.meta(&mut rs.metadata);
+                if let Some(t) = rs.spec.as_mut().and_then(|s| s.template.as_mut()) {
+                    r.template(t);
+                }
+                rs
+            })
+            .collect();
+        // Events last: they are scrubbed of the values redacted from their pods.
+        let events = snap
+            .events
+            .iter()
+            .map(|e| {
+                let mut e = Event::clone(e);
+                r.event(&mut e);
+                e
+            })
+            .collect();
+        let findings = findings
+            .iter()
+            .map(|f| {
+                let mut f = f.clone();
+                r.finding(&mut f);
+                f
+            })
+            .collect();
         Bundle {
             format: FORMAT.to_string(),
             format_version: FORMAT_VERSION,
@@ -75,62 +153,13 @@ impl Bundle {
             server: snap.server.clone(),
             namespace: snap.namespace.clone(),
             kubernetes_version,
-            nodes: snap
-                .nodes
-                .iter()
-                .map(|n| {
-                    let mut n = Node::clone(n);
-                    redact_meta(&mut n.metadata);
-                    n
-                })
-                .collect(),
+            nodes,
             node_images: snap.node_images.clone(),
-            pods: snap
-                .pods
-                .iter()
-                .map(|p| {
-                    let mut p = Pod::clone(p);
-                    redact_meta(&mut p.metadata);
-                    if let Some(spec) = p.spec.as_mut() {
-                        redact_pod_spec(spec);
-                    }
-                    p
-                })
-                .collect(),
-            deployments: snap
-                .deployments
-                .iter()
-                .map(|d| {
-                    let mut d = Deployment::clone(d);
-                    redact_meta(&mut d.metadata);
-                    if let Some(spec) = d.spec.as_mut() {
-                        redact_template(&mut spec.template);
-                    }
-                    d
-                })
-                .collect(),
-            replicasets: snap
-                .replicasets
-                .iter()
-                .map(|r| {
-                    let mut r = ReplicaSet::clone(r);
-                    redact_meta(&mut r.metadata);
-                    if let Some(t) = r.spec.as_mut().and_then(|s| s.template.as_mut()) {
-                        redact_template(t);
-                    }
-                    r
-                })
-                .collect(),
-            events: snap
-                .events
-                .iter()
-                .map(|e| {
-                    let mut e = Event::clone(e);
-                    e.metadata.managed_fields = None;
-                    e
-                })
-                .collect(),
-            findings: findings.to_vec(),
+            pods,
+            deployments,
+            replicasets,
+            events,
+            findings,
         }
     }
 
@@ -179,39 +208,68 @@ impl Bundle {
                 path.display()
             ))
         };
-        std::fs::write(&tmp, &bytes).map_err(fail)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(&tmp)
+            .and_then(|mut f| {
+                // A leftover temporary file keeps its old mode: tighten it before writing.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+                }
+                f.write_all(&bytes)
+            })
+            .map_err(fail)?;
         std::fs::rename(&tmp, path).map_err(fail)?;
         Ok(bytes.len() as u64)
     }
 
     /// Read a bundle, checking that it is one and that this build understands its format.
     pub fn read(path: &Path) -> Result<Bundle, BundleError> {
-        let raw = std::fs::read(path)
-            .map_err(|e| BundleError(format!("cannot read the bundle {}: {e}", path.display())))?;
+        let raw = crate::limits::read_file(path, crate::limits::BUNDLE_FILE_MAX, "a bundle file")
+            .map_err(|e| {
+            BundleError(format!("cannot read the bundle {}: {e}", path.display()))
+        })?;
         Self::from_bytes(&raw)
             .map_err(|BundleError(why)| BundleError(format!("{} {why}", path.display())))
     }
 
     /// Parse bundle bytes (plain or gzip). Errors continue a sentence that starts with the name.
     pub fn from_bytes(raw: &[u8]) -> Result<Bundle, BundleError> {
-        let json = if raw.starts_with(&GZIP_MAGIC) {
-            let mut out = Vec::new();
-            flate2::read::GzDecoder::new(raw)
-                .read_to_end(&mut out)
-                .map_err(|e| {
-                    BundleError(format!(
-                        "is gzip-compressed but cannot be decompressed ({e})"
-                    ))
-                })?;
-            out
-        } else {
-            raw.to_vec()
-        };
-        let value: serde_json::Value = serde_json::from_slice(&json).map_err(|e| {
+        let not_json = |e: serde_json::Error| {
             BundleError(format!(
                 "is not a kindscope bundle (not JSON: {e}); write one with `kindscope snapshot -o FILE`"
             ))
-        })?;
+        };
+        let value: serde_json::Value = if raw.starts_with(&GZIP_MAGIC) {
+            // Parsed as it is decompressed (no copy of the whole text), and bounded: a small
+            // gzip bomb must not expand into all of memory.
+            let cap = crate::limits::bundle_json_cap(raw.len());
+            let mut capped = crate::limits::Capped::new(flate2::read::GzDecoder::new(raw), cap);
+            let parsed = serde_json::from_reader(std::io::BufReader::new(&mut capped));
+            match parsed {
+                Ok(v) => v,
+                Err(_) if capped.exceeded() => {
+                    return Err(BundleError(format!(
+                        "is gzip-compressed and expands past {}, kindscope's bound for a bundle of {} compressed (docs/security.md)",
+                        crate::limits::human(cap),
+                        crate::limits::human_bytes(raw.len())
+                    )));
+                }
+                Err(e) if e.is_io() => {
+                    return Err(BundleError(format!(
+                        "is gzip-compressed but cannot be decompressed ({e})"
+                    )));
+                }
+                Err(e) => return Err(not_json(e)),
+            }
+        } else {
+            serde_json::from_slice(raw).map_err(not_json)?
+        };
         if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
             return Err(BundleError(format!(
                 "is not a kindscope bundle (no \"format\": \"{FORMAT}\"); write one with `kindscope snapshot -o FILE`"
@@ -247,54 +305,6 @@ fn temp_name(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-fn redact_meta(meta: &mut ObjectMeta) {
-    meta.managed_fields = None;
-    if let Some(v) = meta
-        .annotations
-        .as_mut()
-        .and_then(|a| a.get_mut(LAST_APPLIED))
-    {
-        *v = REDACTED.to_string();
-    }
-}
-
-fn redact_template(t: &mut PodTemplateSpec) {
-    if let Some(meta) = t.metadata.as_mut() {
-        redact_meta(meta);
-    }
-    if let Some(spec) = t.spec.as_mut() {
-        redact_pod_spec(spec);
-    }
-}
-
-/// Replace every literal env value; `valueFrom` (a reference to a Secret/ConfigMap key or a
-/// field) carries no value and stays, so the bundle still shows where a value comes from.
-pub fn redact_pod_spec(spec: &mut PodSpec) {
-    let envs = spec
-        .containers
-        .iter_mut()
-        .map(|c| &mut c.env)
-        .chain(
-            spec.init_containers
-                .iter_mut()
-                .flatten()
-                .map(|c| &mut c.env),
-        )
-        .chain(
-            spec.ephemeral_containers
-                .iter_mut()
-                .flatten()
-                .map(|c| &mut c.env),
-        );
-    for env in envs.flatten() {
-        for var in env.iter_mut() {
-            if var.value.is_some() {
-                var.value = Some(REDACTED.to_string());
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,7 +313,7 @@ mod tests {
     fn pod() -> Pod {
         serde_json::from_value(json!({
             "metadata": {"name": "gw-1", "namespace": "default",
-                "annotations": {LAST_APPLIED: "{\"env\":[{\"name\":\"TOKEN\",\"value\":\"hunter2\"}]}", "keep": "me"},
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"env\":[{\"name\":\"TOKEN\",\"value\":\"hunter2\"}]}", "keep": "me"},
                 "managedFields": [{"manager": "kubectl"}]},
             "spec": {
                 "containers": [{"name": "gw", "image": "kubernaut/gateway:debug",
@@ -350,7 +360,7 @@ mod tests {
         );
         assert!(text.contains("secretKeyRef") && text.contains(REDACTED));
         assert!(!text.contains("managedFields"));
-        assert!(text.contains("\"keep\": \"me\""));
+        assert!(text.contains("\"keep\": \"<redacted: 2 chars>\""), "{text}");
     }
 
     #[test]

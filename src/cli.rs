@@ -223,6 +223,15 @@ pub struct SnapshotArgs {
     /// Output file; gzip-compressed when the name ends in `.gz`.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
+
+    /// Keep container commands and args (and probe/hook exec commands) in the bundle; they are
+    /// redacted by default because they often carry credentials (`--password=…`).
+    #[arg(long)]
+    pub include_args: bool,
+
+    /// Keep annotation values in the bundle (redacted by default; keys always stay).
+    #[arg(long)]
+    pub include_annotations: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -9,7 +9,9 @@
 //! ```
 //! plus `test`+`replace` (or `add` when the field is absent) of `imagePullPolicy` when the pull
 //! policy changes. The index is the container's index at planning time; the `test` ops make a
-//! concurrent edit fail the patch (HTTP 422) instead of overwriting it.
+//! concurrent edit fail the patch (HTTP 422) instead of overwriting it. Both the patch and its
+//! undo start with `{"op":"test","path":"/metadata/uid","value":UID}`: an object deleted and
+//! recreated under the same name (same image, new uid) is another object and is not patched.
 
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 use serde::{Deserialize, Serialize};
@@ -107,17 +109,18 @@ pub fn plan_change(change: &Change, snap: &Snapshot) -> Option<FixPlan> {
         meta.name.as_deref() == Some(t.name.as_str())
             && meta.namespace.as_deref().unwrap_or("default") == t.namespace
     };
-    let (spec, base): (&PodSpec, &str) = match t.kind.as_str() {
+    let (spec, base, uid): (&PodSpec, &str, Option<&str>) = match t.kind.as_str() {
         "Deployment" => {
             let d = snap.deployments.iter().find(|d| named(&d.metadata))?;
             (
                 d.spec.as_ref()?.template.spec.as_ref()?,
                 "/spec/template/spec",
+                d.metadata.uid.as_deref(),
             )
         }
         "Pod" if change.pull_policy_after.is_none() => {
             let p = snap.pods.iter().find(|p| named(&p.metadata))?;
-            (p.spec.as_ref()?, "/spec")
+            (p.spec.as_ref()?, "/spec", p.metadata.uid.as_deref())
         }
         _ => return None,
     };
@@ -139,9 +142,16 @@ pub fn plan_change(change: &Change, snap: &Snapshot) -> Option<FixPlan> {
     let policy_path = format!("{base}/{list}/{index}/imagePullPolicy");
     let image_after = new_image.clone().unwrap_or_else(|| old_image.to_string());
 
-    let mut tests = vec![op_value("test", &image_path, old_image)];
+    // The identity first: a recreated object fails the patch (and the undo) before any value.
+    let identity: Vec<Value> = uid
+        .map(|u| op_value("test", "/metadata/uid", u))
+        .into_iter()
+        .collect();
+    let mut tests = identity.clone();
+    tests.push(op_value("test", &image_path, old_image));
     let mut writes = Vec::new();
-    let mut undo_tests = vec![op_value("test", &image_path, &image_after)];
+    let mut undo_tests = identity;
+    undo_tests.push(op_value("test", &image_path, &image_after));
     let mut undo_writes = Vec::new();
     if let Some(n) = &new_image {
         writes.push(op_value("replace", &image_path, n));

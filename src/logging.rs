@@ -12,10 +12,13 @@ pub fn init_stderr() {
     let filter =
         EnvFilter::try_from_env("KINDSCOPE_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     // A second init (tests calling commands in-process) is harmless: keep the first subscriber.
+    let colour = std::io::stderr().is_terminal();
+    // Log lines quote cluster data: tracing escapes ESC and C1 itself, the writer the rest
+    // (bidi controls, CR) like every other output (crate::sanitize).
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(move || crate::commands::output::SafeWriter::new(std::io::stderr(), colour))
         .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(colour)
         .try_init();
 }

@@ -29,7 +29,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(CliError { code, message }) => {
-            eprintln!("kindscope: {message}");
+            // The sentence may quote cluster data: escaped like every other output.
+            kindscope::commands::output::eprint_safe(&format!("kindscope: {message}\n"));
             ExitCode::from(code)
         }
     }

@@ -130,7 +130,7 @@ async fn the_runtime_list_finds_what_the_capped_api_list_hides() {
     assert_eq!(f["workload"], "Deployment/gateway");
     assert_eq!(f["suggested_image"], "localhost/kubernaut/gateway:debug");
     assert_eq!(
-        f["patch"][1]["value"], "localhost/kubernaut/gateway:debug",
+        f["patch"][2]["value"], "localhost/kubernaut/gateway:debug",
         "the patch uses the node's exact name"
     );
     assert!(

@@ -175,7 +175,7 @@ async fn failures_read_as_one_sentence_each() {
         "{:?}",
         start.elapsed()
     );
-    assert!(res["dev-worker"].is_ok());
+    assert!(res["dev-worker"].is_ok(), "{:?}", res["dev-worker"]);
     let err = |n: &str| res[n].clone().expect_err("this node fails");
     assert!(err("no-such-node").contains("podman has no container named no-such-node"));
     assert!(

@@ -200,6 +200,10 @@ fn classify_422(target: &str, message: &str, current: Option<&Value>, ops: &Valu
     let target = target.to_string();
     match current {
         Some(current) => match failed_guard(current, ops) {
+            Some((path, now)) if path == "/metadata/uid" => ApplyError::Conflict {
+                target,
+                detail: format!("it was deleted and created again: its uid is now {now}"),
+            },
             Some((path, now)) => ApplyError::Conflict {
                 target,
                 detail: format!("{path} is now {now}"),

@@ -48,6 +48,15 @@ impl std::fmt::Debug for Connection {
 /// Bad input (missing/unreadable/garbage kubeconfig, unknown context) is `CliError::usage`;
 /// an unreachable, unauthenticated or forbidding server is `CliError::cluster`.
 pub async fn connect(args: &ConnectArgs) -> Result<Connection, CliError> {
+    connect_checked(args, |_, _| Ok(())).await
+}
+
+/// [`connect`], with `before` deciding from the context name and server URL whether to go on
+/// at all — before any network connection (the write guard of `fix`).
+pub async fn connect_checked(
+    args: &ConnectArgs,
+    before: impl FnOnce(&str, &str) -> Result<(), CliError>,
+) -> Result<Connection, CliError> {
     let started = tokio::time::Instant::now();
     let loaded = load_kubeconfig(
         args.kubeconfig.as_deref(),
@@ -63,6 +72,12 @@ pub async fn connect(args: &ConnectArgs) -> Result<Connection, CliError> {
     let mut config = kube::Config::from_custom_kubeconfig(loaded.config, &options)
         .await
         .map_err(|e| context_error(&context, &loaded.source, &e))?;
+    // The caller's check (the write guard) before anything that could reach the network:
+    // not even an exec credential plugin runs for a refused context.
+    before(
+        &context,
+        config.cluster_url.to_string().trim_end_matches('/'),
+    )?;
     let who = credential_kind(&config.auth_info);
     let outcome = if config.auth_info.exec.is_some() {
         exec_auth::resolve(&mut config.auth_info, &context, EXEC_TIMEOUT).await?
@@ -145,13 +160,17 @@ pub fn from_config(
     // idle timeout). One-shot calls (probe, patch) are bounded with tokio timeouts instead.
     let server = config.cluster_url.to_string();
     let server = server.trim_end_matches('/').to_string();
-    let client = kube::Client::try_from(config).map_err(|e| {
-        CliError::usage(format!(
-            "cannot build a client for context \"{context}\": {}; check the certificates and \
+    // Every response body is bounded (crate::limits): a server that sends without end costs
+    // a bounded amount of memory and ends in one sentence.
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map(|b| b.with_layer(&crate::limits::BodyLimitLayer).build())
+        .map_err(|e| {
+            CliError::usage(format!(
+                "cannot build a client for context \"{context}\": {}; check the certificates and \
              credentials of that context in your kubeconfig",
-            root_cause(&e)
-        ))
-    })?;
+                root_cause(&e)
+            ))
+        })?;
     Ok(Connection {
         client,
         context: context.to_string(),

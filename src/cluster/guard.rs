@@ -37,6 +37,31 @@ pub fn check_write(
     check(&conn.context, &conn.server, write, allowed_contexts)
 }
 
+/// The same decision from a context name and server URL alone, before any connection exists:
+/// `fix` asks it before its first request, so a refused context is never contacted (not even
+/// a DNS lookup of its server).
+pub fn check_target(
+    context: &str,
+    server: &str,
+    write: &WriteArgs,
+    allowed_contexts: &[String],
+) -> Result<WriteMode, String> {
+    check(context, server, write, allowed_contexts)
+}
+
+/// `kindscope load` writes to a Kind cluster's node containers through `kind load` (never
+/// through an API server, and a Kind cluster is local by construction): only `--read-only`
+/// refuses it.
+pub fn check_load(write: &WriteArgs, cluster: &str) -> Result<(), String> {
+    if write.read_only {
+        return Err(format!(
+            "writes are disabled by --read-only, so no image was loaded into Kind cluster \
+             \"{cluster}\"; run without --read-only to load it"
+        ));
+    }
+    Ok(())
+}
+
 /// The mode to display: the allowed mode, or `ReadOnly` when writes are refused.
 pub fn mode(conn: &Connection, write: &WriteArgs, allowed_contexts: &[String]) -> WriteMode {
     check_write(conn, write, allowed_contexts).unwrap_or(WriteMode::ReadOnly)
@@ -133,5 +158,8 @@ mod tests {
         };
         let err = check("kind-x", "https://127.0.0.1:1", &ro, &[]).expect_err("read-only");
         assert!(err.contains("--read-only"), "{err}");
+        let err = check_load(&ro, "dev").expect_err("read-only load");
+        assert!(err.contains("--read-only") && err.contains("dev"), "{err}");
+        assert_eq!(check_load(&NONE, "dev"), Ok(()));
     }
 }

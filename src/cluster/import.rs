@@ -122,7 +122,7 @@ pub async fn local_image(
     let mut cmd = runtime.command();
     cmd.args(["image", "inspect", image]);
     let child = cmd.spawn().map_err(|e| spawn_failure(runtime, &e))?;
-    let out = tokio::time::timeout(limit, child.wait_with_output())
+    let out = tokio::time::timeout(limit, crate::limits::child_output(child))
         .await
         .map_err(|_| {
             format!(

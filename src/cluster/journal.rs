@@ -98,16 +98,36 @@ pub fn append(entry: &JournalEntry) -> Result<PathBuf, JournalError> {
         path: path.display().to_string(),
         message,
     };
+    // The journal names contexts, servers and images: private to the user (0600 in 0700).
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create directory: {e}")))?;
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(dir)
+            .map_err(|e| err(format!("cannot create directory: {e}")))?;
     }
     let mut line = serde_json::to_string(entry).map_err(|e| err(e.to_string()))?;
     line.push('\n');
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
         .open(&path)
         .map_err(|e| err(format!("cannot open for appending: {e}")))?;
+    // A journal created by an older kindscope (0644) is tightened on the next write.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if file
+            .metadata()
+            .is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+        {
+            let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+        }
+    }
     // One write call per line: O_APPEND keeps concurrent writers from interleaving.
     file.write_all(line.as_bytes())
         .map_err(|e| err(format!("cannot write: {e}")))?;
@@ -228,5 +248,24 @@ mod tests {
 
         let text = std::fs::read_to_string(&written).expect("read journal");
         assert_eq!(text.lines().count(), 4, "one line per write");
+
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &std::path::Path| {
+                std::fs::metadata(p).expect("stat").permissions().mode() & 0o777
+            };
+            assert_eq!(mode(&written), 0o600, "the journal is private");
+            assert_eq!(
+                mode(&dir.path().join("state")),
+                0o700,
+                "in a private directory"
+            );
+            // An older, world-readable journal is tightened on the next write.
+            std::fs::set_permissions(&written, std::fs::Permissions::from_mode(0o644))
+                .expect("chmod");
+            append(&first).expect("append again");
+            assert_eq!(mode(&written), 0o600);
+        }
     }
 }

@@ -221,7 +221,7 @@ pub async fn answers(runtime: &Runtime, limit: Duration) -> bool {
         return false;
     };
     matches!(
-        tokio::time::timeout(limit, child.wait_with_output()).await,
+        tokio::time::timeout(limit, crate::limits::child_output(child)).await,
         Ok(Ok(out)) if out.status.success()
     )
 }
@@ -306,7 +306,7 @@ pub async fn list_one_node(
     let mut cmd = runtime.command();
     cmd.args(["exec", node, "crictl", "images", "-o", "json"]);
     let child = cmd.spawn().map_err(|e| spawn_failure(runtime, &e))?;
-    let out = match tokio::time::timeout(limit, child.wait_with_output()).await {
+    let out = match tokio::time::timeout(limit, crate::limits::child_output(child)).await {
         // Dropping the future drops the child, and kill_on_drop kills it.
         Err(_) => {
             return Err(format!(

@@ -30,12 +30,12 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
         Some(wait) => {
             let (snap, report) = starting::until_started(&feed, lists.as_ref(), wait).await?;
             if !report.pending.is_empty() {
-                eprintln!(
-                    "kindscope: {} container{} still not started after --wait {}.",
+                super::output::eprint_safe(&format!(
+                    "kindscope: {} container{} still not started after --wait {}.\n",
                     report.pending.len(),
                     if report.pending.len() == 1 { "" } else { "s" },
                     args.wait.as_deref().unwrap_or_default().trim()
-                );
+                ));
             }
             (snap, report)
         }
@@ -47,15 +47,14 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     };
     drop(feed);
     if let Some(note) = super::sources::attach(&mut report.findings, source_root.as_deref()).await {
-        eprintln!("kindscope: {note}");
+        super::output::eprint_safe(&format!("kindscope: {note}\n"));
     }
     if args.json {
         emit(&format!("{}\n", to_json(&report)?))?;
         // Keep stdout pure JSON; what qualifies the result (a capped node list, a forbidden
         // resource) still reaches the reader.
-        eprint!(
-            "{}",
-            super::output::render_notes(&snap, Style::stderr()).trim_start()
+        super::output::eprint_safe(
+            super::output::render_notes(&snap, Style::stderr()).trim_start(),
         );
     } else {
         emit(&render_report(&report, &snap, Style::stdout()))?;
@@ -112,5 +111,6 @@ pub(crate) fn with_runtime(
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
     serde_json::to_string_pretty(value)
+        .map(crate::sanitize::json)
         .map_err(|e| CliError::usage(format!("cannot print the result as JSON: {e}")))
 }

@@ -18,12 +18,15 @@ use crate::cluster::rollout::{self, RolloutOutcome};
 use crate::cluster::runtime_feed::RuntimeLists;
 use crate::cluster::{connect, guard, watch};
 use crate::config::Config;
-use crate::diagnose::{Finding, Pending, Report, diagnose};
+use crate::diagnose::{Finding, Pending, Report};
 use crate::error::{CliError, CmdResult, exit};
 use crate::fix::FixPlan;
 use crate::model::Snapshot;
 
 use super::diagnose::{runtime_lists, to_json, with_runtime};
+mod settle;
+use settle::{caught_up, current_image, diagnosed_or_available, settle_workloads, wait_until};
+
 use super::output::{Progress, Style, emit, findings_table, render_finding, render_plan};
 use super::starting::render_pending;
 use k8s_openapi::jiff::Timestamp;
@@ -91,13 +94,18 @@ pub struct FixReport {
 pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     let source_root = super::sources::root(&args.source)?;
-    let conn = connect::connect(&cli.conn).await?;
-    // The guard comes before anything else: a refused context never sees a write, and the
-    // user learns about --allow-write before reading a plan they cannot apply.
-    if !args.dry_run {
-        guard::check_write(&conn, &cli.write, &config.allowed_write_contexts)
-            .map_err(CliError::usage)?;
-    }
+    // The guard comes before anything else, even the first connection: a refused context is
+    // never contacted, and the user learns about --allow-write before reading a plan they
+    // cannot apply.
+    let conn = connect::connect_checked(&cli.conn, |context, server| {
+        if args.dry_run {
+            return Ok(());
+        }
+        guard::check_target(context, server, &cli.write, &config.allowed_write_contexts)
+            .map(|_| ())
+            .map_err(CliError::usage)
+    })
+    .await?;
     let feed = watch::start(&conn);
     let snap = feed.ready(config.timeouts.connect()).await?;
     let lists = runtime_lists(cli, &config, &conn, &snap).await;
@@ -108,7 +116,7 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
         ..
     } = crate::diagnose::report(&snap);
     if let Some(note) = super::sources::attach(&mut findings, source_root.as_deref()).await {
-        eprintln!("kindscope: {note}");
+        super::output::eprint_safe(&format!("kindscope: {note}\n"));
     }
     let (plans, unpatched) = split(&findings, &snap);
     let style = Style::stdout();
@@ -192,9 +200,42 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
         }
     }
 
-    if !args.dry_run && !followed.is_empty() {
+    // A conflict means the cluster moved on since the plan: diagnose again so the result
+    // tells the truth (another fix may have healed it, or a recreated object kept the fault).
+    let conflicts: Vec<&FixPlan> = report
+        .results
+        .iter()
+        .zip(&plans)
+        .filter(|(r, _)| r.status == Status::Conflict)
+        .map(|(_, (_, p))| p)
+        .collect();
+    if !args.dry_run && (!followed.is_empty() || !conflicts.is_empty()) {
         let fixed: Vec<&FixPlan> = followed.iter().map(|(i, _)| &plans[*i].1).collect();
-        let latest = settle(&feed, lists.as_ref(), &fixed, &report).await;
+        let mut latest = settle(&feed, lists.as_ref(), &fixed, &report).await;
+        if !conflicts.is_empty() {
+            latest = caught_up(&feed, lists.as_ref(), &conflicts).await;
+            // A target whose image someone else changed is rolling out too: let it settle
+            // like our own. A recreated one with the old image keeps its finding.
+            let moved: Vec<&FixPlan> = conflicts
+                .iter()
+                .copied()
+                .filter(|p| current_image(p, &latest).as_deref() != Some(p.image_before.as_str()))
+                .collect();
+            if !moved.is_empty() {
+                latest = settle_workloads(&feed, lists.as_ref(), &moved).await;
+            }
+            let kept: Vec<&FixPlan> = conflicts
+                .iter()
+                .copied()
+                .filter(|p| !moved.contains(p))
+                .collect();
+            if !kept.is_empty() {
+                latest = wait_until(&feed, lists.as_ref(), |snap| {
+                    kept.iter().all(|p| diagnosed_or_available(p, snap))
+                })
+                .await;
+            }
+        }
         let end = crate::diagnose::report(&latest);
         report.remaining = end.findings;
         report.pending = end.pending;
@@ -251,13 +292,16 @@ async fn confirmed(args: &FixArgs, count: usize, context: &str) -> Result<bool, 
     }
     let patches = if count == 1 { "patch" } else { "patches" };
     if !std::io::stdin().is_terminal() {
-        eprintln!(
+        super::output::eprint_safe(&format!(
             "kindscope: nothing applied: pass --yes to apply {count} {patches} (stdin is not a \
-             terminal, so kindscope cannot ask)"
-        );
+             terminal, so kindscope cannot ask)\n"
+        ));
         return Ok(false);
     }
-    eprint!("Apply {count} {patches} on context \"{context}\"? [y/N] ");
+    super::output::eprint_safe(&format!(
+        "Apply {count} {patches} on context \"{}\"? [y/N] ",
+        crate::sanitize::term(context)
+    ));
     let answer = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).map(|_| line)
@@ -267,7 +311,7 @@ async fn confirmed(args: &FixArgs, count: usize, context: &str) -> Result<bool, 
     .map_err(|e| CliError::usage(format!("cannot read the answer from stdin: {e}")))?;
     let yes = matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes");
     if !yes {
-        eprintln!("kindscope: nothing applied.");
+        super::output::eprint_safe(&format!("kindscope: nothing applied.\n"));
     }
     Ok(yes)
 }
@@ -276,7 +320,9 @@ async fn confirmed(args: &FixArgs, count: usize, context: &str) -> Result<bool, 
 fn record(conn: &connect::Connection, plan: &FixPlan) {
     let entry = JournalEntry::new(Action::Fix, &conn.context, &conn.server, plan);
     if let Err(e) = journal::append(&entry) {
-        eprintln!("kindscope: the fix was applied but not recorded for undo: {e}");
+        super::output::eprint_safe(&format!(
+            "kindscope: the fix was applied but not recorded for undo: {e}\n"
+        ));
     }
 }
 
@@ -318,8 +364,9 @@ async fn settle(
     fixed: &[&FixPlan],
     report: &FixReport,
 ) -> Arc<Snapshot> {
-    let running: Vec<&&FixPlan> = fixed
+    let running: Vec<&FixPlan> = fixed
         .iter()
+        .copied()
         .filter(|p| {
             report.results.iter().any(|r| {
                 r.status == Status::Running
@@ -329,25 +376,7 @@ async fn settle(
             })
         })
         .collect();
-    let mut rx = feed.snapshots();
-    let deadline = tokio::time::Instant::now() + SETTLE;
-    loop {
-        let snap = with_runtime(&rx.borrow_and_update().clone(), lists);
-        let pending = diagnose(&snap).iter().any(|f| {
-            running.iter().any(|p| {
-                f.namespace == p.target.namespace
-                    && f.container == p.container
-                    && f.workload == format!("{}/{}", p.target.kind, p.target.name)
-            })
-        });
-        if !pending {
-            return snap;
-        }
-        match tokio::time::timeout_at(deadline, rx.changed()).await {
-            Ok(Ok(())) => {}
-            _ => return snap,
-        }
-    }
+    settle_workloads(feed, lists, &running).await
 }
 
 fn finish(report: &FixReport, json: bool) -> CmdResult {
@@ -376,7 +405,7 @@ fn render_intro(
         out.push_str(&format!(
             "{} context {}: no image mismatches, nothing to fix.\n",
             style.green("healthy:"),
-            report.context
+            crate::sanitize::term(&report.context)
         ));
         return out;
     }
@@ -384,13 +413,16 @@ fn render_intro(
         out.push_str(&format!(
             "{} context {}: no image mismatch so far and nothing to fix yet, but {}; `kindscope diagnose --wait 2m` waits for them.\n\n",
             style.yellow("starting:"),
-            report.context,
+            crate::sanitize::term(&report.context),
             not_started(report.pending.len())
         ));
         out.push_str(&render_pending(&report.pending, Timestamp::now(), style));
         return out;
     }
-    out.push_str(&format!("context {}:\n\n", report.context));
+    out.push_str(&format!(
+        "context {}:\n\n",
+        crate::sanitize::term(&report.context)
+    ));
     out.push_str(&findings_table(&report.remaining, style));
     for (f, plan) in plans {
         out.push('\n');
@@ -427,9 +459,17 @@ fn not_started(n: usize) -> String {
 fn render_results(report: &FixReport, style: Style) -> String {
     let mut out = String::from("\n");
     for r in &report.results {
-        let what = format!("{}/{} container {}", r.namespace, r.workload, r.container);
+        let what = crate::sanitize::term(&format!(
+            "{}/{} container {}",
+            r.namespace, r.workload, r.container
+        ))
+        .into_owned();
         let line = match r.status {
-            Status::Running => format!("{} {what}: Running {}", style.green("✓"), r.image_after),
+            Status::Running => format!(
+                "{} {what}: Running {}",
+                style.green("✓"),
+                crate::sanitize::term(&r.image_after)
+            ),
             Status::DryRun => format!(
                 "{} {what}: dry run accepted by the server; nothing was changed",
                 style.green("✓")
@@ -479,6 +519,6 @@ fn render_results(report: &FixReport, style: Style) -> String {
     out
 }
 
-fn reason(r: &FixResult) -> &str {
-    r.reason.as_deref().unwrap_or("no reason given")
+fn reason(r: &FixResult) -> std::borrow::Cow<'_, str> {
+    crate::sanitize::term(r.reason.as_deref().unwrap_or("no reason given"))
 }

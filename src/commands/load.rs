@@ -23,6 +23,10 @@ use crate::error::{CliError, CmdResult, exit};
 use crate::imageref::ImageRef;
 
 pub async fn run(cli: &Cli, args: &LoadArgs) -> CmdResult {
+    let context = cli.conn.context.clone().or_else(|| current_context(cli));
+    let cluster = kind::cluster_name(args.cluster.as_deref(), context.as_deref());
+    // Loading an image is a write: `--read-only` refuses it before anything runs.
+    crate::cluster::guard::check_load(&cli.write, &cluster).map_err(CliError::usage)?;
     let config = Config::load(cli.config.as_deref())?;
     let provider = std::env::var(PROVIDER_ENV).ok();
     let selection = runtime::choose(
@@ -39,9 +43,8 @@ pub async fn run(cli: &Cli, args: &LoadArgs) -> CmdResult {
             selection.why
         )));
     };
-    let context = cli.conn.context.clone().or_else(|| current_context(cli));
-    let cluster = kind::cluster_name(args.cluster.as_deref(), context.as_deref());
-    let mut out = std::io::stdout();
+    // Image and node names come from the runtime and the cluster: escaped on the way out.
+    let mut out = super::output::SafeWriter::new(std::io::stdout(), false);
     let outcome = load_image(
         &rt,
         Path::new("kind"),
@@ -92,10 +95,12 @@ async fn run_tool(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> Resul
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     let shown = format!("{} {}", program.display(), args.join(" "));
-    let out = cmd
-        .output()
-        .await
+    let child = cmd
+        .spawn()
         .map_err(|e| format!("`{shown}` cannot be started: {e}"))?;
+    let out = crate::limits::child_output(child)
+        .await
+        .map_err(|e| format!("`{shown}` failed: {e}"))?;
     if out.status.success() {
         return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }

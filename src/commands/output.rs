@@ -11,6 +11,7 @@ use crate::cluster::node_images::{capped_note, runtime_note};
 use crate::diagnose::{Finding, Report};
 use crate::fix::FixPlan;
 use crate::model::{ResourceState, Snapshot};
+use crate::sanitize::term;
 
 /// ANSI styling, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,15 +64,20 @@ impl Style {
 }
 
 /// A left-aligned table; `paint` styles a padded cell (column, text) so colour codes never
-/// disturb the alignment.
+/// disturb the alignment. Cells are outside data: they are escaped for the terminal here, and
+/// padded by hand (`format!` width arguments panic past 65,535).
 pub fn table(
     header: &[&str],
     rows: &[Vec<String>],
     style: Style,
     paint: impl Fn(usize, &str) -> String,
 ) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| term(c).into_owned()).collect())
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
                 *w = (*w).max(cell.chars().count());
@@ -89,7 +95,10 @@ pub fn table(
         if i == last {
             s.to_string()
         } else {
-            format!("{s:<w$}", w = widths[i])
+            let mut cell = s.to_string();
+            let fill = widths[i].saturating_sub(s.chars().count());
+            cell.extend(std::iter::repeat_n(' ', fill));
+            cell
         }
     };
     let head = header
@@ -99,7 +108,7 @@ pub fn table(
         .collect();
     out.push_str(&line(head));
     out.push('\n');
-    for row in rows {
+    for row in &rows {
         let cells = row
             .iter()
             .enumerate()
@@ -117,7 +126,7 @@ pub fn render_report(report: &Report, snap: &Snapshot, style: Style) -> String {
     let pods = snap.pods.len();
     let nodes = snap.nodes.len();
     let scope = match &snap.namespace {
-        Some(ns) => format!("namespace {ns}"),
+        Some(ns) => format!("namespace {}", term(ns)),
         None => "all namespaces".to_string(),
     };
     let pending = || {
@@ -128,7 +137,7 @@ pub fn render_report(report: &Report, snap: &Snapshot, style: Style) -> String {
             out,
             "{} context {}: no image mismatches ({pods} pods on {nodes} nodes, {scope}).",
             style.green("healthy:"),
-            report.context
+            term(&report.context)
         );
         out.push_str(&render_notes(snap, style));
         return out;
@@ -150,7 +159,7 @@ pub fn render_report(report: &Report, snap: &Snapshot, style: Style) -> String {
     let _ = writeln!(
         out,
         "context {}: {} ({pods} pods on {nodes} nodes, {scope})\n",
-        report.context,
+        term(&report.context),
         style.red(&format!(
             "{n} image mismatch{}",
             if n == 1 { "" } else { "es" }
@@ -231,33 +240,37 @@ pub fn render_finding(index: usize, f: &Finding, style: Style) -> String {
         style.bold(&format!("{index}.")),
         style.yellow(f.kind.as_str()),
         style.dim("·"),
-        f.namespace,
-        f.workload,
-        container_label(f)
+        term(&f.namespace),
+        term(&f.workload),
+        term(&container_label(f))
     );
     if !f.summary.is_empty() {
-        let _ = writeln!(out, "   {}", f.summary);
+        let _ = writeln!(out, "   {}", term(&f.summary));
     }
     if !f.nodes.is_empty() {
-        let _ = writeln!(out, "   nodes: {}", f.nodes.join(", "));
+        let _ = writeln!(out, "   nodes: {}", term(&f.nodes.join(", ")));
     }
     if !f.pods.is_empty() {
-        let _ = writeln!(out, "   pods:  {}", f.pods.join(", "));
+        let _ = writeln!(out, "   pods:  {}", term(&f.pods.join(", ")));
     }
     if let Some(policy) = &f.suggested_pull_policy {
-        let _ = writeln!(out, "   pull policy: set imagePullPolicy to {policy}");
+        let _ = writeln!(
+            out,
+            "   pull policy: set imagePullPolicy to {}",
+            term(policy)
+        );
     }
     if !f.candidates.is_empty() {
-        let _ = writeln!(out, "   candidates: {}", f.candidates.join(", "));
+        let _ = writeln!(out, "   candidates: {}", term(&f.candidates.join(", ")));
     }
     for e in &f.evidence {
-        let _ = writeln!(out, "   {} {e}", style.dim("evidence:"));
+        let _ = writeln!(out, "   {} {}", style.dim("evidence:"), term(e));
     }
     if let Some(patch) = &f.patch {
         let _ = writeln!(out, "   patch: {}", compact(patch));
     }
     if let Some(cmd) = &f.command {
-        let _ = writeln!(out, "   run:   {cmd}");
+        let _ = writeln!(out, "   run:   {}", term(cmd));
     }
     out.push_str(&super::sources::render(f, style));
     out
@@ -271,23 +284,25 @@ pub fn render_plan(plan: &FixPlan, style: Style) -> String {
         out,
         "{} {} {}/{} container {}",
         style.bold("patch"),
-        t.kind,
-        t.namespace,
-        t.name,
-        plan.container
+        term(&t.kind),
+        term(&t.namespace),
+        term(&t.name),
+        term(&plan.container)
     );
     let _ = writeln!(
         out,
         "   image:       {} → {}",
-        plan.image_before,
-        style.green(&plan.image_after)
+        term(&plan.image_before),
+        style.green(&term(&plan.image_after))
     );
     if plan.pull_policy_before != plan.pull_policy_after {
         let _ = writeln!(
             out,
             "   pull policy: {} → {}",
-            plan.pull_policy_before.as_deref().unwrap_or("(default)"),
-            style.green(plan.pull_policy_after.as_deref().unwrap_or("(default)"))
+            term(plan.pull_policy_before.as_deref().unwrap_or("(default)")),
+            style.green(&term(
+                plan.pull_policy_after.as_deref().unwrap_or("(default)")
+            ))
         );
     }
     let _ = writeln!(out, "   JSON patch:  {}", compact(&plan.patch));
@@ -304,11 +319,11 @@ pub fn render_notes(snap: &Snapshot, style: Style) -> String {
             ResourceState::Loading => format!("{name} were not listed in time"),
             ResourceState::Live => continue,
         };
-        let _ = writeln!(out, "{} {note}", style.yellow("note:"));
+        let _ = writeln!(out, "{} {}", style.yellow("note:"), term(&note));
     }
     let image_note = runtime_note(&snap.node_images).or_else(|| capped_note(&snap.node_images));
     if let Some(note) = image_note {
-        let _ = writeln!(out, "{} {note}", style.yellow("note:"));
+        let _ = writeln!(out, "{} {}", style.yellow("note:"), term(&note));
     }
     if !out.is_empty() {
         out.insert(0, '\n');
@@ -316,8 +331,9 @@ pub fn render_notes(snap: &Snapshot, style: Style) -> String {
     out
 }
 
+/// A JSON value on one line, with C1 and bidi controls escaped as `\uXXXX` (serde escapes C0).
 fn compact(v: &serde_json::Value) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| v.to_string())
+    crate::sanitize::json(serde_json::to_string(v).unwrap_or_else(|_| v.to_string()))
 }
 
 /// One progress line on stderr: redrawn in place with a spinner on a terminal, printed as
@@ -346,8 +362,9 @@ impl Progress {
 
     /// Record `message` for `key`; plain mode prints it at once when it changed.
     pub fn update(&self, key: &str, message: &str) {
+        let (key, message) = (term(key), term(message));
         let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if s.lines.get(key).map(String::as_str) == Some(message) {
+        if s.lines.get(key.as_ref()).map(String::as_str) == Some(message.as_ref()) {
             return;
         }
         s.lines.insert(key.to_string(), message.to_string());
@@ -401,7 +418,11 @@ fn draw(s: &mut ProgressState) {
 /// Write `text` to standard output. A reader that went away (`kindscope diagnose | head`) ends
 /// the output quietly: SIGPIPE is ignored process-wide (see main.rs), so this is where a closed
 /// pipe is handled, without a panic or an error message.
+///
+/// Every byte passes [`crate::sanitize::output`] first: values are escaped where they are
+/// rendered, and this catches any that were not.
 pub fn emit(text: &str) -> Result<(), crate::error::CliError> {
+    let text = crate::sanitize::output(text, Style::stdout().color);
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
@@ -409,6 +430,41 @@ pub fn emit(text: &str) -> Result<(), crate::error::CliError> {
         Err(e) => Err(crate::error::CliError::usage(format!(
             "cannot write to standard output: {e}"
         ))),
+    }
+}
+
+/// Write `text` to standard error through [`crate::sanitize::output`] (warnings, notes,
+/// prompts; they may quote cluster or kubeconfig data).
+pub fn eprint_safe(text: &str) {
+    let text = crate::sanitize::output(text, Style::stderr().color);
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
+}
+
+/// A writer that passes everything through [`crate::sanitize::output`]: for output written
+/// piece by piece (`kindscope load`, log lines). `write!` hands it whole `str` pieces.
+pub struct SafeWriter<W: Write> {
+    inner: W,
+    colour: bool,
+}
+
+impl<W: Write> SafeWriter<W> {
+    /// `colour`: let kindscope's own colour codes through (the stream is a colour terminal).
+    pub fn new(inner: W, colour: bool) -> Self {
+        SafeWriter { inner, colour }
+    }
+}
+
+impl<W: Write> Write for SafeWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.inner
+            .write_all(crate::sanitize::output(&text, self.colour).as_bytes())?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

@@ -56,7 +56,7 @@ pub fn run(args: &RefArgs) -> CmdResult {
     let explained: Vec<RefExplanation> = args.refs.iter().map(|r| RefExplanation::of(r)).collect();
     let mut out = std::io::stdout().lock();
     let text = if args.json {
-        render_json(&explained)?
+        crate::sanitize::json(render_json(&explained)?)
     } else {
         render_table(&explained, std::io::stdout().is_terminal())
     };
@@ -103,6 +103,11 @@ pub fn render_table(explained: &[RefExplanation], color: bool) -> String {
                 ],
             }
         })
+        .collect();
+    // The input and the parser's sentences quote what was typed: escaped for the terminal.
+    let rows: Vec<[String; 4]> = rows
+        .into_iter()
+        .map(|r| r.map(|c| crate::sanitize::term(&c).into_owned()))
         .collect();
     let header = ["INPUT", "FULL", "FAMILIAR", "DEFAULT POLICY"];
     let mut widths = header.map(str::len);

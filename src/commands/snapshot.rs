@@ -27,13 +27,17 @@ pub async fn run(cli: &Cli, args: &SnapshotArgs) -> CmdResult {
         refresh_snapshot(&mut snap, rt, config.timeouts.runtime_exec()).await;
     }
     if let Some(note) = runtime_note(&snap.node_images).or_else(|| capped_note(&snap.node_images)) {
-        eprintln!("kindscope: {note}");
+        super::output::eprint_safe(&format!("kindscope: {}\n", crate::sanitize::term(&note)));
     }
     let findings = diagnose(&snap);
-    let bytes = write_bundle(&snap, &findings, version, &args.output).await?;
+    let options = crate::bundle::redact::Options {
+        include_args: args.include_args,
+        include_annotations: args.include_annotations,
+    };
+    let bytes = write_bundle(&snap, &findings, version, &args.output, options).await?;
     super::output::emit(&format!(
         "wrote {} ({} nodes, {} pods, {} findings, {bytes} bytes)\n",
-        args.output.display(),
+        crate::sanitize::term(&args.output.display().to_string()),
         snap.nodes.len(),
         snap.pods.len(),
         findings.len()
@@ -48,8 +52,15 @@ pub async fn write_bundle(
     findings: &[Finding],
     kubernetes_version: Option<String>,
     path: &Path,
+    options: crate::bundle::redact::Options,
 ) -> Result<u64, CliError> {
-    let bundle = Bundle::from_snapshot(snapshot, findings, kubernetes_version, chrono::Utc::now());
+    let bundle = Bundle::from_snapshot_with(
+        snapshot,
+        findings,
+        kubernetes_version,
+        chrono::Utc::now(),
+        options,
+    );
     let path = path.to_path_buf();
     // Serialising and compressing thousands of objects is CPU work; keep it off the reactor.
     tokio::task::spawn_blocking(move || bundle.write(&path))

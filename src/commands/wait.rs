@@ -95,7 +95,7 @@ pub async fn run(cli: &Cli, args: &WaitArgs) -> CmdResult {
             live.finish();
             let mut certain = certain;
             if let Some(note) = super::sources::attach(&mut certain, source_root.as_deref()).await {
-                eprintln!("kindscope: {note}");
+                super::output::eprint_safe(&format!("kindscope: {note}\n"));
             }
             emit(&render_blocked(&certain, started.elapsed()))?;
             bundle(&conn, &snap, &findings, args.bundle_on_failure.as_deref()).await;
@@ -167,7 +167,10 @@ impl Live {
         let key = message.split_once("): ").map_or(message, |(_, rest)| rest);
         if *last != key {
             *last = key.to_string();
-            eprintln!("{} {message}", chrono::Utc::now().format("%H:%M:%SZ"));
+            super::output::eprint_safe(&format!(
+                "{} {message}\n",
+                chrono::Utc::now().format("%H:%M:%SZ")
+            ));
         }
     }
 
@@ -301,11 +304,16 @@ async fn bundle(
         return;
     };
     let version = super::snapshot::server_version(conn).await;
-    match super::snapshot::write_bundle(snap, findings, version, path).await {
-        Ok(bytes) => eprintln!(
-            "kindscope: wrote the triage bundle {} ({bytes} bytes)",
+    // A bundle written for a CI artifact is redacted as `snapshot` redacts by default.
+    let options = crate::bundle::redact::Options::default();
+    match super::snapshot::write_bundle(snap, findings, version, path, options).await {
+        Ok(bytes) => super::output::eprint_safe(&format!(
+            "kindscope: wrote the triage bundle {} ({bytes} bytes)\n",
             path.display()
-        ),
-        Err(e) => eprintln!("kindscope: could not write the triage bundle: {e}"),
+        )),
+        Err(e) => super::output::eprint_safe(&format!(
+            "kindscope: could not write the triage bundle: {}\n",
+            crate::sanitize::term(&e.to_string())
+        )),
     }
 }

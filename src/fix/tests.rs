@@ -143,6 +143,7 @@ fn absent_pull_policy_is_added_and_removed_again() {
     assert_eq!(
         p.patch,
         json!([
+            {"op":"test","path":"/metadata/uid","value":"uid-deploy-default-t"},
             {"op":"test","path":"/spec/template/spec/containers/0/image","value":"localhost/t"},
             {"op":"add","path":"/spec/template/spec/containers/0/imagePullPolicy","value":"IfNotPresent"}
         ])
@@ -212,6 +213,46 @@ fn findings_without_a_safe_patch_have_no_plan() {
     let mut forged = f.clone();
     forged.suggested_image = Some("anything:1".into());
     assert_eq!(plan(&forged, &snap), None, "not-loaded is never patched");
+}
+
+#[test]
+fn a_recreated_object_fails_the_uid_test_of_patch_and_undo() {
+    let snap = Cluster::kind("k")
+        .worker("k-worker", &["localhost/t:latest"])
+        .deploy(Deploy::new("default", "t").container("t", "t"))
+        .build();
+    let p = plan_change(
+        &change(
+            "Deployment",
+            "t",
+            "t",
+            "t",
+            Some("localhost/t:latest"),
+            None,
+        ),
+        &snap,
+    )
+    .expect("plan");
+    assert_eq!(
+        p.patch[0],
+        json!({"op":"test","path":"/metadata/uid","value":"uid-deploy-default-t"})
+    );
+    assert_eq!(p.undo[0], p.patch[0]);
+    let before = deployment_json(&snap);
+    let after = apply(&before, &p.patch).expect("the planned object takes the patch");
+    // Deleted and recreated under the same name with the same image: another uid.
+    let mut recreated = before.clone();
+    recreated["metadata"]["uid"] = json!("uid-of-the-new-object");
+    assert!(
+        apply(&recreated, &p.patch).is_err(),
+        "the patch must refuse"
+    );
+    let mut recreated_after = after.clone();
+    recreated_after["metadata"]["uid"] = json!("uid-of-the-new-object");
+    assert!(
+        apply(&recreated_after, &p.undo).is_err(),
+        "the undo must refuse"
+    );
 }
 
 /// The plan never patches in a suggested image the nodes do not resolve as written, even when a

@@ -175,10 +175,13 @@ impl fmt::Display for Located<'_> {
 
 /// Read and parse a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
+    let read_err = |reason: String| ScenarioError::Read {
         path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
+        reason,
+    };
+    let raw = crate::limits::read_file(path, crate::limits::SCENARIO_FILE_MAX, "a scenario file")
+        .map_err(read_err)?;
+    let text = String::from_utf8(raw).map_err(|_| read_err("it is not UTF-8 text".to_string()))?;
     parse(&text, &path.display().to_string())
 }
 

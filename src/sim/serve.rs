@@ -56,9 +56,10 @@ pub async fn run(args: &SimServeArgs) -> CmdResult {
     // The one ready line scripts wait for (DESIGN §3.1).
     let _ = writeln!(
         out,
-        "kindscope sim: serving {} at {} (kubeconfig: {kubeconfig})",
-        sim.name(),
-        sim.url()
+        "kindscope sim: serving {} at {} (kubeconfig: {})",
+        crate::sanitize::term(sim.name()),
+        sim.url(),
+        crate::sanitize::term(&kubeconfig)
     );
     let _ = out.flush();
     drop(out);

@@ -50,6 +50,7 @@ fn registry_prefix_seed_story() {
     assert_eq!(
         f.patch,
         Some(json!([
+            {"op":"test","path":"/metadata/uid","value":"uid-deploy-default-datastorage"},
             {"op":"test","path":"/spec/template/spec/containers/0/image","value":"kubernaut/datastorage:debug"},
             {"op":"replace","path":"/spec/template/spec/containers/0/image","value":"localhost/kubernaut/datastorage:debug"}
         ]))
@@ -101,6 +102,7 @@ fn registry_prefix_with_defaulted_always_also_sets_pull_policy() {
     assert_eq!(
         f.patch,
         Some(json!([
+            {"op":"test","path":"/metadata/uid","value":"uid-deploy-default-gateway"},
             {"op":"test","path":format!("{p}/image"),"value":"kubernaut/gateway"},
             {"op":"test","path":format!("{p}/imagePullPolicy"),"value":"Always"},
             {"op":"replace","path":format!("{p}/image"),"value":"localhost/kubernaut/gateway:latest"},
@@ -272,6 +274,7 @@ fn pull_policy_when_the_image_is_there_but_always_pulls() {
     assert_eq!(
         f.patch,
         Some(json!([
+            {"op":"test","path":"/metadata/uid","value":"uid-deploy-default-tool"},
             {"op":"test","path":format!("{p}/image"),"value":"localhost/kubernaut/tool"},
             {"op":"test","path":format!("{p}/imagePullPolicy"),"value":"Always"},
             {"op":"replace","path":format!("{p}/imagePullPolicy"),"value":"IfNotPresent"}
@@ -422,6 +425,7 @@ fn other_controllers_and_bare_pods() {
     assert_eq!(
         f[1].patch,
         Some(json!([
+            {"op":"test","path":"/metadata/uid","value":"uid-pod-default-debug"},
             {"op":"test","path":"/spec/containers/0/image","value":"tool:dev"},
             {"op":"replace","path":"/spec/containers/0/image","value":"localhost/tool:dev"}
         ]))

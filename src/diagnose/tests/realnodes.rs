@@ -145,7 +145,7 @@ fn a_tag_resolves_nowhere_but_a_held_digest_name_does() {
         .expect("a resolvable name is held");
     assert!(pick.contains("@sha256:c19d6362"), "{pick}");
     let patch = f.patch.expect("patched to a resolvable name");
-    assert_eq!(patch[1]["value"], pick.as_str());
+    assert_eq!(patch[2]["value"], pick.as_str());
 }
 
 /// registry-prefix against real names: the only candidate for `localhost/kindest/…` is a
