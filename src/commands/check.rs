@@ -94,10 +94,9 @@ pub async fn run(cli: &Cli, args: &CheckArgs) -> CmdResult {
     } else {
         let conn = connect::connect(&cli.conn).await?;
         let snap = read_once(cli, &config, &conn).await?;
-        super::output::eprint_safe(&format!(
-            "{}",
-            super::output::render_notes(&snap, Style::stderr()).trim_start()
-        ));
+        super::output::eprint_safe(
+            super::output::render_notes(&snap, Style::stderr()).trim_start(),
+        );
         (Some(conn.context.clone()), preflight(&snap, &planned))
     };
 

@@ -311,7 +311,7 @@ async fn confirmed(args: &FixArgs, count: usize, context: &str) -> Result<bool, 
     .map_err(|e| CliError::usage(format!("cannot read the answer from stdin: {e}")))?;
     let yes = matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes");
     if !yes {
-        super::output::eprint_safe(&format!("kindscope: nothing applied.\n"));
+        super::output::eprint_safe("kindscope: nothing applied.\n");
     }
     Ok(yes)
 }
