@@ -15,6 +15,8 @@ pub mod fix;
 pub mod imageref;
 pub mod logging;
 pub mod model;
+pub mod progress;
+pub mod shell;
 pub mod sim;
 pub mod tui;
 

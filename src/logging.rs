@@ -1,7 +1,5 @@
 //! Tracing set-up for the non-interactive commands (the dashboard routes tracing to tui-logger).
 
-use std::io::IsTerminal;
-
 use tracing_subscriber::EnvFilter;
 
 /// kube's own request/watch logs repeat, in raw form, errors kindscope reports as one sentence.
@@ -16,6 +14,6 @@ pub fn init_stderr() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(crate::shell::color::stderr())
         .try_init();
 }

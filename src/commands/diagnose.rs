@@ -1,5 +1,5 @@
 //! `kindscope diagnose`: connect, wait for the first full lists, diagnose, print, stop.
-//! Exit 0 healthy, 1 findings (DESIGN §3.1); `--json` prints the `Report` of DESIGN §3.2.
+//! Exit 0 healthy, 1 findings; `--json` prints the `Report` (docs/cli.md).
 
 use std::sync::Arc;
 
@@ -12,15 +12,27 @@ use crate::config::Config;
 use crate::diagnose::report;
 use crate::error::{CliError, CmdResult, exit};
 use crate::model::Snapshot;
+use crate::progress::{self, Progress};
 
 use super::output::{Style, emit, render_report};
 
 pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
-    let conn = connect::connect(&cli.conn).await?;
+    let progress = Progress::stderr();
+    let conn = progress
+        .during(
+            progress::connecting(cli.conn.context.as_deref()),
+            connect::connect(&cli.conn),
+        )
+        .await?;
     // A report reads only image events; keeping the rest would triple peak memory.
     let feed = watch::start_keeping(&conn, watch::Events::Evidence);
-    let snap = feed.ready(config.timeouts.connect()).await?;
+    let snap = progress
+        .during(
+            progress::listing(&conn.context),
+            feed.ready(config.timeouts.connect()),
+        )
+        .await?;
     drop(feed);
     let lists = runtime_lists(cli, &config, &conn, &snap).await;
     let snap = with_runtime(&snap, lists.as_ref());
@@ -53,7 +65,13 @@ pub(crate) async fn runtime_lists(
 ) -> Option<Arc<RuntimeLists>> {
     let selection = select_for(&conn.context, &conn.server, cli.conn.runtime, config).await?;
     let rt = selection.runtime?;
-    let listings = list_node_images(&rt, &node_names(snap), config.timeouts.runtime_exec()).await;
+    let nodes = node_names(snap);
+    let listings = Progress::stderr()
+        .during(
+            progress::reading_images(nodes.len(), rt.name()),
+            list_node_images(&rt, &nodes, config.timeouts.runtime_exec()),
+        )
+        .await;
     Some(Arc::new(RuntimeLists {
         runtime: rt.name().to_string(),
         listings,

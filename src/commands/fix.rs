@@ -83,7 +83,13 @@ pub struct FixReport {
 
 pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
-    let conn = connect::connect(&cli.conn).await?;
+    let progress = crate::progress::Progress::stderr();
+    let conn = progress
+        .during(
+            crate::progress::connecting(cli.conn.context.as_deref()),
+            connect::connect(&cli.conn),
+        )
+        .await?;
     // The guard comes before anything else: a refused context never sees a write, and the
     // user learns about --allow-write before reading a plan they cannot apply.
     if !args.dry_run {
@@ -91,7 +97,12 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
             .map_err(CliError::usage)?;
     }
     let feed = watch::start(&conn);
-    let snap = feed.ready(config.timeouts.connect()).await?;
+    let snap = progress
+        .during(
+            crate::progress::listing(&conn.context),
+            feed.ready(config.timeouts.connect()),
+        )
+        .await?;
     let lists = runtime_lists(cli, &config, &conn, &snap).await;
     let snap = with_runtime(&snap, lists.as_ref());
     let findings = diagnose(&snap);

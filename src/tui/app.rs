@@ -31,6 +31,8 @@ pub struct Options {
     pub notice: Option<String>,
     /// Wall clock in epoch seconds (ages); tests pass a fixed one.
     pub clock: fn() -> i64,
+    /// Draw without colour (`--color never`, `NO_COLOR`): findings still show by symbol.
+    pub monochrome: bool,
 }
 
 /// Seconds since the epoch (0 if the system clock is before 1970).
@@ -51,6 +53,7 @@ impl Options {
             plan: Arc::new(crate::fix::plan),
             notice: None,
             clock: system_clock,
+            monochrome: false,
         }
     }
 }
@@ -167,6 +170,8 @@ pub struct App {
     pub spinner: usize,
     /// Wall clock for ages, epoch seconds (set by the event loop; fixed in tests).
     pub now: i64,
+    /// Draw without colour (see `Options::monochrome`).
+    pub monochrome: bool,
     pub quit: bool,
     pub(crate) diagnose: DiagnoseFn,
     pub(crate) plan: PlanFn,
@@ -195,6 +200,7 @@ impl App {
             viewport: Rect::new(0, 0, 80, 24),
             spinner: 0,
             now: 0,
+            monochrome: opts.monochrome,
             quit: false,
             diagnose: opts.diagnose,
             plan: opts.plan,

@@ -25,12 +25,19 @@ const SIM_STOP: Duration = Duration::from_secs(3);
 /// `kindscope [--kubeconfig …] [--context …] [-n NS]`.
 pub async fn run_attached(cli: &Cli) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
-    let conn = connect::connect(&cli.conn).await?;
+    // Before the dashboard takes the screen: a slow cluster shows why nothing appears yet.
+    let conn = crate::progress::Progress::stderr()
+        .during(
+            crate::progress::connecting(cli.conn.context.as_deref()),
+            connect::connect(&cli.conn),
+        )
+        .await?;
     let (source, notice) = feed_source(cli, &config, &conn).await;
     let guard = guard::check_write(&conn, &cli.write, &config.allowed_write_contexts);
     let mut opts = Options::new(write_access(&guard, &cli.write, &conn));
     opts.namespace = conn.namespace.clone();
     opts.notice = notice;
+    opts.monochrome = !crate::shell::color::stdout();
     let backend_opts = BackendOptions {
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),
@@ -73,6 +80,7 @@ async fn demo_on(
     let mut opts = Options::new(write_access(&guard, &cli.write, &conn));
     opts.namespace = conn.namespace.clone();
     opts.notice = Some(demo_notice(args, scenario));
+    opts.monochrome = !crate::shell::color::stdout();
     let backend_opts = BackendOptions {
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),
