@@ -1,4 +1,4 @@
-//! `kindscope ref` through the real binary: output shapes and exit codes (DESIGN §3.1).
+//! `kindscope ref` through the real binary: output shapes and exit codes (docs/cli.md).
 
 use std::process::{Command, Output};
 
