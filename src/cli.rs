@@ -42,8 +42,7 @@ pub struct Cli {
     #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub config: Option<PathBuf>,
 
-    /// When to colour the output: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE
-    /// forces it), always or never.
+    /// Colour: auto (on a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
     pub color: ColorWhen,
 

@@ -263,7 +263,8 @@ fn with_emphasis(buf: &ratatui::buffer::Buffer) -> String {
             let cell = &buf[(x, y)];
             let (r, b) = (
                 cell.modifier.contains(Modifier::REVERSED),
-                cell.modifier.contains(Modifier::BOLD) && !cell.modifier.contains(Modifier::REVERSED),
+                cell.modifier.contains(Modifier::BOLD)
+                    && !cell.modifier.contains(Modifier::REVERSED),
             );
             if b != bold {
                 line.push('*');

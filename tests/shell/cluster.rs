@@ -79,12 +79,19 @@ impl Sim {
     }
 }
 
+/// Arguments, environment, whether stdout is coloured.
+type Case = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    bool,
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn colour_follows_the_flag_and_the_environment() {
     let sim = Sim::start(Faults::default()).await;
     let plain = sim.settled().await;
     assert!(!plain.stdout.contains(&0x1b), "no colour into a pipe");
-    let cases: [(&[&str], &[(&str, &str)], bool); 6] = [
+    let cases: [Case; 6] = [
         (&["diagnose"], &[("NO_COLOR", "1")], false),
         (
             &["diagnose", "--color", "never"],
@@ -268,9 +275,11 @@ async fn namespaces_complete_from_the_cluster() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_cluster_gets_timestamped_progress_lines_on_stderr() {
-    let mut faults = Faults::default();
-    faults.latency = Some(Duration::from_millis(2500));
-    let sim = Sim::start(faults).await;
+    let sim = Sim::start(Faults {
+        latency: Some(Duration::from_millis(2500)),
+        ..Faults::default()
+    })
+    .await;
     let out = sim.run(&["diagnose", "--json"], &[]).await;
     let err = text(&out.stderr);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
