@@ -5,8 +5,12 @@
 //! (`14:03:07 listing nodes, pods and workloads of kind-dev…`), and only for waits that last
 //! longer than [`PLAIN_AFTER`], so a quick command prints nothing extra.
 //!
-//! Two ways to use it: [`Progress::during`] around one future (connecting, listing, loading),
-//! or keyed lines with [`Progress::update`] while several things move at once (rollouts).
+//! Three ways to use it: [`Progress::during`] around a wait with no limit of its own (saving
+//! and loading an image); [`Progress::bounded`] around a wait that fails by itself within
+//! seconds (connecting, the first lists, runtime listings) — off a terminal it prints one line
+//! after a slow success and nothing on failure, so a failing command's stderr stays the one
+//! sentence of its error; keyed lines with [`Progress::update`] while several things move at
+//! once (rollouts).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -103,10 +107,34 @@ impl Progress {
                 plain_line(sink, &format!("{message}…"));
                 let out = fut.await;
                 let secs = started.elapsed().as_secs_f64();
-                plain_line(sink, &format!("{message}: done after {secs:.1} s"));
+                plain_line(sink, &format!("{message}: ended after {secs:.1} s"));
                 out
             }
             Mode::Hidden => fut.await,
+        }
+    }
+
+    /// Run `fut`, a wait bounded by its own timeout whose error the caller reports. On a
+    /// terminal as [`Progress::during`]; otherwise one line after a success that took longer
+    /// than the plain threshold, and nothing on failure.
+    pub async fn bounded<T, E, F>(&self, message: impl Into<String>, fut: F) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
+        match &self.mode {
+            Mode::Terminal => self.during(message, fut).await,
+            Mode::Hidden => fut.await,
+            Mode::Plain(sink) => {
+                let started = Instant::now();
+                let out = fut.await;
+                let took = started.elapsed();
+                if out.is_ok() && took >= self.plain_after {
+                    let message = message.into();
+                    let secs = took.as_secs_f64();
+                    plain_line(sink, &format!("{message}: done after {secs:.1} s"));
+                }
+                out
+            }
         }
     }
 
@@ -258,7 +286,40 @@ mod tests {
         assert!(lines.iter().all(|l| is_timestamped(l)), "{text}");
         assert!(lines[0].ends_with("connecting to kind-dev…"), "{text}");
         assert!(
-            lines[1].contains("connecting to kind-dev: done after 0."),
+            lines[1].contains("connecting to kind-dev: ended after 0."),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bounded_wait_reports_a_slow_success_only() {
+        let buf = Buf::default();
+        let p = Progress::plain(Box::new(buf.clone())).plain_after(Duration::from_millis(50));
+        let slow = || async {
+            tokio::time::sleep(Duration::from_millis(120)).await;
+        };
+        let failed: Result<(), &str> = p
+            .bounded("connecting", async {
+                slow().await;
+                Err("unreachable")
+            })
+            .await;
+        assert_eq!(failed, Err("unreachable"));
+        assert_eq!(buf.text(), "", "a failure is the caller's one sentence");
+        let quick: Result<u8, ()> = p.bounded("listing", async { Ok(1) }).await;
+        assert_eq!(quick, Ok(1));
+        assert_eq!(buf.text(), "");
+        let ok: Result<u8, ()> = p
+            .bounded("listing", async {
+                slow().await;
+                Ok(2)
+            })
+            .await;
+        assert_eq!(ok, Ok(2));
+        let text = buf.text();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(
+            is_timestamped(&text) && text.contains("listing: done after 0."),
             "{text}"
         );
     }

@@ -20,7 +20,7 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     let progress = Progress::stderr();
     let conn = progress
-        .during(
+        .bounded(
             progress::connecting(cli.conn.context.as_deref()),
             connect::connect(&cli.conn),
         )
@@ -28,7 +28,7 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     // A report reads only image events; keeping the rest would triple peak memory.
     let feed = watch::start_keeping(&conn, watch::Events::Evidence);
     let snap = progress
-        .during(
+        .bounded(
             progress::listing(&conn.context),
             feed.ready(config.timeouts.connect()),
         )

@@ -85,7 +85,7 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     let progress = crate::progress::Progress::stderr();
     let conn = progress
-        .during(
+        .bounded(
             crate::progress::connecting(cli.conn.context.as_deref()),
             connect::connect(&cli.conn),
         )
@@ -98,7 +98,7 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     }
     let feed = watch::start(&conn);
     let snap = progress
-        .during(
+        .bounded(
             crate::progress::listing(&conn.context),
             feed.ready(config.timeouts.connect()),
         )

@@ -21,13 +21,13 @@ pub async fn run(cli: &Cli, args: &SnapshotArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     let progress = crate::progress::Progress::stderr();
     let conn = progress
-        .during(
+        .bounded(
             crate::progress::connecting(cli.conn.context.as_deref()),
             connect::connect(&cli.conn),
         )
         .await?;
     let (mut snap, version) = progress
-        .during(
+        .bounded(
             crate::progress::listing(&conn.context),
             read_cluster(&conn, &config),
         )

@@ -27,7 +27,7 @@ pub async fn run_attached(cli: &Cli) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     // Before the dashboard takes the screen: a slow cluster shows why nothing appears yet.
     let conn = crate::progress::Progress::stderr()
-        .during(
+        .bounded(
             crate::progress::connecting(cli.conn.context.as_deref()),
             connect::connect(&cli.conn),
         )

@@ -287,7 +287,7 @@ async fn a_slow_cluster_gets_timestamped_progress_lines_on_stderr() {
     serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("JSON on stdout");
     let line = err
         .lines()
-        .find(|l| l.contains("connecting to the current kubeconfig context…"))
+        .find(|l| l.contains("connecting to the current kubeconfig context: done after"))
         .unwrap_or_else(|| panic!("a progress line in:\n{err}"));
     let stamp = &line[..8];
     assert!(
@@ -298,6 +298,9 @@ async fn a_slow_cluster_gets_timestamped_progress_lines_on_stderr() {
         }),
         "{line}"
     );
-    assert!(err.contains("done after"), "{err}");
+    assert!(
+        err.contains("listing nodes, pods and workloads of kind-gateway-debug: done after"),
+        "{err}"
+    );
     sim.sim.shutdown().await;
 }
