@@ -53,7 +53,9 @@ class Sim:
         self.kubeconfig = os.path.join(workdir, "kubeconfig")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [binary, "sim", "serve", "--synthetic", spec, "--port", "0",
+            # Plain HTTP: the bench's own client (examples/common/http.rs) speaks raw HTTP/1.1
+            # so that no client library is in its figures; it sends the sim's bearer token.
+            [binary, "sim", "serve", "--synthetic", spec, "--port", "0", "--plain-http",
              "--write-kubeconfig", self.kubeconfig, *extra],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
@@ -62,6 +64,13 @@ class Sim:
             self.stop()
             sys.exit(f"bench: the sim did not start (printed {line!r})")
         self.url = m.group(1)
+        with open(self.kubeconfig, encoding="utf-8") as f:
+            token = re.search(r"^\s*token: \"?([0-9a-f]+)", f.read(), re.M)
+        if not token:
+            self.stop()
+            sys.exit("bench: the sim's kubeconfig has no token")
+        # Read by examples/common/http.rs in every bench client started from here.
+        os.environ["KINDSCOPE_SIM_TOKEN"] = token.group(1)
         self.ready_s = time.monotonic() - self.started
 
     def stop(self):

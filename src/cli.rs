@@ -337,6 +337,10 @@ pub struct SimServeArgs {
     /// `error-rate=0.1`. Repeatable.
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<String>,
+    /// Serve plain HTTP with a bearer token instead of HTTPS with client certificates
+    /// (for clients that cannot do TLS; the kubeconfig then carries the token).
+    #[arg(long)]
+    pub plain_http: bool,
 }
 
 impl Cli {

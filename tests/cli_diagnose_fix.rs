@@ -21,7 +21,7 @@ use kindscope::cluster::{rollout, watch};
 use kindscope::fix::{FixPlan, Target};
 use kindscope::model::{ResourceState, Snapshot};
 use kindscope::sim::faults::Faults;
-use kindscope::sim::kubeconfig::kubeconfig_yaml;
+use kindscope::sim::kubeconfig::{Credentials, kubeconfig_yaml};
 use kindscope::sim::server::{RunningServer, ServerOptions, spawn};
 use kindscope::sim::store::{DEPLOYMENTS, NAMESPACES, NODES, PODS, REPLICASETS, Store};
 use serde_json::{Value, json};
@@ -71,7 +71,7 @@ impl Sim {
     /// Write a kubeconfig for the sim whose context is `context`; returns its path.
     fn kubeconfig(&self, context: &str) -> PathBuf {
         let path = self.dir.path().join(format!("{context}.yaml"));
-        let text = kubeconfig_yaml("t", &self.server.url()).replace("kind-t", context);
+        let text = self.server.kubeconfig_yaml("t").replace("kind-t", context);
         std::fs::write(&path, text).expect("write kubeconfig");
         path
     }

@@ -47,13 +47,18 @@ struct Served {
 
 impl Served {
     fn start(faults: &[&str]) -> Served {
+        Served::start_with(&[], faults)
+    }
+
+    fn start_with(flags: &[&str], faults: &[&str]) -> Served {
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
         let mut cmd = Command::new(BIN);
         cmd.args(["sim", "serve", "--port", "0", "--scenario"])
             .arg(scenario_path())
             .arg("--write-kubeconfig")
-            .arg(&kubeconfig);
+            .arg(&kubeconfig)
+            .args(flags);
         for f in faults {
             cmd.args(["--fault", f]);
         }
@@ -223,26 +228,35 @@ fn http(addr: &str, request: &str) -> u16 {
 #[test]
 fn clients_that_hang_up_mid_watch_do_not_kill_the_sim() {
     use std::io::Write;
-    let mut sim = Served::start(&[]);
+    // Raw sockets need plain HTTP; the kubeconfig then carries the sim's bearer token.
+    let mut sim = Served::start_with(&["--plain-http"], &[]);
     let kubeconfig = std::fs::read_to_string(&sim.kubeconfig).expect("kubeconfig");
-    let addr = kubeconfig
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .expect("server address")
-        .trim_matches('"')
-        .to_string();
+    let value = |key: &str| {
+        kubeconfig
+            .split(key)
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_else(|| panic!("{key} in {kubeconfig}"))
+            .trim_matches('"')
+            .to_string()
+    };
+    let addr = value("http://");
+    let auth = format!("Host: {addr}\r\nAuthorization: Bearer {}", value("token: "));
     // Watches whose clients leave without a word; the sim writes the next events into
     // closed sockets (EPIPE). A process with SIGPIPE at its default dies right there.
     for _ in 0..3 {
         use std::io::Read;
         let mut s = std::net::TcpStream::connect(&addr).expect("connect");
-        s.write_all(b"GET /api/v1/pods?watch=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.write_all(format!("GET /api/v1/pods?watch=1 HTTP/1.1\r\n{auth}\r\n\r\n").as_bytes())
             .expect("send");
         // Wait until the watch streams (its first events arrived), then hang up.
         let mut first = [0u8; 512];
         let n = s.read(&mut first).expect("the watch answers");
-        assert!(n > 0);
+        assert!(
+            first[..n].starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&first[..n])
+        );
         drop(s);
     }
     for i in 0..12 {
@@ -250,7 +264,7 @@ fn clients_that_hang_up_mid_watch_do_not_kill_the_sim() {
             r#"{{"metadata":{{"name":"hangup-{i}","namespace":"default"}},"spec":{{"containers":[{{"name":"c","image":"x"}}]}}}}"#
         );
         let req = format!(
-            "POST /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST /api/v1/namespaces/default/pods HTTP/1.1\r\n{auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         assert_eq!(http(&addr, &req), 201);
@@ -272,7 +286,7 @@ fn clients_that_hang_up_mid_watch_do_not_kill_the_sim() {
     assert_eq!(
         http(
             &addr,
-            "GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            &format!("GET /version HTTP/1.1\r\n{auth}\r\nConnection: close\r\n\r\n")
         ),
         200
     );
@@ -378,6 +392,9 @@ async fn a_feed_survives_a_sim_restart_on_the_same_port_without_ghosts() {
     .await
     .expect("first sim");
     let port = first.addr().port();
+    // The same CA and certificates: the clients' kubeconfig stays valid, as after a restart
+    // of a Kind node container.
+    let identity = first.identity();
     first
         .store
         .create(&PODS, bare_pod("only-in-the-old-cluster"))
@@ -402,6 +419,7 @@ async fn a_feed_survives_a_sim_restart_on_the_same_port_without_ghosts() {
         SimOptions {
             port,
             start_resource_version: restart_base(),
+            identity: Some(identity),
             ..SimOptions::default()
         },
     )

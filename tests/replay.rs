@@ -139,7 +139,7 @@ impl Served {
             .read_line(&mut line)
             .expect("read the ready line");
         assert!(
-            line.starts_with("kindscope sim: serving gateway-debug at http://127.0.0.1:"),
+            line.starts_with("kindscope sim: serving gateway-debug at https://127.0.0.1:"),
             "{line}"
         );
         Served { child, kubeconfig }

@@ -26,13 +26,23 @@ fn opts(faults: Faults) -> ServerOptions {
         kubernetes_version: "v1.33.1".into(),
         faults,
         bookmark_interval: Duration::from_millis(50),
+        ..ServerOptions::default()
     }
+}
+
+/// A client built from the kubeconfig the server writes (HTTPS with its client certificate).
+async fn client_for(server: &RunningServer) -> Client {
+    let kubeconfig =
+        kube::config::Kubeconfig::from_yaml(&server.kubeconfig_yaml("test")).expect("kubeconfig");
+    let cfg = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .expect("config");
+    Client::try_from(cfg).expect("client")
 }
 
 async fn start_with(store: Arc<Store>, faults: Faults) -> (RunningServer, Client) {
     let server = spawn(store, opts(faults), 0).await.expect("server starts");
-    let cfg = kube::Config::new(server.url().parse().expect("url"));
-    let client = Client::try_from(cfg).expect("client");
+    let client = client_for(&server).await;
     (server, client)
 }
 

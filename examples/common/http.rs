@@ -1,4 +1,6 @@
 //! Plain HTTP/1.1 over `std::net` for the bench examples (no client library in the figures).
+//! The sim runs with `--plain-http` for them; its bearer token comes from the environment
+//! (`KINDSCOPE_SIM_TOKEN`, which bench/bench.py reads from the sim's kubeconfig).
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
@@ -23,8 +25,11 @@ pub fn request(
     body: &[u8],
 ) -> Res<(u16, Vec<u8>)> {
     let mut s = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+    let auth = std::env::var("KINDSCOPE_SIM_TOKEN")
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Accept: application/json\r\n\
          Content-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );

@@ -12,6 +12,7 @@ pub mod discovery;
 mod engine;
 pub mod events;
 pub mod faults;
+pub mod identity;
 pub mod kubeconfig;
 pub mod kubelet;
 pub mod nodes;
@@ -43,6 +44,11 @@ pub struct SimOptions {
     pub faults: faults::Faults,
     /// First resourceVersion minus one; a restarted sim passes another so clients see new ones.
     pub start_resource_version: u64,
+    /// CA, certificates and token; None makes new ones (as a new Kind cluster gets). A sim
+    /// restarted with an earlier one's identity is trusted by that one's kubeconfig.
+    pub identity: Option<Arc<identity::Identity>>,
+    /// Serve plain HTTP (bearer token only) instead of HTTPS with client certificates.
+    pub plain_http: bool,
 }
 
 impl Default for SimOptions {
@@ -52,6 +58,8 @@ impl Default for SimOptions {
             speed: 1.0,
             faults: faults::Faults::default(),
             start_resource_version: 1000,
+            identity: None,
+            plain_http: false,
         }
     }
 }
@@ -76,9 +84,17 @@ impl RunningSim {
     pub fn addr(&self) -> SocketAddr {
         self.server.addr()
     }
-    /// `http://127.0.0.1:PORT`.
+    /// `https://127.0.0.1:PORT` (`http://` with `plain_http`).
     pub fn url(&self) -> String {
         self.server.url()
+    }
+    /// The CA, certificates and token (pass them to a restart to keep its clients' trust).
+    pub fn identity(&self) -> Arc<identity::Identity> {
+        self.server.identity()
+    }
+    /// What the kubeconfig carries: CA and client certificate, or the token with `plain_http`.
+    pub fn credentials(&self) -> kubeconfig::Credentials {
+        self.server.credentials()
     }
     /// Change the injected faults while the sim runs.
     pub fn faults(&self) -> faults::FaultHandle {
@@ -86,11 +102,11 @@ impl RunningSim {
     }
     /// A kubeconfig (YAML) whose current context is `kind-NAME`.
     pub fn kubeconfig_yaml(&self) -> String {
-        kubeconfig::kubeconfig_yaml(&self.sim.name, &self.url())
+        self.server.kubeconfig_yaml(&self.sim.name)
     }
     /// Write the kubeconfig to `path` (mode 0600, parent directories created).
     pub fn write_kubeconfig(&self, path: &std::path::Path) -> std::io::Result<()> {
-        kubeconfig::write_kubeconfig(path, &self.sim.name, &self.url())
+        kubeconfig::write_kubeconfig(path, &self.sim.name, &self.url(), &self.credentials())
     }
     /// Stop serving (ends open watches) and stop the controllers.
     pub async fn shutdown(self) {
@@ -109,10 +125,17 @@ pub async fn start(
     let sim = cluster::populate(&store, scenario).map_err(|e| CliError::usage(e.to_string()))?;
     let controllers = cluster::spawn_controllers(store.clone(), sim.clone(), opts.speed)
         .map_err(|e| CliError::usage(format!("--speed {}: must be a positive number", e.0)))?;
+    let identity = match opts.identity {
+        Some(id) => id,
+        None => identity::Identity::generate(&sim.name)
+            .map_err(|e| CliError::usage(format!("{e}; report this as a bug")))?,
+    };
     let server_opts = server::ServerOptions {
         cluster_name: sim.name.clone(),
         kubernetes_version: sim.kubernetes_version.clone(),
         faults: opts.faults,
+        identity: Some(identity),
+        plain_http: opts.plain_http,
         ..Default::default()
     };
     let server = server::spawn(store.clone(), server_opts, opts.port)

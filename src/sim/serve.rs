@@ -36,6 +36,8 @@ pub async fn run(args: &SimServeArgs) -> CmdResult {
         faults,
         // A new start gets versions no earlier run handed out, like a rebuilt cluster.
         start_resource_version: restart_base(),
+        identity: None,
+        plain_http: args.plain_http,
     };
     let sim = super::start(&scenario, opts).await?;
     let kubeconfig = match &args.write_kubeconfig {

@@ -5,7 +5,9 @@
 //! space (`/api/v1/namespaces/NS/pods/NAME/status`, `/apis/G/V/…`, legacy `/watch/` prefixes)
 //! does not fit a static route table well.
 
+mod auth;
 mod handlers;
+mod listener;
 mod validate;
 mod watch;
 
@@ -18,12 +20,13 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
-use axum::serve::ListenerExt;
 use serde_json::Value;
 use tokio::sync::watch as signal;
 
 use super::discovery;
 use super::faults::{FaultHandle, Faults, forbidden};
+use super::identity::Identity;
+use super::kubeconfig::{self, Credentials};
 use super::resources::{NODES, ResourceType, resource};
 use super::status::ApiError;
 use super::store::Store;
@@ -37,6 +40,11 @@ pub struct ServerOptions {
     pub faults: Faults,
     /// How often a watch with `allowWatchBookmarks` gets a BOOKMARK.
     pub bookmark_interval: Duration,
+    /// CA, certificates and token; None makes new ones. Pass a stopped server's identity to
+    /// restart "the same cluster" that its clients still trust.
+    pub identity: Option<Arc<Identity>>,
+    /// Serve plain HTTP (bearer token only) instead of HTTPS with client certificates.
+    pub plain_http: bool,
 }
 
 impl Default for ServerOptions {
@@ -46,6 +54,8 @@ impl Default for ServerOptions {
             kubernetes_version: "v1.33.1".into(),
             faults: Faults::default(),
             bookmark_interval: Duration::from_secs(5),
+            identity: None,
+            plain_http: false,
         }
     }
 }
@@ -53,6 +63,8 @@ impl Default for ServerOptions {
 /// A server running in the background; dropping it stops it (without waiting).
 pub struct RunningServer {
     addr: SocketAddr,
+    identity: Arc<Identity>,
+    tls: bool,
     faults: FaultHandle,
     stop: signal::Sender<bool>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -62,9 +74,22 @@ impl RunningServer {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
-    /// `http://127.0.0.1:PORT`.
+    /// `https://127.0.0.1:PORT` (`http://` with `plain_http`).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+    /// The CA, certificates and token this server trusts (to restart it with the same ones).
+    pub fn identity(&self) -> Arc<Identity> {
+        self.identity.clone()
+    }
+    /// What a kubeconfig for this server carries (CA and client certificate, or the token).
+    pub fn credentials(&self) -> Credentials {
+        self.identity.credentials(self.tls)
+    }
+    /// A kubeconfig (YAML) for this server whose context is `kind-CLUSTER_NAME`.
+    pub fn kubeconfig_yaml(&self, cluster_name: &str) -> String {
+        kubeconfig::kubeconfig_yaml(cluster_name, &self.url(), &self.credentials())
     }
     /// The live faults; change them while the server runs.
     pub fn faults(&self) -> FaultHandle {
@@ -92,16 +117,28 @@ pub(crate) struct AppState {
     pub faults: FaultHandle,
     pub stop: signal::Receiver<bool>,
     pub addr: SocketAddr,
+    pub identity: Arc<Identity>,
 }
 
-/// Serve `store` on 127.0.0.1:`port` (0 picks a free port).
+/// Serve `store` on 127.0.0.1:`port` (0 picks a free port), over HTTPS unless
+/// `opts.plain_http`.
 pub async fn spawn(
     store: Arc<Store>,
     opts: ServerOptions,
     port: u16,
 ) -> std::io::Result<RunningServer> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let addr = listener.local_addr()?;
+    let identity = match &opts.identity {
+        Some(id) => id.clone(),
+        None => Identity::generate(&opts.cluster_name).map_err(std::io::Error::other)?,
+    };
+    let tls = !opts.plain_http;
+    let server_config = if tls {
+        Some(identity.server_config().map_err(std::io::Error::other)?)
+    } else {
+        None
+    };
+    let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let addr = tcp.local_addr()?;
     let (stop_tx, stop_rx) = signal::channel(false);
     let faults = FaultHandle::new(opts.faults.clone());
     let state = Arc::new(AppState {
@@ -110,12 +147,14 @@ pub async fn spawn(
         faults: faults.clone(),
         stop: stop_rx.clone(),
         addr,
+        identity: identity.clone(),
     });
-    let app = Router::new().fallback(dispatch).with_state(state);
-    // Watch events are small writes that must go out at once: no Nagle delay.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    let app = Router::new()
+        .fallback(dispatch)
+        .with_state(state)
+        .into_make_service_with_connect_info::<listener::Peer>();
+    let listener =
+        listener::SimListener::new(tcp, server_config.map(|cfg| (cfg, identity.clone())));
     let mut stop = stop_rx;
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -126,6 +165,8 @@ pub async fn spawn(
     });
     Ok(RunningServer {
         addr,
+        identity,
+        tls,
         faults,
         stop: stop_tx,
         task: Some(task),
@@ -297,6 +338,9 @@ fn verb(method: &Method, t: &Target, params: &Params) -> &'static str {
 }
 
 async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    if let Err(refused) = auth::check(&st, &req) {
+        return refused;
+    }
     let faults = st.faults.get();
     if let Some(lat) = faults.latency {
         tokio::time::sleep(lat).await;

@@ -234,7 +234,11 @@ async fn connecting_is_quick_and_names_the_problem() {
     );
 
     let unreachable = dir.path().join("down.yaml");
-    std::fs::write(&unreachable, kubeconfig_yaml("t", "http://127.0.0.1:1")).expect("write");
+    std::fs::write(
+        &unreachable,
+        kubeconfig_yaml("t", "https://127.0.0.1:1", &Credentials::default()),
+    )
+    .expect("write");
     let started = Instant::now();
     let out = kindscope(
         &[

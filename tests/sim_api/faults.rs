@@ -85,6 +85,7 @@ async fn faults_forbid_delay_fail_and_break_watches() {
 async fn restart_on_the_same_port_serves_a_rebuilt_cluster() {
     let (server, client) = start(populated(1000, 2)).await;
     let port = server.addr().port();
+    let identity = server.identity();
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
     let before = pods.get("p0000").await.expect("get");
     // An open watch must not keep the old server alive.
@@ -104,7 +105,11 @@ async fn restart_on_the_same_port_serves_a_rebuilt_cluster() {
     rebuilt
         .create(&PODS, pod("p0000", "web", "w1", "Running"))
         .expect("pod");
-    let again = spawn(rebuilt, opts(Faults::default()), port)
+    let restarted = ServerOptions {
+        identity: Some(identity),
+        ..opts(Faults::default())
+    };
+    let again = spawn(rebuilt, restarted, port)
         .await
         .expect("same port again");
     assert_eq!(again.addr().port(), port);
