@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::cli::{Cli, DiagnoseArgs};
-use crate::cluster::connect::{self, Connection};
+use crate::cluster::connect::Connection;
 use crate::cluster::runtime::list_node_images;
 use crate::cluster::runtime_feed::{RuntimeLists, node_names, select_for};
 use crate::cluster::watch;
@@ -19,12 +19,7 @@ use super::output::{Style, emit, render_report};
 pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     let progress = Progress::stderr();
-    let conn = progress
-        .bounded(
-            progress::connecting(cli.conn.context.as_deref()),
-            connect::connect(&cli.conn),
-        )
-        .await?;
+    let conn = super::connect(&progress, &cli.conn).await?;
     // A report reads only image events; keeping the rest would triple peak memory.
     let feed = watch::start_keeping(&conn, watch::Events::Evidence);
     let snap = progress

@@ -84,12 +84,7 @@ pub struct FixReport {
 pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     let progress = crate::progress::Progress::stderr();
-    let conn = progress
-        .bounded(
-            crate::progress::connecting(cli.conn.context.as_deref()),
-            connect::connect(&cli.conn),
-        )
-        .await?;
+    let conn = super::connect(&progress, &cli.conn).await?;
     // The guard comes before anything else: a refused context never sees a write, and the
     // user learns about --allow-write before reading a plan they cannot apply.
     if !args.dry_run {

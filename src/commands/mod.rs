@@ -6,3 +6,19 @@ pub mod load;
 pub mod output;
 pub mod ref_cmd;
 pub mod snapshot;
+
+use crate::cli::ConnectArgs;
+use crate::cluster::connect::Connection;
+use crate::error::CliError;
+use crate::progress::{self, Progress};
+
+/// Connect like kubectl (`cluster::connect::connect`), showing progress while a slow cluster
+/// answers.
+pub async fn connect(progress: &Progress, args: &ConnectArgs) -> Result<Connection, CliError> {
+    progress
+        .bounded(
+            progress::connecting(args.context.as_deref()),
+            crate::cluster::connect::connect(args),
+        )
+        .await
+}

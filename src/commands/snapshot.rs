@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::bundle::Bundle;
 use crate::cli::{Cli, SnapshotArgs};
-use crate::cluster::connect::{self, Connection};
+use crate::cluster::connect::Connection;
 use crate::cluster::node_images::{capped_note, runtime_note};
 use crate::cluster::runtime_feed::{refresh_snapshot, select_for};
 use crate::cluster::watch;
@@ -20,12 +20,7 @@ use crate::model::Snapshot;
 pub async fn run(cli: &Cli, args: &SnapshotArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     let progress = crate::progress::Progress::stderr();
-    let conn = progress
-        .bounded(
-            crate::progress::connecting(cli.conn.context.as_deref()),
-            connect::connect(&cli.conn),
-        )
-        .await?;
+    let conn = super::connect(&progress, &cli.conn).await?;
     let (mut snap, version) = progress
         .bounded(
             crate::progress::listing(&conn.context),

@@ -26,12 +26,7 @@ const SIM_STOP: Duration = Duration::from_secs(3);
 pub async fn run_attached(cli: &Cli) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     // Before the dashboard takes the screen: a slow cluster shows why nothing appears yet.
-    let conn = crate::progress::Progress::stderr()
-        .bounded(
-            crate::progress::connecting(cli.conn.context.as_deref()),
-            connect::connect(&cli.conn),
-        )
-        .await?;
+    let conn = crate::commands::connect(&crate::progress::Progress::stderr(), &cli.conn).await?;
     let (source, notice) = feed_source(cli, &config, &conn).await;
     let guard = guard::check_write(&conn, &cli.write, &config.allowed_write_contexts);
     let mut opts = Options::new(write_access(&guard, &cli.write, &conn));

@@ -186,36 +186,15 @@ async fn kubectl_kindscope_is_kindscope() {
     };
     // kubectl's global flags after the plugin name, before and after the subcommand.
     let forms = [
-        vec![
-            "kindscope",
-            "diagnose",
-            "--kubeconfig",
-            &kc,
-            "--runtime",
-            "none",
-        ],
-        vec![
-            "kindscope",
-            "--kubeconfig",
-            &kc,
-            "diagnose",
-            "--runtime",
-            "none",
-        ],
-        vec![
-            "kindscope",
-            "--kubeconfig",
-            &kc,
-            "--context",
-            "kind-gateway-debug",
-            "-n",
-            "default",
-            "diagnose",
-            "--runtime",
-            "none",
-        ],
+        "kindscope diagnose --kubeconfig KC --runtime none",
+        "kindscope --kubeconfig KC diagnose --runtime none",
+        "kindscope --kubeconfig KC --context kind-gateway-debug -n default diagnose --runtime none",
     ];
     for form in forms {
+        let form: Vec<&str> = form
+            .split(' ')
+            .map(|w| if w == "KC" { kc.as_str() } else { w })
+            .collect();
         let args: Vec<String> = form.iter().map(|s| s.to_string()).collect();
         let out = kubectl(args).await.expect("join");
         assert_eq!(
