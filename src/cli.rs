@@ -136,8 +136,8 @@ Exit codes: 0 healthy, 1 findings remain, 2 usage or bad input, 3 cluster unreac
   kindscope fix --dry-run       the server validates the patches, stores nothing
   kindscope fix --yes           apply every safe patch and follow the rollouts
 
-Exit codes: 0 every finding fixed, 1 findings remain or nothing applied, 2 usage or refused by the
-write guard, 3 cluster unreachable or forbidden.")]
+Exit codes: 0 every applied fix runs and no finding remains, 1 findings remain or nothing was
+applied, 2 usage or refused by the write guard, 3 cluster unreachable or forbidden.")]
     Fix(FixArgs),
     /// Explain image references the way containerd and the kubelet read them.
     #[command(after_help = "Examples:
