@@ -346,6 +346,8 @@ pub struct SimServeArgs {
 impl Cli {
     /// Merge the cluster flags given after the subcommand into those given before it (the later
     /// place wins, as in kubectl), so commands read `self.conn`, `self.config`, `self.write`.
+    /// A new subcommand that talks to a cluster flattens `ClusterArgs` (and `WriteArgs` if it
+    /// writes) and gets an arm here.
     pub fn resolve(mut self) -> Result<Self, CliError> {
         let (cluster, write) = match &self.command {
             Some(Command::Diagnose(a)) => (Some(a.cluster.clone()), None),
