@@ -42,7 +42,7 @@ pub fn run(args: &CompletionsArgs) -> CmdResult {
 }
 
 /// The registration script for `shell`, calling `completer` back (a program name on PATH or an
-/// absolute path). It completes both `kindscope` and `kubectl-kindscope`.
+/// absolute path). `kubectl kindscope` completes through kubectl instead (see `plugin`).
 pub fn write_script(
     shell: CompletionShell,
     completer: &str,
