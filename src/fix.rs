@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::diagnose::{Finding, FindingKind};
+use crate::imageref::ImageRef;
 use crate::model::Snapshot;
 
 /// The object a plan patches.
@@ -59,15 +60,25 @@ pub struct Change {
 /// The plan for a finding, when a safe patch exists: the finding suggests a new image and/or
 /// pull policy, the workload is a Deployment (or a bare Pod for an image-only change: a pod's
 /// pull policy is immutable), and its container still has the image the finding saw.
-/// `not-on-node`, `not-loaded` and `renamed-on-import` are never patched.
+/// `not-on-node`, `not-loaded` and `renamed-on-import` are never patched, and a suggested image
+/// taken from the nodes is patched in only when every node concerned resolves it as written.
 pub fn plan(finding: &Finding, snap: &Snapshot) -> Option<FixPlan> {
-    if !matches!(
+    let from_nodes = matches!(
         finding.kind,
-        FindingKind::RegistryPrefix
-            | FindingKind::TagMismatch
-            | FindingKind::PullPolicy
-            | FindingKind::InvalidReference
-    ) {
+        FindingKind::RegistryPrefix | FindingKind::TagMismatch | FindingKind::UnresolvableName
+    );
+    if !from_nodes
+        && !matches!(
+            finding.kind,
+            FindingKind::PullPolicy | FindingKind::InvalidReference
+        )
+    {
+        return None;
+    }
+    if from_nodes
+        && let Some(image) = finding.suggested_image.as_deref()
+        && !resolves_on_all(image, &finding.nodes, snap)
+    {
         return None;
     }
     let (kind, name) = finding.workload.split_once('/')?;
@@ -162,6 +173,24 @@ pub fn plan_change(change: &Change, snap: &Snapshot) -> Option<FixPlan> {
         pull_policy_after: new_policy.or_else(|| old_policy.clone()),
         pull_policy_before: old_policy,
     })
+}
+
+/// Every node named resolves a request for `image` as written: it lists the exact name
+/// containerd looks the request up by (a guard against patching to a `repo:tag@digest` the
+/// runtime cannot resolve). A node kindscope knows nothing about cannot vouch for it.
+fn resolves_on_all(image: &str, nodes: &[String], snap: &Snapshot) -> bool {
+    let Ok(want) = ImageRef::parse(image) else {
+        return false;
+    };
+    !nodes.is_empty()
+        && nodes.iter().all(|n| {
+            snap.node_images.get(n).is_some_and(|ni| {
+                ni.images
+                    .iter()
+                    .flat_map(|i| &i.names)
+                    .any(|held| ImageRef::parse(held).is_ok_and(|h| want.resolved_by(&h)))
+            })
+        })
 }
 
 /// (`containers`|`initContainers`, index, container) by name.

@@ -130,6 +130,21 @@ impl ImageRef {
         }
     }
 
+    /// The key a name *listed* by the runtime is found under: its normalised full form, tag and
+    /// digest both kept, exactly as the CRI lists it. containerd's image store matches the
+    /// kubelet's request ([`ImageRef::lookup_name`]) against the names it holds character for
+    /// character, so a listed `repo:tag@sha256:…` answers no request at all: a request with a
+    /// tag and a digest is looked up as `repo@sha256:…`. Sources: docs/findings.md, "Facts
+    /// about real Kind nodes".
+    pub fn held_key(&self) -> String {
+        self.full()
+    }
+
+    /// Would the runtime resolve a request for `self` to the listed name `held`?
+    pub fn resolved_by(&self, held: &ImageRef) -> bool {
+        self.lookup_name() == held.held_key()
+    }
+
     /// The tag the kubelet uses (`latest` when none and no digest).
     pub fn effective_tag(&self) -> Option<&str> {
         match (&self.tag, &self.digest) {
@@ -153,6 +168,28 @@ impl ImageRef {
     pub fn is_local_only(&self) -> bool {
         self.domain == LOCALHOST
     }
+}
+
+/// True for names ctr gives imports it cannot name otherwise, and that `kind load` (ctr
+/// `images import --digests`) adds beside every real name: last path component
+/// `import-YYYY-MM-DD` (`docker.io/library/import-2025-01-02@sha256:…`, `import-2025-01-02:debug`).
+pub fn is_import_name(name: &str) -> bool {
+    let repo = name.split('@').next().unwrap_or(name);
+    let last = repo.rsplit('/').next().unwrap_or(repo);
+    let last = match last.split_once(':') {
+        Some((n, _tag)) => n,
+        None => last,
+    };
+    let Some(date) = last.strip_prefix("import-") else {
+        return false;
+    };
+    let b = date.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// The pull policy the apiserver defaults for an image string when the field is empty

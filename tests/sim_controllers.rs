@@ -219,10 +219,13 @@ async fn gateway_debug_never_pull_then_fixed_rollout() {
     let cs = &running["status"]["containerStatuses"][0];
     assert_eq!(cs["image"], "localhost/kubernaut/datastorage:debug");
     assert_eq!(cs["ready"], true);
+    // A `kind load`ed image: the kubelet reports the import name kind's import added beside
+    // the archive's name as its image ID, as on real kind nodes (docs/findings.md).
     assert!(
         cs["imageID"]
             .as_str()
-            .is_some_and(|i| i.starts_with("sha256:"))
+            .is_some_and(|i| i.starts_with("docker.io/library/import-2025-05-21@sha256:")),
+        "{cs}"
     );
     assert!(
         running["status"]["podIP"]

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::cluster::node_images::same_id;
 use crate::cluster::runtime::{Runtime, spawn_failure};
 use crate::imageref::ImageRef;
+pub use crate::imageref::is_import_name;
 use crate::model::{NodeImage, NodeImages};
 
 /// The node's name for the image the user asked for, when kind's import stored it only under
@@ -70,41 +71,23 @@ fn image_with_id<'a>(id: Option<&str>, node_images: &'a NodeImages) -> Option<&'
         .find(|img| same_id(img.id.as_deref(), id))
 }
 
-/// Does the image answer to `asked` as the kubelet would look it up?
+/// Does the image answer to `asked` as containerd looks it up: the request normalised
+/// (`ParseDockerRef`: `:latest` added, the tag dropped beside a digest), matched exactly
+/// against a listed name? A listed `repo:tag@sha256:…` answers no request.
 fn holds(image: &NodeImage, asked: &str) -> bool {
-    let asked_full = ImageRef::parse(asked).ok().map(|r| r.kubelet_form());
-    image.names.iter().any(|n| {
-        n == asked
-            || asked_full.is_some()
-                && ImageRef::parse(n).ok().map(|r| r.kubelet_form()) == asked_full
-    })
-}
-
-/// True for names ctr gives unnamed imports: last path component `import-YYYY-MM-DD`
-/// (`docker.io/library/import-2025-01-02@sha256:…`, `import-2025-01-02:debug`).
-pub fn is_import_name(name: &str) -> bool {
-    let repo = name.split('@').next().unwrap_or(name);
-    let last = repo.rsplit('/').next().unwrap_or(repo);
-    let last = match last.split_once(':') {
-        Some((n, _tag)) => n,
-        None => last,
-    };
-    let Some(date) = last.strip_prefix("import-") else {
+    let Ok(want) = ImageRef::parse(asked) else {
         return false;
     };
-    let b = date.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    image
+        .names
+        .iter()
+        .any(|n| ImageRef::parse(n).is_ok_and(|held| want.resolved_by(&held)))
 }
 
 /// The command that gives the node's copy the asked name, so the manifest can stay as it is.
 pub fn retag_command(node: &str, runtime: &str, node_name: &str, asked: &str) -> String {
     let target = ImageRef::parse(asked)
-        .map(|r| r.kubelet_form())
+        .map(|r| r.lookup_name())
         .unwrap_or_else(|_| asked.to_string());
     format!("{runtime} exec {node} ctr -n k8s.io images tag {node_name} {target}")
 }
@@ -301,6 +284,25 @@ mod tests {
         assert_eq!(
             held_under_other_name("localhost/kubernaut/gateway:debug", Some(ID), &both),
             None
+        );
+    }
+
+    /// kind v0.18's preload (kubernetes-sigs/kind#3173): the node lists the image only as
+    /// `repo:tag@sha256:…`, which containerd never resolves a request to (it looks up
+    /// `repo@sha256:…`), so the node does not hold the asked name; with the digest name a
+    /// pull adds, it does.
+    #[test]
+    fn a_listed_tag_and_digest_name_does_not_answer_its_own_string() {
+        let pinned = "docker.io/kindest/kindnetd:v20230330-48f316cd@sha256:c19d6362a6a928139820761475a38c24c0cf84d507b9ddf414a078cf627497af";
+        let by_digest = "docker.io/kindest/kindnetd@sha256:c19d6362a6a928139820761475a38c24c0cf84d507b9ddf414a078cf627497af";
+        let only = node(&[pinned], ID);
+        assert!(!holds(&only.images[0], pinned));
+        let pulled = node(&[pinned, by_digest], ID);
+        assert!(holds(&pulled.images[0], pinned));
+        assert!(holds(&pulled.images[0], by_digest));
+        assert_eq!(
+            retag_command("kind-control-plane", "docker", pinned, pinned),
+            format!("docker exec kind-control-plane ctr -n k8s.io images tag {pinned} {by_digest}")
         );
     }
 

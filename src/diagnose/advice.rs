@@ -74,6 +74,27 @@ impl KindCluster {
     }
 }
 
+impl KindCluster {
+    /// Give `node`'s copy of an image the exact name containerd will look up, as `kind load`
+    /// itself re-tags (`ctr --namespace=k8s.io images tag --force SOURCE TARGET`). One command
+    /// per node, joined with `&&`.
+    pub fn retag_command(&self, per_node: &[(String, String)], target: &str) -> String {
+        let rt = if self.podman { "podman" } else { "docker" };
+        per_node
+            .iter()
+            .map(|(node, from)| {
+                format!(
+                    "{rt} exec {} ctr --namespace=k8s.io images tag --force {} {}",
+                    shell_word(node),
+                    shell_word(from),
+                    shell_word(target)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" && ")
+    }
+}
+
 /// A strategic-merge patch for a controller kindscope does not patch itself: containers merge
 /// by name, so no index is needed. Jobs cannot change their pod template; they are recreated.
 pub(crate) fn controller_command(

@@ -2,12 +2,12 @@
 //! runtime lookup name, the repository, and the familiar path (for `localhost/` vs `docker.io`).
 //! Names repeated across nodes are parsed once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use k8s_openapi::api::core::v1::{Node, PodSpec};
 
-use crate::imageref::ImageRef;
+use crate::imageref::{ImageRef, is_import_name};
 use crate::model::{RuntimeListing, Snapshot};
 
 /// FxHash (rustc's hasher): the keys are names and uids from one cluster, hashed thousands of
@@ -92,6 +92,10 @@ pub(crate) struct Held<'a> {
     pub name: &'a str,
     pub r: ImageRef,
     pub nodes: NodeSet,
+    /// The image ID behind this name when the runtime reported one, and the same on every node
+    /// listing the name. containerd's CRI also names each image it manages by this ID, so it is
+    /// the surest source for a re-tag.
+    pub id: Option<&'a str>,
 }
 
 /// What is known about one node.
@@ -110,7 +114,12 @@ pub(crate) struct NodeIndex<'a> {
     pub nodes: Vec<NodeInfo<'a>>,
     by_node_name: FastMap<&'a str, usize>,
     pub held: Vec<Held<'a>>,
+    /// Keyed by the listed name's normalised full form ([`ImageRef::held_key`]), which is what
+    /// containerd matches a request's [`ImageRef::lookup_name`] against.
     by_lookup: FastMap<String, Vec<usize>>,
+    /// Names of images whose every name is an `import-…` name (unnamed imports), with the
+    /// nodes where such an image carries them. An import name beside a real name is not one.
+    unnamed_imports: BTreeMap<&'a str, NodeSet>,
     by_repo: FastMap<String, Vec<usize>>,
     by_familiar_path: FastMap<String, Vec<usize>>,
 }
@@ -144,10 +153,19 @@ impl<'a> NodeIndex<'a> {
             });
             ix.by_node_name.insert(name, i);
             for image in images.map(|ni| ni.images.as_slice()).unwrap_or(&[]) {
+                if !image.names.is_empty() && image.names.iter().all(|n| is_import_name(n)) {
+                    for n in &image.names {
+                        ix.unnamed_imports.entry(n.as_str()).or_default().insert(i);
+                    }
+                }
                 for held_name in &image.names {
                     let held_name = held_name.as_str();
                     if let Some(&h) = seen.get(held_name) {
-                        ix.held[h].nodes.insert(i);
+                        let held = &mut ix.held[h];
+                        held.nodes.insert(i);
+                        if held.id != image.id.as_deref() {
+                            held.id = None;
+                        }
                         continue;
                     }
                     // A name the runtime reports but Docker's grammar rejects cannot be asked
@@ -159,7 +177,7 @@ impl<'a> NodeIndex<'a> {
                     seen.insert(held_name, h);
                     let mut nodes = NodeSet::default();
                     nodes.insert(i);
-                    ix.by_lookup.entry(r.lookup_name()).or_default().push(h);
+                    ix.by_lookup.entry(r.held_key()).or_default().push(h);
                     ix.by_repo.entry(r.repository()).or_default().push(h);
                     ix.by_familiar_path
                         .entry(r.familiar_path().to_string())
@@ -169,6 +187,7 @@ impl<'a> NodeIndex<'a> {
                         name: held_name,
                         r,
                         nodes,
+                        id: image.id.as_deref().filter(|id| !id.is_empty()),
                     });
                 }
             }
@@ -180,7 +199,8 @@ impl<'a> NodeIndex<'a> {
         self.by_node_name.get(name).copied()
     }
 
-    /// Held names the runtime would resolve `r` to (same lookup name).
+    /// Held names the runtime would resolve a request for `r` to: the listed name equal to the
+    /// request normalised as containerd does (`ParseDockerRef`).
     pub fn exact<'s>(&'s self, r: &ImageRef) -> impl Iterator<Item = &'s Held<'a>> + use<'s, 'a> {
         self.lookup(&self.by_lookup, &r.lookup_name())
     }
@@ -213,7 +233,16 @@ impl<'a> NodeIndex<'a> {
             .map(|&h| &self.held[h])
     }
 
-    /// Nodes holding exactly `r`.
+    /// Unnamed imports (`import-…` names alone) on any of `nodes`.
+    pub fn unnamed_imports_on(&self, nodes: &NodeSet) -> BTreeSet<String> {
+        self.unnamed_imports
+            .iter()
+            .filter(|(_, on)| on.intersects(nodes))
+            .map(|(n, _)| n.to_string())
+            .collect()
+    }
+
+    /// Nodes on which a request for `r` resolves (hold the name containerd looks up).
     pub fn holders(&self, r: &ImageRef) -> NodeSet {
         let mut s = NodeSet::default();
         for h in self.exact(r) {

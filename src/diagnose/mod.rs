@@ -44,6 +44,9 @@ pub enum FindingKind {
     InvalidReference,
     /// Kind's import stored the image under another name (`docker.io/library/import-…`).
     RenamedOnImport,
+    /// The node holds this very image, but only under a spelling containerd does not resolve
+    /// the request to (`repo:tag@sha256:…` while the kubelet looks up `repo@sha256:…`).
+    UnresolvableName,
 }
 
 impl FindingKind {
@@ -56,6 +59,7 @@ impl FindingKind {
             FindingKind::NotLoaded => "not-loaded",
             FindingKind::InvalidReference => "invalid-reference",
             FindingKind::RenamedOnImport => "renamed-on-import",
+            FindingKind::UnresolvableName => "unresolvable-name",
         }
     }
 }

@@ -4,16 +4,25 @@
 //! 1. does the reference parse? (`invalid-reference`)
 //! 2. do the target nodes hold exactly this image? then only an `Always` pull policy can make
 //!    the pull fail (`pull-policy`); otherwise the failure is transient and not reported;
-//! 3. do other nodes hold it? (`not-on-node`)
-//! 4. same familiar path and tag under another domain? (`registry-prefix`)
-//! 5. same repository (or familiar path) with other tags? (`tag-mismatch`)
-//! 6. nothing similar (`not-loaded`, or `renamed-on-import` when an unnamed import is there).
+//! 3. do the target nodes that miss it hold the same image under a spelling containerd does
+//!    not resolve the request to? (`unresolvable-name`: a listed `repo:tag@sha256:…` is looked
+//!    up as `repo@sha256:…`)
+//! 4. do other nodes hold it? (`not-on-node`)
+//! 5. same familiar path and tag under another domain? (`registry-prefix`)
+//! 6. same repository (or familiar path) with other tags? (`tag-mismatch`)
+//! 7. nothing similar (`not-loaded`, or `renamed-on-import` when an image named only
+//!    `import-…` is there).
+//!
+//! A suggested image is always a name the nodes resolve as written.
 //!
 //! Target nodes are the nodes of the failing pods, or every node the pod template could be
 //! scheduled to when no pod has failed yet (Deployment with `imagePullPolicy: Never`).
 
 use std::collections::BTreeSet;
 
+mod spelling;
+
+use self::spelling::{names_list, other_spelling, per_node_names, unresolvable};
 use super::advice::{KindCluster, controller_command, set_image_command};
 use super::evidence::EventIndex;
 use super::index::{Held, NodeIndex, NodeSet};
@@ -30,16 +39,16 @@ pub(crate) struct Ctx<'a> {
 }
 
 /// What the rules decided, before the finding is dressed with evidence and a plan.
-struct Verdict {
-    kind: FindingKind,
-    nodes: Vec<String>,
-    suggested_image: Option<String>,
-    suggested_pull_policy: Option<String>,
-    candidates: Vec<String>,
-    facts: Vec<String>,
-    summary: String,
+pub(super) struct Verdict {
+    pub(super) kind: FindingKind,
+    pub(super) nodes: Vec<String>,
+    pub(super) suggested_image: Option<String>,
+    pub(super) suggested_pull_policy: Option<String>,
+    pub(super) candidates: Vec<String>,
+    pub(super) facts: Vec<String>,
+    pub(super) summary: String,
     /// A command for what the patch cannot do (loading images).
-    command: Option<String>,
+    pub(super) command: Option<String>,
 }
 
 pub(crate) fn judge(s: &Subject<'_>, cx: &Ctx<'_>) -> Option<Finding> {
@@ -255,6 +264,34 @@ fn classify(
         });
     }
 
+    // This very image, but listed only under a spelling containerd does not resolve the request
+    // to: kind v0.18 preloaded `repo:tag@sha256:…` (looked up as `repo@sha256:…`), or a tag
+    // asked while only `repo:tag@sha256:…` is listed. Judged on the target nodes that do not
+    // resolve it; a re-tag there beats loading the image again.
+    let mut unresolved = NodeSet::default();
+    for i in targets.iter().filter(|&i| !holders.contains(i)) {
+        unresolved.insert(i);
+    }
+    let spelled: Vec<&Held<'_>> = ix
+        .same_repository(r)
+        .filter(|h| other_spelling(r, h) && h.nodes.intersects(&unresolved))
+        .collect();
+    if !spelled.is_empty() {
+        let on_unresolved = |set: &NodeSet| set.contains_all(&unresolved);
+        return Some(unresolvable(
+            s,
+            r,
+            cx,
+            &spelled,
+            &unresolved,
+            &on_unresolved,
+            &ix.names(&unresolved),
+            pull_failed,
+            &asked,
+            &reads,
+        ));
+    }
+
     if !holders.is_empty() {
         let lacking: Vec<String> = target_names
             .iter()
@@ -315,7 +352,7 @@ fn classify(
 
     let mut other_tags: Vec<&Held<'_>> = ix
         .same_repository(r)
-        .filter(|h| h.r.tag.is_some() && h.r.lookup_name() != lookup)
+        .filter(|h| h.r.tag.is_some() && !r.resolved_by(&h.r))
         .collect();
     if other_tags.is_empty() {
         other_tags = ix
@@ -340,15 +377,9 @@ fn classify(
 
     // Nothing similar. An unnamed `import-…` image on the node may be it (an archive saved by
     // image ID carries no name).
-    let imports: BTreeSet<String> = ix
-        .held
-        .iter()
-        .filter(|h| {
-            h.r.familiar_path().starts_with("import-")
-                && targets.iter().any(|i| h.nodes.contains(i))
-        })
-        .map(|h| h.name.to_string())
-        .collect();
+    // An import name beside a real name is kind's `--digests` bookkeeping, not an unnamed
+    // import: only images whose every name is an import name count.
+    let imports: BTreeSet<String> = ix.unnamed_imports_on(targets);
     let load = cx.kind.load_command(&r.familiar(), &[]);
     if !imports.is_empty() {
         return Some(Verdict {
@@ -404,8 +435,22 @@ fn suggest(
     reads: &str,
 ) -> Verdict {
     let ix = cx.ix;
-    let names: BTreeSet<String> = cands.iter().map(|h| h.name.to_string()).collect();
-    let good: Vec<&&Held<'_>> = cands.iter().filter(|h| all_hold(&h.nodes)).collect();
+    // A suggestion must resolve as written: containerd looks `h` up by its lookup name, which
+    // for a listed `repo:tag@sha256:…` is `repo@sha256:…`, held or not.
+    let resolvable = |h: &Held<'_>| !ix.holders(&h.r).is_empty();
+    let names: BTreeSet<String> = cands
+        .iter()
+        .filter(|h| resolvable(h))
+        .map(|h| h.name.to_string())
+        .collect();
+    let good: Vec<&&Held<'_>> = cands
+        .iter()
+        .filter(|h| all_hold(&ix.holders(&h.r)))
+        .collect();
+    let stranded: Vec<&&Held<'_>> = cands
+        .iter()
+        .filter(|h| all_hold(&h.nodes) && !resolvable(h))
+        .collect();
     let good_images: BTreeSet<String> = good.iter().map(|h| h.r.lookup_name()).collect();
     // A pinned digest is never swapped for a tag: that would change what runs.
     let pick = (good_images.len() == 1
@@ -443,6 +488,17 @@ fn suggest(
             ),
             None,
         ),
+        None if good.is_empty() && !stranded.is_empty() => {
+            let per_node = per_node_names(ix, nodes, &stranded);
+            let shown = names_list(stranded.iter().map(|h| **h));
+            (
+                format!(
+                    "{asked}{reads} but {} {what} only as {shown}, a name containerd does not resolve as written, so it cannot be patched in: give the node the name the kubelet asks for.",
+                    hold(nodes)
+                ),
+                Some(cx.kind.retag_command(&per_node, &r.lookup_name())),
+            )
+        }
         None if good.is_empty() && names.len() == 1 => {
             let only = names.iter().next().cloned().unwrap_or_default();
             let held_on = cands.iter().fold(NodeSet::default(), |mut acc, h| {
@@ -488,7 +544,7 @@ fn suggest(
 }
 
 /// The smallest reported name: deterministic when several spellings name the same image.
-fn first_name<'h, 'a: 'h>(it: impl Iterator<Item = &'h Held<'a>>) -> Option<String> {
+pub(super) fn first_name<'h, 'a: 'h>(it: impl Iterator<Item = &'h Held<'a>>) -> Option<String> {
     it.map(|h| h.name).min().map(str::to_string)
 }
 
@@ -503,7 +559,7 @@ fn nodes_phrase(names: &[String]) -> String {
 }
 
 /// `a holds` / `a and b hold`.
-fn hold(names: &[String]) -> String {
+pub(super) fn hold(names: &[String]) -> String {
     let verb = if names.len() == 1 { "holds" } else { "hold" };
     format!("{} {verb}", nodes_phrase(names))
 }

@@ -220,6 +220,15 @@ impl Cluster {
         self.add_node(name, true, images)
     }
 
+    /// A real Node object (e.g. copied from a public cluster dump), with its image list taken
+    /// from `Node.status.images` exactly as the API shows it.
+    pub fn real_node(mut self, node: Node) -> Self {
+        let images = Snapshot::api_node_images(&node);
+        self.snap.node_images.insert(images.node.clone(), images);
+        self.snap.nodes.push(Arc::new(node));
+        self
+    }
+
     /// Nodes run under podman (providerID `kind://podman/…`, runtime listing by podman).
     pub fn podman(mut self) -> Self {
         for n in &mut self.snap.nodes {

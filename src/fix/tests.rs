@@ -213,3 +213,46 @@ fn findings_without_a_safe_patch_have_no_plan() {
     forged.suggested_image = Some("anything:1".into());
     assert_eq!(plan(&forged, &snap), None, "not-loaded is never patched");
 }
+
+/// The plan never patches in a suggested image the nodes do not resolve as written, even when a
+/// finding (from an older kindscope, or edited by hand) names one: the real kind v0.18 worker
+/// lists `local-path-provisioner:…@sha256:…` only, which containerd looks up by its digest name.
+#[test]
+fn no_patch_to_a_name_the_nodes_do_not_resolve() {
+    let worker: k8s_openapi::api::core::v1::Node = serde_saphyr::from_str(include_str!(
+        "../../tests/realworld/fixtures/autoscaler-kind-v1.26-worker.yaml"
+    ))
+    .expect("fixture Node");
+    let held = "docker.io/kindest/local-path-provisioner:v0.0.23-kind.0@sha256:f2d0a02831ff3a03cf51343226670d5060623b43a4cfc4808bd0875b2c4b9501";
+    let snap = Cluster::kind("kind")
+        .real_node(worker)
+        .deploy(Deploy::new("default", "lpp").container(
+            "lpp",
+            "localhost/kindest/local-path-provisioner:v0.0.23-kind.0",
+        ))
+        .build();
+    let mut finding = crate::diagnose::Finding {
+        kind: FindingKind::RegistryPrefix,
+        namespace: "default".into(),
+        workload: "Deployment/lpp".into(),
+        container: "lpp".into(),
+        init_container: false,
+        image: "localhost/kindest/local-path-provisioner:v0.0.23-kind.0".into(),
+        suggested_image: Some(held.into()),
+        suggested_pull_policy: None,
+        candidates: vec![],
+        nodes: vec!["kind-worker".into()],
+        pods: vec![],
+        evidence: vec![],
+        summary: String::new(),
+        command: None,
+        patch: None,
+    };
+    assert!(
+        plan(&finding, &snap).is_none(),
+        "{held} does not resolve on kind-worker"
+    );
+    // Control: a name the node resolves as written is planned.
+    finding.suggested_image = Some("registry.k8s.io/kube-apiserver:v1.26.3".into());
+    assert!(plan(&finding, &snap).is_some());
+}

@@ -12,6 +12,9 @@ use super::scenario::{ImageSpec, NodeSpec, Provider, Role, Scenario};
 use crate::imageref::ImageRef;
 use crate::{NODE_STATUS_MAX_IMAGES, NODE_STATUS_MAX_NAMES_PER_IMAGE};
 
+mod kind_images;
+pub use kind_images::{base_image_name, import_name, kind_base_images, kind_node_images};
+
 /// containerd version of current Kind node images.
 pub const CONTAINERD_VERSION: &str = "containerd://2.1.1";
 pub const ARCH: &str = "amd64";
@@ -122,75 +125,6 @@ pub fn plausible_size(name: &str) -> u64 {
     let h = Sha256::digest(name.as_bytes());
     let n = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
     5_000_000 + n % 245_000_000
-}
-
-/// Kind's own images on every node of a cluster of this Kubernetes version (Kind v0.29 node
-/// images; the control-plane images carry the cluster's version). Loaded from archives when the
-/// node image is built, so they have tags but no repo digests.
-pub fn kind_base_images(kubernetes_version: &str) -> Vec<RuntimeImage> {
-    let v = kubernetes_version;
-    let list: [(String, u64, bool); 10] = [
-        (
-            "docker.io/kindest/kindnetd:v20250512-df8de77b".into(),
-            44_375_501,
-            false,
-        ),
-        (
-            "docker.io/kindest/local-path-helper:v20241212-8ac705d0".into(),
-            3_084_671,
-            false,
-        ),
-        (
-            "docker.io/kindest/local-path-provisioner:v20250214-acbabc1a".into(),
-            22_541_737,
-            false,
-        ),
-        (
-            "registry.k8s.io/coredns/coredns:v1.12.0".into(),
-            20_939_036,
-            false,
-        ),
-        ("registry.k8s.io/etcd:3.5.21-0".into(), 58_938_593, false),
-        (
-            format!("registry.k8s.io/kube-apiserver:{v}"),
-            102_021_104,
-            false,
-        ),
-        (
-            format!("registry.k8s.io/kube-controller-manager:{v}"),
-            94_625_088,
-            false,
-        ),
-        (format!("registry.k8s.io/kube-proxy:{v}"), 97_632_256, false),
-        (
-            format!("registry.k8s.io/kube-scheduler:{v}"),
-            73_160_704,
-            false,
-        ),
-        ("registry.k8s.io/pause:3.10".into(), 320_368, true),
-    ];
-    list.into_iter()
-        .map(|(name, size, pinned)| RuntimeImage {
-            id: fake_digest(&format!("id:{name}")),
-            repo_tags: vec![name],
-            repo_digests: Vec::new(),
-            size,
-            pinned,
-        })
-        .collect()
-}
-
-/// The image a Kind base component runs, by short name (`kube-proxy`, `coredns`, …).
-pub fn base_image_name(kubernetes_version: &str, component: &str) -> String {
-    kind_base_images(kubernetes_version)
-        .into_iter()
-        .flat_map(|i| i.repo_tags)
-        .find(|t| {
-            t.rsplit_once(':')
-                .map(|(repo, _)| repo.rsplit('/').next() == Some(component))
-                .unwrap_or(false)
-        })
-        .unwrap_or_default()
 }
 
 /// `Node.status.images` from a runtime list, as the kubelet builds it: largest first, at most
@@ -427,10 +361,21 @@ pub fn node_object(
 /// The runtime list a scenario node starts with: Kind's base images, then the scenario's
 /// (a scenario image with a base image's name replaces it).
 pub fn initial_images(scenario: &Scenario, node: &NodeSpec) -> Result<Vec<RuntimeImage>, String> {
-    let mut list = kind_base_images(&scenario.kubernetes_version);
+    let mut list = kind_node_images(
+        &scenario.kubernetes_version,
+        node.role == Role::ControlPlane,
+    );
     for spec in &node.images {
-        let img =
+        let mut img =
             RuntimeImage::from_spec(spec).map_err(|e| format!("node `{}`: {e}", node.name))?;
+        if img.repo_digests.is_empty() {
+            // Put there by `kind load` (`ctr images import --digests`): the import name beside
+            // the archive's own name, which the kubelet then reports as the image ID.
+            img.repo_digests.push(import_name(
+                &scenario.kubernetes_version,
+                &fake_digest(&format!("manifest:{}", img.id)),
+            ));
+        }
         for other in list.iter_mut() {
             other.repo_tags.retain(|t| !img.repo_tags.contains(t));
         }

@@ -9,7 +9,8 @@ use crate::tui::view::{NodeRow, WorkloadRow};
 fn explain_image(lines: &mut Vec<String>, image: &str) {
     match ImageRef::parse(image) {
         Ok(r) => {
-            lines.push(format!("  containerd looks for: {}", r.kubelet_form()));
+            // What containerd matches against the names it holds (tag dropped beside a digest).
+            lines.push(format!("  containerd looks for: {}", r.lookup_name()));
             lines.push(format!(
                 "  registry {}, repository {}, tag {}",
                 r.domain,

@@ -6,7 +6,7 @@ use crate::imageref::ImageRef;
 pub enum Mark {
     /// The exact name the selected finding's fix would set.
     FixTarget,
-    /// The same image containerd would look up for the workload.
+    /// The exact name containerd would resolve the workload's image to.
     Exact,
     /// Same path and tag under another registry, or same repository with another tag.
     Near,
@@ -30,7 +30,7 @@ pub fn classify(
     };
     let mut mark = Mark::None;
     for w in wanted {
-        if w.kubelet_form() == image.kubelet_form() {
+        if w.resolved_by(image) {
             return Mark::Exact;
         }
         let same_tag = w.effective_tag() == image.effective_tag();

@@ -2,6 +2,7 @@
 //! (`traps`).
 
 mod kinds;
+mod realnodes;
 mod traps;
 
 use super::Finding;

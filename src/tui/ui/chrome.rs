@@ -61,6 +61,10 @@ pub fn sentence(f: &Finding) -> String {
             "{} was stored under another name on import: {suggested}",
             f.image
         ),
+        FindingKind::UnresolvableName => format!(
+            "{} is on the node only under a name containerd does not resolve",
+            f.image
+        ),
     }
 }
 
