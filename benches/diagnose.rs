@@ -4,8 +4,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kindscope::diagnose::diagnose;
 use kindscope::diagnose::testkit::{Synthetic, synthetic};
+use kindscope::diagnose::{diagnose, report};
 
 fn bench(c: &mut Criterion) {
     let cfg = Synthetic::default();
@@ -17,6 +17,11 @@ fn bench(c: &mut Criterion) {
     assert_eq!(snap.pods.len(), cfg.pods);
     c.bench_function("diagnose/5000 pods, 50 nodes x 100 images", |b| {
         b.iter(|| diagnose(black_box(&snap)))
+    });
+    // What the commands run: findings plus the containers not started yet.
+    assert!(report(&snap).pending.is_empty());
+    c.bench_function("report/5000 pods, 50 nodes x 100 images", |b| {
+        b.iter(|| report(black_box(&snap)))
     });
 }
 

@@ -28,7 +28,8 @@ with a guarded JSON patch.\n\nWithout a subcommand it opens the dashboard on the
   kindscope --context kind-dev -n shop   another context, one namespace
   kindscope demo                         dashboard on a simulated cluster (no cluster needed)
 
-Exit codes: 0 healthy, 1 findings remain, 2 usage or bad input, 3 cluster unreachable or forbidden.
+Exit codes: 0 healthy, 1 findings remain, 2 usage or bad input, 3 cluster unreachable or forbidden,
+4 no findings but pods still starting.
 Documentation: docs/cli.md in the source repository, or `kindscope man`."
 )]
 pub struct Cli {
@@ -128,8 +129,10 @@ pub enum Command {
     #[command(after_help = "Examples:
   kindscope diagnose --context kind-dev
   kindscope diagnose -n payments --json | jq -r '.findings[].suggested_image'
+  kindscope diagnose --wait 2m            after `kubectl apply`, once every pod started or failed
 
-Exit codes: 0 healthy, 1 findings remain, 2 usage or bad input, 3 cluster unreachable or forbidden.")]
+Exit codes: 0 healthy, 1 findings remain, 2 usage or bad input, 3 cluster unreachable or forbidden,
+4 no findings but pods still starting.")]
     Diagnose(DiagnoseArgs),
     /// Plan, show and (with --yes or a confirmation) apply the fixes, then follow the rollouts.
     #[command(after_help = "Examples:
@@ -204,6 +207,11 @@ pub struct DiagnoseArgs {
     /// Print JSON (the report of docs/cli.md) instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    /// Wait up to DURATION (30s, 2m, 1m30s) until every pod in scope has started or has a
+    /// finding, then report.
+    #[arg(long, value_name = "DURATION")]
+    pub wait: Option<String>,
 
     #[command(flatten)]
     pub cluster: ClusterArgs,

@@ -12,6 +12,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// Cluster unreachable, unauthenticated, or forbidden for a required resource.
     pub const CLUSTER: u8 = 3;
+    /// No finding, but some container in scope has not started yet (`diagnose`, `fix`).
+    pub const PENDING: u8 = 4;
 }
 
 /// A failure the user must see as one clear sentence on stderr, with its exit code.

@@ -75,8 +75,13 @@ pub enum ResourceState {
     Loading,
     /// Initial list done, watch running.
     Live,
-    /// The watch failed and is retrying; the data shown is the last known.
-    Stale { reason: String },
+    /// The watch failed and is retrying, or the server went silent; the data shown is the
+    /// last known. `since`: when the server last answered (RFC 3339), when known.
+    Stale {
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<String>,
+    },
     /// 403: the user may not list/watch this resource.
     Forbidden { reason: String },
 }

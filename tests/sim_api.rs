@@ -389,6 +389,8 @@ async fn listing_five_thousand_pods_is_fast() {
 
 #[path = "sim_api/faults.rs"]
 mod faults;
+#[path = "sim_api/paging.rs"]
+mod paging;
 #[path = "sim_api/watch.rs"]
 mod watch;
 #[path = "sim_api/writes.rs"]

@@ -125,6 +125,7 @@ fn stale_resources_show_a_banner_and_keep_data() {
         "pods".into(),
         ResourceState::Stale {
             reason: "connection refused".into(),
+            since: None,
         },
     );
     let app = app_with(snap, kind_write(), 120, 30);
@@ -220,7 +221,13 @@ fn undo_dialog_reverses_the_last_fix() {
 
 #[test]
 fn loading_state_before_the_first_snapshot() {
-    let mut app = kindscope::tui::App::new(options(kind_write()));
+    let mut opts = options(kind_write());
+    opts.cluster = Some((
+        "kind-gateway-debug".into(),
+        "https://127.0.0.1:41234".into(),
+    ));
+    let mut app = kindscope::tui::App::new(opts);
+    app.now = NOW + 3;
     app.update(Action::Resize {
         width: 80,
         height: 24,

@@ -367,3 +367,25 @@ fn stale_and_closed_feeds_are_banners_not_errors() {
     assert!(app.banner().is_some_and(|b| b.contains("stale")));
     assert!(!app.view.pods.is_empty(), "last data kept");
 }
+
+#[test]
+fn a_silent_server_banner_says_how_long_ago_it_last_answered() {
+    let mut app = app(160, 40);
+    let mut snap = gateway_debug();
+    snap.resources.insert(
+        "pods".into(),
+        kindscope::model::ResourceState::Stale {
+            reason: "no answer from the server".into(),
+            since: Some("2026-12-01T22:00:00Z".into()),
+        },
+    );
+    app.update(Action::Snapshot(Arc::new(snap)));
+    // 22:00:34 UTC that day.
+    app.now = 1_796_162_434;
+    let banner = app.banner().expect("a banner");
+    assert!(
+        banner.contains("pods: no answer from the server (last word from the server 34s ago)"),
+        "{banner}"
+    );
+    assert!(app.stale_since_shown(), "the age ticks");
+}

@@ -58,7 +58,7 @@ pub(super) fn timeout_result(
         .iter()
         .filter_map(|n| match snap.resources.get(*n) {
             Some(ResourceState::Live) => None,
-            Some(ResourceState::Stale { reason }) => Some(format!("{n} ({reason})")),
+            Some(ResourceState::Stale { reason, .. }) => Some(format!("{n} ({reason})")),
             _ => Some((*n).to_string()),
         })
         .collect();
@@ -71,13 +71,48 @@ pub(super) fn timeout_result(
 }
 
 /// Per-resource watch state shared between the watcher tasks and the rebuild task.
-#[derive(Default)]
 pub(super) struct Shared {
     states: Mutex<BTreeMap<&'static str, Status>>,
     pub(super) changed: Notify,
     /// Resources whose complete list is in the newest published snapshot.
     published_listed: Mutex<BTreeSet<&'static str>>,
+    /// When the server last said anything (a watch item, a list, a probe's answer).
+    last_word: Mutex<LastWord>,
+    /// Bumped when the cluster behind the connection is another one (its nodes have new
+    /// uids): every watcher drops what it holds and lists again.
+    pub(super) epoch: tokio::sync::watch::Sender<u64>,
 }
+
+#[derive(Clone)]
+struct LastWord {
+    at: tokio::time::Instant,
+    wall: String,
+    /// The probe got no answer: every live resource reads as stale since `wall`.
+    silent: bool,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            states: Mutex::default(),
+            changed: Notify::new(),
+            published_listed: Mutex::default(),
+            last_word: Mutex::new(LastWord {
+                at: tokio::time::Instant::now(),
+                wall: now_wall(),
+                silent: false,
+            }),
+            epoch: tokio::sync::watch::channel(0).0,
+        }
+    }
+}
+
+fn now_wall() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// What a silent server reads as.
+pub(super) const SILENT: &str = "no answer from the server";
 
 /// The state of every resource at one instant, read under one lock.
 pub(super) struct Capture {
@@ -111,12 +146,20 @@ impl Shared {
     /// States, generations and listed resources, consistent with each other. A store read
     /// after this is at least as new as the captured generation (stores change first).
     pub(super) fn capture(&self) -> Capture {
+        let word = self.word();
         let map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
         let status = |n: &str| map.get(n).cloned().unwrap_or_default();
+        let shown = |state: ResourceState| match state {
+            ResourceState::Live if word.silent => ResourceState::Stale {
+                reason: SILENT.to_string(),
+                since: Some(word.wall.clone()),
+            },
+            other => other,
+        };
         Capture {
             states: RESOURCES
                 .iter()
-                .map(|n| ((*n).to_string(), status(n).state))
+                .map(|n| ((*n).to_string(), shown(status(n).state)))
                 .collect(),
             generations: RESOURCES
                 .iter()
@@ -128,6 +171,72 @@ impl Shared {
                 .filter(|n| status(n).listed)
                 .collect(),
         }
+    }
+
+    fn word(&self) -> LastWord {
+        self.last_word
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The server answered. True when it had been silent (the states change back).
+    pub(super) fn heard(&self) -> bool {
+        let mut w = self
+            .last_word
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let was_silent = w.silent;
+        // Thousands of list items arrive within milliseconds: one clock reading will do.
+        if !was_silent && w.at.elapsed() < std::time::Duration::from_millis(100) {
+            return false;
+        }
+        *w = LastWord {
+            at: tokio::time::Instant::now(),
+            wall: now_wall(),
+            silent: false,
+        };
+        if was_silent {
+            tracing::info!("the server answers again");
+            self.changed.notify_one();
+        }
+        was_silent
+    }
+
+    /// How long since the server last answered.
+    pub(super) fn quiet_for(&self) -> std::time::Duration {
+        self.word().at.elapsed()
+    }
+
+    /// The probe got no answer: show every live resource as stale.
+    pub(super) fn silent(&self) {
+        let mut w = self
+            .last_word
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !w.silent {
+            w.silent = true;
+            tracing::warn!("{SILENT} since {}", w.wall);
+            self.changed.notify_one();
+        }
+    }
+
+    /// Another cluster answers: drop everything and list again (see [`Self::epoch`]).
+    pub(super) fn new_cluster(&self) {
+        tracing::warn!(
+            "the cluster was replaced (its nodes have new uids); listing everything again"
+        );
+        self.epoch.send_modify(|e| *e += 1);
+    }
+
+    /// A watcher dropped its objects to list again: loading until that list is done.
+    pub(super) fn forget(&self, name: &'static str) {
+        let mut map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        let s = map.entry(name).or_default();
+        s.listed = false;
+        s.relisting = false;
+        s.state = ResourceState::Loading;
+        s.generation += 1;
     }
 
     /// Call before publishing a snapshot built from `capture`.
@@ -180,6 +289,7 @@ impl Shared {
                 }
             }
             Step::Error(e) => {
+                let since = Some(self.word().wall);
                 let (forbidden, reason) = describe_watch_error(e);
                 if forbidden {
                     tracing::warn!("{name}: forbidden ({reason})");
@@ -187,10 +297,10 @@ impl Shared {
                 } else if is_gone(e) {
                     // Normal after a long disconnect: the watcher relists by itself.
                     tracing::info!("{name}: resourceVersion expired; re-listing");
-                    s.state = ResourceState::Stale { reason };
+                    s.state = ResourceState::Stale { reason, since };
                 } else {
                     tracing::warn!("{name}: watch failed, retrying ({reason})");
-                    s.state = ResourceState::Stale { reason };
+                    s.state = ResourceState::Stale { reason, since };
                 }
             }
         }
@@ -218,8 +328,33 @@ impl Step<'static> {
     }
 }
 
-fn is_gone(e: &watcher::Error) -> bool {
-    matches!(e, watcher::Error::WatchError(s) if s.code == 410)
+/// 410 Gone on a watch, or 410 Expired on a list page: the watcher lists again next.
+pub(super) fn is_gone(e: &watcher::Error) -> bool {
+    match e {
+        watcher::Error::WatchError(s) => s.code == 410,
+        watcher::Error::InitialListFailed(kube::Error::Api(s)) => s.code == 410,
+        _ => false,
+    }
+}
+
+/// The apiserver refuses to watch from a version newer than it has (`Too large resource
+/// version`, 504): the version comes from another incarnation of the cluster, and kube's
+/// watcher would retry the same version forever. Only a fresh list helps.
+pub(super) fn is_from_another_run(e: &watcher::Error) -> bool {
+    let status = match e {
+        watcher::Error::WatchError(s) => Some(&**s),
+        watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(&**s),
+        _ => None,
+    };
+    status.is_some_and(|s| {
+        s.code == 504 && s.message.contains("Too large resource version")
+            || s.details.as_ref().is_some_and(|d| {
+                d.causes
+                    .iter()
+                    .any(|c| c.reason == "ResourceVersionTooLarge")
+            })
+    })
 }
 
 /// (is it a 403, one phrase for the user).

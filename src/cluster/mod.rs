@@ -10,6 +10,7 @@ pub mod journal;
 pub mod kind;
 pub mod node_images;
 pub mod objects;
+mod retry;
 pub mod rollout;
 pub mod runtime;
 pub mod runtime_feed;

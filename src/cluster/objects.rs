@@ -82,8 +82,10 @@ pub fn objects<K>(keep: fn(&mut K) -> bool) -> (Objects<K>, Writer<K>) {
 }
 
 impl<K: Resource> Writer<K> {
-    /// Apply one watcher event, taking ownership of its object.
-    pub fn apply(&mut self, event: watcher::Event<K>) {
+    /// Apply one watcher event, taking ownership of its object. True when a completed list
+    /// holds an object under a name the previous one had with another uid: for nodes, the
+    /// sign of another cluster behind the same address (a rebuilt Kind cluster).
+    pub fn apply(&mut self, event: watcher::Event<K>) -> bool {
         match event {
             watcher::Event::Init => self.buffer = Some(Map::new()),
             watcher::Event::InitApply(mut obj) => {
@@ -94,9 +96,17 @@ impl<K: Resource> Writer<K> {
             }
             watcher::Event::InitDone => {
                 let listed = self.buffer.take().unwrap_or_default();
+                let replaced = {
+                    let live = self.read();
+                    listed.iter().any(|(k, new)| {
+                        live.get(k)
+                            .is_some_and(|old| old.meta().uid != new.meta().uid)
+                    })
+                };
                 let old = std::mem::replace(&mut *self.write(), listed);
                 // Drop the previous objects outside the lock.
                 drop(old);
+                return replaced;
             }
             watcher::Event::Apply(mut obj) => {
                 let k = key(&obj);
@@ -110,6 +120,18 @@ impl<K: Resource> Writer<K> {
                 self.write().remove(&key(&obj));
             }
         }
+        false
+    }
+
+    /// Drop every object (the cluster was replaced; a new list follows).
+    pub fn clear(&mut self) {
+        self.buffer = None;
+        let old = std::mem::take(&mut *self.write());
+        drop(old);
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Map<K>> {
+        self.live.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Map<K>> {
@@ -168,9 +190,21 @@ mod tests {
             ["a/y", "a/z"],
             "old objects until the list is done"
         );
-        w.apply(watcher::Event::InitDone);
+        assert!(
+            !w.apply(watcher::Event::InitDone),
+            "no name came back with a new uid"
+        );
         assert_eq!(names(&objs), ["c/new"]);
         assert_eq!(objs.len(), 1);
+
+        // The same name with another uid: another cluster (or a recreated object).
+        let mut again = pod("c", "new", "2");
+        again.metadata.uid = Some("other".into());
+        w.apply(watcher::Event::Init);
+        w.apply(watcher::Event::InitApply(again));
+        assert!(w.apply(watcher::Event::InitDone));
+        w.clear();
+        assert!(objs.is_empty());
     }
 
     #[test]

@@ -17,16 +17,19 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use kube::Resource;
 use kube::api::Api;
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use serde::de::DeserializeOwned;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::compact::Compact;
 use super::connect::Connection;
-use super::feed_state::{Capture, Readiness, Shared, Step, readiness, timeout_result};
+use super::feed_state::{
+    Capture, Readiness, Shared, Step, is_from_another_run, is_gone, readiness, timeout_result,
+};
 use super::node_images::merge_all;
 use super::objects::{self, Objects};
+use super::retry::Retry;
 use super::runtime_feed::RuntimeLists;
 use crate::error::CliError;
 use crate::model::{NodeImages, Snapshot};
@@ -122,10 +125,11 @@ fn start_inner(
     first.resources = shared.states();
     let (tx, rx) = watch::channel(Arc::new(first));
     let rebuild = tokio::spawn(rebuild_loop(base, stores, shared.clone(), runtime, tx));
+    let probe = tokio::spawn(probe_loop(client.clone(), shared.clone()));
     Feed {
         rx,
         shared,
-        tasks: vec![t1, t2, t3, t4, t5, rebuild],
+        tasks: vec![t1, t2, t3, t4, t5, rebuild, probe],
     }
 }
 
@@ -244,6 +248,30 @@ fn not_evidence_selector() -> String {
         .join(",")
 }
 
+/// How often the server must have said something; after that much silence a probe asks.
+const PROBE_EVERY: Duration = Duration::from_secs(2);
+/// How long the probe waits for `/version`; no answer means the server is silent (hung,
+/// stopped, or the network dropped without a reset).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Watches can be quiet for minutes on a calm cluster (bookmarks come about once a minute),
+/// and a stopped apiserver keeps its connections open: only asking tells silence from calm.
+/// A `GET /version` after [`PROBE_EVERY`] of quiet is the cheapest question.
+async fn probe_loop(client: kube::Client, shared: Arc<Shared>) {
+    loop {
+        tokio::time::sleep(PROBE_EVERY).await;
+        if shared.quiet_for() < PROBE_EVERY {
+            continue;
+        }
+        match tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await {
+            Ok(Ok(_)) => {
+                shared.heard();
+            }
+            _ => shared.silent(),
+        }
+    }
+}
+
 /// Keep every object, trimmed ([`Compact`]).
 fn keep<K: Compact>(obj: &mut K) -> bool {
     obj.compact();
@@ -263,25 +291,63 @@ where
 {
     let (reader, mut writer) = objects::objects(keep);
     let shared = shared.clone();
-    let stream = watcher(api, config).default_backoff();
     let task = tokio::spawn(async move {
-        let mut stream = std::pin::pin!(stream);
+        let mut retry = Retry::new(name.len() as u64 ^ u64::from(std::process::id()));
+        let mut epoch = shared.epoch.subscribe();
+        epoch.borrow_and_update();
         tracing::info!("{name}: listing");
-        // Errors arrive as items and the watcher keeps going (with back-off); never stop early.
-        while let Some(item) = stream.next().await {
-            // The store first, then the state: the state bumps the generation the snapshot
-            // builder reads before the store, so it can never miss a change.
-            let rebuild = match item {
-                Ok(event) => {
-                    let step = Step::of(&event);
-                    writer.apply(event);
-                    shared.update(name, step)
+        // One watcher per round; a new round (a fresh list) when the cluster was replaced.
+        loop {
+            let mut stream = std::pin::pin!(watcher(api.clone(), config.clone()));
+            let replaced = loop {
+                let item = tokio::select! {
+                    item = stream.next() => item,
+                    changed = epoch.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        break true;
+                    }
+                };
+                // Errors arrive as items and the watcher keeps going; never stop early.
+                let Some(item) = item else { break false };
+                // The store first, then the state: the state bumps the generation the
+                // snapshot builder reads before the store, so it can never miss a change.
+                let (rebuild, pause, restart) = match item {
+                    Ok(event) => {
+                        retry.reset();
+                        shared.heard();
+                        let step = Step::of(&event);
+                        let other_cluster = writer.apply(event) && name == "nodes";
+                        if other_cluster {
+                            shared.new_cluster();
+                            epoch.borrow_and_update();
+                        }
+                        (shared.update(name, step), None, false)
+                    }
+                    Err(e) => {
+                        let pause = retry.after_error(is_gone(&e));
+                        let restart = is_from_another_run(&e);
+                        (shared.update(name, Step::Error(&e)), Some(pause), restart)
+                    }
+                };
+                if rebuild {
+                    shared.changed.notify_one();
                 }
-                Err(e) => shared.update(name, Step::Error(&e)),
+                if let Some(pause) = pause {
+                    tokio::time::sleep(pause).await;
+                }
+                if restart {
+                    break false;
+                }
             };
-            if rebuild {
+            if replaced {
+                // Another cluster: nothing of the old one may stay on screen.
+                writer.clear();
+                shared.forget(name);
                 shared.changed.notify_one();
             }
+            tracing::info!("{name}: listing again");
         }
     });
     (reader, task)

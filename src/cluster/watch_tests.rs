@@ -120,6 +120,7 @@ fn a_stale_resource_is_ready_only_when_it_listed_before() {
     }
     let stale = ResourceState::Stale {
         reason: "HTTP 410".into(),
+        since: None,
     };
     snap.resources.insert("pods".into(), stale);
     // Failing before its first list: nothing to report on yet.

@@ -1,5 +1,6 @@
 //! `kindscope diagnose`: connect, wait for the first full lists, diagnose, print, stop.
-//! Exit 0 healthy, 1 findings; `--json` prints the `Report` (docs/cli.md).
+//! Exit 0 healthy, 1 findings, 4 pods still starting (docs/cli.md); `--json` prints the
+//! `Report`. `--wait` follows the feed until everything has started or has a finding.
 
 use std::sync::Arc;
 
@@ -10,13 +11,15 @@ use crate::cluster::runtime_feed::{RuntimeLists, node_names, select_for};
 use crate::cluster::watch;
 use crate::config::Config;
 use crate::diagnose::report;
-use crate::error::{CliError, CmdResult, exit};
+use crate::error::{CliError, CmdResult};
 use crate::model::Snapshot;
 use crate::progress::{self, Progress};
 
 use super::output::{Style, emit, render_report};
+use super::starting;
 
 pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
+    let wait = args.wait.as_deref().map(starting::parse_wait).transpose()?;
     let config = Config::load(cli.config.as_deref())?;
     let progress = Progress::stderr();
     let conn = super::connect(&progress, &cli.conn).await?;
@@ -28,10 +31,27 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
             feed.ready(config.timeouts.connect()),
         )
         .await?;
-    drop(feed);
     let lists = runtime_lists(cli, &config, &conn, &snap).await;
-    let snap = with_runtime(&snap, lists.as_ref());
-    let report = report(&snap);
+    let (snap, report) = match wait {
+        Some(wait) => {
+            let (snap, report) = starting::until_started(&feed, lists.as_ref(), wait).await?;
+            if !report.pending.is_empty() {
+                eprintln!(
+                    "kindscope: {} container{} still not started after --wait {}.",
+                    report.pending.len(),
+                    if report.pending.len() == 1 { "" } else { "s" },
+                    args.wait.as_deref().unwrap_or_default().trim()
+                );
+            }
+            (snap, report)
+        }
+        None => {
+            let snap = with_runtime(&snap, lists.as_ref());
+            let report = report(&snap);
+            (snap, report)
+        }
+    };
+    drop(feed);
     if args.json {
         emit(&format!("{}\n", to_json(&report)?))?;
         // Keep stdout pure JSON; what qualifies the result (a capped node list, a forbidden
@@ -43,11 +63,7 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     } else {
         emit(&render_report(&report, &snap, Style::stdout()))?;
     }
-    Ok(if report.healthy {
-        exit::OK
-    } else {
-        exit::FINDINGS
-    })
+    Ok(starting::exit_code(&report))
 }
 
 /// List every node's images through the container runtime once, when the context is a Kind

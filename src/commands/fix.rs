@@ -18,13 +18,15 @@ use crate::cluster::rollout::{self, RolloutOutcome};
 use crate::cluster::runtime_feed::RuntimeLists;
 use crate::cluster::{connect, guard, watch};
 use crate::config::Config;
-use crate::diagnose::{Finding, diagnose};
+use crate::diagnose::{Finding, Pending, Report, diagnose};
 use crate::error::{CliError, CmdResult, exit};
 use crate::fix::FixPlan;
 use crate::model::Snapshot;
 
 use super::diagnose::{runtime_lists, to_json, with_runtime};
 use super::output::{Progress, Style, emit, findings_table, render_finding, render_plan};
+use super::starting::render_pending;
+use k8s_openapi::jiff::Timestamp;
 
 /// After the rollouts, how long to wait for the diagnosis to catch up (old pods leaving).
 const SETTLE: Duration = Duration::from_secs(10);
@@ -78,6 +80,9 @@ pub struct FixReport {
     pub unpatched: Vec<Finding>,
     /// Findings still present at the end.
     pub remaining: Vec<Finding>,
+    /// Containers not started yet at the end, with no finding (as in `diagnose --json`).
+    pub pending: Vec<Pending>,
+    /// No finding remains and nothing is still starting.
     pub healthy: bool,
 }
 
@@ -100,7 +105,9 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
         .await?;
     let lists = runtime_lists(cli, &config, &conn, &snap).await;
     let snap = with_runtime(&snap, lists.as_ref());
-    let findings = diagnose(&snap);
+    let Report {
+        findings, pending, ..
+    } = crate::diagnose::report(&snap);
     let (plans, unpatched) = split(&findings, &snap);
     let style = Style::stdout();
     let mut report = FixReport {
@@ -110,7 +117,8 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
         results: plans.iter().map(|(f, p)| planned(f, p)).collect(),
         unpatched: unpatched.clone(),
         remaining: findings.clone(),
-        healthy: findings.is_empty(),
+        healthy: findings.is_empty() && pending.is_empty(),
+        pending,
     };
     if !args.json {
         emit(&render_intro(&report, &plans, &unpatched, style))?;
@@ -179,9 +187,11 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     if !args.dry_run && !followed.is_empty() {
         let fixed: Vec<&FixPlan> = followed.iter().map(|(i, _)| &plans[*i].1).collect();
         let latest = settle(&feed, lists.as_ref(), &fixed, &report).await;
-        report.remaining = diagnose(&latest);
+        let end = crate::diagnose::report(&latest);
+        report.remaining = end.findings;
+        report.pending = end.pending;
     }
-    report.healthy = report.remaining.is_empty();
+    report.healthy = report.remaining.is_empty() && report.pending.is_empty();
     if !args.json {
         emit(&render_results(&report, style))?;
     }
@@ -338,6 +348,8 @@ fn finish(report: &FixReport, json: bool) -> CmdResult {
     let all_running = report.results.iter().all(|r| r.status == Status::Running);
     Ok(if report.healthy && all_running {
         exit::OK
+    } else if report.remaining.is_empty() && !report.pending.is_empty() && all_running {
+        exit::PENDING
     } else {
         exit::FINDINGS
     })
@@ -350,12 +362,22 @@ fn render_intro(
     style: Style,
 ) -> String {
     let mut out = String::new();
-    if report.remaining.is_empty() {
+    if report.remaining.is_empty() && report.pending.is_empty() {
         out.push_str(&format!(
             "{} context {}: no image mismatches, nothing to fix.\n",
             style.green("healthy:"),
             report.context
         ));
+        return out;
+    }
+    if report.remaining.is_empty() {
+        out.push_str(&format!(
+            "{} context {}: no image mismatch so far and nothing to fix yet, but {}; `kindscope diagnose --wait 2m` waits for them.\n\n",
+            style.yellow("starting:"),
+            report.context,
+            not_started(report.pending.len())
+        ));
+        out.push_str(&render_pending(&report.pending, Timestamp::now(), style));
         return out;
     }
     out.push_str(&format!("context {}:\n\n", report.context));
@@ -372,7 +394,20 @@ fn render_intro(
     for (i, f) in unpatched.iter().enumerate() {
         out.push_str(&render_finding(i + 1, f, style));
     }
+    if !report.pending.is_empty() {
+        out.push('\n');
+        out.push_str(&render_pending(&report.pending, Timestamp::now(), style));
+    }
     out
+}
+
+/// `1 container has not started yet` / `3 containers have not started yet`.
+fn not_started(n: usize) -> String {
+    if n == 1 {
+        "1 container has not started yet".to_string()
+    } else {
+        format!("{n} containers have not started yet")
+    }
 }
 
 fn render_results(report: &FixReport, style: Style) -> String {
@@ -399,6 +434,25 @@ fn render_results(report: &FixReport, style: Style) -> String {
         out.push_str(&format!(
             "{} no findings remain.\n",
             style.green("healthy:")
+        ));
+    } else if report.remaining.is_empty() && !report.dry_run {
+        out.push_str(&format!(
+            "{} no findings remain, but {}: {}.\n",
+            style.yellow("starting:"),
+            not_started(report.pending.len()),
+            report
+                .pending
+                .iter()
+                .take(3)
+                .map(|p| format!(
+                    "{}/{} {} ({})",
+                    p.namespace,
+                    p.pod.as_deref().unwrap_or(&p.workload),
+                    p.container,
+                    p.reason
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     } else if !report.dry_run {
         let n = report.remaining.len();

@@ -6,6 +6,7 @@ pub mod load;
 pub mod output;
 pub mod ref_cmd;
 pub mod snapshot;
+pub mod starting;
 
 use crate::cli::ConnectArgs;
 use crate::cluster::connect::Connection;

@@ -120,13 +120,29 @@ pub fn render_report(report: &Report, snap: &Snapshot, style: Style) -> String {
         Some(ns) => format!("namespace {ns}"),
         None => "all namespaces".to_string(),
     };
-    if report.findings.is_empty() {
+    let pending = || {
+        super::starting::render_pending(&report.pending, k8s_openapi::jiff::Timestamp::now(), style)
+    };
+    if report.findings.is_empty() && report.pending.is_empty() {
         let _ = writeln!(
             out,
             "{} context {}: no image mismatches ({pods} pods on {nodes} nodes, {scope}).",
             style.green("healthy:"),
             report.context
         );
+        out.push_str(&render_notes(snap, style));
+        return out;
+    }
+    if report.findings.is_empty() {
+        let n = report.pending.len();
+        let _ = writeln!(
+            out,
+            "{} context {}: no image mismatch so far, but {n} container{} not started yet ({pods} pods on {nodes} nodes, {scope}); `diagnose --wait 2m` waits for them.\n",
+            style.yellow("starting:"),
+            report.context,
+            if n == 1 { " has" } else { "s have" }
+        );
+        out.push_str(&pending());
         out.push_str(&render_notes(snap, style));
         return out;
     }
@@ -144,6 +160,10 @@ pub fn render_report(report: &Report, snap: &Snapshot, style: Style) -> String {
     for (i, f) in report.findings.iter().enumerate() {
         out.push('\n');
         out.push_str(&render_finding(i + 1, f, style));
+    }
+    if !report.pending.is_empty() {
+        out.push('\n');
+        out.push_str(&pending());
     }
     out.push_str(&render_notes(snap, style));
     out
@@ -268,7 +288,7 @@ pub fn render_notes(snap: &Snapshot, style: Style) -> String {
     for (name, state) in &snap.resources {
         let note = match state {
             ResourceState::Forbidden { reason } => format!("{name} could not be read ({reason})"),
-            ResourceState::Stale { reason } => format!("{name} may be out of date ({reason})"),
+            ResourceState::Stale { reason, .. } => format!("{name} may be out of date ({reason})"),
             ResourceState::Loading => format!("{name} were not listed in time"),
             ResourceState::Live => continue,
         };
@@ -334,6 +354,7 @@ mod tests {
             context: "kind-gateway-debug".into(),
             healthy: false,
             findings: vec![finding()],
+            pending: vec![],
         };
         let text = render_report(&report, &Snapshot::default(), Style::PLAIN);
         assert!(!text.contains('\x1b'), "{text}");
@@ -371,6 +392,7 @@ mod tests {
             context: "kind-x".into(),
             healthy: true,
             findings: vec![],
+            pending: vec![],
         };
         let text = render_report(&report, &Snapshot::default(), Style::PLAIN);
         assert!(

@@ -107,6 +107,9 @@ pub(crate) struct NodeInfo<'a> {
     pub incomplete: bool,
     /// `RuntimeListing` runtime when one was tried (`docker`, `podman`).
     pub runtime: Option<&'a str>,
+    /// The runtime was asked and failed: the list is the API's fallback, which lags behind a
+    /// fresh `kind load` by the kubelet's status period.
+    pub runtime_failed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -150,6 +153,8 @@ impl<'a> NodeIndex<'a> {
                 node,
                 incomplete: images.is_none_or(|ni| ni.maybe_incomplete()),
                 runtime,
+                runtime_failed: images
+                    .is_some_and(|ni| matches!(ni.runtime, RuntimeListing::Failed { .. })),
             });
             ix.by_node_name.insert(name, i);
             for image in images.map(|ni| ni.images.as_slice()).unwrap_or(&[]) {
@@ -270,6 +275,11 @@ impl<'a> NodeIndex<'a> {
 
     pub fn any_incomplete(&self, set: &NodeSet) -> bool {
         set.iter().any(|i| self.nodes[i].incomplete)
+    }
+
+    /// Some node's list is only the API's fallback after a failed runtime listing.
+    pub fn any_runtime_failed(&self, set: &NodeSet) -> bool {
+        set.iter().any(|i| self.nodes[i].runtime_failed)
     }
 }
 

@@ -5,6 +5,7 @@
 //! ```text
 //! index.rs      node images parsed once, keyed by lookup name / repository / familiar path
 //! workloads.rs  which containers to judge and which pods speak for them
+//! pending.rs    containers not started yet and without a finding
 //! rules.rs      one container → at most one finding (the classification)
 //! evidence.rs   the kubelet's waiting messages and events for a container
 //! advice.rs     `kind load …` and `kubectl patch …` commands
@@ -15,6 +16,8 @@ mod advice;
 mod evidence;
 pub use evidence::is_evidence;
 mod index;
+mod pending;
+pub use pending::Pending;
 mod rules;
 #[doc(hidden)]
 pub mod testkit;
@@ -100,8 +103,12 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub context: String,
+    /// No finding and nothing pending: every container in scope got its image.
     pub healthy: bool,
     pub findings: Vec<Finding>,
+    /// Containers not started yet, with no finding (yet): neither healthy nor wrong.
+    #[serde(default)]
+    pub pending: Vec<Pending>,
 }
 
 /// Every finding in the snapshot, in a stable order (namespace, workload, container, kind).
@@ -111,6 +118,11 @@ pub struct Report {
 /// `imagePullPolicy: Never` for an image no schedulable node holds. Each finding carries its
 /// guarded patch (`fix::plan`) when a safe one exists, else a `command`.
 pub fn diagnose(snap: &Snapshot) -> Vec<Finding> {
+    analyse(snap, false).0
+}
+
+/// Findings, and (when `with_pending`) the containers that have not started yet.
+fn analyse(snap: &Snapshot, with_pending: bool) -> (Vec<Finding>, Vec<Pending>) {
     let ix = index::NodeIndex::build(snap);
     let events = evidence::EventIndex::build(snap);
     let kind = advice::KindCluster::detect(snap, &ix);
@@ -120,7 +132,9 @@ pub fn diagnose(snap: &Snapshot) -> Vec<Finding> {
         events: &events,
         kind: &kind,
     };
-    let mut findings: Vec<Finding> = workloads::collect(snap)
+    let collected = workloads::collect(snap, &ix, with_pending);
+    let mut findings: Vec<Finding> = collected
+        .subjects
         .iter()
         .filter(|s| !s.failing.is_empty() || s.policy == "Never")
         .filter_map(|s| rules::judge(s, &cx))
@@ -133,15 +147,22 @@ pub fn diagnose(snap: &Snapshot) -> Vec<Finding> {
             b.kind,
         ))
     });
-    findings
+    let pending = if with_pending {
+        pending::collect(&collected, &ix, &findings)
+    } else {
+        Vec::new()
+    };
+    (findings, pending)
 }
 
-/// The whole `diagnose --json` document for a snapshot.
+/// The whole `diagnose --json` document for a snapshot: healthy only when there is no finding
+/// and nothing is still starting.
 pub fn report(snap: &Snapshot) -> Report {
-    let findings = diagnose(snap);
+    let (findings, pending) = analyse(snap, true);
     Report {
         context: snap.context.clone(),
-        healthy: findings.is_empty(),
+        healthy: findings.is_empty() && pending.is_empty(),
         findings,
+        pending,
     }
 }

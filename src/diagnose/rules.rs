@@ -63,7 +63,9 @@ pub(crate) fn judge(s: &Subject<'_>, cx: &Ctx<'_>) -> Option<Finding> {
             && !s.healthy
             && s.policy == "Never"
             && !eligible.is_empty()
-            && !ix.any_incomplete(&eligible);
+            && !ix.any_incomplete(&eligible)
+            // A failed runtime listing leaves the API's list, which lags a fresh `kind load`.
+            && !ix.any_runtime_failed(&eligible);
         if !certain {
             return None;
         }

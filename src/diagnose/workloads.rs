@@ -14,8 +14,8 @@ use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::jiff::Timestamp;
 
-use super::index::FastMap;
-use crate::imageref::default_pull_policy;
+use super::index::{FastMap, NodeIndex};
+use crate::imageref::{ImageRef, default_pull_policy};
 use crate::model::Snapshot;
 
 /// Kubelet waiting reasons that mean "this container's image could not be had".
@@ -24,6 +24,18 @@ pub(crate) const IMAGE_REASONS: [&str; 4] = [
     "ErrImagePull",
     "ImagePullBackOff",
     "InvalidImageName",
+];
+/// Waiting reasons the kubelet sets only after `EnsureImageExists` succeeded (kuberuntime's
+/// `startContainer`: config, create, hooks, start; and the restart back-off): the image question
+/// is settled for these (docs/findings.md, "Not started yet").
+const AFTER_IMAGE_REASONS: [&str; 7] = [
+    "CreateContainerConfigError",
+    "PreCreateHookError",
+    "CreateContainerError",
+    "PreStartHookError",
+    "PostStartHookError",
+    "RunContainerError",
+    "CrashLoopBackOff",
 ];
 const REVISION: &str = "deployment.kubernetes.io/revision";
 const TEMPLATE_HASH: &str = "pod-template-hash";
@@ -45,6 +57,8 @@ pub(crate) struct FailingPod<'a> {
     pub node: Option<&'a str>,
     pub reason: &'a str,
     pub message: Option<&'a str>,
+    /// Not reported by the kubelet yet, but certain from what the node holds (see [`Fate::Certain`]).
+    pub predicted: bool,
 }
 
 /// One container of one workload, with the pods that tell how it fares.
@@ -67,6 +81,14 @@ pub(crate) struct Subject<'a> {
     /// Pods are expected (a Deployment with replicas ≠ 0), so a certain failure matters even
     /// before any pod exists.
     pub expects_pods: bool,
+    /// Deployment only: desired replicas, and how many pods of the newest revision exist.
+    pub replicas: i32,
+    pub pod_count: usize,
+    /// Deployment only: when the newest revision (its ReplicaSet, else the Deployment) was made.
+    pub since: Option<Timestamp>,
+    /// Deployment only: the controller has not observed the latest spec (`metadata.generation`
+    /// ahead of `status.observedGeneration`), so the pods of that spec do not exist yet.
+    pub unobserved: bool,
 }
 
 impl Subject<'_> {
@@ -99,7 +121,7 @@ fn in_scope(snap: &Snapshot, meta: &ObjectMeta) -> bool {
     snap.namespace.as_deref().is_none_or(|n| n == ns(meta))
 }
 
-fn containers(spec: &PodSpec) -> impl Iterator<Item = (&Container, bool)> {
+pub(crate) fn containers(spec: &PodSpec) -> impl Iterator<Item = (&Container, bool)> {
     spec.init_containers
         .as_deref()
         .unwrap_or(&[])
@@ -118,31 +140,116 @@ fn status_of<'p>(pod: &'p Pod, name: &str, init: bool) -> Option<&'p ContainerSt
     list?.iter().find(|s| s.name == name)
 }
 
-/// How a pod's container fares: failing with an image reason, healthy (the image was there),
-/// or unknown (not started yet, or waiting for something else).
-enum Fate<'p> {
+/// How a pod's container fares: failing with an image reason, certain to fail, past the image
+/// step (healthy as far as images go), or not started yet.
+pub(crate) enum Fate<'p> {
     Failing(&'p str, Option<&'p str>),
+    /// Not started, but the kubelet's answer is already certain from what its node holds: the
+    /// reference does not parse (`InvalidImageName`), or the policy is `Never` and the node's
+    /// complete image list lacks the exact name (`ErrImageNeverPull`, image_manager.go).
+    Certain(&'static str),
     Healthy,
-    Unknown,
+    /// Not started yet: the kubelet's waiting reason, when it reported one.
+    Pending(Option<&'p str>),
 }
 
-fn fate<'p>(pod: &'p Pod, name: &str, init: bool) -> Fate<'p> {
-    let Some(s) = status_of(pod, name, init) else {
-        return Fate::Unknown;
-    };
-    let state = s.state.as_ref();
-    if let Some(w) = state.and_then(|st| st.waiting.as_ref())
-        && let Some(reason) = w.reason.as_deref()
-        && IMAGE_REASONS.contains(&reason)
-    {
-        return Fate::Failing(reason, w.message.as_deref());
+/// One container of a pod spec, as the kubelet will judge it.
+#[derive(Clone, Copy)]
+pub(crate) struct Want<'a> {
+    pub name: &'a str,
+    pub init: bool,
+    pub image: &'a str,
+    pub policy: &'a str,
+}
+
+impl<'a> Want<'a> {
+    /// A container of a pod spec, with the pull policy in effect.
+    pub fn of(c: &'a Container, init: bool) -> Self {
+        Want {
+            name: &c.name,
+            init,
+            image: c.image.as_deref().unwrap_or(""),
+            policy: effective_policy(c),
+        }
     }
-    let ran = state.is_some_and(|st| st.running.is_some() || st.terminated.is_some())
+}
+
+pub(crate) fn fate<'p>(pod: &'p Pod, c: Want<'_>, ix: &NodeIndex<'_>) -> Fate<'p> {
+    let s = status_of(pod, c.name, c.init);
+    let state = s.and_then(|s| s.state.as_ref());
+    let reason = state
+        .and_then(|st| st.waiting.as_ref())
+        .and_then(|w| w.reason.as_deref());
+    if let (Some(r), Some(w)) = (reason, state.and_then(|st| st.waiting.as_ref()))
+        && IMAGE_REASONS.contains(&r)
+    {
+        return Fate::Failing(r, w.message.as_deref());
+    }
+    if s.is_some_and(ran) || reason.is_some_and(|r| AFTER_IMAGE_REASONS.contains(&r)) {
+        return Fate::Healthy;
+    }
+    match certain(pod, c, ix) {
+        Some(r) => Fate::Certain(r),
+        None => Fate::Pending(reason),
+    }
+}
+
+/// The container runs, ran, or is running again after a restart: its image was found.
+fn ran(s: &ContainerStatus) -> bool {
+    let state = s.state.as_ref();
+    state.is_some_and(|st| st.running.is_some() || st.terminated.is_some())
         || s.ready
         || s.last_state
             .as_ref()
-            .is_some_and(|l| l.running.is_some() || l.terminated.is_some());
-    if ran { Fate::Healthy } else { Fate::Unknown }
+            .is_some_and(|l| l.running.is_some() || l.terminated.is_some())
+}
+
+fn certain(pod: &Pod, c: Want<'_>, ix: &NodeIndex<'_>) -> Option<&'static str> {
+    let node = pod.spec.as_ref()?.node_name.as_deref()?;
+    let i = ix.node_index(node)?;
+    match ImageRef::parse(c.image) {
+        Err(_) => Some("InvalidImageName"),
+        // Only on a list that is complete and current: with the runtime failed, the API's list
+        // may not show an image loaded seconds ago, and a wrong prediction has no kubelet to
+        // correct it.
+        Ok(r)
+            if c.policy == "Never"
+                && !ix.nodes[i].incomplete
+                && !ix.nodes[i].runtime_failed
+                && !ix.holders(&r).contains(i) =>
+        {
+            Some("ErrImageNeverPull")
+        }
+        Ok(_) => None,
+    }
+}
+
+/// Is some container of this pod possibly not started yet? Cheap: statuses only, so the
+/// thousands of running pods cost one pass over their statuses.
+fn maybe_unstarted(pod: &Pod) -> bool {
+    let Some(spec) = pod.spec.as_ref() else {
+        return false;
+    };
+    if matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    ) {
+        return false;
+    }
+    containers(spec).any(|(c, init)| status_of(pod, &c.name, init).is_none_or(|s| !ran(s)))
+}
+
+/// A pod of some workload with a container that may not have started.
+pub(crate) struct Unstarted<'a> {
+    pub namespace: &'a str,
+    pub workload: String,
+    pub pod: &'a Pod,
+}
+
+/// What [`collect`] found: the subjects to judge, and the pods that may still be starting.
+pub(crate) struct Collected<'a> {
+    pub subjects: Vec<Subject<'a>>,
+    pub unstarted: Vec<Unstarted<'a>>,
 }
 
 fn revision_key(rs: &ReplicaSet) -> (Option<u64>, Option<Timestamp>) {
@@ -156,7 +263,14 @@ fn revision_key(rs: &ReplicaSet) -> (Option<u64>, Option<Timestamp>) {
 }
 
 /// Every subject in the snapshot, in no particular order.
-pub(crate) fn collect(snap: &Snapshot) -> Vec<Subject<'_>> {
+///
+/// With `unstarted`, also the pods that may still be starting (for [`super::pending`]).
+pub(crate) fn collect<'a>(
+    snap: &'a Snapshot,
+    ix: &NodeIndex<'_>,
+    unstarted: bool,
+) -> Collected<'a> {
+    let mut starting: Vec<Unstarted<'a>> = Vec::new();
     // Deployments by uid and by (namespace, name).
     let mut dep_by_uid: FastMap<&str, usize> = FastMap::default();
     let mut dep_by_name: FastMap<(&str, &str), usize> = FastMap::default();
@@ -260,12 +374,21 @@ pub(crate) fn collect(snap: &Snapshot) -> Vec<Subject<'_>> {
                 _ => None,
             },
         };
-        if let Some(d) = dep {
-            dep_pods[d].push(pod);
+        let older = rs.and_then(|i| rs_info[i].dep);
+        if let Some(d) = dep.or(older) {
+            if unstarted && maybe_unstarted(pod) {
+                let name = deps[d].metadata.name.as_deref().unwrap_or("");
+                starting.push(Unstarted {
+                    namespace,
+                    workload: format!("Deployment/{name}"),
+                    pod,
+                });
+            }
+            // A pod of an older revision of a known Deployment never speaks for it.
+            if dep.is_some() {
+                dep_pods[d].push(pod);
+            }
             continue;
-        }
-        if rs.is_some_and(|i| rs_info[i].dep.is_some()) {
-            continue; // a pod of an older revision of a known Deployment
         }
         let (workload, kind) = match owner {
             Some(r) => (format!("{}/{}", r.kind, r.name), Owner::Controller),
@@ -274,6 +397,13 @@ pub(crate) fn collect(snap: &Snapshot) -> Vec<Subject<'_>> {
                 Owner::Pod,
             ),
         };
+        if unstarted && maybe_unstarted(pod) {
+            starting.push(Unstarted {
+                namespace,
+                workload: workload.clone(),
+                pod,
+            });
+        }
         other
             .entry((namespace, workload))
             .or_insert_with(|| (kind, Vec::new()))
@@ -287,7 +417,17 @@ pub(crate) fn collect(snap: &Snapshot) -> Vec<Subject<'_>> {
             continue;
         };
         let workload = format!("Deployment/{}", dep.metadata.name.as_deref().unwrap_or(""));
-        let expects_pods = dep.spec.as_ref().and_then(|s| s.replicas) != Some(0);
+        let replicas = dep.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+        let expects_pods = replicas != 0;
+        let observed = dep.status.as_ref().and_then(|s| s.observed_generation);
+        let unobserved = match (dep.metadata.generation, observed) {
+            (Some(g), Some(o)) => g > o,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let since = newest[d]
+            .and_then(|k| k.1)
+            .or_else(|| dep.metadata.creation_timestamp.as_ref().map(|t| t.0));
         let start = out.len();
         for (c, init) in containers(spec) {
             out.push(Subject {
@@ -302,48 +442,46 @@ pub(crate) fn collect(snap: &Snapshot) -> Vec<Subject<'_>> {
                 failing: Vec::new(),
                 healthy: false,
                 expects_pods,
+                replicas,
+                pod_count: dep_pods[d].len(),
+                since,
+                unobserved,
             });
         }
         let subjects = &mut out[start..];
-        // Health only matters for the Never-before-pods check; skip it otherwise (fast path
-        // for the thousands of healthy pods).
-        let watch_health = subjects.iter().any(|s| s.policy == "Never");
+        // Every pod matters for a `Never` container (health for the before-pods check, and a
+        // certain failure once scheduled) or an unparsable image (certain once scheduled);
+        // otherwise only failing statuses do (fast path for the thousands of healthy pods).
+        let watch: Vec<bool> = subjects
+            .iter()
+            .map(|s| s.policy == "Never" || ImageRef::parse(s.image).is_err())
+            .collect();
         for pod in &dep_pods[d] {
-            let Some(st) = pod.status.as_ref() else {
-                continue;
-            };
-            let lists = [
-                (true, st.init_container_statuses.as_deref()),
-                (false, st.container_statuses.as_deref()),
-            ];
-            for (init, list) in lists {
-                for cs in list.unwrap_or(&[]) {
-                    let failing = cs
-                        .state
-                        .as_ref()
-                        .and_then(|s| s.waiting.as_ref())
-                        .and_then(|w| w.reason.as_deref())
-                        .is_some_and(|r| IMAGE_REASONS.contains(&r));
-                    if !failing && !watch_health {
-                        continue;
-                    }
-                    let Some(subject) = subjects
-                        .iter_mut()
-                        .find(|s| s.init == init && s.container == cs.name)
-                    else {
-                        continue;
-                    };
-                    if (failing || subject.policy == "Never") && same_container(pod, subject) {
-                        judge(subject, pod);
-                    }
+            for (subject, &watch) in subjects.iter_mut().zip(&watch) {
+                if (watch || failing_status(pod, subject.container, subject.init))
+                    && same_container(pod, subject)
+                {
+                    judge(subject, pod, ix);
                 }
             }
         }
     }
     for ((namespace, workload), (owner, pods)) in other {
-        out.extend(other_subjects(namespace, &workload, owner, &pods));
+        out.extend(other_subjects(namespace, &workload, owner, &pods, ix));
     }
-    out
+    Collected {
+        subjects: out,
+        unstarted: starting,
+    }
+}
+
+/// The container's status waits with an image reason.
+fn failing_status(pod: &Pod, name: &str, init: bool) -> bool {
+    status_of(pod, name, init)
+        .and_then(|s| s.state.as_ref())
+        .and_then(|s| s.waiting.as_ref())
+        .and_then(|w| w.reason.as_deref())
+        .is_some_and(|r| IMAGE_REASONS.contains(&r))
 }
 
 /// The pod still has the template's image and pull policy for this container.
@@ -358,16 +496,25 @@ fn same_container(pod: &Pod, s: &Subject<'_>) -> bool {
     })
 }
 
-fn judge<'a>(subject: &mut Subject<'a>, pod: &'a Pod) {
-    match fate(pod, subject.container, subject.init) {
-        Fate::Failing(reason, message) => subject.failing.push(FailingPod {
-            name: pod.metadata.name.as_deref().unwrap_or(""),
-            node: pod.spec.as_ref().and_then(|s| s.node_name.as_deref()),
-            reason,
-            message,
-        }),
+fn judge<'a>(subject: &mut Subject<'a>, pod: &'a Pod, ix: &NodeIndex<'_>) {
+    let want = Want {
+        name: subject.container,
+        init: subject.init,
+        image: subject.image,
+        policy: subject.policy,
+    };
+    let failing = |reason, message, predicted| FailingPod {
+        name: pod.metadata.name.as_deref().unwrap_or(""),
+        node: pod.spec.as_ref().and_then(|s| s.node_name.as_deref()),
+        reason,
+        message,
+        predicted,
+    };
+    match fate(pod, want, ix) {
+        Fate::Failing(reason, message) => subject.failing.push(failing(reason, message, false)),
+        Fate::Certain(reason) => subject.failing.push(failing(reason, None, true)),
         Fate::Healthy => subject.healthy = true,
-        Fate::Unknown => {}
+        Fate::Pending(_) => {}
     }
 }
 
@@ -379,6 +526,7 @@ fn other_subjects<'a>(
     workload: &str,
     owner: Owner,
     pods: &[&'a Pod],
+    ix: &NodeIndex<'_>,
 ) -> Vec<Subject<'a>> {
     // (init, container) → image → failing pods
     let mut by_container: BTreeMap<(bool, &str), BTreeMap<&str, Vec<&'a Pod>>> = BTreeMap::new();
@@ -387,7 +535,10 @@ fn other_subjects<'a>(
             continue;
         };
         for (c, init) in containers(spec) {
-            if matches!(fate(pod, &c.name, init), Fate::Failing(..)) {
+            if matches!(
+                fate(pod, Want::of(c, init), ix),
+                Fate::Failing(..) | Fate::Certain(_)
+            ) {
                 by_container
                     .entry((init, c.name.as_str()))
                     .or_default()
@@ -421,9 +572,13 @@ fn other_subjects<'a>(
             failing: Vec::new(),
             healthy: false,
             expects_pods: false,
+            replicas: 0,
+            pod_count: 0,
+            since: None,
+            unobserved: false,
         };
         for pod in failing {
-            judge(&mut subject, pod);
+            judge(&mut subject, pod, ix);
         }
         out.push(subject);
     }

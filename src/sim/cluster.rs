@@ -314,6 +314,7 @@ pub fn spawn_controllers(
     speed: f64,
 ) -> Result<Controllers, InvalidSpeed> {
     let clock = Clock::new(speed)?;
+    store.set_log_retention(clock.real(super::store::DEFAULT_LOG_RETENTION));
     let (tx, rx) = oneshot::channel();
     let engine = Engine::new(store, sim, clock);
     let work_done = engine.work_done.clone();

@@ -19,6 +19,7 @@ use super::cluster::Sim;
 use super::defaults;
 use super::events::{Recorder, Source};
 use super::kubelet::Kubelet;
+use super::store::retention::EVENT_TTL;
 use super::store::{
     Change, DEPLOYMENTS, EVENTS, EventType, REPLICASETS, RESOURCES, ResourceType, Store,
 };
@@ -34,6 +35,8 @@ pub(crate) enum Work {
     SyncPod(Key),
     /// Delete the dependents of a deleted owner (by uid).
     Collect(String),
+    /// Let the events past their TTL go, and come back in a sixtieth of it.
+    ExpireEvents,
 }
 
 /// What the controllers know, maintained from changes.
@@ -456,6 +459,14 @@ impl Engine {
             Work::Schedule((ns, name)) => super::scheduler::schedule_pod(self, &ns, &name),
             Work::SyncPod((ns, name)) => super::kubelet::sync_pod(self, &ns, &name),
             Work::Collect(uid) => super::controllers::collect(self, &uid),
+            Work::ExpireEvents => {
+                let ttl = self.clock.real(EVENT_TTL);
+                let gone = self.store.expire(&EVENTS, ttl);
+                if gone > 0 {
+                    tracing::debug!(target: "kindscope::sim", "{gone} events expired");
+                }
+                self.at(Instant::now() + ttl / 60, Work::ExpireEvents);
+            }
         }
     }
 
@@ -468,6 +479,10 @@ impl Engine {
     pub async fn run_loop(mut self, mut stop: oneshot::Receiver<()>) {
         let mut rx = self.store.subscribe();
         self.relist();
+        self.at(
+            Instant::now() + self.clock.real(EVENT_TTL) / 60,
+            Work::ExpireEvents,
+        );
         let mut since_yield = 0u32;
         loop {
             // Changes first, so that work sees the newest state.

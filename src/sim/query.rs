@@ -301,53 +301,12 @@ pub struct Page<'a, T> {
     pub next: Option<(ContinueToken, Option<usize>)>,
 }
 
-/// Select and paginate `items` (sorted by namespace, name as the store returns them).
-/// `rv` is the version the first page was listed at; later pages keep it, so that a watch
-/// started from it replays everything that changed while the client paged.
-pub fn paginate<'a, T: AsRef<Value>>(
-    items: &'a [T],
-    sel: &Selectors,
-    limit: Option<usize>,
-    after: Option<&ContinueToken>,
-    rv: u64,
-) -> Page<'a, T> {
-    let start = match after {
-        Some(t) => items.partition_point(|o| {
-            let o = o.as_ref();
-            let key = (
-                o["metadata"]["namespace"].as_str().unwrap_or(""),
-                o["metadata"]["name"].as_str().unwrap_or(""),
-            );
-            key <= (t.namespace.as_str(), t.name.as_str())
-        }),
-        None => 0,
-    };
-    let rest = &items[start..];
-    let limit = limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
-    if sel.is_empty() {
-        // No selector: count by arithmetic. Scanning the rest on every page made paging
-        // through 40,000 events quadratic (seconds of sim CPU per client list).
-        let page: Vec<&T> = rest.iter().take(limit).collect();
-        let remaining = rest.len() - page.len();
-        Page::new(page, remaining, rv)
-    } else {
-        // With a selector only whether one more matches is needed (the count is not given).
-        let mut matching = rest.iter().filter(|o| sel.matches(o.as_ref()));
-        let page: Vec<&T> = matching.by_ref().take(limit).collect();
-        let more = page.len() == limit && matching.next().is_some();
-        let mut page = Page::new(page, usize::from(more), rv);
-        if let Some((_, remaining)) = &mut page.next {
-            *remaining = None;
-        }
-        page
-    }
-}
-
 impl<'a, T: AsRef<Value>> Page<'a, T> {
-    /// A page of `items` with `remaining` more after it (a continue token when there are).
-    pub fn new(items: Vec<&'a T>, remaining: usize, rv: u64) -> Self {
-        let next = match items.last() {
-            Some(last) if remaining > 0 => {
+    /// A page of `items` with `remaining` more after it (a continue token when there are;
+    /// `Some(None)`: more, count unknown).
+    pub fn new(items: Vec<&'a T>, remaining: Option<Option<usize>>, rv: u64) -> Self {
+        let next = match (items.last(), remaining) {
+            (Some(last), Some(count)) => {
                 let last = last.as_ref();
                 Some((
                     ContinueToken {
@@ -358,7 +317,7 @@ impl<'a, T: AsRef<Value>> Page<'a, T> {
                             .to_string(),
                         name: last["metadata"]["name"].as_str().unwrap_or("").to_string(),
                     },
-                    Some(remaining),
+                    count,
                 ))
             }
             _ => None,
@@ -415,37 +374,5 @@ mod tests {
         .expect("parse");
         assert!(s.matches(&ev));
         assert!(FieldSelector::parse(&EVENTS, "spec.nodeName=x").is_err());
-    }
-
-    #[test]
-    fn pagination_continues_after_last_key() {
-        let items: Vec<std::sync::Arc<Value>> = (0..7)
-            .map(|i| std::sync::Arc::new(pod(&format!("p{i}"), json!({}))))
-            .collect();
-        let sel = Selectors::default();
-        let p1 = paginate(&items, &sel, Some(3), None, 42);
-        assert_eq!(p1.items.len(), 3);
-        let (tok, remaining) = p1.next.expect("more");
-        assert_eq!(remaining, Some(4));
-        let tok = ContinueToken::decode(&tok.encode()).expect("roundtrip");
-        assert_eq!(tok.rv, 42);
-        let p2 = paginate(&items, &sel, Some(3), Some(&tok), 42);
-        assert_eq!(p2.items[0]["metadata"]["name"], "p3");
-        let (tok, _) = p2.next.expect("more");
-        let p3 = paginate(&items, &sel, Some(3), Some(&tok), 42);
-        assert_eq!(p3.items.len(), 1);
-        assert!(p3.next.is_none());
-        assert!(ContinueToken::decode("zz").is_err());
-
-        // With a selector the pages hold only matches and the count is left unset.
-        let sel = Selectors::parse(&PODS, None, Some("metadata.name!=p1")).expect("selector");
-        let p1 = paginate(&items, &sel, Some(3), None, 42);
-        let names: Vec<&Value> = p1.items.iter().map(|o| &o["metadata"]["name"]).collect();
-        assert_eq!(names, ["p0", "p2", "p3"]);
-        let (tok, remaining) = p1.next.expect("more");
-        assert_eq!(remaining, None);
-        let p2 = paginate(&items, &sel, Some(3), Some(&tok), 42);
-        assert_eq!(p2.items.len(), 3);
-        assert!(p2.next.is_none(), "p4..p6 were the last matches");
     }
 }

@@ -41,6 +41,12 @@ pub struct Change {
     pub event: EventType,
     /// The object after the change (for Deleted: the last state, with the delete's resourceVersion).
     pub object: Arc<Value>,
+    /// The object before the change (None for Added): what a list at an older version shows.
+    pub prev: Option<Arc<Value>>,
+    /// What keeping this change costs, roughly (the objects' JSON size).
+    pub bytes: usize,
+    /// When it was made: the log lets changes older than its retention go.
+    pub at: tokio::time::Instant,
 }
 
 impl Change {
@@ -51,6 +57,11 @@ impl Change {
 
 /// How many changes each resource keeps for watch replay before older ones answer 410.
 pub const DEFAULT_LOG_CAPACITY: usize = 50_000;
+/// And how many bytes of objects, so that a burst of churn cannot grow it without bound.
+pub const DEFAULT_LOG_BYTES: usize = 32 << 20;
+/// And for how long: the kube-apiserver of a Kind cluster has etcd compact every 5 minutes
+/// (`--etcd-compaction-interval`), after which older versions answer 410.
+pub const DEFAULT_LOG_RETENTION: std::time::Duration = std::time::Duration::from_secs(300);
 
 type Key = (String, String);
 
@@ -58,6 +69,10 @@ type Key = (String, String);
 struct Table {
     objects: BTreeMap<Key, Arc<Value>>,
     log: VecDeque<Change>,
+    /// The sum of the log's `bytes`.
+    log_bytes: usize,
+    /// When each object was last written, for types that expire (events, see `retention`).
+    written: HashMap<Key, tokio::time::Instant>,
     /// Versions at or below this one were dropped from the log: a watch from them is 410 Gone.
     compacted_through: u64,
 }
@@ -72,6 +87,9 @@ pub struct Store {
     inner: Mutex<Inner>,
     changes: broadcast::Sender<Change>,
     log_capacity: usize,
+    log_bytes: usize,
+    /// Real milliseconds a change stays in the log (the retention shortened by `--speed`).
+    log_retention_ms: AtomicU64,
     uid_seed: AtomicU64,
     /// The version this store started after: versions outside `start_rv..=rv` were handed out
     /// by another incarnation of the cluster (a restarted sim), so a watch from one is 410.
@@ -86,6 +104,12 @@ impl Store {
     }
 
     pub fn with_log_capacity(start_rv: u64, log_capacity: usize) -> Arc<Store> {
+        Self::with_log_limits(start_rv, log_capacity, DEFAULT_LOG_BYTES)
+    }
+
+    /// A store whose change log keeps at most `log_capacity` changes and `log_bytes` bytes of
+    /// objects per resource; older versions are compacted (410 for watches and pages there).
+    pub fn with_log_limits(start_rv: u64, log_capacity: usize, log_bytes: usize) -> Arc<Store> {
         let (changes, _) = broadcast::channel(65_536);
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -98,6 +122,8 @@ impl Store {
             }),
             changes,
             log_capacity: log_capacity.max(1),
+            log_bytes,
+            log_retention_ms: AtomicU64::new(DEFAULT_LOG_RETENTION.as_millis() as u64),
             uid_seed: AtomicU64::new(seed),
             start_rv,
         })
@@ -106,6 +132,12 @@ impl Store {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves consistent data (every write is one insert).
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How long (in real time) changes stay in the log for watches and paged lists.
+    pub fn set_log_retention(&self, real: std::time::Duration) {
+        let ms = u64::try_from(real.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.log_retention_ms.store(ms, Ordering::Relaxed);
     }
 
     /// The newest resourceVersion.
@@ -254,35 +286,6 @@ impl Store {
         (items, rv)
     }
 
-    /// One page of a list without selectors: up to `limit` objects after the (namespace,
-    /// name) key `after`, in key order; how many objects follow the page; the newest version.
-    pub fn list_page(
-        &self,
-        rt: &'static ResourceType,
-        ns: Option<&str>,
-        after: Option<(&str, &str)>,
-        limit: usize,
-    ) -> (Vec<Arc<Value>>, usize, u64) {
-        use std::ops::Bound;
-        let inner = self.lock();
-        let rv = inner.rv;
-        let Some(table) = inner.tables.get(rt.plural) else {
-            return (Vec::new(), 0, rv);
-        };
-        let ns = ns.filter(|_| rt.namespaced);
-        let from = match (after, ns) {
-            (Some((n, m)), _) => Bound::Excluded((n.to_string(), m.to_string())),
-            (None, Some(ns)) => Bound::Included((ns.to_string(), String::new())),
-            (None, None) => Bound::Unbounded,
-        };
-        let mut rest = table
-            .objects
-            .range((from, Bound::Unbounded))
-            .take_while(|((n, _), _)| ns.is_none_or(|ns| n == ns));
-        let page = rest.by_ref().take(limit).map(|(_, v)| v.clone()).collect();
-        (page, rest.count(), rv)
-    }
-
     /// Read-modify-write one object atomically. `f` edits a copy; a copy equal to the stored
     /// object is a no-op (no new version, no event), as the apiserver does. `metadata.generation`
     /// is bumped when `spec` changed. Returns the object as stored afterwards.
@@ -403,6 +406,9 @@ impl Store {
             resource: rt,
             event: EventType::Deleted,
             object: last.clone(),
+            prev: Some(current),
+            bytes: 0,
+            at: tokio::time::Instant::now(),
         });
         Ok(last)
     }
@@ -419,26 +425,45 @@ impl Store {
         rv: u64,
     ) {
         let table = inner.tables.entry(rt.plural).or_default();
-        let logged = match &obj {
-            Some(o) => {
-                table.objects.insert(key, o.clone());
-                o.clone()
+        if retention::expires(rt) {
+            match &obj {
+                Some(_) => table
+                    .written
+                    .insert(key.clone(), tokio::time::Instant::now()),
+                None => table.written.remove(&key),
+            };
+        }
+        let (logged, prev) = match &obj {
+            Some(o) => (o.clone(), table.objects.insert(key, o.clone())),
+            None => {
+                let old = table.objects.remove(&key);
+                (old.clone().unwrap_or_else(|| Arc::new(Value::Null)), old)
             }
-            None => table
-                .objects
-                .remove(&key)
-                .unwrap_or_else(|| Arc::new(Value::Null)),
         };
+        let bytes =
+            retention::approx_size(&logged) + prev.as_deref().map_or(0, retention::approx_size);
+        let now = tokio::time::Instant::now();
         let change = Change {
             rv,
             resource: rt,
             event,
             object: logged,
+            prev,
+            bytes,
+            at: now,
         };
         table.log.push_back(change.clone());
-        while table.log.len() > self.log_capacity {
+        table.log_bytes += bytes;
+        let retention =
+            std::time::Duration::from_millis(self.log_retention_ms.load(Ordering::Relaxed));
+        let expired = |c: &Change| now.saturating_duration_since(c.at) > retention;
+        while table.log.len() > self.log_capacity
+            || (table.log_bytes > self.log_bytes && table.log.len() > 1)
+            || table.log.front().is_some_and(expired)
+        {
             if let Some(old) = table.log.pop_front() {
                 table.compacted_through = old.rv;
+                table.log_bytes -= old.bytes;
             }
         }
         if event != EventType::Deleted {
@@ -516,6 +541,12 @@ fn random_suffix(seed: &str) -> String {
         .map(|b| ALPHABET[(b as usize) % ALPHABET.len()] as char)
         .collect()
 }
+
+#[path = "store_page.rs"]
+mod page;
+#[path = "store_retention.rs"]
+pub mod retention;
+pub use page::ListPage;
 
 #[cfg(test)]
 #[path = "store_tests.rs"]

@@ -8,39 +8,133 @@ fn ns(store: &Store, name: &str) {
         .expect("namespace");
 }
 
+fn pod(s: &Store, n: &str, p: &str) {
+    s.create(
+        &PODS,
+        json!({"metadata": {"name": p, "namespace": n}, "spec": {"containers": []}}),
+    )
+    .expect("pod");
+}
+
+fn names(v: &[Arc<Value>]) -> Vec<String> {
+    v.iter()
+        .map(|o| format!("{}/{}", namespace_of(o), name_of(o)))
+        .collect()
+}
+
+fn page(s: &Store, ns: Option<&str>, after: Option<(&str, &str)>, at: Option<u64>) -> ListPage {
+    s.list_page_at(&PODS, ns, after, at, 4, None)
+        .expect("a page")
+}
+
 #[test]
 fn pages_are_windows_in_key_order_with_the_count_after_them() {
     let s = Store::new(0);
     for n in ["a", "b"] {
         ns(&s, n);
         for p in ["p1", "p2", "p3"] {
-            s.create(
-                &PODS,
-                json!({"metadata": {"name": p, "namespace": n}, "spec": {"containers": []}}),
-            )
-            .expect("pod");
+            pod(&s, n, p);
         }
     }
-    let names = |v: &[Arc<Value>]| -> Vec<String> {
+    let first = page(&s, None, None, None);
+    assert_eq!(names(&first.items), ["a/p1", "a/p2", "a/p3", "b/p1"]);
+    assert_eq!(first.remaining, Some(Some(2)));
+    let rest = page(&s, None, Some(("b", "p1")), Some(first.rv));
+    assert_eq!(names(&rest.items), ["b/p2", "b/p3"]);
+    assert_eq!((rest.remaining, rest.rv), (None, first.rv));
+    let p = s
+        .list_page_at(&PODS, Some("a"), None, None, 2, None)
+        .expect("page");
+    assert_eq!(
+        (names(&p.items), p.remaining),
+        (vec!["a/p1".into(), "a/p2".into()], Some(Some(1)))
+    );
+    // With a filter only whether more follow is known.
+    let odd = |o: &Value| name_of(o) != "p2";
+    let p = s
+        .list_page_at(&PODS, None, None, None, 2, Some(&odd))
+        .expect("page");
+    assert_eq!(
+        (names(&p.items), p.remaining),
+        (vec!["a/p1".into(), "a/p3".into()], Some(None))
+    );
+}
+
+/// The union of the pages is the list at the first page's version, however the objects change
+/// between the pages: created ones (before and after the cursor) do not appear, deleted and
+/// changed ones appear as they were, and none is lost or repeated.
+#[test]
+fn the_pages_of_a_list_show_the_first_pages_version_while_objects_change() {
+    let s = Store::new(0);
+    ns(&s, "a");
+    for i in 0..40 {
+        pod(&s, "a", &format!("p{i:02}"));
+    }
+    let (at_start, rv0) = s.list(&PODS, None);
+    let mut seen = Vec::new();
+    let mut after: Option<(String, String)> = None;
+    let mut at = None;
+    let mut round = 0;
+    loop {
+        let p = page(
+            &s,
+            None,
+            after.as_ref().map(|(n, m)| (n.as_str(), m.as_str())),
+            at,
+        );
+        assert_eq!(p.rv, rv0, "every page shows the first page's version");
+        at = Some(p.rv);
+        seen.extend(p.items.iter().cloned());
+        let Some(last) = p.items.last() else { break };
+        after = Some((namespace_of(last).to_string(), name_of(last).to_string()));
+        if p.remaining.is_none() {
+            break;
+        }
+        // Between pages: delete one behind and one ahead of the cursor, create some on both
+        // sides, and change one ahead.
+        round += 1;
+        let _ = s.delete(&PODS, "a", &format!("p{:02}", round * 4 + 6));
+        let _ = s.delete(&PODS, "a", &format!("p{:02}", round));
+        pod(&s, "a", &format!("p{:02}x", round * 4 + 5));
+        pod(&s, "a", &format!("a-new-{round}"));
+        let _ = s.modify(&PODS, "a", &format!("p{:02}", round * 4 + 7), None, |o| {
+            o["metadata"]["labels"] = json!({"changed": "yes"});
+            Ok(())
+        });
+    }
+    assert!(round >= 5, "paged through several changes");
+    assert_eq!(names(&seen), names(&at_start));
+    let versions = |v: &[Arc<Value>]| -> Vec<Value> {
         v.iter()
-            .map(|o| format!("{}/{}", namespace_of(o), name_of(o)))
+            .map(|o| o["metadata"]["resourceVersion"].clone())
             .collect()
     };
-    let (page, rest, _) = s.list_page(&PODS, None, None, 4);
-    assert_eq!(names(&page), ["a/p1", "a/p2", "a/p3", "b/p1"]);
-    assert_eq!(rest, 2);
-    let (page, rest, _) = s.list_page(&PODS, None, Some(("b", "p1")), 4);
-    assert_eq!(
-        (names(&page), rest),
-        (vec!["b/p2".into(), "b/p3".into()], 0)
-    );
-    let (page, rest, _) = s.list_page(&PODS, Some("a"), None, 2);
-    assert_eq!(
-        (names(&page), rest),
-        (vec!["a/p1".into(), "a/p2".into()], 1)
-    );
-    let (page, rest, _) = s.list_page(&PODS, Some("a"), Some(("a", "p2")), 2);
-    assert_eq!((names(&page), rest), (vec!["a/p3".into()], 0));
+    assert_eq!(versions(&seen), versions(&at_start), "objects as they were");
+    // The next list starts at the newest version and sees the changes.
+    let fresh = s
+        .list_page_at(&PODS, None, None, None, 1000, None)
+        .expect("list");
+    assert_eq!(names(&fresh.items), names(&s.list(&PODS, None).0));
+}
+
+#[test]
+fn a_page_at_a_compacted_or_foreign_version_is_410_expired() {
+    let s = Store::with_log_capacity(100, 5);
+    ns(&s, "a");
+    for i in 0..6 {
+        pod(&s, "a", &format!("p{i}"));
+    }
+    let first = page(&s, None, None, None);
+    for i in 6..12 {
+        pod(&s, "a", &format!("p{i}"));
+    }
+    for at in [first.rv, 50, s.resource_version() + 1] {
+        let e = s
+            .list_page_at(&PODS, None, Some(("a", "p3")), Some(at), 4, None)
+            .err()
+            .expect("410");
+        assert_eq!((e.code, e.reason), (410, "Expired"), "{at}");
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use ratatui::layout::Rect;
 
-use crate::diagnose::Finding;
+use crate::diagnose::{Finding, Pending, Report};
 use crate::fix::{FixPlan, Target};
 use crate::model::{ResourceState, Snapshot};
 use crate::tui::action::Pane;
@@ -14,8 +14,22 @@ use crate::tui::backend::{RolloutOutcome, WriteAccess};
 use crate::tui::layout::{self, Areas, LayoutInput};
 use crate::tui::view::{self, NodeRow, View, WorkloadKey, WorkloadRow};
 
-/// Snapshot → findings (the core's `diagnose`, or a hand-made one in tests).
-pub type DiagnoseFn = Arc<dyn Fn(&Snapshot) -> Vec<Finding> + Send + Sync>;
+/// Snapshot → findings and pending containers (the core's `report`, or a hand-made one in
+/// tests, see [`findings_only`]).
+pub type DiagnoseFn = Arc<dyn Fn(&Snapshot) -> Report + Send + Sync>;
+
+/// A [`DiagnoseFn`] from a function that only finds (nothing is ever pending).
+pub fn findings_only(f: impl Fn(&Snapshot) -> Vec<Finding> + Send + Sync + 'static) -> DiagnoseFn {
+    Arc::new(move |snap| {
+        let findings = f(snap);
+        Report {
+            context: snap.context.clone(),
+            healthy: findings.is_empty(),
+            findings,
+            pending: Vec::new(),
+        }
+    })
+}
 /// Finding → plan (the core's planner).
 pub type PlanFn = Arc<dyn Fn(&Finding, &Snapshot) -> Option<FixPlan> + Send + Sync>;
 
@@ -33,6 +47,8 @@ pub struct Options {
     pub clock: fn() -> i64,
     /// Draw without colour (`--color never`, `NO_COLOR`): findings still show by symbol.
     pub monochrome: bool,
+    /// (context, API server) being connected to, shown until the first lists arrive.
+    pub cluster: Option<(String, String)>,
 }
 
 /// Seconds since the epoch (0 if the system clock is before 1970).
@@ -49,11 +65,12 @@ impl Options {
         Options {
             write,
             namespace: None,
-            diagnose: Arc::new(crate::diagnose::diagnose),
+            diagnose: Arc::new(crate::diagnose::report),
             plan: Arc::new(crate::fix::plan),
             notice: None,
             clock: system_clock,
             monochrome: false,
+            cluster: None,
         }
     }
 }
@@ -148,6 +165,12 @@ pub struct App {
     pub loaded: bool,
     /// All findings of the snapshot (the view holds the namespace-filtered ones).
     pub findings: Vec<Finding>,
+    /// Containers of the snapshot that have not started yet and have no finding.
+    pub starting: Vec<Pending>,
+    /// (context, server) from the options, until a snapshot names them.
+    pub cluster: Option<(String, String)>,
+    /// Epoch seconds when the dashboard started (elapsed time while loading).
+    pub started_at: i64,
     pub view: View,
     pub focus: Pane,
     pub panes: [PaneState; 3],
@@ -183,6 +206,9 @@ impl App {
             snapshot: Arc::new(Snapshot::default()),
             loaded: false,
             findings: Vec::new(),
+            starting: Vec::new(),
+            cluster: opts.cluster,
+            started_at: (opts.clock)(),
             view: View::default(),
             focus: Pane::Workloads,
             panes: Default::default(),
@@ -226,7 +252,26 @@ impl App {
             Overlay::Undo(d) => d.status == DialogStatus::Sending,
             _ => false,
         };
-        sending || self.rollout.as_ref().is_some_and(|r| r.outcome.is_none())
+        // While loading, the elapsed time ticks.
+        sending || self.rollout.as_ref().is_some_and(|r| r.outcome.is_none()) || !self.ready()
+    }
+
+    /// `34s ago` for an RFC 3339 time (as is when it does not parse).
+    fn ago(&self, t: &str) -> String {
+        match chrono::DateTime::parse_from_rfc3339(t) {
+            Ok(at) => format!("{} ago", crate::tui::format::age(self.now - at.timestamp())),
+            Err(_) => t.to_string(),
+        }
+    }
+
+    /// Some resource is stale since a known time: the banner's age must tick.
+    pub fn stale_since_shown(&self) -> bool {
+        !self.feed_closed
+            && self
+                .snapshot
+                .resources
+                .values()
+                .any(|s| matches!(s, ResourceState::Stale { since: Some(_), .. }))
     }
 
     /// Banner lines: a lost cluster, stale resources.
@@ -242,7 +287,13 @@ impl App {
             .resources
             .iter()
             .filter_map(|(name, state)| match state {
-                ResourceState::Stale { reason } => Some(format!("{name}: {reason}")),
+                ResourceState::Stale { reason, since } => Some(match since {
+                    Some(t) => format!(
+                        "{name}: {reason} (last word from the server {})",
+                        self.ago(t)
+                    ),
+                    None => format!("{name}: {reason}"),
+                }),
                 _ => None,
             })
             .collect();
@@ -261,7 +312,12 @@ impl App {
         } else {
             0
         };
-        (self.view.findings.len() + detail).clamp(1, 5) as u16
+        // "N pods starting" and one line per pending container, in place of the all-clear.
+        let starting = match self.starting_in_view().len() {
+            n if n > 0 && self.view.findings.is_empty() && self.ready() => n + 1,
+            _ => 0,
+        };
+        (self.view.findings.len() + detail + starting).clamp(1, 5) as u16
     }
 
     /// The screen areas for the current viewport.
@@ -332,7 +388,9 @@ impl App {
     /// Recompute findings and the view for a new snapshot, keeping the selection on the same
     /// objects where they still exist.
     pub(crate) fn set_snapshot(&mut self, snap: Arc<Snapshot>) {
-        self.findings = (self.diagnose)(&snap);
+        let report = (self.diagnose)(&snap);
+        self.findings = report.findings;
+        self.starting = report.pending;
         self.snapshot = snap;
         self.loaded = true;
         self.rebuild_view();

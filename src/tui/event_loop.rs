@@ -19,6 +19,8 @@ use crate::tui::backend::{Backend, BackendEvent, Request};
 use crate::tui::{keymap, ui};
 
 const ANIMATION: Duration = Duration::from_millis(100);
+/// Redraw period while pods are starting (their waiting time is shown in seconds).
+const STARTING_REFRESH: Duration = Duration::from_secs(1);
 /// While the log pane is open it is redrawn this often to show new lines.
 const LOG_REFRESH: Duration = Duration::from_millis(500);
 
@@ -108,8 +110,11 @@ where
         }
         let period = if app.animating() {
             Some(ANIMATION)
-        } else if app.show_log {
+        } else if app.show_log || app.stale_since_shown() {
             Some(LOG_REFRESH)
+        } else if !app.starting_in_view().is_empty() {
+            // How long each pod has been starting is on screen: keep it current.
+            Some(STARTING_REFRESH)
         } else {
             None
         };

@@ -20,6 +20,7 @@ pub mod format;
 pub mod keymap;
 pub mod layout;
 pub mod matching;
+mod readiness;
 mod start;
 pub mod terminal;
 pub mod theme;

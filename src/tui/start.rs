@@ -33,6 +33,7 @@ pub async fn run_attached(cli: &Cli) -> CmdResult {
     opts.namespace = conn.namespace.clone();
     opts.notice = notice;
     opts.monochrome = !crate::shell::color::stdout();
+    opts.cluster = Some((conn.context.clone(), conn.server.clone()));
     let backend_opts = BackendOptions {
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),
@@ -76,6 +77,7 @@ async fn demo_on(
     opts.namespace = conn.namespace.clone();
     opts.notice = Some(demo_notice(args, scenario));
     opts.monochrome = !crate::shell::color::stdout();
+    opts.cluster = Some((conn.context.clone(), conn.server.clone()));
     let backend_opts = BackendOptions {
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),

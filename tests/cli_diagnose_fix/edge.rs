@@ -314,7 +314,7 @@ async fn failing_requests_mark_resources_stale_and_the_watchers_retry() {
     })
     .await;
     match &snap.resources["pods"] {
-        ResourceState::Stale { reason } => assert!(reason.contains("500"), "{reason}"),
+        ResourceState::Stale { reason, .. } => assert!(reason.contains("500"), "{reason}"),
         other => panic!("{other:?}"),
     }
     let err = feed

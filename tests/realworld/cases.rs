@@ -33,7 +33,7 @@ fn only(report: &Value) -> &Value {
 /// The kind v0.18 cluster of the autoscaler fixture: import names beside every kube-* tag,
 /// kind's tag+digest preloads, digest names a pull added. With kind's own local-path-provisioner
 /// Deployment on it (pinned tag+digest, IfNotPresent, no pod recorded), nothing is wrong: the
-/// healthy control. The import names are not unnamed imports, and a Deployment with no failing
+/// healthy control (no finding; its pod, absent from the recording, is pending). The import names are not unnamed imports, and a Deployment with no failing
 /// pod and a policy other than Never is never a finding.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthy_control_real_kind_v1_26_nodes() {
@@ -55,10 +55,24 @@ async fn healthy_control_real_kind_v1_26_nodes() {
     }
     let (code, report) = served.diagnose().await;
     assert_eq!(findings(&report), &Vec::<Value>::new(), "{report:#}");
-    assert_eq!(report["healthy"], true, "{report:#}");
+    // The recording has the Deployment but not its pod, so kindscope cannot know the pod
+    // started: it is pending (`PodNotCreated`, exit 4), never a finding, and never "healthy"
+    // (docs/findings.md, "Not started yet").
+    let pending = report["pending"].as_array().expect("pending");
+    assert_eq!(pending.len(), 1, "{report:#}");
+    assert_eq!(pending[0]["workload"], "Deployment/local-path-provisioner");
+    assert_eq!(pending[0]["reason"], "PodNotCreated");
+    // What the nodes hold that looks like it: the pinned image, under its digest name.
+    assert!(
+        pending[0]["similar_on_node"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty()),
+        "{report:#}"
+    );
+    assert_eq!(report["healthy"], false, "{report:#}");
     assert_eq!(report["context"], "kind-kind");
-    assert_eq!(code, Some(0));
-    dry_run_sends_no_patch(&served, 0).await;
+    assert_eq!(code, Some(4));
+    dry_run_sends_no_patch(&served, 4).await;
 }
 
 /// `fix --dry-run` exits with `code` and sends no patch at all (not even a dry-run one): there

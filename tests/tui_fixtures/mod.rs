@@ -305,7 +305,7 @@ pub fn read_only() -> WriteAccess {
 
 pub fn options(write: WriteAccess) -> Options {
     let mut o = Options::new(write);
-    o.diagnose = Arc::new(gateway_findings);
+    o.diagnose = kindscope::tui::app::findings_only(gateway_findings);
     o.clock = fixed_clock;
     o
 }

@@ -2,6 +2,7 @@
 //! (`traps`).
 
 mod kinds;
+mod pending;
 mod realnodes;
 mod traps;
 

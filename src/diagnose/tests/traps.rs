@@ -122,7 +122,8 @@ fn only_the_failing_container_of_two_is_reported() {
     .pod(
         "web",
         W,
-        &[("web", Fate::Running), ("agent", Fate::never_pull())],
+        // A bare back-off message (older kubelets) carries no error: the events speak.
+        &[("web", Fate::Running), ("agent", Fate::pull_backoff())],
     );
     let pod = c.pod_name(1);
     let snap = c
@@ -206,4 +207,55 @@ fn namespace_filter_and_healthy_report() {
     snap.namespace = Some("other".into());
     let r = report(&snap);
     assert!(r.healthy && r.findings.is_empty());
+}
+
+/// Every phase of one back-off loop, with the events present, aged out or folded into a
+/// `(combined from similar events)` one, reads as the same finding: reruns over an unchanged
+/// cluster must agree.
+#[test]
+fn a_pull_back_off_loop_reads_the_same_in_every_phase() {
+    let err = "rpc error: code = Unknown desc = failed to pull and unpack image \"docker.io/kubernaut/agent:dev\": pull access denied";
+    let phases = [
+        Fate::waiting("ErrImagePull", err),
+        Fate::waiting(
+            "ImagePullBackOff",
+            &format!("Back-off pulling image \"IMAGE\": ErrImagePull: {err}"),
+        ),
+    ];
+    let events: [&[(&str, String)]; 3] = [
+        &[
+            (
+                "Failed",
+                format!("Failed to pull image \"kubernaut/agent:dev\": {err}"),
+            ),
+            ("Failed", "Error: ErrImagePull".to_string()),
+            (
+                "BackOff",
+                "Back-off pulling image \"kubernaut/agent:dev\"".to_string(),
+            ),
+        ],
+        &[],
+        &[(
+            "Failed",
+            "(combined from similar events): Error: ImagePullBackOff".to_string(),
+        )],
+    ];
+    let mut seen = Vec::new();
+    for fate in &phases {
+        for evs in events {
+            let mut c = cluster(&["localhost/kubernaut/agent:dev"])
+                .deploy(Deploy::new("default", "agent").container("agent", "kubernaut/agent:dev"))
+                .pod("agent", W, &[("agent", fate.clone())]);
+            let pod = c.pod_name(1);
+            for (reason, message) in evs {
+                c = c.event("default", &pod, "agent", false, reason, message);
+            }
+            seen.push(diagnose(&c.build()));
+        }
+    }
+    assert_eq!(only(&seen[0]).kind, FindingKind::RegistryPrefix);
+    assert_eq!(only(&seen[0]).evidence[0], err);
+    for findings in &seen[1..] {
+        assert_eq!(findings, &seen[0]);
+    }
 }

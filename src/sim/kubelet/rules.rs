@@ -232,6 +232,9 @@ pub enum CState {
         sim_time: Duration,
         outcome: Result<RuntimeImage, String>,
         runtime_name: String,
+        /// The waiting reason and message the status keeps showing while this pull runs: the
+        /// last failure (the kubelet's reason cache), never a fresh `ContainerCreating`.
+        shown: Option<(String, Option<String>)>,
     },
     Running {
         started_at: String,
@@ -471,11 +474,21 @@ impl Ctr {
                         Err(_) => FAILED_PULL,
                     };
                     let until = now + ctx.clock.real(sim_time);
+                    // A retry after a failure goes on showing that failure until the pull ends:
+                    // the kubelet writes the status from its reason cache, which only a
+                    // successful start clears.
+                    let shown = match &self.state {
+                        CState::Waiting { reason, message } if self.last_pull_error.is_some() => {
+                            Some((reason.clone(), message.clone()))
+                        }
+                        _ => None,
+                    };
                     self.state = CState::Pulling {
                         until,
                         sim_time,
                         outcome,
                         runtime_name,
+                        shown,
                     };
                     self.next_at = Some(until);
                 }

@@ -170,7 +170,17 @@ fn container_status(c: &Ctr, initialized: bool) -> Value {
             }
             s["state"] = json!({"waiting": w});
         }
-        CState::Pulling { .. } => {
+        CState::Pulling {
+            shown: Some((reason, message)),
+            ..
+        } => {
+            let mut w = json!({"reason": reason});
+            if let Some(m) = message {
+                w["message"] = json!(m);
+            }
+            s["state"] = json!({"waiting": w});
+        }
+        CState::Pulling { shown: None, .. } => {
             s["state"] = json!({"waiting": {"reason": if c.init { "PodInitializing" } else { "ContainerCreating" }}});
         }
     }

@@ -15,7 +15,7 @@ use super::super::defaults;
 use super::super::discovery::has_status;
 use super::super::faults::Faults;
 use super::super::patch::{self, PatchError, PatchKind};
-use super::super::query::{ContinueToken, Page, Selectors, paginate};
+use super::super::query::{ContinueToken, Page, Selectors};
 use super::super::resources::{NAMESPACES, PODS, ResourceType};
 use super::super::status::ApiError;
 use super::super::store::{name_of, namespace_of, now_rfc3339};
@@ -127,27 +127,28 @@ fn list(st: &AppState, t: &Target, params: &Params, accept: &str) -> Result<Resp
         None => None,
     };
     let limit = limit.filter(|l| *l > 0);
-    let (items, rv, window) = match limit {
-        // Without a selector a page is a window of the store: taking only it (not a copy of
-        // the whole table per page) keeps paging through 40,000 events linear.
-        Some(l) if rt.stored && sel.is_empty() => {
-            let after = token
-                .as_ref()
-                .map(|t| (t.namespace.as_str(), t.name.as_str()));
-            let (items, remaining, rv) = st.store.list_page(rt, t.ns.as_deref(), after, l);
-            (items, rv, Some(remaining))
-        }
-        _ if rt.stored => {
-            let (items, rv) = st.store.list(rt, t.ns.as_deref());
-            (items, rv, None)
-        }
-        _ => (Vec::new(), st.store.resource_version(), None),
+    // Every page shows the list at the first page's version (its token carries it), so
+    // objects created or deleted while a client pages never make others vanish or repeat; a
+    // version the change log no longer reaches is 410 Expired and the client lists again.
+    let matches = |o: &Value| sel.matches(o);
+    let filter: Option<&dyn Fn(&Value) -> bool> = (!sel.is_empty()).then_some(&matches);
+    let (items, remaining, list_rv) = if rt.stored {
+        let after = token
+            .as_ref()
+            .map(|t| (t.namespace.as_str(), t.name.as_str()));
+        let page = st.store.list_page_at(
+            rt,
+            t.ns.as_deref(),
+            after,
+            token.as_ref().map(|t| t.rv),
+            limit.unwrap_or(usize::MAX),
+            filter,
+        )?;
+        (page.items, page.remaining, page.rv)
+    } else {
+        (Vec::new(), None, st.store.resource_version())
     };
-    let list_rv = token.as_ref().map_or(rv, |t| t.rv);
-    let page = match window {
-        Some(remaining) => Page::new(items.iter().collect(), remaining, list_rv),
-        None => paginate(&items, &sel, limit, token.as_ref(), list_rv),
-    };
+    let page = Page::new(items.iter().collect(), remaining, list_rv);
     let mut meta = json!({"resourceVersion": list_rv.to_string()});
     if let Some((next, remaining)) = &page.next {
         meta["continue"] = json!(next.encode());

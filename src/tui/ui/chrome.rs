@@ -6,7 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::diagnose::{Finding, FindingKind};
+use crate::diagnose::{Finding, FindingKind, Pending};
 use crate::imageref;
 use crate::model::ResourceState;
 use crate::tui::action::Pane;
@@ -113,15 +113,60 @@ fn detail_lines(f: &Finding) -> [Line<'static>; 2] {
 
 pub fn findings(frame: &mut Frame, app: &App, area: Rect) {
     let n = app.view.findings.len();
+    let starting = app.starting_in_view();
+    // No count before the lists are in: "(0)" would read as a verdict.
+    let mut title = if app.ready() {
+        format!(" Findings ({n}) ")
+    } else {
+        " Findings · loading ".to_string()
+    };
+    if app.ready() && !starting.is_empty() {
+        title.push_str(&format!("· {} ", pods_starting(&starting)));
+    }
     let block = Block::default()
         .borders(Borders::TOP)
-        .title(Span::styled(format!(" Findings ({n}) "), theme::HEADER));
+        .title(Span::styled(title, theme::HEADER));
     let body = block.inner(area);
     frame.render_widget(block, area);
     let selected = app.selected_finding();
     let mut lines = Vec::new();
-    if !app.loaded {
-        lines.push(Line::styled("Waiting for the first snapshot…", theme::DIM));
+    let elapsed = app.now.saturating_sub(app.started_at).max(0);
+    if app.connecting() {
+        let (context, server) = app.cluster_name();
+        let to = match (context.is_empty(), server.is_empty()) {
+            (true, _) => "the cluster".to_string(),
+            (false, true) => context,
+            (false, false) => format!("{context} ({server})"),
+        };
+        lines.push(Line::styled(
+            format!("Connecting to {to}… {elapsed}s"),
+            theme::DIM,
+        ));
+    } else if !app.ready() {
+        lines.push(Line::styled(
+            format!("Loading {}… {elapsed}s", app.loading().join(", ")),
+            theme::DIM,
+        ));
+    } else if n == 0 && !app.forbidden().is_empty() {
+        lines.push(Line::styled(
+            format!(
+                "No verdict: kindscope may not list {}.",
+                app.forbidden().join(", ")
+            ),
+            theme::WARN,
+        ));
+    } else if n == 0 && !starting.is_empty() {
+        lines.push(Line::styled(
+            format!(
+                "⧗ {}: no image mismatch so far, nothing is known to be right yet.",
+                pods_starting(&starting)
+            ),
+            theme::WARN,
+        ));
+        let room = usize::from(body.height).saturating_sub(1);
+        for p in starting.iter().take(room) {
+            lines.push(starting_line(app, p));
+        }
     } else if n == 0 {
         lines.push(Line::styled(
             "✓ No image mismatches: every workload's image is on its nodes.",
@@ -170,6 +215,33 @@ pub fn findings(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(lines), body);
 }
 
+/// `1 pod starting` / `3 pods starting`.
+fn pods_starting(starting: &[&Pending]) -> String {
+    let n = App::starting_pods(starting);
+    format!("{n} pod{} starting", if n == 1 { "" } else { "s" })
+}
+
+/// One pending container: where, what it waits on, for how long, what its node holds.
+fn starting_line(app: &App, p: &Pending) -> Line<'static> {
+    let age = p
+        .since
+        .as_deref()
+        .and_then(|s| s.parse::<k8s_openapi::jiff::Timestamp>().ok())
+        .map(|t| crate::tui::format::age(app.now.saturating_sub(t.as_second())))
+        .unwrap_or_else(|| "-".into());
+    let who = p.pod.clone().unwrap_or_else(|| format!("({})", p.workload));
+    let holds = match p.similar_on_node.first() {
+        Some(name) => format!("node holds {name}"),
+        None => "nothing like it on the node".to_string(),
+    };
+    Line::from(vec![
+        Span::styled(format!("  ⧗ {}/{who} ", p.namespace), theme::HEADER),
+        Span::raw(format!("[{}] {} ", p.container, p.image)),
+        Span::styled(format!("{} {age}", p.reason), theme::WARN),
+        Span::styled(format!(" · {holds}"), theme::DIM),
+    ])
+}
+
 pub fn log(frame: &mut Frame, area: Rect) {
     let widget = tui_logger::TuiLoggerWidget::default()
         .block(
@@ -203,10 +275,11 @@ pub fn status(frame: &mut Frame, app: &App, area: Rect) {
         crate::tui::backend::WriteAccess::Allowed { .. } => theme::OK,
         crate::tui::backend::WriteAccess::Refused { .. } => theme::WARN,
     };
-    let context = if snap.context.is_empty() {
-        "(no context)"
+    let (known, server) = app.cluster_name();
+    let context = if known.is_empty() {
+        "(no context)".to_string()
     } else {
-        &snap.context
+        known
     };
     let mut first = vec![
         Span::styled(format!(" {context}"), theme::HEADER),
@@ -230,8 +303,8 @@ pub fn status(frame: &mut Frame, app: &App, area: Rect) {
                 .map(|(n, s)| resource_span(n, s)),
         );
     }
-    if !snap.server.is_empty() {
-        first.push(Span::styled(format!(" · {}", snap.server), theme::DIM));
+    if !server.is_empty() {
+        first.push(Span::styled(format!(" · {server}"), theme::DIM));
     }
     let second = if matches!(app.overlay, Overlay::Filter) {
         Line::from(vec![

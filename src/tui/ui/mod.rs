@@ -111,9 +111,11 @@ fn pane_message(app: &App, resource: &str) -> Option<Line<'static>> {
             format!("Forbidden: cannot list {resource}: {reason}"),
             theme::ERROR,
         )),
-        Some(ResourceState::Loading) | None if !app.loaded => {
+        // Never empty rows that read as an empty cluster while the list is still coming.
+        Some(ResourceState::Loading) => {
             Some(Line::styled(format!("Loading {resource}…"), theme::DIM))
         }
+        None if !app.loaded => Some(Line::styled(format!("Loading {resource}…"), theme::DIM)),
         _ => None,
     }
 }
