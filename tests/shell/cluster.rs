@@ -66,13 +66,20 @@ impl Sim {
         .expect("join")
     }
 
-    /// Wait until `diagnose` names the story's two findings, so later runs see a settled sim.
+    /// Wait until `diagnose` names the story's two findings, every other pod has started and
+    /// two runs in a row print the same, so later runs see a settled sim.
     async fn settled(&self) -> Output {
-        for _ in 0..100 {
+        let mut last: Option<Output> = None;
+        for _ in 0..150 {
             let out = self.run(&["diagnose"], &[]).await;
-            if out.status.code() == Some(1) && text(&out.stdout).contains("2 image mismatches") {
+            let shown = text(&out.stdout);
+            let done = out.status.code() == Some(1)
+                && shown.contains("2 image mismatches")
+                && !shown.contains("Not started yet");
+            if done && last.as_ref().is_some_and(|l| l.stdout == out.stdout) {
                 return out;
             }
+            last = done.then_some(out);
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         panic!("the gateway-debug story did not settle on two findings");
