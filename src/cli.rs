@@ -142,6 +142,17 @@ Exit codes: 0 healthy, 1 findings remain, 2 usage or bad input, 3 cluster unreac
 Exit codes: 0 every applied fix runs and no finding remains, 1 findings remain or nothing was
 applied, 2 usage or refused by the write guard, 3 cluster unreachable or forbidden.")]
     Fix(FixArgs),
+    /// Check manifests against the cluster's node images before they are applied.
+    #[command(after_help = "Examples:
+  kindscope check -f deploy/                    before `kubectl apply -f deploy/`
+  helm template chart | kindscope check -f -
+  kindscope check --offline -f deploy/          no cluster: the checks that need none")]
+    Check(CheckArgs),
+    /// Wait until workloads are ready, or stop early with the diagnosis (for E2E suites).
+    #[command(after_help = "Examples:
+  kindscope wait deployment/gateway --timeout 2m
+  kindscope wait --bundle-on-failure triage.json.gz      every workload in scope")]
+    Wait(WaitArgs),
     /// Explain image references the way containerd and the kubelet read them.
     #[command(after_help = "Examples:
   kindscope ref nginx kubernaut/gateway:debug localhost/kubernaut/gateway:debug
@@ -212,9 +223,24 @@ pub struct DiagnoseArgs {
     /// finding, then report.
     #[arg(long, value_name = "DURATION")]
     pub wait: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
+}
+
+/// Where to look for the place an asked-for image name is written.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SourceArgs {
+    /// Repository to search for where each finding's image name comes from
+    /// (default: the git work tree of the current directory, when there is one).
+    #[arg(long = "source", value_name = "DIR", conflicts_with = "no_source")]
+    pub dir: Option<PathBuf>,
+
+    /// Do not search for the source of the names.
+    #[arg(long)]
+    pub no_source: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -237,10 +263,67 @@ pub struct FixArgs {
     pub json: bool,
 
     #[command(flatten)]
+    pub source: SourceArgs,
+
+    #[command(flatten)]
     pub cluster: ClusterArgs,
 
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Manifest file, directory (read recursively: .yaml, .yml, .json) or - for standard input
+    /// (`helm template … | kindscope check -f -`). Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// No cluster: only the checks that need none (invalid references, `:latest` or untagged
+    /// images with the defaulted Always, `localhost/` images that would have to be pulled).
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print the edits that fix the findings as a unified diff (write them with --yes).
+    #[arg(long)]
+    pub fix: bool,
+
+    /// With --fix: rewrite the files.
+    #[arg(long, short = 'y', requires = "fix")]
+    pub yes: bool,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Workloads to wait for, as KIND/NAME (`deployment/gateway`, `statefulset/db`, `pod/x`);
+    /// default: every workload in scope.
+    #[arg(value_name = "KIND/NAME")]
+    pub workloads: Vec<String>,
+
+    /// What to wait for (only `ready`).
+    #[arg(long = "for", default_value = "ready", value_name = "CONDITION")]
+    pub condition: String,
+
+    /// Give up after this long (`120s`, `2m`, `90`).
+    #[arg(long, default_value = "120s", value_name = "DURATION")]
+    pub timeout: String,
+
+    /// On failure, write the triage bundle (as `kindscope snapshot -o`) to this file.
+    #[arg(long, value_name = "PATH")]
+    pub bundle_on_failure: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -361,6 +444,8 @@ impl Cli {
             Some(Command::Diagnose(a)) => (Some(a.cluster.clone()), None),
             Some(Command::Fix(a)) => (Some(a.cluster.clone()), Some(a.write)),
             Some(Command::Snapshot(a)) => (Some(a.cluster.clone()), None),
+            Some(Command::Check(a)) => (Some(a.cluster.clone()), None),
+            Some(Command::Wait(a)) => (Some(a.cluster.clone()), None),
             Some(Command::Load(a)) => (Some(a.cluster_args.clone()), None),
             Some(Command::Demo(a)) => (
                 Some(ClusterArgs {

@@ -14,10 +14,12 @@ pub mod error;
 pub mod fix;
 pub mod imageref;
 pub mod logging;
+pub mod manifest;
 pub mod model;
 pub mod progress;
 pub mod shell;
 pub mod sim;
+pub mod source;
 pub mod tui;
 
 /// The kubelet reports at most this many images in `Node.status.images` (largest first).

@@ -316,3 +316,35 @@ fn monochrome_theme_shows_findings_by_symbol_and_selection_by_reverse_video() {
     assert!(screen.contains('['), "{screen}");
     insta::assert_snapshot!("monochrome_overview", screen);
 }
+
+#[test]
+fn fix_dialog_shows_the_durable_edit_found_in_the_repository() {
+    let mut app = app(120, 44);
+    let repo =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/preflight/repo");
+    let cache = kindscope::source::SourceCache::new(repo);
+    let mut findings = app.findings.clone();
+    cache.fill(&mut findings);
+    // The search runs on a background thread; this bound only stops a hang.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.findings.iter().any(|f| cache.get(f).is_none()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the source search did not finish"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    app.sources = Some(cache);
+    key(&mut app, 'f');
+    let screen = render(&app);
+    assert!(screen.contains("This live patch is a hotfix"), "{screen}");
+    assert!(screen.contains("Durable edit:"), "{screen}");
+    assert!(
+        screen.contains("test/infrastructure/gateway_e2e.go:16: remove the rewrite"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("deploy/datastorage.yaml:17: kubernaut/datastorage:debug →"),
+        "{screen}"
+    );
+}

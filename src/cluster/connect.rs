@@ -7,8 +7,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
+use kube::config::{AuthInfo, KubeConfigOptions, Kubeconfig, KubeconfigError};
 
+use super::exec_auth::{self, EXEC_TIMEOUT, Outcome};
 use crate::cli::ConnectArgs;
 use crate::error::CliError;
 
@@ -16,6 +17,9 @@ use crate::error::CliError;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Upper bound for the `/version` probe (connect + TLS + auth + answer).
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(8);
+/// Everything `connect` does (credential plugin, client, probe) ends within this: an
+/// unreachable or unusable cluster is reported within 10 s.
+pub const CONNECT_DEADLINE: Duration = Duration::from_secs(9);
 
 /// A client for one kubeconfig context.
 #[derive(Clone)]
@@ -44,6 +48,7 @@ impl std::fmt::Debug for Connection {
 /// Bad input (missing/unreadable/garbage kubeconfig, unknown context) is `CliError::usage`;
 /// an unreachable, unauthenticated or forbidding server is `CliError::cluster`.
 pub async fn connect(args: &ConnectArgs) -> Result<Connection, CliError> {
+    let started = tokio::time::Instant::now();
     let loaded = load_kubeconfig(
         args.kubeconfig.as_deref(),
         std::env::var_os("KUBECONFIG"),
@@ -55,12 +60,78 @@ pub async fn connect(args: &ConnectArgs) -> Result<Connection, CliError> {
         cluster: None,
         user: None,
     };
-    let config = kube::Config::from_custom_kubeconfig(loaded.config, &options)
+    let mut config = kube::Config::from_custom_kubeconfig(loaded.config, &options)
         .await
         .map_err(|e| context_error(&context, &loaded.source, &e))?;
-    let conn = from_config(config, &context, args.namespace.clone())?;
-    probe(&conn).await?;
+    let who = credential_kind(&config.auth_info);
+    let outcome = if config.auth_info.exec.is_some() {
+        exec_auth::resolve(&mut config.auth_info, &context, EXEC_TIMEOUT).await?
+    } else {
+        Outcome::Static
+    };
+    let conn = match outcome {
+        Outcome::Static => from_config(config, &context, args.namespace.clone())?,
+        Outcome::Refreshable => {
+            // kube runs the plugin again, synchronously, while it builds the client: off the
+            // runtime's threads, and bounded like the first run.
+            let plugin = config
+                .auth_info
+                .exec
+                .as_ref()
+                .map(exec_auth::plugin_name)
+                .unwrap_or_default();
+            let (ctx, ns) = (context.clone(), args.namespace.clone());
+            let build = tokio::task::spawn_blocking(move || from_config(config, &ctx, ns));
+            match tokio::time::timeout(EXEC_TIMEOUT, build).await {
+                Ok(Ok(built)) => built?,
+                Ok(Err(_)) | Err(_) => {
+                    return Err(CliError::cluster(format!(
+                        "the exec credential plugin `{plugin}` of context \"{context}\" did not \
+                         answer a second time within {} s; run it by hand to check it",
+                        EXEC_TIMEOUT.as_secs()
+                    )));
+                }
+            }
+        }
+    };
+    let left = CONNECT_DEADLINE
+        .saturating_sub(started.elapsed())
+        .clamp(Duration::from_secs(1), PROBE_TIMEOUT);
+    probe(&conn, &who, left).await?;
     Ok(conn)
+}
+
+/// What the context's user authenticates with, for the 401 sentence.
+fn credential_kind(user: &AuthInfo) -> String {
+    if let Some(exec) = &user.exec {
+        format!(
+            "the credential of exec plugin `{}`",
+            exec_auth::plugin_name(exec)
+        )
+    } else if user.token.is_some() || user.token_file.is_some() {
+        "the token".to_string()
+    } else if user.client_certificate.is_some() || user.client_certificate_data.is_some() {
+        "the client certificate".to_string()
+    } else if user.username.is_some() {
+        "the user name and password".to_string()
+    } else if user.auth_provider.is_some() {
+        "the auth-provider credential".to_string()
+    } else {
+        "a request without credentials".to_string()
+    }
+}
+
+/// What to do about credentials a cluster refuses: for a Kind context (`kind-NAME`), the
+/// command that writes the current ones.
+fn refresh_hint(context: &str) -> String {
+    match context.strip_prefix("kind-").filter(|n| !n.is_empty()) {
+        Some(name) => {
+            format!("if the cluster was recreated, run `kind export kubeconfig --name {name}`")
+        }
+        None => "refresh the credentials of that context (for a recreated Kind cluster: `kind \
+                 export kubeconfig --name NAME`)"
+            .to_string(),
+    }
 }
 
 /// A connection from a ready-made config (the in-process demo sim). Does not probe.
@@ -90,32 +161,38 @@ pub fn from_config(
 }
 
 /// Ask `/version` with a deadline; classify failures as exit-3 cluster errors.
-async fn probe(conn: &Connection) -> Result<(), CliError> {
+async fn probe(conn: &Connection, who: &str, deadline: Duration) -> Result<(), CliError> {
     let ctx = &conn.context;
     let server = &conn.server;
-    match tokio::time::timeout(PROBE_TIMEOUT, conn.client.apiserver_version()).await {
+    match tokio::time::timeout(deadline, conn.client.apiserver_version()).await {
         Ok(Ok(info)) => {
             tracing::info!(context = %ctx, server = %server, version = %info.git_version, "connected");
             Ok(())
         }
         Ok(Err(kube::Error::Api(status))) if status.code == 401 => Err(CliError::cluster(format!(
-            "the API server of context \"{ctx}\" at {server} rejected the credentials (401 \
-             Unauthorized); refresh them (for Kind: `kind export kubeconfig --name NAME`)"
+            "the API server of context \"{ctx}\" at {server} rejected {who} (401 \
+             Unauthorized); {}",
+            refresh_hint(ctx)
         ))),
         Ok(Err(kube::Error::Api(status))) if status.code == 403 => Err(CliError::cluster(format!(
             "the API server of context \"{ctx}\" at {server} refused access (403 Forbidden: {}); \
              use a context whose user may read the cluster",
-            status.message
+            one_line(&status.message)
         ))),
-        Ok(Err(e)) => Err(CliError::cluster(format!(
-            "cannot reach the API server of context \"{ctx}\" at {server} ({}); check that the \
-             cluster is running (`kind get clusters`) and that the kubeconfig points at it",
-            describe_kube_error(&e)
-        ))),
+        Ok(Err(e)) => Err(CliError::cluster(
+            match super::tls_errors::explain(&e, ctx, server) {
+                Some(sentence) => sentence,
+                None => format!(
+                    "cannot reach the API server of context \"{ctx}\" at {server} ({}); check that \
+                 the cluster is running (`kind get clusters`) and that the kubeconfig points at it",
+                    describe_kube_error(&e)
+                ),
+            },
+        )),
         Err(_) => Err(CliError::cluster(format!(
             "the API server of context \"{ctx}\" at {server} did not answer within {} s; check \
              that the cluster is running (`kind get clusters`)",
-            PROBE_TIMEOUT.as_secs()
+            deadline.as_secs_f64().round()
         ))),
     }
 }

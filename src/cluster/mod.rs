@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod compact;
 pub mod connect;
+pub mod exec_auth;
 mod feed_state;
 pub mod guard;
 pub mod import;
@@ -14,4 +15,5 @@ mod retry;
 pub mod rollout;
 pub mod runtime;
 pub mod runtime_feed;
+mod tls_errors;
 pub mod watch;

@@ -21,6 +21,7 @@ use super::starting;
 pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     let wait = args.wait.as_deref().map(starting::parse_wait).transpose()?;
     let config = Config::load(cli.config.as_deref())?;
+    let source_root = super::sources::root(&args.source)?;
     let progress = Progress::stderr();
     let conn = super::connect(&progress, &cli.conn).await?;
     // A report reads only image events; keeping the rest would triple peak memory.
@@ -32,7 +33,7 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
         )
         .await?;
     let lists = runtime_lists(cli, &config, &conn, &snap).await;
-    let (snap, report) = match wait {
+    let (snap, mut report) = match wait {
         Some(wait) => {
             let (snap, report) = starting::until_started(&feed, lists.as_ref(), wait).await?;
             if !report.pending.is_empty() {
@@ -52,6 +53,9 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
         }
     };
     drop(feed);
+    if let Some(note) = super::sources::attach(&mut report.findings, source_root.as_deref()).await {
+        eprintln!("kindscope: {note}");
+    }
     if args.json {
         emit(&format!("{}\n", to_json(&report)?))?;
         // Keep stdout pure JSON; what qualifies the result (a capped node list, a forbidden
@@ -64,6 +68,20 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
         emit(&render_report(&report, &snap, Style::stdout()))?;
     }
     Ok(starting::exit_code(&report))
+}
+
+/// The cluster as the feed first lists it, with the runtime's node image lists merged in.
+/// A report reads only image events; keeping the rest would triple peak memory.
+pub(crate) async fn read_once(
+    cli: &Cli,
+    config: &Config,
+    conn: &Connection,
+) -> Result<Arc<Snapshot>, CliError> {
+    let feed = watch::start_keeping(conn, watch::Events::Evidence);
+    let snap = feed.ready(config.timeouts.connect()).await?;
+    drop(feed);
+    let lists = runtime_lists(cli, config, conn, &snap).await;
+    Ok(with_runtime(&snap, lists.as_ref()))
 }
 
 /// List every node's images through the container runtime once, when the context is a Kind

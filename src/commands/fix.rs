@@ -66,6 +66,8 @@ pub struct FixResult {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Where the old name is written in the repository (`--source`): the durable edit.
+    pub sources: Vec<crate::source::Source>,
 }
 
 /// What `fix --json` prints.
@@ -88,6 +90,7 @@ pub struct FixReport {
 
 pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
+    let source_root = super::sources::root(&args.source)?;
     let progress = crate::progress::Progress::stderr();
     let conn = super::connect(&progress, &cli.conn).await?;
     // The guard comes before anything else: a refused context never sees a write, and the
@@ -106,8 +109,13 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     let lists = runtime_lists(cli, &config, &conn, &snap).await;
     let snap = with_runtime(&snap, lists.as_ref());
     let Report {
-        findings, pending, ..
+        mut findings,
+        pending,
+        ..
     } = crate::diagnose::report(&snap);
+    if let Some(note) = super::sources::attach(&mut findings, source_root.as_deref()).await {
+        eprintln!("kindscope: {note}");
+    }
     let (plans, unpatched) = split(&findings, &snap);
     let style = Style::stdout();
     let mut report = FixReport {
@@ -121,7 +129,13 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
         pending,
     };
     if !args.json {
-        emit(&render_intro(&report, &plans, &unpatched, style))?;
+        emit(&render_intro(
+            &report,
+            &plans,
+            &unpatched,
+            source_root.as_deref(),
+            style,
+        ))?;
     }
     if plans.is_empty() {
         return finish(&report, args.json);
@@ -231,6 +245,7 @@ fn planned(f: &Finding, p: &FixPlan) -> FixResult {
         patch: p.patch.clone(),
         status: Status::Planned,
         reason: None,
+        sources: f.sources.clone(),
     }
 }
 
@@ -359,6 +374,7 @@ fn render_intro(
     report: &FixReport,
     plans: &[(Finding, FixPlan)],
     unpatched: &[Finding],
+    searched: Option<&std::path::Path>,
     style: Style,
 ) -> String {
     let mut out = String::new();
@@ -382,9 +398,13 @@ fn render_intro(
     }
     out.push_str(&format!("context {}:\n\n", report.context));
     out.push_str(&findings_table(&report.remaining, style));
-    for (_, plan) in plans {
+    for (f, plan) in plans {
         out.push('\n');
         out.push_str(&render_plan(plan, style));
+        out.push_str(&super::sources::render(f, style));
+        for line in crate::source::hotfix_lines(f, searched, "pass --source DIR to find the line") {
+            out.push_str(&format!("   {line}\n"));
+        }
     }
     if !unpatched.is_empty() {
         out.push('\n');

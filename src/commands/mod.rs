@@ -1,12 +1,17 @@
 //! The non-interactive commands. Each file is one subcommand; IO lives here and in `cluster`.
 
+pub mod check;
+pub mod check_input;
 pub mod diagnose;
 pub mod fix;
 pub mod load;
 pub mod output;
 pub mod ref_cmd;
 pub mod snapshot;
+pub mod sources;
 pub mod starting;
+pub mod wait;
+pub mod wait_state;
 
 use crate::cli::ConnectArgs;
 use crate::cluster::connect::Connection;

@@ -156,16 +156,27 @@ pub fn render_report(report: &Report, snap: &Snapshot, style: Style) -> String {
             if n == 1 { "" } else { "es" }
         ))
     );
-    out.push_str(&findings_table(&report.findings, style));
-    for (i, f) in report.findings.iter().enumerate() {
-        out.push('\n');
-        out.push_str(&render_finding(i + 1, f, style));
-    }
+    out.push_str(&render_findings(&report.findings, style, |_| String::new()));
     if !report.pending.is_empty() {
         out.push('\n');
         out.push_str(&pending());
     }
     out.push_str(&render_notes(snap, style));
+    out
+}
+
+/// The table, then each finding in full followed by `extra(finding)` (what a command adds).
+pub fn render_findings(
+    findings: &[Finding],
+    style: Style,
+    extra: impl Fn(&Finding) -> String,
+) -> String {
+    let mut out = findings_table(findings, style);
+    for (i, f) in findings.iter().enumerate() {
+        out.push('\n');
+        out.push_str(&render_finding(i + 1, f, style));
+        out.push_str(&extra(f));
+    }
     out
 }
 
@@ -248,6 +259,7 @@ pub fn render_finding(index: usize, f: &Finding, style: Style) -> String {
     if let Some(cmd) = &f.command {
         let _ = writeln!(out, "   run:   {cmd}");
     }
+    out.push_str(&super::sources::render(f, style));
     out
 }
 
@@ -345,6 +357,8 @@ mod tests {
             summary: "The node holds this image under localhost/.".into(),
             command: None,
             patch: Some(json!([{"op":"test","path":"/spec/template/spec/containers/0/image","value":"kubernaut/datastorage:debug"}])),
+
+            sources: vec![],
         }
     }
 

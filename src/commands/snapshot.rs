@@ -79,12 +79,15 @@ async fn read_cluster(
     let feed = watch::start(conn);
     let snap = feed.ready(config.timeouts.connect()).await?;
     drop(feed);
-    // The connection was probed a moment ago; a version that cannot be read now is only left out.
-    let version = conn
-        .client
+    Ok((Snapshot::clone(&snap), server_version(conn).await))
+}
+
+/// The API server's version for a bundle. The connection was probed a moment ago; a version
+/// that cannot be read now is only left out.
+pub(crate) async fn server_version(conn: &Connection) -> Option<String> {
+    conn.client
         .apiserver_version()
         .await
         .ok()
-        .map(|v| v.git_version);
-    Ok((Snapshot::clone(&snap), version))
+        .map(|v| v.git_version)
 }

@@ -17,6 +17,7 @@ mod evidence;
 pub use evidence::is_evidence;
 mod index;
 mod pending;
+pub mod preflight;
 pub use pending::Pending;
 mod rules;
 #[doc(hidden)]
@@ -97,6 +98,10 @@ pub struct Finding {
     pub command: Option<String>,
     /// The guarded JSON patch (array of ops) when a safe one exists, else null.
     pub patch: Option<serde_json::Value>,
+    /// Where the asked-for name comes from in the user's repository (`--source`), strongest
+    /// first; empty when no search ran or nothing was found.
+    #[serde(default)]
+    pub sources: Vec<crate::source::Source>,
 }
 
 /// The report `diagnose --json` prints.

@@ -140,6 +140,7 @@ pub(crate) fn judge(s: &Subject<'_>, cx: &Ctx<'_>) -> Option<Finding> {
         summary: verdict.summary,
         command: verdict.command,
         patch: None,
+        sources: Vec::new(),
     };
     let changes = finding.suggested_image.is_some() || finding.suggested_pull_policy.is_some();
     match crate::fix::plan(&finding, cx.snap) {

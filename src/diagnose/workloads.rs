@@ -121,6 +121,7 @@ fn in_scope(snap: &Snapshot, meta: &ObjectMeta) -> bool {
     snap.namespace.as_deref().is_none_or(|n| n == ns(meta))
 }
 
+/// Init containers first (flagged `true`), then the containers.
 pub(crate) fn containers(spec: &PodSpec) -> impl Iterator<Item = (&Container, bool)> {
     spec.init_containers
         .as_deref()

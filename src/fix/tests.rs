@@ -247,6 +247,7 @@ fn no_patch_to_a_name_the_nodes_do_not_resolve() {
         summary: String::new(),
         command: None,
         patch: None,
+        sources: vec![],
     };
     assert!(
         plan(&finding, &snap).is_none(),

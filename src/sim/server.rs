@@ -338,7 +338,7 @@ fn verb(method: &Method, t: &Target, params: &Params) -> &'static str {
 }
 
 async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
-    if let Err(refused) = auth::check(&st, &req) {
+    if let Some(refused) = auth::refusal(&st, &req) {
         return refused;
     }
     let faults = st.faults.get();

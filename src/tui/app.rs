@@ -47,6 +47,8 @@ pub struct Options {
     pub clock: fn() -> i64,
     /// Draw without colour (`--color never`, `NO_COLOR`): findings still show by symbol.
     pub monochrome: bool,
+    /// Where the fix dialog looks for the source of a name (None: no repository searched).
+    pub sources: Option<Arc<crate::source::SourceCache>>,
     /// (context, API server) being connected to, shown until the first lists arrive.
     pub cluster: Option<(String, String)>,
 }
@@ -70,6 +72,7 @@ impl Options {
             notice: None,
             clock: system_clock,
             monochrome: false,
+            sources: None,
             cluster: None,
         }
     }
@@ -198,6 +201,7 @@ pub struct App {
     pub quit: bool,
     pub(crate) diagnose: DiagnoseFn,
     pub(crate) plan: PlanFn,
+    pub sources: Option<Arc<crate::source::SourceCache>>,
 }
 
 impl App {
@@ -230,6 +234,7 @@ impl App {
             quit: false,
             diagnose: opts.diagnose,
             plan: opts.plan,
+            sources: opts.sources,
         }
     }
 

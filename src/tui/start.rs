@@ -31,6 +31,7 @@ pub async fn run_attached(cli: &Cli) -> CmdResult {
     let guard = guard::check_write(&conn, &cli.write, &config.allowed_write_contexts);
     let mut opts = Options::new(write_access(&guard, &cli.write, &conn));
     opts.namespace = conn.namespace.clone();
+    with_sources(&mut opts);
     opts.notice = notice;
     opts.monochrome = !crate::shell::color::stdout();
     opts.cluster = Some((conn.context.clone(), conn.server.clone()));
@@ -75,6 +76,7 @@ async fn demo_on(
     let guard = guard::check_write(&conn, &cli.write, &config.allowed_write_contexts);
     let mut opts = Options::new(write_access(&guard, &cli.write, &conn));
     opts.namespace = conn.namespace.clone();
+    with_sources(&mut opts);
     opts.notice = Some(demo_notice(args, scenario));
     opts.monochrome = !crate::shell::color::stdout();
     opts.cluster = Some((conn.context.clone(), conn.server.clone()));
@@ -89,6 +91,23 @@ async fn demo_on(
     let backend = ClusterBackend::new(conn, feed, source, backend_opts);
     let snapshots = backend.snapshots();
     super::open(snapshots, backend, opts).await
+}
+
+/// Findings carry the place their name is written when kindscope runs inside a git work tree
+/// (searched once per question, in the background).
+fn with_sources(opts: &mut Options) {
+    let Some(root) = crate::source::default_root() else {
+        return;
+    };
+    let cache = crate::source::SourceCache::new(root);
+    let inner = opts.diagnose.clone();
+    let filler = cache.clone();
+    opts.diagnose = std::sync::Arc::new(move |snap| {
+        let mut report = inner(snap);
+        filler.fill(&mut report.findings);
+        report
+    });
+    opts.sources = Some(cache);
 }
 
 fn demo_scenario(args: &DemoArgs) -> Result<scenario::Scenario, CliError> {

@@ -241,8 +241,16 @@ fn each_subcommand_shows_its_own_flags_and_examples() {
             !help.contains("DESIGN"),
             "{name} points outside the repository"
         );
-        let talks_to_cluster =
-            ["kindscope", "diagnose", "fix", "snapshot", "load"].contains(&name.as_str());
+        let talks_to_cluster = [
+            "kindscope",
+            "diagnose",
+            "fix",
+            "snapshot",
+            "load",
+            "check",
+            "wait",
+        ]
+        .contains(&name.as_str());
         assert_eq!(
             has_flag(help, "--context"),
             talks_to_cluster,

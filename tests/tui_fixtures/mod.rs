@@ -263,6 +263,7 @@ fn finding(name: &str, pod: &str) -> Finding {
             {"op": "test", "path": path, "value": image},
             {"op": "replace", "path": path, "value": suggested}
         ])),
+        sources: vec![],
     }
 }
 

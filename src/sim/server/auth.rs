@@ -19,42 +19,41 @@ use super::{AppState, error_response};
 use crate::sim::identity::ClientCert;
 use crate::sim::status::ApiError;
 
-/// `Ok` when the request may proceed; else the error response to send.
-#[allow(clippy::result_large_err)]
-pub(crate) fn check(st: &AppState, req: &Request) -> Result<(), Response> {
+/// None when the request may proceed; else the error response to send.
+pub(crate) fn refusal(st: &AppState, req: &Request) -> Option<Response> {
     let headers = req.headers();
     let host = headers
         .get(header::HOST)
         .map(|h| h.to_str().unwrap_or("\u{fffd}").to_string())
         .or_else(|| req.uri().authority().map(|a| a.to_string()));
     let Some(host) = host else {
-        return Err(error_response(&ApiError::bad_request(
+        return Some(error_response(&ApiError::bad_request(
             "a Host header is required",
         )));
     };
     if !is_loopback_authority(&host) {
-        return Err(forbidden_origin("host", &host));
+        return Some(forbidden_origin("host", &host));
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("\u{fffd}");
         let authority = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
         if !is_loopback_authority(authority) {
-            return Err(forbidden_origin("origin", origin));
+            return Some(forbidden_origin("origin", origin));
         }
     }
     let peer = req.extensions().get::<ConnectInfo<Peer>>().map(|c| &c.0);
     if peer.is_some_and(|p| p.cert == ClientCert::Trusted) {
-        return Ok(());
+        return None;
     }
     if let Some(token) = bearer(req)
         && same(token.as_bytes(), st.identity.token().as_bytes())
     {
-        return Ok(());
+        return None;
     }
     if let Some(p) = peer {
         tracing::debug!(peer = %p.addr, cert = ?p.cert, "sim: unauthenticated request refused");
     }
-    Err(error_response(&ApiError::new(
+    Some(error_response(&ApiError::new(
         401,
         "Unauthorized",
         "Unauthorized",

@@ -188,7 +188,11 @@ fn fix(frame: &mut Frame, app: &App, d: &FixDialog) {
     }
     lines.push(Line::raw(""));
     match &d.plan {
-        Some(plan) => plan_lines(&mut lines, &app.snapshot.context, plan, &plan.patch),
+        Some(plan) => {
+            plan_lines(&mut lines, &app.snapshot.context, plan, &plan.patch);
+            lines.push(Line::raw(""));
+            hotfix(&mut lines, app, f);
+        }
         None => {
             lines.push(Line::styled("No safe patch for this finding.", theme::WARN));
             if let Some(cmd) = &f.command {
@@ -238,6 +242,33 @@ fn fix(frame: &mut Frame, app: &App, d: &FixDialog) {
         lines.drain(2..2 + f.evidence.len());
     }
     popup(frame, "Fix", lines, footer);
+}
+
+/// The live patch is a hotfix; the durable edit is in the repository (or was not found).
+fn hotfix(lines: &mut Vec<Line<'static>>, app: &App, f: &crate::diagnose::Finding) {
+    let mut f = f.clone();
+    // None: no repository; Some(None): its search is still running.
+    let found = app.sources.as_ref().map(|c| c.get(&f));
+    let searching = matches!(found, Some(None));
+    if let Some(Some(v)) = found {
+        f.sources = v;
+    }
+    let root = app.sources.as_ref().map(|c| c.root());
+    let hint = "run kindscope inside the git work tree of your manifests to see the line";
+    for (i, text) in crate::source::hotfix_lines(&f, root, hint)
+        .into_iter()
+        .enumerate()
+    {
+        let style = if i == 0 { theme::WARN } else { theme::HEADER };
+        if searching && i > 0 {
+            lines.push(Line::styled(
+                "Looking for the source of this name…",
+                theme::DIM,
+            ));
+            break;
+        }
+        lines.push(Line::styled(text, style));
+    }
 }
 
 fn undo(frame: &mut Frame, app: &App, d: &UndoDialog) {
