@@ -181,9 +181,13 @@ async fn kubectl_kindscope_is_kindscope() {
     let kc = sim.kc().to_string();
     let kubectl = |args: Vec<String>| {
         let path = path.clone();
+        let dir = sim.dir.path().to_path_buf();
         tokio::task::spawn_blocking(move || {
             Command::new("kubectl")
                 .args(args)
+                // The same working directory as the direct run: `--source` defaults to the
+                // git work tree around it.
+                .current_dir(&dir)
                 .env("PATH", path)
                 .env_remove("NO_COLOR")
                 .env_remove("KUBECONFIG")
