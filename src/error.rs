@@ -1,4 +1,4 @@
-//! The error a command ends with, carrying the exit code of DESIGN §3.1.
+//! The error a command ends with, carrying its exit code (docs/cli.md, "Exit codes").
 
 use std::fmt;
 

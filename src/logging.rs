@@ -1,7 +1,5 @@
 //! Tracing set-up for the non-interactive commands (the dashboard routes tracing to tui-logger).
 
-use std::io::IsTerminal;
-
 use tracing_subscriber::EnvFilter;
 
 /// kube's own request/watch logs repeat, in raw form, errors kindscope reports as one sentence.
@@ -12,7 +10,7 @@ pub fn init_stderr() {
     let filter =
         EnvFilter::try_from_env("KINDSCOPE_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     // A second init (tests calling commands in-process) is harmless: keep the first subscriber.
-    let colour = std::io::stderr().is_terminal();
+    let colour = crate::shell::color::stderr();
     // Log lines quote cluster data: tracing escapes ESC and C1 itself, the writer the rest
     // (bidi controls, CR) like every other output (crate::sanitize).
     let _ = tracing_subscriber::fmt()

@@ -1,18 +1,34 @@
-//! kindscope entry point: parse arguments, dispatch, map errors to exit codes (DESIGN §3.1).
+//! kindscope entry point: parse arguments, dispatch, map errors to exit codes (docs/cli.md).
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use kindscope::cli::{Cli, Command, SimCommand};
 use kindscope::commands;
 use kindscope::error::{CliError, exit};
+use kindscope::shell;
 
 fn main() -> ExitCode {
     // SIGPIPE stays ignored (Rust's default): with it at its default, a peer hanging up on a
     // socket (a watch client leaving `sim serve`, an API server closing a kept-alive
     // connection) killed the whole process. Output to a closed pipe is handled where it is
     // written (`commands::output::emit`).
-    let cli = Cli::parse();
+    let argv0 = std::env::args_os().next();
+    // A shell asking for completions: answer and exit before anything is printed.
+    shell::complete::handle_request();
+    if shell::plugin::invoked_for_kubectl_completion(argv0.as_deref()) {
+        return ExitCode::from(shell::plugin::kubectl_complete());
+    }
+    let matches = shell::plugin::command(argv0.as_deref()).get_matches();
+    let parsed = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let cli = match parsed.resolve() {
+        Ok(cli) => cli,
+        Err(CliError { code, message }) => {
+            eprintln!("kindscope: {message}");
+            return ExitCode::from(code);
+        }
+    };
+    shell::color::set_choice(cli.color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -52,5 +68,7 @@ async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Some(Command::Snapshot(args)) => commands::snapshot::run(&cli, args).await,
         Some(Command::Load(args)) => commands::load::run(&cli, args).await,
         Some(Command::Sim(SimCommand::Serve(args))) => kindscope::sim::serve::run(args).await,
+        Some(Command::Completions(args)) => shell::complete::run(args),
+        Some(Command::Man(args)) => shell::man::run(args),
     }
 }

@@ -1,4 +1,4 @@
-//! Bad input to the real binary: exit codes per DESIGN §3.1 (2 usage or bad input, 3 cluster
+//! Bad input to the real binary: exit codes per docs/cli.md (2 usage or bad input, 3 cluster
 //! unreachable, 1 invalid reference), one clear sentence naming the input, no panic, no hang.
 
 use std::net::TcpListener;

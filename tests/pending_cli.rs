@@ -187,11 +187,12 @@ fn a_slow_pull_is_pending_until_it_runs_then_healthy() {
     assert_eq!(out.status.code(), Some(0), "{report:#} {stderr}");
     assert_eq!(report["healthy"], true);
     assert_eq!(report["pending"], Value::Array(vec![]));
-    // Not a terminal: plain progress lines on stderr, naming what it waited for.
+    // Not a terminal: plain progress lines on stderr (after an `HH:MM:SS ` time stamp), naming
+    // what it waited for.
     assert!(
-        stderr
-            .lines()
-            .any(|l| l.starts_with("waiting: ") && l.contains("bigdata")),
+        stderr.lines().any(
+            |l| l.get(9..).is_some_and(|r| r.starts_with("waiting: ")) && l.contains("bigdata")
+        ),
         "{stderr}"
     );
 }

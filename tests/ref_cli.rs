@@ -1,4 +1,4 @@
-//! `kindscope ref` through the real binary: output shapes and exit codes (DESIGN §3.1).
+//! `kindscope ref` through the real binary: output shapes and exit codes (docs/cli.md).
 
 use std::process::{Command, Output};
 
@@ -43,7 +43,7 @@ fn json_one_object_per_reference_all_valid_exits_0() {
         .map(String::as_str)
         .collect();
     let mut expected = vec![
-        "input", "valid", "full", "familiar", "domain", "path", "tag", "digest", "error",
+        "input", "valid", "full", "lookup", "familiar", "domain", "path", "tag", "digest", "error",
     ];
     let mut got = keys.clone();
     expected.sort_unstable();
@@ -51,6 +51,12 @@ fn json_one_object_per_reference_all_valid_exits_0() {
     assert_eq!(got, expected);
     assert_eq!(v[0]["full"], "docker.io/library/nginx");
     assert_eq!(v[0]["familiar"], "nginx");
+    // The name the node is asked for, beside the normalised one.
+    assert_eq!(v[0]["lookup"], "docker.io/library/nginx:latest");
+    assert_eq!(
+        v[3]["lookup"],
+        "[::1]:5000/app@sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+    );
     assert_eq!(v[0]["tag"], serde_json::Value::Null);
     assert_eq!(v[0]["error"], serde_json::Value::Null);
     assert_eq!(v[1]["full"], "docker.io/kubernaut/gateway:debug");

@@ -335,3 +335,43 @@ fn demo_replays_a_bundle() {
     assert!(tui.wait_exit().success());
     tui.assert_restored();
 }
+
+impl Tui {
+    /// Whether any cell on screen has a foreground or background colour.
+    fn any_colour(&self) -> bool {
+        let out = self.output.lock().expect("output lock");
+        let screen = out.parser.screen();
+        let (rows, cols) = screen.size();
+        (0..rows).any(|r| {
+            (0..cols).any(|c| {
+                screen.cell(r, c).is_some_and(|cell| {
+                    cell.fgcolor() != vt100::Color::Default
+                        || cell.bgcolor() != vt100::Color::Default
+                })
+            })
+        })
+    }
+}
+
+#[test]
+fn the_dashboard_follows_the_colour_conventions() {
+    let selected = "▶ registry-prefix default Deployment/datastorage";
+    let mut coloured = Tui::demo(120, 40);
+    coloured.wait_for("the first finding", |s| s.contains(selected));
+    assert!(coloured.any_colour(), "a colour terminal gets colour");
+    coloured.press("q");
+    coloured.wait_exit();
+
+    for args in [
+        &["--color", "never", "demo", "--speed", "20"][..],
+        &["demo", "--speed", "20", "--color=never"][..],
+    ] {
+        let mut mono = Tui::spawn(args, 120, 40);
+        let screen = mono.wait_for("the first finding", |s| s.contains(selected));
+        // Monochrome, and the findings still show by their marks.
+        assert!(!mono.any_colour(), "{args:?}: no colour:\n{screen}");
+        assert!(screen.contains('✗') && screen.contains('★'), "{screen}");
+        mono.press("q");
+        mono.wait_exit();
+    }
+}

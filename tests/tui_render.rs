@@ -259,6 +259,64 @@ fn errors_are_red_and_the_fix_target_is_green() {
     assert!(row.contains("localhost/…/datastorage:debug"), "{row}");
 }
 
+/// The screen with emphasis marked: `[…]` around reversed runs, `*…*` around bold ones.
+fn with_emphasis(buf: &ratatui::buffer::Buffer) -> String {
+    use ratatui::style::Modifier;
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        let (mut rev, mut bold) = (false, false);
+        for x in 0..buf.area.width {
+            let cell = &buf[(x, y)];
+            let (r, b) = (
+                cell.modifier.contains(Modifier::REVERSED),
+                cell.modifier.contains(Modifier::BOLD)
+                    && !cell.modifier.contains(Modifier::REVERSED),
+            );
+            if b != bold {
+                line.push('*');
+                bold = b;
+            }
+            if r != rev {
+                line.push(if r { '[' } else { ']' });
+                rev = r;
+            }
+            line.push_str(cell.symbol());
+        }
+        if bold {
+            line.push('*');
+        }
+        if rev {
+            line.push(']');
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn monochrome_theme_shows_findings_by_symbol_and_selection_by_reverse_video() {
+    let mut app = app(120, 30);
+    app.monochrome = true;
+    let mut terminal = Terminal::new(TestBackend::new(120, 30)).expect("test terminal");
+    terminal
+        .draw(|f| kindscope::tui::ui::draw(f, &app))
+        .expect("draw");
+    let buf = terminal.backend().buffer();
+    assert!(
+        buf.content
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "no colour anywhere"
+    );
+    let screen = with_emphasis(buf);
+    // Findings keep their marks; the selected row stands out without colour.
+    assert!(screen.contains('✗') && screen.contains('★'), "{screen}");
+    assert!(screen.contains('['), "{screen}");
+    insta::assert_snapshot!("monochrome_overview", screen);
+}
+
 #[test]
 fn fix_dialog_shows_the_durable_edit_found_in_the_repository() {
     let mut app = app(120, 44);

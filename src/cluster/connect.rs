@@ -223,6 +223,13 @@ struct Loaded {
     source: String,
 }
 
+/// The context names of the kubeconfig kubectl would read (`explicit`, else `$KUBECONFIG`,
+/// else `~/.kube/config`); for shell completion.
+pub fn context_names(explicit: Option<&Path>) -> Result<Vec<String>, CliError> {
+    let loaded = load_kubeconfig(explicit, std::env::var_os("KUBECONFIG"), dirs::home_dir())?;
+    Ok(loaded.config.contexts.into_iter().map(|c| c.name).collect())
+}
+
 /// kubectl's rules: an explicit path must exist; `KUBECONFIG` lists files merged first-wins
 /// (missing ones skipped, but at least one must exist); otherwise `~/.kube/config`.
 fn load_kubeconfig(

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::{CheckArgs, Cli};
-use crate::cluster::connect;
 use crate::config::Config;
 use crate::diagnose::Finding;
 use crate::diagnose::preflight::{PlannedWorkload, offline, preflight};
@@ -92,7 +91,7 @@ pub async fn run(cli: &Cli, args: &CheckArgs) -> CmdResult {
     let (context, mut findings) = if args.offline {
         (None, offline(&planned))
     } else {
-        let conn = connect::connect(&cli.conn).await?;
+        let conn = super::connect(&super::output::Progress::stderr(), &cli.conn).await?;
         let snap = read_once(cli, &config, &conn).await?;
         super::output::eprint_safe(
             super::output::render_notes(&snap, Style::stderr()).trim_start(),

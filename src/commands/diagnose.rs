@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::cli::{Cli, DiagnoseArgs};
-use crate::cluster::connect::{self, Connection};
+use crate::cluster::connect::Connection;
 use crate::cluster::runtime::list_node_images;
 use crate::cluster::runtime_feed::{RuntimeLists, node_names, select_for};
 use crate::cluster::watch;
@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::diagnose::report;
 use crate::error::{CliError, CmdResult};
 use crate::model::Snapshot;
+use crate::progress::{self, Progress};
 
 use super::output::{Style, emit, render_report};
 use super::starting;
@@ -21,10 +22,16 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     let wait = args.wait.as_deref().map(starting::parse_wait).transpose()?;
     let config = Config::load(cli.config.as_deref())?;
     let source_root = super::sources::root(&args.source)?;
-    let conn = connect::connect(&cli.conn).await?;
+    let progress = Progress::stderr();
+    let conn = super::connect(&progress, &cli.conn).await?;
     // A report reads only image events; keeping the rest would triple peak memory.
     let feed = watch::start_keeping(&conn, watch::Events::Evidence);
-    let snap = feed.ready(config.timeouts.connect()).await?;
+    let snap = progress
+        .bounded(
+            progress::listing(&conn.context),
+            feed.ready(config.timeouts.connect()),
+        )
+        .await?;
     let lists = runtime_lists(cli, &config, &conn, &snap).await;
     let (snap, mut report) = match wait {
         Some(wait) => {
@@ -86,7 +93,13 @@ pub(crate) async fn runtime_lists(
 ) -> Option<Arc<RuntimeLists>> {
     let selection = select_for(&conn.context, &conn.server, cli.conn.runtime, config).await?;
     let rt = selection.runtime?;
-    let listings = list_node_images(&rt, &node_names(snap), config.timeouts.runtime_exec()).await;
+    let nodes = node_names(snap);
+    let listings = Progress::stderr()
+        .during(
+            progress::reading_images(nodes.len(), rt.name()),
+            list_node_images(&rt, &nodes, config.timeouts.runtime_exec()),
+        )
+        .await;
     Some(Arc::new(RuntimeLists {
         runtime: rt.name().to_string(),
         listings,

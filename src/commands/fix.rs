@@ -97,17 +97,27 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     // The guard comes before anything else, even the first connection: a refused context is
     // never contacted, and the user learns about --allow-write before reading a plan they
     // cannot apply.
-    let conn = connect::connect_checked(&cli.conn, |context, server| {
-        if args.dry_run {
-            return Ok(());
-        }
-        guard::check_target(context, server, &cli.write, &config.allowed_write_contexts)
-            .map(|_| ())
-            .map_err(CliError::usage)
-    })
-    .await?;
+    let progress = crate::progress::Progress::stderr();
+    let conn = progress
+        .bounded(
+            crate::progress::connecting(cli.conn.context.as_deref()),
+            connect::connect_checked(&cli.conn, |context, server| {
+                if args.dry_run {
+                    return Ok(());
+                }
+                guard::check_target(context, server, &cli.write, &config.allowed_write_contexts)
+                    .map(|_| ())
+                    .map_err(CliError::usage)
+            }),
+        )
+        .await?;
     let feed = watch::start(&conn);
-    let snap = feed.ready(config.timeouts.connect()).await?;
+    let snap = progress
+        .bounded(
+            crate::progress::listing(&conn.context),
+            feed.ready(config.timeouts.connect()),
+        )
+        .await?;
     let lists = runtime_lists(cli, &config, &conn, &snap).await;
     let snap = with_runtime(&snap, lists.as_ref());
     let Report {

@@ -125,6 +125,8 @@ pub async fn load_image(
     out: &mut dyn Write,
 ) -> CmdResult {
     let rtn = rt.name();
+    // Saving and loading a large image take minutes: say what is being waited for.
+    let waiting = crate::progress::Progress::stderr();
     // kind first: no point saving a large archive nobody can load.
     if let Err(e) = Command::new(kind_program)
         .arg("version")
@@ -166,7 +168,11 @@ pub async fn load_image(
         2,
         &format!("saving it with `{rtn} save` to {archive_path}"),
     );
-    run_tool(&rt.program, &["save", "-o", &archive_path, image], &[])
+    waiting
+        .during(
+            format!("saving {image} with `{rtn} save`"),
+            run_tool(&rt.program, &["save", "-o", &archive_path, image], &[]),
+        )
         .await
         .map_err(|e| CliError::usage(format!("could not save {image} from {rtn}: {e}")))?;
 
@@ -177,12 +183,16 @@ pub async fn load_image(
     );
     // kind must use the same runtime to reach the node containers.
     let provider = [(PROVIDER_ENV, rtn)];
-    run_tool(
-        kind_program,
-        &["load", "image-archive", &archive_path, "--name", cluster],
-        &provider,
-    )
-    .await
+    waiting
+        .during(
+            format!("loading {image} into Kind cluster {cluster}"),
+            run_tool(
+                kind_program,
+                &["load", "image-archive", &archive_path, "--name", cluster],
+                &provider,
+            ),
+        )
+        .await
     .map_err(|e| {
         if e.contains("no nodes found") {
             CliError::usage(format!(
@@ -212,7 +222,12 @@ pub async fn load_image(
             "kind lists no nodes for cluster {cluster} after loading; check `kind get nodes --name {cluster}`"
         )));
     }
-    let listings = list_node_images(rt, &nodes, exec_timeout).await;
+    let listings = waiting
+        .during(
+            crate::progress::reading_images(nodes.len(), rtn),
+            list_node_images(rt, &nodes, exec_timeout),
+        )
+        .await;
     let verdict = verify(image, &local, &listings, rtn);
     for line in &verdict.lines {
         let _ = writeln!(out, "{line}");

@@ -12,3 +12,19 @@ pub mod sources;
 pub mod starting;
 pub mod wait;
 pub mod wait_state;
+
+use crate::cli::ConnectArgs;
+use crate::cluster::connect::Connection;
+use crate::error::CliError;
+use crate::progress::{self, Progress};
+
+/// Connect like kubectl (`cluster::connect::connect`), showing progress while a slow cluster
+/// answers.
+pub async fn connect(progress: &Progress, args: &ConnectArgs) -> Result<Connection, CliError> {
+    progress
+        .bounded(
+            progress::connecting(args.context.as_deref()),
+            crate::cluster::connect::connect(args),
+        )
+        .await
+}

@@ -1,17 +1,21 @@
 //! Human output of `diagnose` and `fix`: compact tables, per-finding detail, progress lines.
 //!
-//! Colour only when the stream is a terminal and `NO_COLOR` is unset or empty
-//! (<https://no-color.org>). Rendering returns strings so tests can compare them.
+//! Colour follows `--color`, `NO_COLOR`, `CLICOLOR_FORCE` and whether the stream is a terminal
+//! (`crate::shell::color`). Rendering returns strings so tests can compare them.
 
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::io::Write;
+
+use anstyle::{AnsiColor, Effects};
 
 use crate::cluster::node_images::{capped_note, runtime_note};
 use crate::diagnose::{Finding, Report};
 use crate::fix::FixPlan;
 use crate::model::{ResourceState, Snapshot};
 use crate::sanitize::term;
+use crate::shell::color;
+
+pub use crate::progress::Progress;
 
 /// ANSI styling, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,44 +26,40 @@ pub struct Style {
 impl Style {
     pub const PLAIN: Style = Style { color: false };
 
-    /// Colour for stdout when it is a terminal and NO_COLOR is not set.
+    /// Colour for stdout when `--color` and the environment allow it.
     pub fn stdout() -> Self {
-        Self::detect(std::io::stdout().is_terminal())
-    }
-
-    /// Colour for stderr when it is a terminal and NO_COLOR is not set.
-    pub fn stderr() -> Self {
-        Self::detect(std::io::stderr().is_terminal())
-    }
-
-    fn detect(is_terminal: bool) -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Style {
-            color: is_terminal && !no_color,
+            color: color::stdout(),
         }
     }
 
-    fn paint(self, code: &str, s: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
+    /// Colour for stderr when `--color` and the environment allow it.
+    pub fn stderr() -> Self {
+        Style {
+            color: color::stderr(),
         }
+    }
+
+    fn paint(self, style: anstyle::Style, s: &str) -> String {
+        color::paint(self.color, style, s)
+    }
+    fn fg(self, c: AnsiColor, s: &str) -> String {
+        self.paint(anstyle::Style::new().fg_color(Some(c.into())), s)
     }
     pub fn bold(self, s: &str) -> String {
-        self.paint("1", s)
+        self.paint(anstyle::Style::new().effects(Effects::BOLD), s)
     }
     pub fn red(self, s: &str) -> String {
-        self.paint("31", s)
+        self.fg(AnsiColor::Red, s)
     }
     pub fn green(self, s: &str) -> String {
-        self.paint("32", s)
+        self.fg(AnsiColor::Green, s)
     }
     pub fn yellow(self, s: &str) -> String {
-        self.paint("33", s)
+        self.fg(AnsiColor::Yellow, s)
     }
     pub fn dim(self, s: &str) -> String {
-        self.paint("2", s)
+        self.paint(anstyle::Style::new().effects(Effects::DIMMED), s)
     }
 }
 
@@ -334,85 +334,6 @@ pub fn render_notes(snap: &Snapshot, style: Style) -> String {
 /// A JSON value on one line, with C1 and bidi controls escaped as `\uXXXX` (serde escapes C0).
 fn compact(v: &serde_json::Value) -> String {
     crate::sanitize::json(serde_json::to_string(v).unwrap_or_else(|_| v.to_string()))
-}
-
-/// One progress line on stderr: redrawn in place with a spinner on a terminal, printed as
-/// plain lines (only when something changed) otherwise.
-pub struct Progress {
-    terminal: bool,
-    inner: Mutex<ProgressState>,
-}
-
-#[derive(Default)]
-struct ProgressState {
-    lines: std::collections::BTreeMap<String, String>,
-    frame: usize,
-    drawn: bool,
-}
-
-const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
-
-impl Progress {
-    pub fn stderr() -> Self {
-        Self {
-            terminal: std::io::stderr().is_terminal(),
-            inner: Mutex::new(ProgressState::default()),
-        }
-    }
-
-    /// Record `message` for `key`; plain mode prints it at once when it changed.
-    pub fn update(&self, key: &str, message: &str) {
-        let (key, message) = (term(key), term(message));
-        let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if s.lines.get(key.as_ref()).map(String::as_str) == Some(message.as_ref()) {
-            return;
-        }
-        s.lines.insert(key.to_string(), message.to_string());
-        if self.terminal {
-            draw(&mut s);
-        } else {
-            eprintln!("{key}: {message}");
-        }
-    }
-
-    /// Advance the spinner (terminal only).
-    pub fn tick(&self) {
-        if !self.terminal {
-            return;
-        }
-        let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        s.frame = (s.frame + 1) % FRAMES.len();
-        if !s.lines.is_empty() {
-            draw(&mut s);
-        }
-    }
-
-    /// Clear the spinner line.
-    pub fn finish(&self) {
-        let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if self.terminal && s.drawn {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
-            s.drawn = false;
-        }
-    }
-}
-
-fn draw(s: &mut ProgressState) {
-    let text = s
-        .lines
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect::<Vec<_>>()
-        .join(" │ ");
-    // Keep to one terminal line so `\r` can redraw it.
-    let width = crossterm::terminal::size().map_or(100, |(w, _)| usize::from(w));
-    let text: String = text.chars().take(width.saturating_sub(3)).collect();
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "\r\x1b[2K{} {text}", FRAMES[s.frame]);
-    let _ = err.flush();
-    s.drawn = true;
 }
 
 /// Write `text` to standard output. A reader that went away (`kindscope diagnose | head`) ends

@@ -1,7 +1,7 @@
 //! `kindscope ref [--json] REF...`: explain image references the way containerd and the
-//! kubelet read them (DESIGN §3.1). Exit 0 when every reference is valid, 1 otherwise.
+//! kubelet read them (docs/cli.md). Exit 0 when every reference is valid, 1 otherwise.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use serde::Serialize;
 
@@ -15,6 +15,9 @@ pub struct RefExplanation {
     pub input: String,
     pub valid: bool,
     pub full: Option<String>,
+    /// The name the image is looked up by on the node: `:latest` added when neither tag nor
+    /// digest is given, the digest winning over a tag (`docker.io/library/nginx:latest`).
+    pub lookup: Option<String>,
     pub familiar: Option<String>,
     pub domain: Option<String>,
     pub path: Option<String>,
@@ -30,6 +33,7 @@ impl RefExplanation {
                 input: input.to_string(),
                 valid: true,
                 full: Some(r.full()),
+                lookup: Some(r.lookup_name()),
                 familiar: Some(r.familiar()),
                 domain: Some(r.domain.clone()),
                 path: Some(r.path.clone()),
@@ -41,6 +45,7 @@ impl RefExplanation {
                 input: input.to_string(),
                 valid: false,
                 full: None,
+                lookup: None,
                 familiar: None,
                 domain: None,
                 path: None,
@@ -58,7 +63,7 @@ pub fn run(args: &RefArgs) -> CmdResult {
     let text = if args.json {
         crate::sanitize::json(render_json(&explained)?)
     } else {
-        render_table(&explained, std::io::stdout().is_terminal())
+        render_table(&explained, crate::shell::color::stdout())
     };
     // A closed pipe (`kindscope ref x | head -0`) is not worth a panic or an error message.
     let _ = out.write_all(text.as_bytes());
@@ -82,16 +87,17 @@ fn render_json(explained: &[RefExplanation]) -> Result<String, CliError> {
     Ok(s)
 }
 
-/// A compact table: INPUT, FULL, FAMILIAR, DEFAULT POLICY; invalid rows say why.
+/// A compact table: INPUT, FULL, LOOKED UP AS, FAMILIAR, DEFAULT POLICY; invalid rows say why.
 pub fn render_table(explained: &[RefExplanation], color: bool) -> String {
-    let rows: Vec<[String; 4]> = explained
+    let rows: Vec<[String; COLUMNS]> = explained
         .iter()
         .map(|e| {
             let input = shown(&e.input);
-            match (&e.full, &e.familiar) {
-                (Some(full), Some(familiar)) => [
+            match (&e.full, &e.lookup, &e.familiar) {
+                (Some(full), Some(lookup), Some(familiar)) => [
                     input,
                     full.clone(),
+                    lookup.clone(),
                     familiar.clone(),
                     default_pull_policy(&e.input).to_string(),
                 ],
@@ -100,16 +106,23 @@ pub fn render_table(explained: &[RefExplanation], color: bool) -> String {
                     format!("invalid: {}", e.error.as_deref().unwrap_or("unknown error")),
                     String::new(),
                     String::new(),
+                    String::new(),
                 ],
             }
         })
         .collect();
     // The input and the parser's sentences quote what was typed: escaped for the terminal.
-    let rows: Vec<[String; 4]> = rows
+    let rows: Vec<[String; 5]> = rows
         .into_iter()
         .map(|r| r.map(|c| crate::sanitize::term(&c).into_owned()))
         .collect();
-    let header = ["INPUT", "FULL", "FAMILIAR", "DEFAULT POLICY"];
+    let header = [
+        "INPUT",
+        "FULL",
+        "LOOKED UP AS",
+        "FAMILIAR",
+        "DEFAULT POLICY",
+    ];
     let mut widths = header.map(str::len);
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
@@ -120,11 +133,16 @@ pub fn render_table(explained: &[RefExplanation], color: bool) -> String {
     push_row(&mut s, &header.map(String::from), &widths);
     for (r, e) in rows.iter().zip(explained) {
         if color && !e.valid {
-            s.push_str("\x1b[31m");
-            push_row(&mut s, r, &widths);
+            let mut row = String::new();
+            push_row(&mut row, r, &widths);
             // Reset before the newline so a pager never carries the colour over.
-            s.truncate(s.len() - 1);
-            s.push_str("\x1b[0m\n");
+            let red = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Red.into()));
+            s.push_str(&crate::shell::color::paint(
+                true,
+                red,
+                row.trim_end_matches('\n'),
+            ));
+            s.push('\n');
         } else {
             push_row(&mut s, r, &widths);
         }
@@ -132,7 +150,10 @@ pub fn render_table(explained: &[RefExplanation], color: bool) -> String {
     s
 }
 
-fn push_row(s: &mut String, cells: &[String; 4], widths: &[usize; 4]) {
+/// Columns of the human table.
+const COLUMNS: usize = 5;
+
+fn push_row(s: &mut String, cells: &[String; COLUMNS], widths: &[usize; COLUMNS]) {
     let mut line = String::new();
     for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
         if i > 0 {
@@ -168,12 +189,20 @@ mod tests {
         let e = RefExplanation::of("kubernaut/gateway:debug");
         assert!(e.valid);
         assert_eq!(e.full.as_deref(), Some("docker.io/kubernaut/gateway:debug"));
+        assert_eq!(
+            e.lookup.as_deref(),
+            Some("docker.io/kubernaut/gateway:debug")
+        );
+        assert_eq!(
+            RefExplanation::of("nginx").lookup.as_deref(),
+            Some("docker.io/library/nginx:latest")
+        );
         assert_eq!(e.domain.as_deref(), Some("docker.io"));
         assert_eq!(e.path.as_deref(), Some("kubernaut/gateway"));
         assert_eq!(e.tag.as_deref(), Some("debug"));
         let bad = RefExplanation::of("Kubernaut");
         assert!(!bad.valid);
-        assert!(bad.full.is_none());
+        assert!(bad.full.is_none() && bad.lookup.is_none());
         assert_eq!(
             bad.error.as_deref(),
             Some("invalid reference format: repository name (library/Kubernaut) must be lowercase")
@@ -190,6 +219,8 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("INPUT"));
         assert!(lines[1].contains("docker.io/library/nginx") && lines[1].ends_with("Always"));
+        // Beside the normalised name, the one the node is asked for.
+        assert!(lines[1].contains("docker.io/library/nginx:latest"), "{t}");
         assert!(
             lines[2].starts_with("\" nginx\"")
                 && lines[2].contains("invalid: invalid reference format")

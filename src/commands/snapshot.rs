@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::bundle::Bundle;
 use crate::cli::{Cli, SnapshotArgs};
-use crate::cluster::connect::{self, Connection};
+use crate::cluster::connect::Connection;
 use crate::cluster::node_images::{capped_note, runtime_note};
 use crate::cluster::runtime_feed::{refresh_snapshot, select_for};
 use crate::cluster::watch;
@@ -19,12 +19,24 @@ use crate::model::Snapshot;
 
 pub async fn run(cli: &Cli, args: &SnapshotArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
-    let conn = connect::connect(&cli.conn).await?;
-    let (mut snap, version) = read_cluster(&conn, &config).await?;
+    let progress = crate::progress::Progress::stderr();
+    let conn = super::connect(&progress, &cli.conn).await?;
+    let (mut snap, version) = progress
+        .bounded(
+            crate::progress::listing(&conn.context),
+            read_cluster(&conn, &config),
+        )
+        .await?;
     if let Some(sel) = select_for(&conn.context, &conn.server, cli.conn.runtime, &config).await
         && let Some(rt) = &sel.runtime
     {
-        refresh_snapshot(&mut snap, rt, config.timeouts.runtime_exec()).await;
+        let message = crate::progress::reading_images(snap.nodes.len(), rt.name());
+        progress
+            .during(
+                message,
+                refresh_snapshot(&mut snap, rt, config.timeouts.runtime_exec()),
+            )
+            .await;
     }
     if let Some(note) = runtime_note(&snap.node_images).or_else(|| capped_note(&snap.node_images)) {
         super::output::eprint_safe(&format!("kindscope: {}\n", crate::sanitize::term(&note)));

@@ -51,7 +51,7 @@ pub async fn run(cli: &Cli, args: &WaitArgs) -> CmdResult {
     let started = tokio::time::Instant::now();
     let deadline = started + timeout;
 
-    let conn = connect::connect(&cli.conn).await?;
+    let conn = super::connect(&Progress::stderr(), &cli.conn).await?;
     let feed = watch::start(&conn);
     let first = feed
         .ready(

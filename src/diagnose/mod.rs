@@ -1,5 +1,5 @@
 //! Snapshot → findings: where the image a workload asks for and the images its nodes hold
-//! disagree. Pure: no IO, no clock. Contract: DESIGN §3.2; each kind is explained in
+//! disagree. Pure: no IO, no clock. Contract: docs/cli.md (JSON output); each kind is explained in
 //! docs/findings.md.
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! Scenario files (DESIGN §3.3, docs/sim.md): a multi-document YAML file whose first document
+//! Scenario files (docs/sim.md): a multi-document YAML file whose first document
 //! (`kind: Scenario`) describes the Kind cluster and whose other documents are ordinary manifests
 //! applied at start, as `kubectl apply -f` would.
 //!

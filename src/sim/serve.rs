@@ -53,7 +53,7 @@ pub async fn run(args: &SimServeArgs) -> CmdResult {
         None => "not written; pass --write-kubeconfig PATH".to_string(),
     };
     let mut out = std::io::stdout().lock();
-    // The one ready line scripts wait for (DESIGN §3.1).
+    // The one ready line scripts wait for (docs/sim.md).
     let _ = writeln!(
         out,
         "kindscope sim: serving {} at {} (kubeconfig: {})",

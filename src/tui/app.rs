@@ -45,6 +45,8 @@ pub struct Options {
     pub notice: Option<String>,
     /// Wall clock in epoch seconds (ages); tests pass a fixed one.
     pub clock: fn() -> i64,
+    /// Draw without colour (`--color never`, `NO_COLOR`): findings still show by symbol.
+    pub monochrome: bool,
     /// Where the fix dialog looks for the source of a name (None: no repository searched).
     pub sources: Option<Arc<crate::source::SourceCache>>,
     /// (context, API server) being connected to, shown until the first lists arrive.
@@ -69,6 +71,7 @@ impl Options {
             plan: Arc::new(crate::fix::plan),
             notice: None,
             clock: system_clock,
+            monochrome: false,
             sources: None,
             cluster: None,
         }
@@ -193,6 +196,8 @@ pub struct App {
     pub spinner: usize,
     /// Wall clock for ages, epoch seconds (set by the event loop; fixed in tests).
     pub now: i64,
+    /// Draw without colour (see `Options::monochrome`).
+    pub monochrome: bool,
     pub quit: bool,
     pub(crate) diagnose: DiagnoseFn,
     pub(crate) plan: PlanFn,
@@ -225,6 +230,7 @@ impl App {
             viewport: Rect::new(0, 0, 80, 24),
             spinner: 0,
             now: 0,
+            monochrome: opts.monochrome,
             quit: false,
             diagnose: opts.diagnose,
             plan: opts.plan,

@@ -1,4 +1,4 @@
-//! Keys and mouse → actions (DESIGN §3.4). What a key means depends on what is open.
+//! Keys and mouse → actions (docs/dashboard.md). What a key means depends on what is open.
 
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,

@@ -25,13 +25,15 @@ const SIM_STOP: Duration = Duration::from_secs(3);
 /// `kindscope [--kubeconfig …] [--context …] [-n NS]`.
 pub async fn run_attached(cli: &Cli) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
-    let conn = connect::connect(&cli.conn).await?;
+    // Before the dashboard takes the screen: a slow cluster shows why nothing appears yet.
+    let conn = crate::commands::connect(&crate::progress::Progress::stderr(), &cli.conn).await?;
     let (source, notice) = feed_source(cli, &config, &conn).await;
     let guard = guard::check_write(&conn, &cli.write, &config.allowed_write_contexts);
     let mut opts = Options::new(write_access(&guard, &cli.write, &conn));
     opts.namespace = conn.namespace.clone();
     with_sources(&mut opts);
     opts.notice = notice;
+    opts.monochrome = !crate::shell::color::stdout();
     opts.cluster = Some((conn.context.clone(), conn.server.clone()));
     let backend_opts = BackendOptions {
         write: guard.map(|_| ()),
@@ -76,6 +78,7 @@ async fn demo_on(
     opts.namespace = conn.namespace.clone();
     with_sources(&mut opts);
     opts.notice = Some(demo_notice(args, scenario));
+    opts.monochrome = !crate::shell::color::stdout();
     opts.cluster = Some((conn.context.clone(), conn.server.clone()));
     let backend_opts = BackendOptions {
         write: guard.map(|_| ()),

@@ -6,7 +6,7 @@ use super::{W, cluster, only};
 use crate::diagnose::testkit::{Cluster, Deploy, Fate};
 use crate::diagnose::{FindingKind, diagnose, report};
 
-/// The seed story, to the letter of DESIGN §3.2.
+/// The seed story, to the letter of the JSON contract in docs/cli.md.
 #[test]
 fn registry_prefix_seed_story() {
     let c = cluster(&["localhost/kubernaut/datastorage:debug"])

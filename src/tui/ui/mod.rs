@@ -43,6 +43,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     chrome::status(frame, app, areas.status);
     dialogs::draw(frame, app);
+    if app.monochrome {
+        theme::monochrome(frame.buffer_mut());
+    }
 }
 
 /// A pane's block: focused panes get a coloured border and title.
