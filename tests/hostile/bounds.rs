@@ -40,7 +40,9 @@ spec:
 "#
     );
     let sim = Sim::start(&scenario).await;
+    // Wait until the pod exists and has a verdict (before that, `diagnose` exits 4: pending).
     for args in [
+        vec!["diagnose", "--wait", "30s"],
         vec!["diagnose"],
         vec!["diagnose", "--json"],
         vec!["fix", "--dry-run"],
