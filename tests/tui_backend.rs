@@ -160,7 +160,13 @@ async fn fix_undo_conflict_and_namespace_switch() {
     let BackendEvent::Feed(mut narrowed) = next(&mut rx).await else {
         panic!("a namespace switch answers with a feed");
     };
-    let snap = wait_for(&mut narrowed, "kube-system pods", |s| !s.pods.is_empty()).await;
+    // Each resource has its own watch: wait until pods and nodes have both finished their
+    // first list, or an empty node list could be a list still in flight.
+    let snap = wait_for(&mut narrowed, "kube-system pods and nodes listed", |s| {
+        let live = |r: &str| s.resources.get(r) == Some(&ResourceState::Live);
+        live("pods") && live("nodes") && !s.pods.is_empty()
+    })
+    .await;
     assert_eq!(snap.namespace.as_deref(), Some("kube-system"));
     assert!(
         snap.pods
