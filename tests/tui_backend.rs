@@ -9,7 +9,7 @@ use kindscope::cli::ConnectArgs;
 use kindscope::cluster::connect;
 use kindscope::cluster::journal::{self, Action};
 use kindscope::diagnose::diagnose;
-use kindscope::model::Snapshot;
+use kindscope::model::{ResourceState, Snapshot};
 use kindscope::sim::SimOptions;
 use kindscope::tui::cluster_backend::{BackendOptions, ClusterBackend, FeedSource};
 use kindscope::tui::{Backend, BackendEvent, Request, RolloutOutcome};
