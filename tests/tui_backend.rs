@@ -35,7 +35,8 @@ async fn until_done(
             BackendEvent::RolloutDone { outcome, .. } => return (progress, outcome),
             BackendEvent::ApplyFailed { message, .. } => panic!("refused: {message}"),
             BackendEvent::Notice(n) => panic!("unexpected notice: {n}"),
-            BackendEvent::Applied { .. } | BackendEvent::Feed(_) => {}
+            // Acceptance, feeds, journal reads and views: not about the rollout.
+            _ => {}
         }
     }
 }

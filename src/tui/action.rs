@@ -101,4 +101,6 @@ pub enum Effect {
     Apply(FixPlan),
     Undo(FixPlan),
     SwitchNamespace(Option<String>),
+    /// Any other request to the backend.
+    Backend(crate::tui::backend::Request),
 }

@@ -97,6 +97,10 @@ pub struct FixDialog {
 pub struct UndoDialog {
     pub plan: FixPlan,
     pub status: DialogStatus,
+    /// The journal's record of the fix (None: made in this session, journal not read yet).
+    pub entry: Option<crate::cluster::journal::JournalEntry>,
+    /// Older fixes of this cluster still open in the journal (`u` again walks back to them).
+    pub older: usize,
 }
 
 /// What floats above the panes (one at a time).
@@ -187,6 +191,10 @@ pub struct App {
     pub pending: Option<FixPlan>,
     /// The last fix applied in this session (what `u` undoes).
     pub last_fix: Option<FixPlan>,
+    /// This cluster's fixes not undone yet, newest first, as the journal was last read.
+    pub history: Vec<crate::cluster::journal::JournalEntry>,
+    /// `u` asked for the journal and waits for it to open the undo dialog.
+    pub awaiting_history: bool,
     pub status: Option<StatusLine>,
     /// The snapshot feed ended: the data shown is the last known.
     pub feed_closed: bool,
@@ -224,6 +232,8 @@ impl App {
             rollout: None,
             pending: None,
             last_fix: None,
+            history: Vec::new(),
+            awaiting_history: false,
             status: opts.notice.map(|text| StatusLine { text, error: false }),
             feed_closed: false,
             user_moved: false,

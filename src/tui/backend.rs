@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
 
+use crate::cluster::journal::JournalEntry;
 use crate::fix::{FixPlan, Target};
 use crate::model::Snapshot;
 
@@ -21,6 +22,8 @@ pub enum Request {
     Undo(FixPlan),
     /// Look at another namespace (None = all). The backend may answer with a new feed.
     SwitchNamespace(Option<String>),
+    /// Read the journal: the fixes on this cluster not undone yet (answered with `History`).
+    UndoHistory,
 }
 
 /// How a followed rollout ended.
@@ -54,6 +57,9 @@ pub enum BackendEvent {
     Feed(watch::Receiver<Arc<Snapshot>>),
     /// Something the user should read in the status line.
     Notice(String),
+    /// The fixes on this cluster not undone yet, newest first (or why the journal could not
+    /// be read).
+    History(Result<Vec<JournalEntry>, String>),
 }
 
 /// Channel on which a backend reports.
@@ -93,6 +99,8 @@ pub struct FakeBackend {
     pub requests: Arc<std::sync::Mutex<Vec<Request>>>,
     /// When set, every apply/undo fails with this message.
     pub fail_with: Option<String>,
+    /// What `UndoHistory` answers (an empty journal by default).
+    pub history: Vec<JournalEntry>,
 }
 
 impl Backend for FakeBackend {
@@ -102,6 +110,13 @@ impl Backend for FakeBackend {
         let (plan, undo) = match request {
             Request::Apply(plan) => (plan, false),
             Request::Undo(plan) => (plan, true),
+            Request::UndoHistory => {
+                let _ = events.send(BackendEvent::History(Ok(self.history.clone())));
+                if let Ok(mut log) = self.requests.lock() {
+                    log.push(record);
+                }
+                return;
+            }
             Request::SwitchNamespace(_) => {
                 if let Ok(mut log) = self.requests.lock() {
                     log.push(record);

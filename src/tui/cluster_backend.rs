@@ -1,21 +1,23 @@
 //! The real [`Backend`]: the dashboard's requests carried out on the cluster edge.
 //!
 //! Every request is handled on a spawned task that reports over the event sink, so the UI loop
-//! never waits on the network. A fix is: write guard (again, defensively) → `apply::apply` →
-//! journal → `rollout::follow_plan` with progress → `RolloutDone`. A guarded patch refused with
+//! never waits on the network. A fix is `session::apply_and_follow` (write guard again,
+//! defensively → guarded patch → journal → rollout), its steps reported as events. A guarded patch refused with
 //! 422 (someone changed the workload) is reported as it is and never retried: retrying blindly
 //! would overwrite their change.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use tokio::sync::Notify;
 
 use crate::cluster::apply::{self, describe_target};
 use crate::cluster::connect::Connection;
-use crate::cluster::journal::{self, JournalEntry};
+use crate::cluster::journal::Journal;
 use crate::cluster::rollout::{self, RolloutProgress};
 use crate::cluster::runtime::Runtime;
+use crate::cluster::session::{self, Direction, Step, WriteOptions};
 use crate::cluster::watch::{self, Feed};
 use crate::fix::FixPlan;
 use crate::tui::backend::{Backend, BackendEvent, EventSink, Request, RolloutOutcome};
@@ -79,8 +81,6 @@ pub struct ClusterBackend {
     feed: Arc<Feed>,
     source: FeedSource,
     opts: BackendOptions,
-    /// Journal entries of the fixes applied in this session, for the undo's bookkeeping.
-    fixes: Arc<Mutex<Vec<JournalEntry>>>,
 }
 
 impl ClusterBackend {
@@ -90,7 +90,6 @@ impl ClusterBackend {
             feed: Arc::new(feed),
             source,
             opts,
-            fixes: Arc::default(),
         }
     }
 
@@ -100,26 +99,54 @@ impl ClusterBackend {
     }
 
     fn write(&self, plan: &FixPlan, undo: bool, events: &EventSink) {
-        let target = plan.target.clone();
-        if let Err(why) = &self.opts.write {
-            let _ = events.send(BackendEvent::ApplyFailed {
-                target,
-                undo,
-                message: why.clone(),
+        let journal = self.opts.journal.then(Journal::default_location);
+        // An undo names the journalled fix it reverts (the newest open one with this plan),
+        // whether this session or an earlier `kindscope fix` made it.
+        let direction = if undo {
+            let of = journal.as_ref().and_then(|j| {
+                j.open_fixes(&self.conn.context, &self.conn.server)
+                    .ok()?
+                    .into_iter()
+                    .find(|e| e.plan == *plan)
             });
-            return;
-        }
-        let task = WriteTask {
-            conn: self.conn.clone(),
-            feed: self.feed.clone(),
-            plan: plan.clone(),
-            undo,
-            timeout: self.opts.rollout_timeout,
-            journal: self.opts.journal,
-            fixes: self.fixes.clone(),
-            events: events.clone(),
+            Direction::Undo { of }
+        } else {
+            Direction::Fix
         };
-        tokio::spawn(task.run());
+        let steps = session::apply_and_follow(
+            &self.conn,
+            self.feed.snapshots(),
+            plan,
+            direction,
+            WriteOptions {
+                guard: self.opts.write.clone(),
+                dry_run: false,
+                journal,
+                rollout_timeout: self.opts.rollout_timeout,
+            },
+        );
+        // The old feed lives until the rollout following it ends (a namespace switch meanwhile).
+        let feed = self.feed.clone();
+        tokio::spawn(report(
+            steps,
+            plan.target.clone(),
+            undo,
+            self.opts.rollout_timeout,
+            events.clone(),
+            feed,
+        ));
+    }
+
+    /// The open fixes of this cluster in the journal, newest first (what `u` walks back).
+    fn history(&self, events: &EventSink) {
+        let found = if self.opts.journal {
+            Journal::default_location()
+                .open_fixes(&self.conn.context, &self.conn.server)
+                .map_err(|e| e.to_string())
+        } else {
+            Ok(Vec::new())
+        };
+        let _ = events.send(BackendEvent::History(found));
     }
 
     fn switch_namespace(&mut self, namespace: Option<String>, events: &EventSink) {
@@ -141,35 +168,30 @@ impl Backend for ClusterBackend {
             Request::Apply(plan) => self.write(&plan, false, events),
             Request::Undo(plan) => self.write(&plan, true, events),
             Request::SwitchNamespace(ns) => self.switch_namespace(ns, events),
+            Request::UndoHistory => self.history(events),
         }
     }
 }
 
-/// One patch and the rollout after it, on its own task.
-struct WriteTask {
-    conn: Connection,
-    feed: Arc<Feed>,
-    plan: FixPlan,
+/// Turn a write's steps into the dashboard's events.
+async fn report(
+    mut steps: session::Steps,
+    target: crate::fix::Target,
     undo: bool,
     timeout: Duration,
-    journal: bool,
-    fixes: Arc<Mutex<Vec<JournalEntry>>>,
     events: EventSink,
-}
-
-impl WriteTask {
-    async fn run(self) {
-        let target = self.plan.target.clone();
-        let what = describe_target(&target);
-        let sent = if self.undo {
-            apply::undo(&self.conn.client, &self.plan, false).await
-        } else {
-            apply::apply(&self.conn.client, &self.plan, false).await
-        };
-        let applied = match sent {
-            Ok(applied) => applied,
-            Err(e) => {
-                tracing::warn!(target = %what, undo = self.undo, error = %e, "patch refused");
+    _feed: Arc<Feed>,
+) {
+    let what = describe_target(&target);
+    while let Some(step) = steps.next().await {
+        let event = match step {
+            Step::Refused(message) => BackendEvent::ApplyFailed {
+                target: target.clone(),
+                undo,
+                message,
+            },
+            Step::Failed(e) => {
+                tracing::warn!(target = %what, undo, error = %e, "patch refused");
                 // The CLI's wording says "re-run diagnose"; here the dashboard is the diagnosis.
                 let message = match &e {
                     apply::ApplyError::Conflict { target, detail } => format!(
@@ -178,111 +200,45 @@ impl WriteTask {
                     ),
                     other => other.to_string(),
                 };
-                let _ = self.events.send(BackendEvent::ApplyFailed {
-                    target,
-                    undo: self.undo,
+                BackendEvent::ApplyFailed {
+                    target: target.clone(),
+                    undo,
                     message,
-                });
-                return;
-            }
-        };
-        tracing::info!(
-            target = %what,
-            undo = self.undo,
-            generation = ?applied.generation,
-            "patch accepted"
-        );
-        if self.journal
-            && let Err(e) = self.record()
-        {
-            let _ = self.events.send(BackendEvent::Notice(format!(
-                "{what} was patched but not recorded in the journal: {e}"
-            )));
-        }
-        let _ = self.events.send(BackendEvent::Applied {
-            target: target.clone(),
-            undo: self.undo,
-        });
-        // An undo rolls back to the plan's old image: follow that one.
-        let expected = if self.undo {
-            reversed(&self.plan)
-        } else {
-            self.plan.clone()
-        };
-        let events = self.events.clone();
-        let progress_target = target.clone();
-        let outcome = rollout::follow_plan(
-            self.feed.snapshots(),
-            &expected,
-            applied.generation,
-            self.timeout,
-            move |p| {
-                let _ = events.send(BackendEvent::Rollout {
-                    target: progress_target.clone(),
-                    message: progress_line(p),
-                });
-            },
-        )
-        .await;
-        let outcome = match outcome {
-            rollout::RolloutOutcome::Running => RolloutOutcome::Running,
-            rollout::RolloutOutcome::Failed { reason } => RolloutOutcome::Failed(reason),
-            rollout::RolloutOutcome::TimedOut { last } => RolloutOutcome::Failed(format!(
-                "still rolling out after {} s: {}",
-                self.timeout.as_secs(),
-                last.message
-            )),
-        };
-        tracing::info!(target = %what, ?outcome, "rollout followed");
-        let _ = self
-            .events
-            .send(BackendEvent::RolloutDone { target, outcome });
-    }
-
-    /// Journal the write; an undo points at the fix it reverts when this session made it.
-    fn record(&self) -> Result<(), journal::JournalError> {
-        let mut fixes = self.fixes.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.undo {
-            let made_here = fixes
-                .iter()
-                .rposition(|e| e.plan == self.plan)
-                .map(|i| fixes.remove(i));
-            match made_here {
-                Some(fix) => journal::append_undo(&fix).map(|_| ()),
-                None => {
-                    let entry = JournalEntry::new(
-                        journal::Action::Undo,
-                        &self.conn.context,
-                        &self.conn.server,
-                        &self.plan,
-                    );
-                    journal::append(&entry).map(|_| ())
                 }
             }
-        } else {
-            let entry = JournalEntry::new(
-                journal::Action::Fix,
-                &self.conn.context,
-                &self.conn.server,
-                &self.plan,
-            );
-            journal::append(&entry)?;
-            fixes.push(entry);
-            Ok(())
+            Step::Applied(applied) => {
+                tracing::info!(target = %what, undo, generation = ?applied.generation, "patch accepted");
+                BackendEvent::Applied {
+                    target: target.clone(),
+                    undo,
+                }
+            }
+            Step::Journaled(_) => continue,
+            Step::NotJournaled(e) => BackendEvent::Notice(format!(
+                "{what} was patched but not recorded in the journal: {e}"
+            )),
+            Step::Progress(p) => BackendEvent::Rollout {
+                target: target.clone(),
+                message: progress_line(&p),
+            },
+            Step::Done(outcome) => {
+                let outcome = match outcome {
+                    rollout::RolloutOutcome::Running => RolloutOutcome::Running,
+                    rollout::RolloutOutcome::Failed { reason } => RolloutOutcome::Failed(reason),
+                    rollout::RolloutOutcome::TimedOut { last } => {
+                        RolloutOutcome::Failed(session::timed_out_reason(timeout, &last))
+                    }
+                };
+                tracing::info!(target = %what, ?outcome, "rollout followed");
+                BackendEvent::RolloutDone {
+                    target: target.clone(),
+                    outcome,
+                }
+            }
+        };
+        if events.send(event).is_err() {
+            return;
         }
-    }
-}
-
-/// The plan an undo carries out: from the fixed values back to the old ones.
-fn reversed(plan: &FixPlan) -> FixPlan {
-    FixPlan {
-        patch: plan.undo.clone(),
-        undo: plan.patch.clone(),
-        image_before: plan.image_after.clone(),
-        image_after: plan.image_before.clone(),
-        pull_policy_before: plan.pull_policy_after.clone(),
-        pull_policy_after: plan.pull_policy_before.clone(),
-        ..plan.clone()
     }
 }
 
@@ -298,34 +254,6 @@ fn progress_line(p: &RolloutProgress) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fix::Target;
-    use serde_json::json;
-
-    fn plan() -> FixPlan {
-        FixPlan {
-            target: Target {
-                kind: "Deployment".into(),
-                namespace: "default".into(),
-                name: "gateway".into(),
-            },
-            container: "gateway".into(),
-            patch: json!([{"op": "replace", "path": "/x", "value": "new"}]),
-            undo: json!([{"op": "replace", "path": "/x", "value": "old"}]),
-            image_before: "kubernaut/gateway:debug".into(),
-            image_after: "localhost/kubernaut/gateway:debug".into(),
-            pull_policy_before: Some("Always".into()),
-            pull_policy_after: Some("IfNotPresent".into()),
-        }
-    }
-
-    #[test]
-    fn an_undo_expects_the_old_image_back() {
-        let r = reversed(&plan());
-        assert_eq!(r.image_after, "kubernaut/gateway:debug");
-        assert_eq!(r.pull_policy_after.as_deref(), Some("Always"));
-        assert_eq!(r.patch, plan().undo);
-        assert_eq!(reversed(&r), plan());
-    }
 
     #[test]
     fn progress_lines_lead_with_counts_once() {

@@ -25,6 +25,7 @@ mod start;
 pub mod terminal;
 pub mod theme;
 pub mod ui;
+mod undo;
 mod update;
 pub mod view;
 

@@ -2,7 +2,7 @@
 //! event loop.
 
 use crate::tui::action::{Action, Effect, Pane};
-use crate::tui::app::{App, DialogStatus, FixDialog, Overlay, Rollout, StatusLine, UndoDialog};
+use crate::tui::app::{App, DialogStatus, FixDialog, Overlay, Rollout, StatusLine};
 use crate::tui::backend::{BackendEvent, RolloutOutcome, WriteAccess};
 use crate::tui::details;
 use crate::tui::layout;
@@ -24,7 +24,7 @@ impl App {
             Action::Bottom => self.move_selection(isize::MAX / 2),
             Action::Details => self.open_details(),
             Action::OpenFix => self.open_fix(),
-            Action::OpenUndo => self.open_undo(),
+            Action::OpenUndo => return self.open_undo(),
             Action::Confirm => return self.confirm(),
             Action::Cancel => self.cancel(),
             Action::OpenFilter => self.overlay = Overlay::Filter,
@@ -149,7 +149,7 @@ impl App {
         }
     }
 
-    fn refused(&self) -> Option<(String, String)> {
+    pub(super) fn refused(&self) -> Option<(String, String)> {
         match &self.write {
             WriteAccess::Refused { why, how, .. } => Some((why.clone(), how.clone())),
             WriteAccess::Allowed { .. } => None,
@@ -179,30 +179,6 @@ impl App {
         }));
     }
 
-    fn open_undo(&mut self) {
-        match (&self.last_fix, self.refused()) {
-            (None, _) => {
-                self.status = Some(StatusLine {
-                    text: "Nothing to undo: `u` undoes the last fix made in this session."
-                        .to_string(),
-                    error: false,
-                })
-            }
-            (Some(_), Some((why, how))) => {
-                self.overlay = Overlay::Info {
-                    title: "Undo not possible: writes are off".to_string(),
-                    lines: vec![why, how],
-                }
-            }
-            (Some(plan), None) => {
-                self.overlay = Overlay::Undo(Box::new(UndoDialog {
-                    plan: plan.clone(),
-                    status: DialogStatus::Ready,
-                }))
-            }
-        }
-    }
-
     fn open_details(&mut self) {
         if let Some((title, lines)) = details::for_selection(self) {
             self.overlay = Overlay::Info { title, lines };
@@ -229,6 +205,7 @@ impl App {
             }
             Overlay::Undo(dialog) if dialog.status != DialogStatus::Sending => {
                 dialog.status = DialogStatus::Sending;
+                self.pending = Some(dialog.plan.clone());
                 Some(Effect::Undo(dialog.plan.clone()))
             }
             Overlay::Namespaces { choices, selected } => {
@@ -308,7 +285,7 @@ impl App {
         match event {
             BackendEvent::Applied { target, undo } => {
                 if undo {
-                    self.last_fix = None;
+                    self.undone();
                 } else if let Some(plan) = self.pending.take() {
                     self.last_fix = Some(plan);
                 }
@@ -401,6 +378,7 @@ impl App {
                 }
             }
             BackendEvent::Notice(text) => self.status = Some(StatusLine { text, error: false }),
+            BackendEvent::History(found) => self.history_arrived(found),
             // The event loop swaps feeds itself; nothing to keep here.
             BackendEvent::Feed(_) => {}
         }

@@ -285,9 +285,35 @@ fn undo(frame: &mut Frame, app: &App, d: &UndoDialog) {
         ..p.clone()
     };
     plan_lines(&mut lines, &app.snapshot.context, &reverse, &p.undo);
+    journal_lines(&mut lines, d);
     failure(&mut lines, &d.status);
     let footer = status_line(&d.status, "y or Enter undoes · Esc cancels");
     popup(frame, "Undo the last fix", lines, footer);
+}
+
+/// Which journalled fix this is, and how many older ones `u` can walk back to after it.
+fn journal_lines(lines: &mut Vec<Line<'static>>, d: &UndoDialog) {
+    if let Some(e) = &d.entry {
+        lines.push(label(
+            "Fixed",
+            format!(
+                "{} (journal id {})",
+                e.time.format("%Y-%m-%d %H:%M:%S UTC"),
+                e.id
+            ),
+        ));
+    }
+    if d.older > 0 {
+        lines.push(Line::styled(
+            format!(
+                "{} older fix{} of this cluster in the journal: u again walks back to {}.",
+                d.older,
+                if d.older == 1 { "" } else { "es" },
+                if d.older == 1 { "it" } else { "them" }
+            ),
+            theme::DIM,
+        ));
+    }
 }
 
 fn namespaces(frame: &mut Frame, choices: &[Option<String>], selected: usize) {
