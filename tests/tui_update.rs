@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kindscope::fix::Target;
 use kindscope::tui::app::{DialogStatus, Overlay};
-use kindscope::tui::{Action, App, BackendEvent, Effect, Pane, RolloutOutcome, keymap};
+use kindscope::tui::{Action, App, BackendEvent, Effect, Pane, Request, RolloutOutcome, keymap};
 use tui_fixtures::*;
 
 fn press(app: &mut App, code: KeyCode) -> Option<Effect> {
@@ -114,8 +114,11 @@ fn successful_rollout_moves_to_the_next_finding_and_enables_undo() {
     assert_eq!(app.view.pods[app.pane(Pane::Pods).selected].name, GW_POD);
     assert_eq!(app.last_fix.as_ref(), Some(&plan));
 
-    // u asks first, then sends the undo patch.
-    assert_eq!(ch(&mut app, 'u'), None);
+    // u asks first (and reads the journal again), then sends the undo patch.
+    assert_eq!(
+        ch(&mut app, 'u'),
+        Some(Effect::Backend(Request::UndoHistory))
+    );
     assert!(matches!(app.overlay, Overlay::Undo(_)));
     assert_eq!(ch(&mut app, 'y'), Some(Effect::Undo(plan)));
 }
@@ -174,7 +177,12 @@ fn a_refused_patch_is_never_resent_blindly() {
 #[test]
 fn undo_without_a_fix_says_so() {
     let mut app = app(160, 40);
-    assert_eq!(ch(&mut app, 'u'), None);
+    // Nothing known: the journal is read first, and it is empty.
+    assert_eq!(
+        ch(&mut app, 'u'),
+        Some(Effect::Backend(Request::UndoHistory))
+    );
+    app.update(Action::Backend(BackendEvent::History(Ok(Vec::new()))));
     assert!(matches!(app.overlay, Overlay::None));
     assert!(
         app.status
