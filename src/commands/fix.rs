@@ -321,30 +321,20 @@ fn planned(f: &Finding, p: &FixPlan) -> FixResult {
 /// `--yes`, or a y/N answer on a terminal. Without either, say how to apply and decline.
 async fn confirmed(args: &FixArgs, count: usize, context: &str) -> Result<bool, CliError> {
     // A dry run stores nothing, so it needs no confirmation.
-    if args.yes || args.dry_run {
-        return Ok(true);
-    }
     let patches = if count == 1 { "patch" } else { "patches" };
-    if !std::io::stdin().is_terminal() {
-        super::output::eprint_safe(&format!(
-            "kindscope: nothing applied: pass --yes to apply {count} {patches} (stdin is not a \
-             terminal, so kindscope cannot ask)\n"
-        ));
-        return Ok(false);
-    }
-    super::output::eprint_safe(&format!(
-        "Apply {count} {patches} on context \"{}\"? [y/N] ",
-        crate::sanitize::term(context)
-    ));
-    let answer = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map(|_| line)
-    })
-    .await
-    .map_err(|e| CliError::usage(format!("cannot read the answer: {e}")))?
-    .map_err(|e| CliError::usage(format!("cannot read the answer from stdin: {e}")))?;
-    let yes = matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes");
-    if !yes {
+    let yes = super::confirm::confirm(
+        args.yes || args.dry_run,
+        &format!(
+            "Apply {count} {patches} on context \"{}\"?",
+            crate::sanitize::term(context)
+        ),
+        &format!(
+            "nothing applied: pass --yes to apply {count} {patches} (stdin is not a terminal, so \
+             kindscope cannot ask)"
+        ),
+    )
+    .await?;
+    if !yes && std::io::stdin().is_terminal() {
         super::output::eprint_safe("kindscope: nothing applied.\n");
     }
     Ok(yes)
