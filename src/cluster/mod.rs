@@ -7,6 +7,7 @@ pub mod exec_auth;
 mod feed_state;
 pub mod guard;
 pub mod import;
+pub mod inspect;
 pub mod journal;
 pub mod kind;
 pub mod node_images;

@@ -116,6 +116,8 @@ pub enum Overlay {
     },
     Fix(Box<FixDialog>),
     Undo(Box<UndoDialog>),
+    /// Logs, describe or YAML of the selection, over the panes.
+    View(Box<crate::tui::textview::TextView>),
     /// Details of a row, or an explanation (why writes are off).
     Info {
         title: String,
@@ -195,6 +197,8 @@ pub struct App {
     pub history: Vec<crate::cluster::journal::JournalEntry>,
     /// `u` asked for the journal and waits for it to open the undo dialog.
     pub awaiting_history: bool,
+    /// Id of the last text view opened (answers for older ones are dropped).
+    pub view_seq: u64,
     pub status: Option<StatusLine>,
     /// The snapshot feed ended: the data shown is the last known.
     pub feed_closed: bool,
@@ -234,6 +238,7 @@ impl App {
             last_fix: None,
             history: Vec::new(),
             awaiting_history: false,
+            view_seq: 0,
             status: opts.notice.map(|text| StatusLine { text, error: false }),
             feed_closed: false,
             user_moved: false,

@@ -24,6 +24,57 @@ pub enum Request {
     SwitchNamespace(Option<String>),
     /// Read the journal: the fixes on this cluster not undone yet (answered with `History`).
     UndoHistory,
+    /// Stream a container's log into view `id` (replaces any log stream running).
+    Logs(LogRequest),
+    /// Fetch an object's YAML into view `id`.
+    Yaml { id: u64, object: ObjectRef },
+    /// The view closed: stop its log stream.
+    CloseView,
+}
+
+/// The kinds of object the views show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    Pod,
+    Deployment,
+    Node,
+}
+
+/// One object of the cluster (`namespace` is empty for nodes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub kind: ObjectKind,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// `Pod default/gateway-…`, `Node kind-worker`.
+    pub fn label(&self) -> String {
+        let kind = match self.kind {
+            ObjectKind::Pod => "Pod",
+            ObjectKind::Deployment => "Deployment",
+            ObjectKind::Node => "Node",
+        };
+        if self.namespace.is_empty() {
+            format!("{kind} {}", self.name)
+        } else {
+            format!("{kind} {}/{}", self.namespace, self.name)
+        }
+    }
+}
+
+/// `GET …/pods/NAME/log` parameters (bounded: the last lines, at most so many bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRequest {
+    pub id: u64,
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub previous: bool,
+    pub follow: bool,
+    pub tail_lines: i64,
+    pub limit_bytes: i64,
 }
 
 /// How a followed rollout ended.
@@ -60,6 +111,11 @@ pub enum BackendEvent {
     /// The fixes on this cluster not undone yet, newest first (or why the journal could not
     /// be read).
     History(Result<Vec<JournalEntry>, String>),
+    /// Content for the text view `id` (logs, YAML).
+    View {
+        id: u64,
+        update: crate::tui::textview::ViewUpdate,
+    },
 }
 
 /// Channel on which a backend reports.
@@ -110,6 +166,12 @@ impl Backend for FakeBackend {
         let (plan, undo) = match request {
             Request::Apply(plan) => (plan, false),
             Request::Undo(plan) => (plan, true),
+            Request::Logs(_) | Request::Yaml { .. } | Request::CloseView => {
+                if let Ok(mut log) = self.requests.lock() {
+                    log.push(record);
+                }
+                return;
+            }
             Request::UndoHistory => {
                 let _ = events.send(BackendEvent::History(Ok(self.history.clone())));
                 if let Ok(mut log) = self.requests.lock() {

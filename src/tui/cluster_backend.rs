@@ -14,13 +14,17 @@ use tokio::sync::Notify;
 
 use crate::cluster::apply::{self, describe_target};
 use crate::cluster::connect::Connection;
+use crate::cluster::inspect;
 use crate::cluster::journal::Journal;
 use crate::cluster::rollout::{self, RolloutProgress};
 use crate::cluster::runtime::Runtime;
 use crate::cluster::session::{self, Direction, Step, WriteOptions};
 use crate::cluster::watch::{self, Feed};
 use crate::fix::FixPlan;
-use crate::tui::backend::{Backend, BackendEvent, EventSink, Request, RolloutOutcome};
+use crate::tui::backend::{
+    Backend, BackendEvent, EventSink, LogRequest, ObjectKind, ObjectRef, Request, RolloutOutcome,
+};
+use crate::tui::textview::ViewUpdate;
 
 /// How to start a snapshot feed for a connection: API only, or with the container runtime's
 /// image lists merged in (Kind contexts).
@@ -81,6 +85,14 @@ pub struct ClusterBackend {
     feed: Arc<Feed>,
     source: FeedSource,
     opts: BackendOptions,
+    /// The log stream of the open logs view.
+    log_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for ClusterBackend {
+    fn drop(&mut self) {
+        self.stop_logs();
+    }
 }
 
 impl ClusterBackend {
@@ -90,6 +102,7 @@ impl ClusterBackend {
             feed: Arc::new(feed),
             source,
             opts,
+            log_task: None,
         }
     }
 
@@ -137,6 +150,74 @@ impl ClusterBackend {
         ));
     }
 
+    /// Stream a container's log into a view (one stream at a time).
+    fn logs(&mut self, req: LogRequest, events: &EventSink) {
+        self.stop_logs();
+        let query = inspect::LogQuery {
+            namespace: req.namespace,
+            pod: req.pod,
+            container: req.container,
+            previous: req.previous,
+            follow: req.follow,
+            tail_lines: req.tail_lines,
+            // Bounds the backlog; a followed stream is bounded by the view instead (the
+            // kubelet would end it after that many bytes).
+            limit_bytes: (!req.follow).then_some(req.limit_bytes),
+        };
+        let stream = inspect::log_lines(&self.conn.client, query);
+        let events = events.clone();
+        let (id, follow) = (req.id, req.follow);
+        self.log_task = Some(tokio::spawn(async move {
+            let mut stream = std::pin::pin!(stream);
+            let mut any = false;
+            while let Some(batch) = stream.next().await {
+                let update = match batch {
+                    Ok(lines) => {
+                        any = true;
+                        ViewUpdate::Lines(lines)
+                    }
+                    Err(e) => ViewUpdate::Failed(e),
+                };
+                if events.send(BackendEvent::View { id, update }).is_err() {
+                    return;
+                }
+            }
+            let end = if follow {
+                ViewUpdate::Ended(
+                    "The log stream ended (the container stopped, or the server closed it).".into(),
+                )
+            } else if any {
+                return;
+            } else {
+                ViewUpdate::Lines(Vec::new())
+            };
+            let _ = events.send(BackendEvent::View { id, update: end });
+        }));
+    }
+
+    fn stop_logs(&mut self) {
+        if let Some(task) = self.log_task.take() {
+            task.abort();
+        }
+    }
+
+    fn yaml(&self, id: u64, object: ObjectRef, events: &EventSink) {
+        let client = self.conn.client.clone();
+        let events = events.clone();
+        tokio::spawn(async move {
+            let kind = match object.kind {
+                ObjectKind::Pod => inspect::Kind::Pod,
+                ObjectKind::Deployment => inspect::Kind::Deployment,
+                ObjectKind::Node => inspect::Kind::Node,
+            };
+            let update = match inspect::yaml(&client, kind, &object.namespace, &object.name).await {
+                Ok(text) => ViewUpdate::Replace(text.lines().map(str::to_string).collect()),
+                Err(e) => ViewUpdate::Failed(format!("cannot read {}: {e}", object.label())),
+            };
+            let _ = events.send(BackendEvent::View { id, update });
+        });
+    }
+
     /// The open fixes of this cluster in the journal, newest first (what `u` walks back).
     fn history(&self, events: &EventSink) {
         let found = if self.opts.journal {
@@ -169,6 +250,9 @@ impl Backend for ClusterBackend {
             Request::Undo(plan) => self.write(&plan, true, events),
             Request::SwitchNamespace(ns) => self.switch_namespace(ns, events),
             Request::UndoHistory => self.history(events),
+            Request::Logs(req) => self.logs(req, events),
+            Request::Yaml { id, object } => self.yaml(id, object, events),
+            Request::CloseView => self.stop_logs(),
         }
     }
 }

@@ -22,10 +22,20 @@ pub const HELP: &[(&str, &str)] = &[
         "f",
         "fix the selected finding (y/Enter applies, Esc cancels)",
     ),
-    ("u", "undo the last fix (asks first)"),
+    (
+        "u",
+        "undo the newest fix of this cluster in the journal (asks first; again walks back)",
+    ),
     ("/", "filter rows by text (Enter keeps, Esc clears)"),
     (": or n", "choose the namespace"),
-    ("l", "show / hide the log pane"),
+    ("1 2 3", "node images / pods & events / workloads pane"),
+    (
+        "l",
+        "logs of the selected pod (f follow, p previous, Tab container)",
+    ),
+    ("d", "describe the selection (conditions, states, events)"),
+    ("y", "YAML of the selection, as the server has it"),
+    ("L", "show / hide kindscope's own log"),
     ("?", "show / hide this help"),
     ("Esc", "close what is open; clear the filter"),
     ("q  Ctrl-C", "quit"),
@@ -34,6 +44,17 @@ pub const HELP: &[(&str, &str)] = &[
         "click focuses a pane and selects a row; wheel scrolls",
     ),
 ];
+
+/// A printable key with no meaning here: say so (a silent key reads as a hung dashboard).
+/// Modifier and function keys stay silent.
+fn unbound(key: KeyEvent) -> Option<Action> {
+    match key.code {
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            Some(Action::Unbound(format!("`{c}`")))
+        }
+        _ => None,
+    }
+}
 
 pub fn map_event(app: &App, event: &Event) -> Option<Action> {
     match event {
@@ -88,6 +109,23 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('q') => Some(Action::Quit),
             _ => None,
         },
+        Overlay::View(_) => {
+            use crate::tui::textview::ViewKey;
+            match key.code {
+                KeyCode::Esc => Some(Action::Cancel),
+                KeyCode::Char('q') => Some(Action::Quit),
+                KeyCode::Up | KeyCode::Char('k') => Some(Action::View(ViewKey::Scroll(-1))),
+                KeyCode::Down | KeyCode::Char('j') => Some(Action::View(ViewKey::Scroll(1))),
+                KeyCode::PageUp => Some(Action::View(ViewKey::Page(false))),
+                KeyCode::PageDown | KeyCode::Char(' ') => Some(Action::View(ViewKey::Page(true))),
+                KeyCode::Home | KeyCode::Char('g') => Some(Action::View(ViewKey::Top)),
+                KeyCode::End | KeyCode::Char('G') => Some(Action::View(ViewKey::Bottom)),
+                KeyCode::Char('f') => Some(Action::View(ViewKey::Follow)),
+                KeyCode::Char('p') => Some(Action::View(ViewKey::Previous)),
+                KeyCode::Tab => Some(Action::View(ViewKey::NextContainer)),
+                _ => unbound(key),
+            }
+        }
         Overlay::Help | Overlay::Info { .. } => match key.code {
             KeyCode::Esc | KeyCode::Enter => Some(Action::Cancel),
             KeyCode::Char('?') => Some(Action::ToggleHelp),
@@ -109,10 +147,16 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('u') => Some(Action::OpenUndo),
             KeyCode::Char('/') => Some(Action::OpenFilter),
             KeyCode::Char(':') | KeyCode::Char('n') => Some(Action::OpenNamespaces),
-            KeyCode::Char('l') => Some(Action::ToggleLog),
+            KeyCode::Char('L') => Some(Action::ToggleLog),
+            KeyCode::Char('l') => Some(Action::OpenLogs),
+            KeyCode::Char('d') => Some(Action::OpenDescribe),
+            KeyCode::Char('y') => Some(Action::OpenYaml),
+            KeyCode::Char('1') => Some(Action::FocusPane(crate::tui::action::Pane::Nodes)),
+            KeyCode::Char('2') => Some(Action::FocusPane(crate::tui::action::Pane::Pods)),
+            KeyCode::Char('3') => Some(Action::FocusPane(crate::tui::action::Pane::Workloads)),
             KeyCode::Char('?') => Some(Action::ToggleHelp),
             KeyCode::Esc => Some(Action::Cancel),
-            _ => None,
+            _ => unbound(key),
         },
     }
 }

@@ -26,7 +26,19 @@ impl App {
             Action::OpenFix => self.open_fix(),
             Action::OpenUndo => return self.open_undo(),
             Action::Confirm => return self.confirm(),
+            Action::Cancel if matches!(self.overlay, Overlay::View(_)) => return self.close_view(),
             Action::Cancel => self.cancel(),
+            Action::OpenLogs => return self.open_logs(),
+            Action::OpenDescribe => self.open_describe(),
+            Action::OpenYaml => return self.open_yaml(),
+            Action::View(key) => return self.view_key(key),
+            Action::FocusPane(pane) => self.focus = pane,
+            Action::Unbound(key) => {
+                self.status = Some(StatusLine {
+                    text: format!("{key} does nothing here; ? lists the keys."),
+                    error: false,
+                })
+            }
             Action::OpenFilter => self.overlay = Overlay::Filter,
             Action::FilterInput(c) => {
                 self.filter.push(c);
@@ -58,6 +70,10 @@ impl App {
                 }
             }
             Action::Click { column, row } => self.click(column, row),
+            Action::Scroll { down, .. } if matches!(self.overlay, Overlay::View(_)) => {
+                let delta = if down { 3 } else { -3 };
+                return self.view_key(crate::tui::textview::ViewKey::Scroll(delta));
+            }
             Action::Scroll { column, row, down } => {
                 if let Overlay::None = self.overlay
                     && let Some(pane) = self.pane_at(column, row)
@@ -69,7 +85,10 @@ impl App {
             Action::Resize { width, height } => {
                 self.viewport = ratatui::layout::Rect::new(0, 0, width, height);
             }
-            Action::Snapshot(snap) => self.set_snapshot(snap),
+            Action::Snapshot(snap) => {
+                self.set_snapshot(snap);
+                self.refresh_describe();
+            }
             Action::FeedClosed => self.feed_closed = true,
             Action::Backend(event) => self.backend_event(event),
             Action::Tick => self.spinner = self.spinner.wrapping_add(1),
@@ -379,6 +398,7 @@ impl App {
             }
             BackendEvent::Notice(text) => self.status = Some(StatusLine { text, error: false }),
             BackendEvent::History(found) => self.history_arrived(found),
+            BackendEvent::View { id, update } => self.view_update(id, update),
             // The event loop swaps feeds itself; nothing to keep here.
             BackendEvent::Feed(_) => {}
         }

@@ -20,6 +20,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Overlay::Namespaces { choices, selected } => namespaces(frame, choices, *selected),
         Overlay::Fix(d) => fix(frame, app, d),
         Overlay::Undo(d) => undo(frame, app, d),
+        Overlay::View(v) => super::textview::draw(frame, v),
         Overlay::Info { title, lines } => popup(
             frame,
             title,
