@@ -12,10 +12,10 @@ use futures::Stream;
 use futures::channel::mpsc;
 use tokio::sync::watch;
 
-use super::apply::{self, Applied, ApplyError};
-use super::connect::Connection;
-use super::journal::{self, Journal, JournalEntry, JournalError};
-use super::rollout::{self, RolloutOutcome, RolloutProgress};
+use crate::cluster::apply::{self, Applied, ApplyError};
+use crate::cluster::connect::Connection;
+use crate::cluster::journal::{self, Journal, JournalEntry, JournalError};
+use crate::cluster::rollout::{self, RolloutOutcome, RolloutProgress};
 use crate::fix::FixPlan;
 use crate::model::Snapshot;
 
