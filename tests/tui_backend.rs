@@ -92,6 +92,7 @@ async fn fix_undo_conflict_and_namespace_switch() {
             write: Ok(()),
             rollout_timeout: Duration::from_secs(30),
             journal: true,
+            contexts: None,
         },
     );
     let mut snaps = backend.snapshots();
@@ -207,6 +208,7 @@ async fn a_refused_write_guard_never_sends() {
             write: Err("writes are disabled by --read-only".into()),
             rollout_timeout: Duration::from_secs(5),
             journal: false,
+            contexts: None,
         },
     );
     let before = sim

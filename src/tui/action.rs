@@ -80,6 +80,10 @@ pub enum Action {
     View(crate::tui::textview::ViewKey),
     /// `1`/`2`/`3`: this pane.
     FocusPane(Pane),
+    /// `:`: open the command line.
+    OpenCommand,
+    /// A key on the command line.
+    Command(crate::tui::command::CommandKey),
     /// A key that means nothing here (named, for the status line).
     Unbound(String),
     /// Mouse left click at (column, row).

@@ -51,6 +51,8 @@ pub struct Options {
     pub sources: Option<Arc<crate::source::SourceCache>>,
     /// (context, API server) being connected to, shown until the first lists arrive.
     pub cluster: Option<(String, String)>,
+    /// Contexts `:ctx` may switch to (Kind ones, or what the write guard allows).
+    pub contexts: Vec<String>,
 }
 
 /// Seconds since the epoch (0 if the system clock is before 1970).
@@ -74,6 +76,7 @@ impl Options {
             monochrome: false,
             sources: None,
             cluster: None,
+            contexts: Vec::new(),
         }
     }
 }
@@ -116,6 +119,8 @@ pub enum Overlay {
     },
     Fix(Box<FixDialog>),
     Undo(Box<UndoDialog>),
+    /// The `:` command line is being typed.
+    Command(crate::tui::command::CommandLine),
     /// Logs, describe or YAML of the selection, over the panes.
     View(Box<crate::tui::textview::TextView>),
     /// Details of a row, or an explanation (why writes are off).
@@ -199,6 +204,8 @@ pub struct App {
     pub awaiting_history: bool,
     /// Id of the last text view opened (answers for older ones are dropped).
     pub view_seq: u64,
+    /// Contexts `:ctx` may switch to.
+    pub contexts: Vec<String>,
     pub status: Option<StatusLine>,
     /// The snapshot feed ended: the data shown is the last known.
     pub feed_closed: bool,
@@ -239,6 +246,7 @@ impl App {
             history: Vec::new(),
             awaiting_history: false,
             view_seq: 0,
+            contexts: opts.contexts,
             status: opts.notice.map(|text| StatusLine { text, error: false }),
             feed_closed: false,
             user_moved: false,

@@ -30,6 +30,18 @@ pub enum Request {
     Yaml { id: u64, object: ObjectRef },
     /// The view closed: stop its log stream.
     CloseView,
+    /// Attach to another context of the kubeconfig (answered with `Context`, then `Feed`).
+    SwitchContext(String),
+}
+
+/// The context the backend switched to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContextInfo {
+    pub context: String,
+    pub server: String,
+    pub write: WriteAccess,
+    /// A note to show (a Kind cluster whose runtime does not answer).
+    pub notice: Option<String>,
 }
 
 /// The kinds of object the views show.
@@ -111,6 +123,8 @@ pub enum BackendEvent {
     /// The fixes on this cluster not undone yet, newest first (or why the journal could not
     /// be read).
     History(Result<Vec<JournalEntry>, String>),
+    /// The context switch succeeded (the new feed follows) or why it did not.
+    Context(Result<ContextInfo, String>),
     /// Content for the text view `id` (logs, YAML).
     View {
         id: u64,
@@ -166,6 +180,15 @@ impl Backend for FakeBackend {
         let (plan, undo) = match request {
             Request::Apply(plan) => (plan, false),
             Request::Undo(plan) => (plan, true),
+            Request::SwitchContext(context) => {
+                let _ = events.send(BackendEvent::Context(Err(format!(
+                    "cannot switch to {context}: this dashboard has no kubeconfig"
+                ))));
+                if let Ok(mut log) = self.requests.lock() {
+                    log.push(record);
+                }
+                return;
+            }
             Request::Logs(_) | Request::Yaml { .. } | Request::CloseView => {
                 if let Ok(mut log) = self.requests.lock() {
                     log.push(record);

@@ -24,7 +24,9 @@ use crate::fix::FixPlan;
 use crate::tui::backend::{
     Backend, BackendEvent, EventSink, LogRequest, ObjectKind, ObjectRef, Request, RolloutOutcome,
 };
+use crate::tui::contexts::{Attached, Switcher};
 use crate::tui::textview::ViewUpdate;
+use tokio::sync::mpsc;
 
 /// How to start a snapshot feed for a connection: API only, or with the container runtime's
 /// image lists merged in (Kind contexts).
@@ -75,6 +77,8 @@ pub struct BackendOptions {
     pub rollout_timeout: Duration,
     /// Record applied patches in the journal (`kindscope fix` can then undo them too).
     pub journal: bool,
+    /// How to attach to another context (`:ctx`); None: this dashboard cannot switch.
+    pub contexts: Option<Arc<Switcher>>,
 }
 
 /// The dashboard's backend on a real (or simulated) cluster.
@@ -87,6 +91,11 @@ pub struct ClusterBackend {
     opts: BackendOptions,
     /// The log stream of the open logs view.
     log_task: Option<tokio::task::JoinHandle<()>>,
+    /// Connections made by `:ctx`, installed before the next request is handled.
+    attached: (
+        mpsc::UnboundedSender<Attached>,
+        mpsc::UnboundedReceiver<Attached>,
+    ),
 }
 
 impl Drop for ClusterBackend {
@@ -103,6 +112,7 @@ impl ClusterBackend {
             source,
             opts,
             log_task: None,
+            attached: mpsc::unbounded_channel(),
         }
     }
 
@@ -195,6 +205,46 @@ impl ClusterBackend {
         }));
     }
 
+    /// `:ctx NAME`: connect on a task; the loop gets `Context` and the new feed, and this
+    /// backend takes the new connection before its next request.
+    fn switch_context(&mut self, context: String, events: &EventSink) {
+        let Some(switcher) = self.opts.contexts.clone() else {
+            let _ = events.send(BackendEvent::Context(Err(
+                "this dashboard cannot switch contexts (the demo runs one simulated cluster)"
+                    .into(),
+            )));
+            return;
+        };
+        let namespace = self.conn.namespace.clone();
+        let install = self.attached.0.clone();
+        let events = events.clone();
+        tokio::spawn(async move {
+            match switcher.attach(&context, namespace).await {
+                Ok(attached) => {
+                    let info = attached.info.clone();
+                    let snapshots = attached.feed.snapshots();
+                    tracing::info!(context = %info.context, server = %info.server, "switched context");
+                    let _ = install.send(attached);
+                    let _ = events.send(BackendEvent::Context(Ok(info)));
+                    let _ = events.send(BackendEvent::Feed(snapshots));
+                }
+                Err(e) => {
+                    let _ = events.send(BackendEvent::Context(Err(format!(
+                        "still on the old context: {e}"
+                    ))));
+                }
+            }
+        });
+    }
+
+    fn install(&mut self, next: Attached) {
+        self.stop_logs();
+        self.conn = next.conn;
+        self.source = next.source;
+        self.feed = Arc::new(next.feed);
+        self.opts.write = next.guard;
+    }
+
     fn stop_logs(&mut self) {
         if let Some(task) = self.log_task.take() {
             task.abort();
@@ -245,6 +295,9 @@ impl ClusterBackend {
 
 impl Backend for ClusterBackend {
     fn submit(&mut self, request: Request, events: &EventSink) {
+        while let Ok(next) = self.attached.1.try_recv() {
+            self.install(next);
+        }
         match request {
             Request::Apply(plan) => self.write(&plan, false, events),
             Request::Undo(plan) => self.write(&plan, true, events),
@@ -253,6 +306,7 @@ impl Backend for ClusterBackend {
             Request::Logs(req) => self.logs(req, events),
             Request::Yaml { id, object } => self.yaml(id, object, events),
             Request::CloseView => self.stop_logs(),
+            Request::SwitchContext(context) => self.switch_context(context, events),
         }
     }
 }

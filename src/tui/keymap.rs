@@ -27,7 +27,11 @@ pub const HELP: &[(&str, &str)] = &[
         "undo the newest fix of this cluster in the journal (asks first; again walks back)",
     ),
     ("/", "filter rows by text (Enter keeps, Esc clears)"),
-    (": or n", "choose the namespace"),
+    (
+        ":",
+        "command: :ns NAME, :ctx NAME, :pods, :deploy, :nodes, :q (Tab completes)",
+    ),
+    ("n", "choose the namespace"),
     ("1 2 3", "node images / pods & events / workloads pane"),
     (
         "l",
@@ -109,6 +113,17 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('q') => Some(Action::Quit),
             _ => None,
         },
+        Overlay::Command(_) => {
+            use crate::tui::command::CommandKey;
+            match key.code {
+                KeyCode::Esc => Some(Action::Cancel),
+                KeyCode::Enter => Some(Action::Confirm),
+                KeyCode::Backspace => Some(Action::Command(CommandKey::Backspace)),
+                KeyCode::Tab => Some(Action::Command(CommandKey::Tab)),
+                KeyCode::Char(c) if !ctrl => Some(Action::Command(CommandKey::Char(c))),
+                _ => None,
+            }
+        }
         Overlay::View(_) => {
             use crate::tui::textview::ViewKey;
             match key.code {
@@ -146,7 +161,8 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('f') => Some(Action::OpenFix),
             KeyCode::Char('u') => Some(Action::OpenUndo),
             KeyCode::Char('/') => Some(Action::OpenFilter),
-            KeyCode::Char(':') | KeyCode::Char('n') => Some(Action::OpenNamespaces),
+            KeyCode::Char(':') => Some(Action::OpenCommand),
+            KeyCode::Char('n') => Some(Action::OpenNamespaces),
             KeyCode::Char('L') => Some(Action::ToggleLog),
             KeyCode::Char('l') => Some(Action::OpenLogs),
             KeyCode::Char('d') => Some(Action::OpenDescribe),

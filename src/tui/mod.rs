@@ -13,6 +13,8 @@ pub mod action;
 pub mod app;
 pub mod backend;
 pub mod cluster_backend;
+pub mod command;
+pub mod contexts;
 mod describe;
 mod details;
 pub mod elide;

@@ -48,20 +48,9 @@ impl App {
                 self.filter.pop();
                 self.rebuild_view();
             }
-            Action::OpenNamespaces => {
-                let mut choices = vec![None];
-                choices.extend(self.view.namespaces.iter().cloned().map(Some));
-                if let Some(ns) = &self.namespace
-                    && !choices.contains(&Some(ns.clone()))
-                {
-                    choices.push(Some(ns.clone()));
-                }
-                let selected = choices
-                    .iter()
-                    .position(|c| *c == self.namespace)
-                    .unwrap_or(0);
-                self.overlay = Overlay::Namespaces { choices, selected };
-            }
+            Action::OpenCommand => self.open_command(),
+            Action::Command(key) => self.command_key(key),
+            Action::OpenNamespaces => self.open_namespaces(),
             Action::ToggleLog => self.show_log = !self.show_log,
             Action::ToggleHelp => {
                 self.overlay = match self.overlay {
@@ -94,6 +83,22 @@ impl App {
             Action::Tick => self.spinner = self.spinner.wrapping_add(1),
         }
         None
+    }
+
+    /// The namespace chooser (`n`, `:ns` without a name).
+    pub(super) fn open_namespaces(&mut self) {
+        let mut choices = vec![None];
+        choices.extend(self.view.namespaces.iter().cloned().map(Some));
+        if let Some(ns) = &self.namespace
+            && !choices.contains(&Some(ns.clone()))
+        {
+            choices.push(Some(ns.clone()));
+        }
+        let selected = choices
+            .iter()
+            .position(|c| *c == self.namespace)
+            .unwrap_or(0);
+        self.overlay = Overlay::Namespaces { choices, selected };
     }
 
     fn page(&self) -> usize {
@@ -234,6 +239,7 @@ impl App {
                 self.rebuild_view();
                 Some(Effect::SwitchNamespace(ns))
             }
+            Overlay::Command(_) => self.run_command(),
             Overlay::Filter | Overlay::Help | Overlay::Info { .. } => {
                 self.overlay = Overlay::None;
                 None
@@ -399,6 +405,7 @@ impl App {
             BackendEvent::Notice(text) => self.status = Some(StatusLine { text, error: false }),
             BackendEvent::History(found) => self.history_arrived(found),
             BackendEvent::View { id, update } => self.view_update(id, update),
+            BackendEvent::Context(switched) => self.context_switched(switched),
             // The event loop swaps feeds itself; nothing to keep here.
             BackendEvent::Feed(_) => {}
         }

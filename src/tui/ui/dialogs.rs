@@ -15,7 +15,7 @@ use crate::tui::theme;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     match &app.overlay {
-        Overlay::None | Overlay::Filter => {}
+        Overlay::None | Overlay::Filter | Overlay::Command(_) => {}
         Overlay::Help => help(frame),
         Overlay::Namespaces { choices, selected } => namespaces(frame, choices, *selected),
         Overlay::Fix(d) => fix(frame, app, d),
