@@ -58,7 +58,12 @@ pub async fn yaml(
             GET_TIMEOUT.as_secs()
         )
     })??;
-    let mut obj = got;
+    render_yaml(got)
+}
+
+/// YAML of an object without `metadata.managedFields` (bookkeeping of server-side apply that
+/// `kubectl get -o yaml` also leaves out unless given `--show-managed-fields`).
+fn render_yaml(mut obj: serde_json::Value) -> Result<String, String> {
     if let Some(meta) = obj.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         meta.remove("managedFields");
     }
@@ -188,6 +193,24 @@ fn split(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml_hides_managed_fields_only() {
+        // The shape `kubectl get deployment -o json --show-managed-fields` prints.
+        let obj = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "gateway", "namespace": "default", "resourceVersion": "1042",
+                "managedFields": [{"apiVersion": "apps/v1", "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:spec": {"f:replicas": {}}}, "manager": "kubectl-client-side-apply",
+                    "operation": "Update", "time": "2026-12-02T00:00:00Z"}]},
+            "spec": {"replicas": 1}
+        });
+        let text = render_yaml(obj).expect("yaml");
+        assert!(!text.contains("managedFields"), "{text}");
+        assert!(!text.contains("kubectl-client-side-apply"), "{text}");
+        assert!(text.contains("resourceVersion: \"1042\""), "{text}");
+        assert!(text.contains("replicas: 1"), "{text}");
+    }
 
     #[tokio::test]
     async fn lines_are_split_and_bounded() {

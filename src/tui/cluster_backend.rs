@@ -181,14 +181,15 @@ impl ClusterBackend {
             let mut stream = std::pin::pin!(stream);
             let mut any = false;
             while let Some(batch) = stream.next().await {
-                let update = match batch {
+                let (update, last) = match batch {
                     Ok(lines) => {
                         any = true;
-                        ViewUpdate::Lines(lines)
+                        (ViewUpdate::Lines(lines), false)
                     }
-                    Err(e) => ViewUpdate::Failed(e),
+                    // The server's refusal is the whole story: no "stream ended" after it.
+                    Err(e) => (ViewUpdate::Failed(e), true),
                 };
-                if events.send(BackendEvent::View { id, update }).is_err() {
+                if events.send(BackendEvent::View { id, update }).is_err() || last {
                     return;
                 }
             }

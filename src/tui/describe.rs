@@ -42,12 +42,13 @@ pub fn describe(snap: &Snapshot, obj: &ObjectRef, now: i64) -> Vec<String> {
     out
 }
 
+/// `Key:` and its value in a column (as kubectl aligns them), at least one space between.
 fn kv(out: &mut Vec<String>, indent: usize, key: &str, value: impl AsRef<str>) {
-    let pad = 18usize.saturating_sub(indent);
+    let label = format!("{key}:");
+    let pad = 20usize.saturating_sub(indent).max(label.len() + 1);
     out.push(format!(
-        "{}{:<pad$}{}",
+        "{}{label:<pad$}{}",
         " ".repeat(indent),
-        format!("{key}:"),
         value.as_ref()
     ));
 }
@@ -59,7 +60,7 @@ fn map(out: &mut Vec<String>, key: &str, m: Option<&BTreeMap<String, String>>) {
         None => kv(out, 0, key, "<none>"),
         Some(first) => {
             kv(out, 0, key, first);
-            out.extend(items.map(|i| format!("{:18}{i}", "")));
+            out.extend(items.map(|i| format!("{:20}{i}", "")));
         }
     }
 }

@@ -115,7 +115,9 @@ impl TextView {
     /// Scroll by `delta` lines within `height` visible rows.
     pub fn scroll_by(&mut self, delta: isize, height: usize) {
         let last = self.lines.len().saturating_sub(height.max(1));
-        let target = (self.scroll as isize).saturating_add(delta).max(0) as usize;
+        // From what is on screen: while sticking to the end, that is the end.
+        let from = self.first_line(height) as isize;
+        let target = from.saturating_add(delta).max(0) as usize;
         self.scroll = target.min(last);
         self.stick = self.scroll >= last;
     }
@@ -358,7 +360,7 @@ impl App {
             }
             ViewKey::Top => {
                 v.scroll = 0;
-                v.stick = false;
+                v.stick = v.lines.len() <= height;
                 None
             }
             ViewKey::Bottom => {

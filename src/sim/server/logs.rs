@@ -57,6 +57,8 @@ fn log(st: &Arc<AppState>, ns: &str, name: &str, params: &Params) -> Result<Resp
         .to_string();
     let now = chrono::Utc::now();
     let mut lines = printed(&container, &image, started, now);
+    // A followed log goes on counting from the health checks printed so far.
+    let checks = lines.len().saturating_sub(3) as u64;
     if let Some(n) = params
         .get("tailLines")
         .and_then(|v| v.parse::<usize>().ok())
@@ -85,7 +87,7 @@ fn log(st: &Arc<AppState>, ns: &str, name: &str, params: &Params) -> Result<Resp
     let (ns, name) = (ns.to_string(), name.to_string());
     let first =
         futures::stream::once(async move { Ok::<Bytes, std::io::Error>(Bytes::from(body)) });
-    let more = futures::stream::unfold((st, 0u64), move |(st, n)| {
+    let more = futures::stream::unfold((st, checks), move |(st, n)| {
         let (ns, name, container) = (ns.clone(), name.clone(), container.clone());
         async move {
             let mut stop = st.stop.clone();
