@@ -10,10 +10,11 @@ use super::only;
 use crate::diagnose::testkit::{Cluster, Deploy, Fate};
 use crate::diagnose::{FindingKind, diagnose};
 
-const CONTROL_PLANE: &str =
-    include_str!("../../../tests/realworld/fixtures/autoscaler-kind-v1.26-control-plane.yaml");
+const CONTROL_PLANE: &str = include_str!(
+    "../../../../../tests/realworld/fixtures/autoscaler-kind-v1.26-control-plane.yaml"
+);
 const WORKER: &str =
-    include_str!("../../../tests/realworld/fixtures/autoscaler-kind-v1.26-worker.yaml");
+    include_str!("../../../../../tests/realworld/fixtures/autoscaler-kind-v1.26-worker.yaml");
 /// kind v0.18's own pinned reference (pkg/build/nodeimage/const_storage.go).
 const PROVISIONER: &str = "docker.io/kindest/local-path-provisioner:v0.0.23-kind.0@sha256:f2d0a02831ff3a03cf51343226670d5060623b43a4cfc4808bd0875b2c4b9501";
 const PROVISIONER_BY_DIGEST: &str = "docker.io/kindest/local-path-provisioner@sha256:f2d0a02831ff3a03cf51343226670d5060623b43a4cfc4808bd0875b2c4b9501";

@@ -21,6 +21,7 @@ pub mod preflight;
 pub use pending::Pending;
 mod rules;
 #[doc(hidden)]
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 #[cfg(test)]
 mod tests;
