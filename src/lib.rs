@@ -15,7 +15,6 @@ pub mod manifest;
 pub mod progress;
 pub mod sanitize;
 pub mod shell;
-pub mod sim;
 pub mod source;
 pub mod tui;
 
@@ -23,3 +22,6 @@ pub mod tui;
 pub use kindscope_core::{
     NODE_STATUS_MAX_IMAGES, NODE_STATUS_MAX_NAMES_PER_IMAGE, bundle, diagnose, fix, imageref, model,
 };
+/// The simulated Kind cluster (crate `kindscope-sim`), behind the default feature `demo`.
+#[cfg(feature = "demo")]
+pub use kindscope_sim as sim;

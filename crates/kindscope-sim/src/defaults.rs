@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::resources::ResourceType;
-use crate::imageref::ImageRef;
+use kindscope_core::imageref::ImageRef;
 
 /// Fill in the fields the apiserver defaults for objects of this type. Idempotent: a field that
 /// is already set is never changed (that is why a defaulted pull policy survives an image patch).
@@ -305,7 +305,7 @@ fn service(obj: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::resources::{DEPLOYMENTS, NAMESPACES, PODS, REPLICASETS, STATEFULSETS};
+    use crate::resources::{DEPLOYMENTS, NAMESPACES, PODS, REPLICASETS, STATEFULSETS};
 
     #[test]
     fn pull_policy_follows_the_apiserver() {

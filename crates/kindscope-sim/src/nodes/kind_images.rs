@@ -193,7 +193,7 @@ pub fn base_image_name(kubernetes_version: &str, component: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imageref::ImageRef;
+    use kindscope_core::imageref::ImageRef;
 
     #[test]
     fn v1_26_nodes_list_kind_v0_18_names() {

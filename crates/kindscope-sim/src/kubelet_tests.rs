@@ -4,10 +4,10 @@
 use tokio::time::Instant;
 
 use super::*;
-use crate::imageref::ImageRef;
-use crate::sim::clock::Clock;
-use crate::sim::nodes::RuntimeImage;
-use crate::sim::scenario::ImageSpec;
+use crate::clock::Clock;
+use crate::nodes::RuntimeImage;
+use crate::scenario::ImageSpec;
+use kindscope_core::imageref::ImageRef;
 
 fn images(names: &[&str]) -> Vec<RuntimeImage> {
     names

@@ -170,7 +170,7 @@ pub fn forbidden(rt: &ResourceType, verb: &str, ns: Option<&str>, name: Option<&
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::resources::{DEPLOYMENTS, EVENTS};
+    use crate::resources::{DEPLOYMENTS, EVENTS};
 
     #[test]
     fn parses_every_form() {

@@ -16,8 +16,8 @@ use axum::response::Response;
 
 use super::listener::Peer;
 use super::{AppState, error_response};
-use crate::sim::identity::ClientCert;
-use crate::sim::status::ApiError;
+use crate::identity::ClientCert;
+use crate::status::ApiError;
 
 /// None when the request may proceed; else the error response to send.
 pub(crate) fn refusal(st: &AppState, req: &Request) -> Option<Response> {

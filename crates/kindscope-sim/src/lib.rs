@@ -10,6 +10,7 @@ pub mod controllers;
 pub mod defaults;
 pub mod discovery;
 mod engine;
+pub mod error;
 pub mod events;
 pub mod faults;
 pub mod identity;
@@ -32,7 +33,7 @@ pub mod table;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::error::CliError;
+pub use error::SimError;
 
 /// How to run a simulated cluster.
 #[derive(Debug, Clone)]
@@ -116,19 +117,17 @@ impl RunningSim {
 }
 
 /// Populate a store from `scenario`, start the controllers and serve the API on 127.0.0.1.
-/// Errors are user errors (exit 2): a scenario that cannot be applied, a bad speed, a busy port.
+/// Errors are the caller's input: a scenario that cannot be applied, a bad speed, a busy port.
 pub async fn start(
     scenario: &scenario::Scenario,
     opts: SimOptions,
-) -> Result<RunningSim, CliError> {
+) -> Result<RunningSim, SimError> {
     let store = store::Store::new(opts.start_resource_version);
-    let sim = cluster::populate(&store, scenario).map_err(|e| CliError::usage(e.to_string()))?;
-    let controllers = cluster::spawn_controllers(store.clone(), sim.clone(), opts.speed)
-        .map_err(|e| CliError::usage(format!("--speed {}: must be a positive number", e.0)))?;
+    let sim = cluster::populate(&store, scenario)?;
+    let controllers = cluster::spawn_controllers(store.clone(), sim.clone(), opts.speed)?;
     let identity = match opts.identity {
         Some(id) => id,
-        None => identity::Identity::generate(&sim.name)
-            .map_err(|e| CliError::usage(format!("{e}; report this as a bug")))?,
+        None => identity::Identity::generate(&sim.name)?,
     };
     let server_opts = server::ServerOptions {
         cluster_name: sim.name.clone(),
@@ -140,11 +139,9 @@ pub async fn start(
     };
     let server = server::spawn(store.clone(), server_opts, opts.port)
         .await
-        .map_err(|e| {
-            CliError::usage(format!(
-                "cannot listen on 127.0.0.1:{}: {e}; choose another --port (0 picks a free one)",
-                opts.port
-            ))
+        .map_err(|source| SimError::Listen {
+            port: opts.port,
+            source,
         })?;
     Ok(RunningSim {
         store,

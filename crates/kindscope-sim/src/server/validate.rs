@@ -237,7 +237,7 @@ pub(super) fn validate_update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::resources::{DEPLOYMENTS, PODS};
+    use crate::resources::{DEPLOYMENTS, PODS};
 
     fn deploy(labels: Value, image: Value) -> Value {
         json!({"metadata": {"name": "web"}, "spec": {

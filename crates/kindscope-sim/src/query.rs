@@ -329,7 +329,7 @@ impl<'a, T: AsRef<Value>> Page<'a, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::resources::{EVENTS, PODS};
+    use crate::resources::{EVENTS, PODS};
     use serde_json::json;
 
     fn pod(name: &str, labels: Value) -> Value {

@@ -37,7 +37,7 @@ fn embedded_default_is_the_seed_story() {
 
 #[test]
 fn every_shipped_scenario_parses() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/scenarios");
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).expect("assets/scenarios") {
         let path = entry.expect("entry").path();

@@ -25,10 +25,10 @@ use super::scenario::{
     BUILTIN_NAMESPACES, DEFAULT_KUBERNETES_VERSION, ImageSpec, Manifest, NodeSpec, Provider, Role,
     Scenario, Taint, valid_sha256,
 };
-use crate::bundle::Bundle;
-use crate::error::CliError;
-use crate::imageref::ImageRef;
-use crate::model::RuntimeListing;
+use crate::SimError;
+use kindscope_core::bundle::Bundle;
+use kindscope_core::imageref::ImageRef;
+use kindscope_core::model::RuntimeListing;
 
 const CONTROL_PLANE_LABEL: &str = "node-role.kubernetes.io/control-plane";
 /// Deployments every Kind cluster ships; the sim creates its own.
@@ -50,8 +50,11 @@ const SERVER_METADATA: [&str; 9] = [
 ];
 
 /// Read a bundle and turn it into a scenario; errors name the file (exit 2).
-pub fn load(path: &Path) -> Result<Scenario, CliError> {
-    let bundle = Bundle::read(path).map_err(|e| CliError::usage(e.0))?;
+pub fn load(path: &Path) -> Result<Scenario, SimError> {
+    let bundle = Bundle::read(path).map_err(|e| SimError::Bundle {
+        path: path.to_path_buf(),
+        message: e.0,
+    })?;
     Ok(scenario_from_bundle(&bundle, &path.display().to_string()))
 }
 

@@ -3,8 +3,8 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::*;
-use crate::model::{ImageSources, NodeImage, NodeImages};
-use crate::sim::store::Store;
+use crate::store::Store;
+use kindscope_core::model::{ImageSources, NodeImage, NodeImages};
 
 const IMAGE_ID: &str = "sha256:46dfa7b54c5ed3f1f9d7f4ac2e9f1c1d3a3b0f5f8e6a3c2d1b0a9f8e7d6c5b4a";
 
@@ -37,8 +37,8 @@ fn bundle() -> Bundle {
         },
     };
     Bundle {
-        format: crate::bundle::FORMAT.into(),
-        format_version: crate::bundle::FORMAT_VERSION,
+        format: kindscope_core::bundle::FORMAT.into(),
+        format_version: kindscope_core::bundle::FORMAT_VERSION,
         created: chrono::DateTime::from_timestamp(1_766_563_200, 0).expect("valid time"),
         kindscope_version: "0.1.0".into(),
         context: "kind-dev".into(),
@@ -253,10 +253,10 @@ fn workloads_are_replayed_without_what_the_server_owns() {
 fn the_sim_accepts_the_replay() {
     let s = scenario_from_bundle(&bundle(), "b");
     let store = Store::new(1);
-    let sim = crate::sim::cluster::populate(&store, &s).expect("the replay populates a sim");
+    let sim = crate::cluster::populate(&store, &s).expect("the replay populates a sim");
     assert_eq!(sim.name, "dev");
     let worker = store
-        .get(&crate::sim::resources::NODES, "", "dev-worker")
+        .get(&crate::resources::NODES, "", "dev-worker")
         .expect("worker");
     let names: Vec<&str> = worker["status"]["images"]
         .as_array()

@@ -116,7 +116,7 @@ pub(crate) fn sync_pod(e: &mut Engine, ns: &str, name: &str) {
     }
     if run.sandbox_at.is_none() {
         let sim = e.sim.clone();
-        let on_node = |r: &crate::imageref::ImageRef| sim.runtimes.find(&node, r);
+        let on_node = |r: &kindscope_core::imageref::ImageRef| sim.runtimes.find(&node, r);
         let ctx = StepCtx {
             clock: e.clock,
             on_node: &on_node,

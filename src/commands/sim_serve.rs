@@ -1,11 +1,26 @@
-//! `kindscope sim serve`: run a simulated Kind cluster until SIGINT/SIGTERM.
+//! `kindscope sim serve`: run a simulated Kind cluster until SIGINT/SIGTERM; and the sentence
+//! (exit 2) each of the sim's start errors becomes, naming the flag to change.
 
 use std::io::Write;
 
 use crate::cli::SimServeArgs;
 use crate::error::{CliError, CmdResult, exit};
+use crate::sim::serve::restart_base;
+use crate::sim::{SimError, SimOptions, faults, scenario, synthetic};
 
-use super::{SimOptions, faults, scenario, synthetic};
+impl From<SimError> for CliError {
+    fn from(e: SimError) -> Self {
+        CliError::usage(match e {
+            SimError::Scenario(e) => e.to_string(),
+            SimError::Speed(e) => format!("--speed {}: must be a positive number", e.0),
+            SimError::Identity(e) => format!("{e}; report this as a bug"),
+            SimError::Listen { port, source } => format!(
+                "cannot listen on 127.0.0.1:{port}: {source}; choose another --port (0 picks a free one)"
+            ),
+            SimError::Bundle { message, .. } => message,
+        })
+    }
+}
 
 /// The scenario `sim serve` and `demo` run: a file, a synthetic spec, or the embedded default.
 pub fn choose_scenario(
@@ -26,7 +41,7 @@ pub fn choose_scenario(
 
 pub async fn run(args: &SimServeArgs) -> CmdResult {
     let scenario = match &args.from {
-        Some(bundle) => super::replay::load(bundle)?,
+        Some(bundle) => crate::sim::replay::load(bundle)?,
         None => choose_scenario(args.scenario.as_deref(), args.synthetic.as_deref())?,
     };
     let faults = faults::Faults::parse(&args.faults).map_err(CliError::usage)?;
@@ -39,7 +54,7 @@ pub async fn run(args: &SimServeArgs) -> CmdResult {
         identity: None,
         plain_http: args.plain_http,
     };
-    let sim = super::start(&scenario, opts).await?;
+    let sim = crate::sim::start(&scenario, opts).await?;
     let kubeconfig = match &args.write_kubeconfig {
         Some(path) => {
             sim.write_kubeconfig(path).map_err(|e| {
@@ -66,19 +81,6 @@ pub async fn run(args: &SimServeArgs) -> CmdResult {
     wait_for_stop_signal().await;
     sim.shutdown().await;
     Ok(exit::OK)
-}
-
-/// Milliseconds since 2020 × 1000: grows across restarts faster than any run hands out
-/// versions (a synthetic cluster creates ~25,000 objects at once, more than 1,000 a second),
-/// so a restarted sim never reuses a version an earlier run issued.
-pub fn restart_base() -> u64 {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    millis
-        .saturating_sub(1_577_836_800_000)
-        .saturating_mul(1000)
 }
 
 /// Resolve on SIGINT or SIGTERM.

@@ -177,7 +177,7 @@ fn row(rt: &ResourceType, obj: &Value, include: IncludeObject, now: DateTime<Utc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::resources::{EVENTS, NODES, PODS};
+    use crate::resources::{EVENTS, NODES, PODS};
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2025-01-01T01:00:00Z")

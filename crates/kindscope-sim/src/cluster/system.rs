@@ -13,7 +13,7 @@ use super::super::store::{
     DAEMONSETS, DEPLOYMENTS, NODES, PODS, REPLICASETS, ResourceType, SERVICES, Store,
 };
 use super::Sim;
-use crate::imageref::ImageRef;
+use kindscope_core::imageref::ImageRef;
 
 /// Five characters from the apiserver's generateName alphabet, stable per seed.
 fn suffix(seed: &str) -> String {

@@ -222,7 +222,7 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::store::{NAMESPACES, PODS};
+    use crate::store::{NAMESPACES, PODS};
 
     #[test]
     fn repeated_event_bumps_count_on_the_same_object() {

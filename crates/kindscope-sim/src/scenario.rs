@@ -13,10 +13,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::resources::{NODES, ResourceType, resource_for_kind};
-use crate::imageref::ImageRef;
+use kindscope_core::imageref::ImageRef;
 
 /// The scenario every `kindscope demo` starts without `--scenario` (the seed's story).
-const EMBEDDED_DEFAULT: &str = include_str!("../../assets/scenarios/gateway-debug.yaml");
+const EMBEDDED_DEFAULT: &str = include_str!("../../../assets/scenarios/gateway-debug.yaml");
 const EMBEDDED_ORIGIN: &str = "<embedded gateway-debug.yaml>";
 
 /// Namespaces every Kind cluster has; manifests may use them without declaring them.
@@ -179,8 +179,12 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
         path: path.display().to_string(),
         reason,
     };
-    let raw = crate::limits::read_file(path, crate::limits::SCENARIO_FILE_MAX, "a scenario file")
-        .map_err(read_err)?;
+    let raw = kindscope_core::limits::read_file(
+        path,
+        kindscope_core::limits::SCENARIO_FILE_MAX,
+        "a scenario file",
+    )
+    .map_err(read_err)?;
     let text = String::from_utf8(raw).map_err(|_| read_err("it is not UTF-8 text".to_string()))?;
     parse(&text, &path.display().to_string())
 }

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::scenario::{ImageSpec, NodeSpec, Provider, Role, Scenario};
-use crate::imageref::ImageRef;
-use crate::{NODE_STATUS_MAX_IMAGES, NODE_STATUS_MAX_NAMES_PER_IMAGE};
+use kindscope_core::imageref::ImageRef;
+use kindscope_core::{NODE_STATUS_MAX_IMAGES, NODE_STATUS_MAX_NAMES_PER_IMAGE};
 
 mod kind_images;
 pub use kind_images::{base_image_name, import_name, kind_base_images, kind_node_images};

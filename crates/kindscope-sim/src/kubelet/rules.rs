@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::super::clock::{Clock, GoDuration, now_rfc3339};
 use super::super::nodes::{RuntimeImage, fake_digest, tagged_name};
-use crate::imageref::{DEFAULT_DOMAIN, ImageRef};
+use kindscope_core::imageref::{DEFAULT_DOMAIN, ImageRef};
 
 /// Image pull back-off: the kubelet's `flowcontrol.Backoff(10s, 300s)`.
 pub const BACKOFF_INITIAL: Duration = Duration::from_secs(10);
