@@ -36,6 +36,6 @@ pub async fn connect(progress: &Progress, args: &ConnectArgs) -> Result<Connecti
 pub fn without_demo(command: &str) -> CliError {
     CliError::usage(format!(
         "kindscope {command}: this kindscope was built without the simulated cluster; rebuild \
-         it with the default features (cargo install kindscope --features demo)"
+         it with the default feature demo (leave out --no-default-features)"
     ))
 }

@@ -30,6 +30,11 @@ pub mod store;
 pub mod synthetic;
 pub mod table;
 
+/// The README's example, compiled and run as a doctest so it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
