@@ -1,14 +1,15 @@
 //! Snapshots for tests and benchmarks: a small builder for hand-made Kind clusters, and a
-//! deterministic synthetic generator. Not part of the stable API.
+//! deterministic synthetic generator (the `testkit` feature; the root enables it for its tests).
+//! Not part of the stable API; `kindscope::diagnose::testkit` names the same module.
 //!
 //! ```
-//! use kindscope::diagnose::testkit::{Cluster, Deploy, Fate};
+//! use kindscope_core::diagnose::testkit::{Cluster, Deploy, Fate};
 //! let snap = Cluster::kind("gateway-debug")
 //!     .worker("gateway-debug-worker", &["localhost/kubernaut/datastorage:debug"])
 //!     .deploy(Deploy::new("default", "datastorage").container("datastorage", "kubernaut/datastorage:debug"))
 //!     .pod("datastorage", "gateway-debug-worker", &[("datastorage", Fate::never_pull())])
 //!     .build();
-//! assert_eq!(kindscope::diagnose::diagnose(&snap).len(), 1);
+//! assert_eq!(kindscope_core::diagnose::diagnose(&snap).len(), 1);
 //! ```
 
 use std::collections::BTreeMap;
