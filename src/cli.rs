@@ -317,6 +317,11 @@ pub struct UndoArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+// `journal` reads a file: the kubeconfig, the runtime and the configuration mean nothing to it.
+// They are still accepted (as kubectl accepts its global flags everywhere), but not shown.
+#[command(mut_arg("kubeconfig", |a| a.hide(true)))]
+#[command(mut_arg("runtime", |a| a.hide(true)))]
+#[command(mut_arg("config", |a| a.hide(true)))]
 pub struct JournalArgs {
     /// Print a JSON array instead of text.
     #[arg(long)]

@@ -69,7 +69,7 @@ pub async fn run(cli: &Cli, args: &UndoArgs) -> CmdResult {
         feed.snapshots(),
         &fix.plan,
         Direction::Undo {
-            of: Some(fix.clone()),
+            of: Some(Box::new(fix.clone())),
         },
         WriteOptions {
             guard: guard::check_write(&conn, &cli.write, &config.allowed_write_contexts)

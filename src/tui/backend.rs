@@ -124,7 +124,7 @@ pub enum BackendEvent {
     /// be read).
     History(Result<Vec<JournalEntry>, String>),
     /// The context switch succeeded (the new feed follows) or why it did not.
-    Context(Result<ContextInfo, String>),
+    Context(Result<Box<ContextInfo>, String>),
     /// Content for the text view `id` (logs, YAML).
     View {
         id: u64,

@@ -131,6 +131,7 @@ impl ClusterBackend {
                     .ok()?
                     .into_iter()
                     .find(|e| e.plan == *plan)
+                    .map(Box::new)
             });
             Direction::Undo { of }
         } else {
@@ -226,7 +227,7 @@ impl ClusterBackend {
                     let snapshots = attached.feed.snapshots();
                     tracing::info!(context = %info.context, server = %info.server, "switched context");
                     let _ = install.send(attached);
-                    let _ = events.send(BackendEvent::Context(Ok(info)));
+                    let _ = events.send(BackendEvent::Context(Ok(Box::new(info))));
                     let _ = events.send(BackendEvent::Feed(snapshots));
                 }
                 Err(e) => {

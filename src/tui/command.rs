@@ -92,9 +92,7 @@ impl App {
             return None;
         };
         let mut words = line.input.split_whitespace();
-        let Some(word) = words.next() else {
-            return None;
-        };
+        let word = words.next()?;
         let arg = words.next().map(str::to_string);
         let extra = words.next().is_some();
         let fail = |app: &mut App, text: String| {
@@ -146,7 +144,7 @@ impl App {
                     };
                     return None;
                 };
-                if !self.contexts.iter().any(|c| *c == ctx) {
+                if !self.contexts.contains(&ctx) {
                     return fail(self, self.unknown_context(&ctx));
                 }
                 self.status = Some(StatusLine {
@@ -205,7 +203,7 @@ impl App {
     /// The backend attached to another context (its feed follows), or could not.
     pub(super) fn context_switched(
         &mut self,
-        switched: Result<crate::tui::backend::ContextInfo, String>,
+        switched: Result<Box<crate::tui::backend::ContextInfo>, String>,
     ) {
         let info = match switched {
             Ok(info) => info,

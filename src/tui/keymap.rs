@@ -8,41 +8,29 @@ use crate::tui::action::Action;
 use crate::tui::app::{App, Overlay};
 
 /// Every key, for the help overlay and docs/dashboard.md (keep in sync with `map_key`).
+// One row each at 80×24 (the help must fit there): a text of at most 53 characters.
 pub const HELP: &[(&str, &str)] = &[
     (
-        "Tab / Shift-Tab",
-        "next / previous pane (tab on narrow terminals)",
+        "Tab S-Tab 1 2 3",
+        "next / previous pane; 1 2 3 pick one (narrow: tabs)",
     ),
     (
         "↑↓ jk PgUp PgDn g G",
         "move the selection (row, page, ends)",
     ),
     ("Enter", "details of the selected row"),
-    (
-        "f",
-        "fix the selected finding (y/Enter applies, Esc cancels)",
-    ),
-    (
-        "u",
-        "undo the newest fix of this cluster in the journal (asks first; again walks back)",
-    ),
+    ("f", "fix the selected finding (y/Enter applies)"),
+    ("u", "undo fixes from the journal, newest first (asks)"),
     ("/", "filter rows by text (Enter keeps, Esc clears)"),
-    (
-        ":",
-        "command: :ns NAME, :ctx NAME, :pods, :deploy, :nodes, :q (Tab completes)",
-    ),
+    (":", ":ns :ctx :pods :deploy :nodes :q (Tab completes)"),
     ("n", "choose the namespace"),
-    ("1 2 3", "node images / pods & events / workloads pane"),
+    ("l", "container logs (f follow · p previous · Tab next)"),
+    ("d  y", "describe the selection / its YAML from the server"),
+    ("?  L", "this help / kindscope's own log"),
     (
-        "l",
-        "logs of the selected pod (f follow, p previous, Tab container)",
+        "Esc  q Ctrl-C",
+        "close what is open, clear the filter / quit",
     ),
-    ("d", "describe the selection (conditions, states, events)"),
-    ("y", "YAML of the selection, as the server has it"),
-    ("L", "show / hide kindscope's own log"),
-    ("?", "show / hide this help"),
-    ("Esc", "close what is open; clear the filter"),
-    ("q  Ctrl-C", "quit"),
     (
         "mouse",
         "click focuses a pane and selects a row; wheel scrolls",

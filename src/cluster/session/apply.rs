@@ -25,7 +25,7 @@ pub enum Direction {
     /// `plan.patch`: the fix.
     Fix,
     /// `plan.undo`; `of` is the journal entry of the fix it reverts, when known.
-    Undo { of: Option<JournalEntry> },
+    Undo { of: Option<Box<JournalEntry>> },
 }
 
 impl Direction {
@@ -59,7 +59,7 @@ pub enum Step {
     /// The patch was accepted (`applied.dry_run` for a dry run, which ends here).
     Applied(Applied),
     /// Recorded in the journal (the entry written).
-    Journaled(JournalEntry),
+    Journaled(Box<JournalEntry>),
     /// Applied but not recorded; the write stands.
     NotJournaled(JournalError),
     /// Rollout progress (only when it changed).
@@ -127,7 +127,7 @@ pub fn apply_and_follow(
         }
         if let Some(j) = &opts.journal {
             match record(j, &conn, &plan, &direction) {
-                Ok(entry) => send(Step::Journaled(entry)),
+                Ok(entry) => send(Step::Journaled(Box::new(entry))),
                 Err(e) => send(Step::NotJournaled(e)),
             }
         }
