@@ -2,6 +2,7 @@
 //! undo patch, then follow the rollout back. Written through the same path as `fix`
 //! (`cluster::session::apply_and_follow`), refused on the same contexts, journalled the same way.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -52,6 +53,9 @@ pub async fn run(cli: &Cli, args: &UndoArgs) -> CmdResult {
     )
     .await?
     {
+        if std::io::stdin().is_terminal() {
+            eprint_safe("kindscope: nothing undone.\n");
+        }
         return Ok(exit::FINDINGS);
     }
     let feed = watch::start(&conn);
