@@ -76,17 +76,11 @@ impl ObjectRef {
     }
 }
 
-/// `GET …/pods/NAME/log` parameters (bounded: the last lines, at most so many bytes).
+/// A log for view `id`: `GET …/pods/NAME/log` with these (bounded) parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogRequest {
     pub id: u64,
-    pub namespace: String,
-    pub pod: String,
-    pub container: String,
-    pub previous: bool,
-    pub follow: bool,
-    pub tail_lines: i64,
-    pub limit_bytes: i64,
+    pub query: crate::cluster::inspect::LogQuery,
 }
 
 /// How a followed rollout ended.

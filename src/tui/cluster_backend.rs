@@ -164,20 +164,9 @@ impl ClusterBackend {
     /// Stream a container's log into a view (one stream at a time).
     fn logs(&mut self, req: LogRequest, events: &EventSink) {
         self.stop_logs();
-        let query = inspect::LogQuery {
-            namespace: req.namespace,
-            pod: req.pod,
-            container: req.container,
-            previous: req.previous,
-            follow: req.follow,
-            tail_lines: req.tail_lines,
-            // Bounds the backlog; a followed stream is bounded by the view instead (the
-            // kubelet would end it after that many bytes).
-            limit_bytes: (!req.follow).then_some(req.limit_bytes),
-        };
-        let stream = inspect::log_lines(&self.conn.client, query);
+        let (id, follow) = (req.id, req.query.follow);
+        let stream = inspect::log_lines(&self.conn.client, req.query);
         let events = events.clone();
-        let (id, follow) = (req.id, req.follow);
         self.log_task = Some(tokio::spawn(async move {
             let mut stream = std::pin::pin!(stream);
             let mut any = false;

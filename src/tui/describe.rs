@@ -152,13 +152,7 @@ fn pod(out: &mut Vec<String>, p: &Pod) {
         let st = statuses(init);
         for c in &containers {
             out.push(format!("  {}:", c.name));
-            kv(out, 4, "Image", c.image.as_deref().unwrap_or(""));
-            kv(
-                out,
-                4,
-                "Image Pull Policy",
-                c.image_pull_policy.as_deref().unwrap_or("(default)"),
-            );
+            image_lines(out, c);
             let s = st.iter().find(|s| s.name == c.name);
             if let Some(s) = s {
                 if !s.image_id.is_empty() {
@@ -186,6 +180,17 @@ fn pod(out: &mut Vec<String>, p: &Pod) {
     {
         out.push(format!("  {:<26}{}", c.type_, c.status));
     }
+}
+
+/// A container's image as written and its pull policy (kindscope's question, so always shown).
+fn image_lines(out: &mut Vec<String>, c: &k8s_openapi::api::core::v1::Container) {
+    kv(out, 4, "Image", c.image.as_deref().unwrap_or(""));
+    kv(
+        out,
+        4,
+        "Image Pull Policy",
+        c.image_pull_policy.as_deref().unwrap_or("(default)"),
+    );
 }
 
 fn state(out: &mut Vec<String>, key: &str, s: Option<&ContainerState>) {
@@ -267,13 +272,7 @@ fn deployment(out: &mut Vec<String>, snap: &Snapshot, d: &k8s_openapi::api::apps
         out.push(format!("  {title}:"));
         for c in &list {
             out.push(format!("   {}:", c.name));
-            kv(out, 4, "Image", c.image.as_deref().unwrap_or(""));
-            kv(
-                out,
-                4,
-                "Image Pull Policy",
-                c.image_pull_policy.as_deref().unwrap_or("(default)"),
-            );
+            image_lines(out, c);
         }
     }
     out.push("Conditions:".into());

@@ -5,6 +5,7 @@
 //! Every line is cluster data: escaped (`sanitize::term`) and cut to [`MAX_LINE`] characters
 //! when it arrives, and a view keeps at most [`MAX_LINES`] lines (the oldest go first).
 
+use crate::cluster::inspect::LogQuery;
 use crate::sanitize;
 use crate::tui::action::{Effect, Pane};
 use crate::tui::app::{App, Overlay, StatusLine};
@@ -248,16 +249,21 @@ impl App {
         else {
             return Effect::Backend(Request::CloseView);
         };
+        // A previous container has stopped: nothing to follow.
+        let follow = *follow && !*previous;
         let request = LogRequest {
             id,
-            namespace: pod.namespace.clone(),
-            pod: pod.name.clone(),
-            container: container.clone(),
-            previous: *previous,
-            // A previous container has stopped: nothing to follow.
-            follow: *follow && !*previous,
-            tail_lines: LOG_TAIL_LINES,
-            limit_bytes: LOG_LIMIT_BYTES,
+            query: LogQuery {
+                namespace: pod.namespace.clone(),
+                pod: pod.name.clone(),
+                container: container.clone(),
+                previous: *previous,
+                follow,
+                tail_lines: LOG_TAIL_LINES,
+                // Bounds the backlog; a followed stream is bounded by the view instead (the
+                // kubelet would end it after that many bytes).
+                limit_bytes: (!follow).then_some(LOG_LIMIT_BYTES),
+            },
         };
         self.overlay = Overlay::View(Box::new(TextView {
             kind,
