@@ -35,23 +35,23 @@ pub fn draw(frame: &mut Frame, v: &TextView) {
     let height = usize::from(inner.height);
     let mut lines: Vec<Line<'static>> = Vec::new();
     // The state of the request first, where it is seen at once.
-    let note = match &v.status {
-        ViewStatus::Loading => Some(Line::styled("Loading…", theme::DIM)),
-        ViewStatus::Failed(message) => Some(Line::styled(message.clone(), theme::ERROR)),
-        ViewStatus::Ended(why) if v.lines.is_empty() => Some(Line::styled(why.clone(), theme::DIM)),
-        ViewStatus::Ready if v.lines.is_empty() => Some(Line::styled(
-            match v.kind {
+    let (note, style) = match &v.status {
+        ViewStatus::Loading => (Some("Loading…"), theme::DIM),
+        ViewStatus::Failed(message) => (Some(message.as_str()), theme::ERROR),
+        ViewStatus::Ended(why) if v.lines.is_empty() => (Some(why.as_str()), theme::DIM),
+        ViewStatus::Ready if v.lines.is_empty() => (
+            Some(match v.kind {
                 ViewKind::Logs { .. } => "(no log lines yet)",
                 _ => "(empty)",
-            },
+            }),
             theme::DIM,
-        )),
-        _ => None,
+        ),
+        _ => (None, theme::DIM),
     };
-    let room = height.saturating_sub(usize::from(note.is_some()));
-    if let Some(note) = note {
-        lines.push(note);
-    }
+    // The server's sentence is the point of the view then: wrapped, never cut.
+    let note = note.map(|n| wrap(n, usize::from(inner.width))).unwrap_or_default();
+    let room = height.saturating_sub(note.len());
+    lines.extend(note.into_iter().map(|n| Line::styled(n, style)));
     let first = v.first_line(room);
     lines.extend(
         v.lines
@@ -67,4 +67,13 @@ pub fn draw(frame: &mut Frame, v: &TextView) {
         lines.push(Line::styled(why.clone(), theme::DIM));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// `text` cut into rows of `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .chunks(width.max(1))
+        .map(|c| c.iter().collect())
+        .collect()
 }
