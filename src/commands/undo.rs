@@ -32,10 +32,9 @@ pub async fn run(cli: &Cli, args: &UndoArgs) -> CmdResult {
         .bounded(
             crate::progress::connecting(cli.conn.context.as_deref()),
             connect::connect_checked(&cli.conn, |context, server| {
-                let entry = pick(&entries, args.id.as_deref(), context, server)?;
                 guard::check_target(context, server, &cli.write, &config.allowed_write_contexts)
                     .map_err(CliError::usage)?;
-                chosen = Some(entry);
+                chosen = Some(pick(&entries, args.id.as_deref(), context, server)?);
                 Ok(())
             }),
         )

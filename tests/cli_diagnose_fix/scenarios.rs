@@ -461,6 +461,28 @@ async fn undo_walks_back_the_journal_and_journal_lists_it() {
         format!("localhost/kubernaut/{newest}:debug").as_str()
     );
 
+    // The write guard first, before any connection: a context that is not a local Kind
+    // cluster is refused, and nothing is undone.
+    let staging = sc.dir.path().join("staging.kubeconfig");
+    let kc = std::fs::read_to_string(&sc.kubeconfig).expect("kubeconfig");
+    std::fs::write(&staging, kc.replace(&sc.sim.context(), "staging")).expect("write");
+    let staging = staging.to_str().expect("utf8 path");
+    let out = kindscope(
+        &["undo", "--last", "--yes", "--kubeconfig", staging],
+        &sc.dir.path().join("state"),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--allow-write"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        sc.image("default", &newest),
+        format!("localhost/kubernaut/{newest}:debug").as_str()
+    );
+
     // --last undoes the newest fix only, and says what it put back.
     let out = sc.run(&["undo", "--last", "--yes"]).await;
     let stdout = text(&out.stdout);

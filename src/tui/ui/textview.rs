@@ -49,7 +49,9 @@ pub fn draw(frame: &mut Frame, v: &TextView) {
         _ => (None, theme::DIM),
     };
     // The server's sentence is the point of the view then: wrapped, never cut.
-    let note = note.map(|n| wrap(n, usize::from(inner.width))).unwrap_or_default();
+    let note = note
+        .map(|n| wrap(n, usize::from(inner.width)))
+        .unwrap_or_default();
     let room = height.saturating_sub(note.len());
     lines.extend(note.into_iter().map(|n| Line::styled(n, style)));
     let first = v.first_line(room);
