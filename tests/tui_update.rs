@@ -575,3 +575,52 @@ fn undo_walks_back_the_journal_one_fix_at_a_time() {
         status(&app2)
     );
 }
+
+#[test]
+fn views_open_on_the_selection_and_escape_what_arrives() {
+    use kindscope::tui::textview::{ViewKind, ViewStatus, ViewUpdate};
+    let mut app = app(160, 40);
+    // d on the Workloads pane: the selected Deployment, from the snapshot.
+    assert_eq!(ch(&mut app, 'd'), None);
+    let Overlay::View(v) = &app.overlay else {
+        panic!("describe opens");
+    };
+    assert!(matches!(&v.kind, ViewKind::Describe(o) if o.name == "datastorage"));
+    assert!(
+        v.lines.iter().any(|l| l.starts_with("Replicas:")),
+        "{:?}",
+        v.lines
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(matches!(app.overlay, Overlay::None));
+    // l: the linked pod's log is asked for, bounded, followed.
+    let Some(Effect::Backend(Request::Logs(req))) = ch(&mut app, 'l') else {
+        panic!("logs are requested");
+    };
+    assert_eq!(req.query.pod, DS_POD);
+    assert_eq!(req.query.container, "datastorage");
+    assert!(req.query.follow && req.query.tail_lines > 0);
+    // What the cluster sends is escaped; answers for an older view are dropped.
+    app.update(Action::Backend(BackendEvent::View {
+        id: req.id,
+        update: ViewUpdate::Lines(vec!["boom\x1b]52;c;aGk=\x07".into()]),
+    }));
+    app.update(Action::Backend(BackendEvent::View {
+        id: req.id + 100,
+        update: ViewUpdate::Lines(vec!["stale".into()]),
+    }));
+    let Overlay::View(v) = &app.overlay else {
+        panic!("logs view open");
+    };
+    assert_eq!(v.lines, vec!["boom\\x1b]52;c;aGk=\\x07".to_string()]);
+    assert_eq!(v.status, ViewStatus::Ready);
+    // p asks again for the previous container, not followed.
+    let Some(Effect::Backend(Request::Logs(prev))) = ch(&mut app, 'p') else {
+        panic!("previous is requested");
+    };
+    assert!(prev.query.previous && !prev.query.follow);
+    assert_eq!(
+        press(&mut app, KeyCode::Esc),
+        Some(Effect::Backend(Request::CloseView))
+    );
+}
