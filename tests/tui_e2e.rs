@@ -299,7 +299,12 @@ fn gateway_bundle(path: &std::path::Path) {
                 .iter()
                 .filter(|s| s.as_deref() == Some("Running"))
                 .count();
-            if failing == 2 && running + failing == snap.pods.len() {
+            // Each resource has its own watch: the pods can be listed (and settled) while the
+            // nodes, workloads or events are still in flight, and the bundle would lack them.
+            let listed = kindscope::cluster::watch::RESOURCES
+                .iter()
+                .all(|r| snap.resources.get(*r) == Some(&kindscope::model::ResourceState::Live));
+            if listed && failing == 2 && running + failing == snap.pods.len() {
                 break snap;
             }
             tokio::time::timeout_at(deadline, rx.changed())
