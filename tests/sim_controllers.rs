@@ -533,9 +533,11 @@ async fn a_stuck_rollout_exceeds_its_progress_deadline() {
     let s = scenario::parse(text, "inline").expect("scenario");
     let store = Store::new(0);
     let sim = populate(&store, &s).expect("populate");
+    // Taken before the controllers start, so the deadline (set by them) is at least 0.6 s away
+    // from it even if this thread is descheduled right after the spawn.
+    let started = std::time::Instant::now();
     let ctl = spawn_controllers(store.clone(), sim, 100.0).expect("speed");
     // Not before the deadline (60 s simulated = 0.6 s real): still progressing when stuck.
-    let started = std::time::Instant::now();
     wait_for(
         &store,
         "app in ErrImageNeverPull",
