@@ -70,7 +70,11 @@ async fn fix_undo_conflict_and_namespace_switch() {
     let sim = kindscope::sim::start(
         &kindscope::sim::scenario::embedded_default(),
         SimOptions {
-            speed: 20.0,
+            // Slow enough that a rollout (its sandbox alone takes 0.5 s simulated) outlasts any
+            // stall of the backend between the patch and its first look at the feed: at speed
+            // 20 the whole rollout took ~50 ms, and one that is over before the first look
+            // reports no progress at all.
+            speed: 2.0,
             ..SimOptions::default()
         },
     )
