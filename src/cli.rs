@@ -142,6 +142,23 @@ Exit codes: 0 healthy, 1 findings remain, 2 usage or bad input, 3 cluster unreac
 Exit codes: 0 every applied fix runs and no finding remains, 1 findings remain or nothing was
 applied, 2 usage or refused by the write guard, 3 cluster unreachable or forbidden.")]
     Fix(FixArgs),
+    /// Undo a fix recorded in the journal (the last one on the context by default).
+    #[command(after_help = "Examples:
+  kindscope undo                  show the last fix on the current context and ask
+  kindscope undo --last --yes     undo it without asking
+  kindscope undo 2026-12-02T10:00:00.000000Z/Deployment/default/gateway/gateway
+                                  a fix listed by `kindscope journal` (a unique prefix is enough)
+
+Exit codes: 0 undone (the rollout back was followed), 1 nothing undone (declined, or the workload
+changed since the fix), 2 usage, no such fix or refused by the write guard, 3 cluster unreachable
+or forbidden.")]
+    Undo(UndoArgs),
+    /// List the fixes and undos kindscope recorded, newest first.
+    #[command(after_help = "Examples:
+  kindscope journal                         every context
+  kindscope journal --context kind-dev      one context
+  kindscope journal --json | jq -r '.[] | select(.state == \"open\") | .id'")]
+    Journal(JournalArgs),
     /// Check manifests against the cluster's node images before they are applied.
     #[command(after_help = "Examples:
   kindscope check -f deploy/                    before `kubectl apply -f deploy/`
@@ -270,6 +287,49 @@ pub struct FixArgs {
 
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UndoArgs {
+    /// Undo the most recent fix on the context that is not undone yet (the default).
+    #[arg(long, conflicts_with = "id")]
+    pub last: bool,
+
+    /// The journal id of the fix to undo (`kindscope journal` lists them); a unique prefix is
+    /// enough.
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+
+    /// Undo without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Seconds to follow the rollout back
+    /// (default: `timeouts.rollout_seconds` in kindscope.toml, 60).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+// `journal` reads a file: the kubeconfig, the runtime and the configuration mean nothing to it.
+// They are still accepted (as kubectl accepts its global flags everywhere), but not shown.
+#[command(mut_arg("kubeconfig", |a| a.hide(true)))]
+#[command(mut_arg("runtime", |a| a.hide(true)))]
+#[command(mut_arg("config", |a| a.hide(true)))]
+pub struct JournalArgs {
+    /// Print a JSON array instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    // --context and -n narrow the list; the journal is read from disk, no cluster contacted.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -452,6 +512,8 @@ impl Cli {
         let (cluster, write) = match &self.command {
             Some(Command::Diagnose(a)) => (Some(a.cluster.clone()), None),
             Some(Command::Fix(a)) => (Some(a.cluster.clone()), Some(a.write)),
+            Some(Command::Undo(a)) => (Some(a.cluster.clone()), Some(a.write)),
+            Some(Command::Journal(a)) => (Some(a.cluster.clone()), None),
             Some(Command::Snapshot(a)) => (Some(a.cluster.clone()), None),
             Some(Command::Check(a)) => (Some(a.cluster.clone()), None),
             Some(Command::Wait(a)) => (Some(a.cluster.clone()), None),

@@ -62,6 +62,8 @@ async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Some(Command::Demo(args)) => kindscope::tui::run_demo(&cli, args).await,
         Some(Command::Diagnose(args)) => commands::diagnose::run(&cli, args).await,
         Some(Command::Fix(args)) => commands::fix::run(&cli, args).await,
+        Some(Command::Undo(args)) => commands::undo::run(&cli, args).await,
+        Some(Command::Journal(args)) => commands::journal_cmd::run(&cli, args),
         Some(Command::Check(args)) => commands::check::run(&cli, args).await,
         Some(Command::Wait(args)) => commands::wait::run(&cli, args).await,
         Some(Command::Ref(args)) => commands::ref_cmd::run(args),

@@ -35,7 +35,8 @@ async fn until_done(
             BackendEvent::RolloutDone { outcome, .. } => return (progress, outcome),
             BackendEvent::ApplyFailed { message, .. } => panic!("refused: {message}"),
             BackendEvent::Notice(n) => panic!("unexpected notice: {n}"),
-            BackendEvent::Applied { .. } | BackendEvent::Feed(_) => {}
+            // Acceptance, feeds, journal reads and views: not about the rollout.
+            _ => {}
         }
     }
 }
@@ -98,6 +99,7 @@ async fn fix_undo_conflict_and_namespace_switch() {
             write: Ok(()),
             rollout_timeout: Duration::from_secs(30),
             journal: true,
+            contexts: None,
         },
     );
     let mut snaps = backend.snapshots();
@@ -213,6 +215,7 @@ async fn a_refused_write_guard_never_sends() {
             write: Err("writes are disabled by --read-only".into()),
             rollout_timeout: Duration::from_secs(5),
             journal: false,
+            contexts: None,
         },
     );
     let before = sim

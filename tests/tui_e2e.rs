@@ -410,3 +410,6 @@ fn the_dashboard_follows_the_colour_conventions() {
         mono.wait_exit();
     }
 }
+
+#[path = "tui_e2e/views.rs"]
+mod views;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kindscope::fix::Target;
 use kindscope::tui::app::{DialogStatus, Overlay};
-use kindscope::tui::{Action, App, BackendEvent, Effect, Pane, RolloutOutcome, keymap};
+use kindscope::tui::{Action, App, BackendEvent, Effect, Pane, Request, RolloutOutcome, keymap};
 use tui_fixtures::*;
 
 fn press(app: &mut App, code: KeyCode) -> Option<Effect> {
@@ -114,8 +114,11 @@ fn successful_rollout_moves_to_the_next_finding_and_enables_undo() {
     assert_eq!(app.view.pods[app.pane(Pane::Pods).selected].name, GW_POD);
     assert_eq!(app.last_fix.as_ref(), Some(&plan));
 
-    // u asks first, then sends the undo patch.
-    assert_eq!(ch(&mut app, 'u'), None);
+    // u asks first (and reads the journal again), then sends the undo patch.
+    assert_eq!(
+        ch(&mut app, 'u'),
+        Some(Effect::Backend(Request::UndoHistory))
+    );
     assert!(matches!(app.overlay, Overlay::Undo(_)));
     assert_eq!(ch(&mut app, 'y'), Some(Effect::Undo(plan)));
 }
@@ -174,7 +177,12 @@ fn a_refused_patch_is_never_resent_blindly() {
 #[test]
 fn undo_without_a_fix_says_so() {
     let mut app = app(160, 40);
-    assert_eq!(ch(&mut app, 'u'), None);
+    // Nothing known: the journal is read first, and it is empty.
+    assert_eq!(
+        ch(&mut app, 'u'),
+        Some(Effect::Backend(Request::UndoHistory))
+    );
+    app.update(Action::Backend(BackendEvent::History(Ok(Vec::new()))));
     assert!(matches!(app.overlay, Overlay::None));
     assert!(
         app.status
@@ -246,7 +254,7 @@ fn filter_narrows_rows_and_esc_clears() {
 #[test]
 fn namespace_chooser_switches_and_asks_the_backend() {
     let mut app = app(160, 40);
-    ch(&mut app, ':');
+    ch(&mut app, 'n');
     let Overlay::Namespaces { choices, selected } = &app.overlay else {
         panic!("chooser open");
     };
@@ -293,7 +301,7 @@ fn quit_keys_and_toggles() {
     let action = keymap::map_key(&app, ctrl_c).expect("ctrl-c maps");
     assert_eq!(app.update(action), Some(Effect::Quit));
     let mut app = tui_fixtures::app(160, 40);
-    ch(&mut app, 'l');
+    ch(&mut app, 'L');
     assert!(app.show_log);
     ch(&mut app, '?');
     assert!(matches!(app.overlay, Overlay::Help));
@@ -388,4 +396,231 @@ fn a_silent_server_banner_says_how_long_ago_it_last_answered() {
         "{banner}"
     );
     assert!(app.stale_since_shown(), "the age ticks");
+}
+
+fn typed(app: &mut App, text: &str) -> Option<Effect> {
+    let mut last = None;
+    for c in text.chars() {
+        last = match c {
+            '\t' => press(app, KeyCode::Tab),
+            '\r' => press(app, KeyCode::Enter),
+            c => ch(app, c),
+        };
+    }
+    last
+}
+
+fn status(app: &App) -> String {
+    app.status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn command_line_completes_and_runs() {
+    let mut app = app(160, 40);
+    ch(&mut app, ':');
+    assert!(matches!(app.overlay, Overlay::Command(_)));
+    // Tab completes the command word, then the namespace; Enter switches.
+    typed(&mut app, "n\t d\t");
+    let Overlay::Command(line) = &app.overlay else {
+        panic!("still typing");
+    };
+    assert_eq!(line.input, "ns default");
+    assert_eq!(
+        press(&mut app, KeyCode::Enter),
+        Some(Effect::SwitchNamespace(Some("default".into())))
+    );
+    assert_eq!(app.namespace.as_deref(), Some("default"));
+    assert_eq!(
+        typed(&mut app, ":ns all\r"),
+        Some(Effect::SwitchNamespace(None))
+    );
+    typed(&mut app, ":nodes\r");
+    assert_eq!(app.focus, Pane::Nodes);
+    typed(&mut app, ":deploy\r");
+    assert_eq!(app.focus, Pane::Workloads);
+    // Mistakes are one red line, and nothing else happens.
+    assert_eq!(typed(&mut app, ":frob\r"), None);
+    assert!(
+        status(&app).contains("Unknown command `:frob`"),
+        "{}",
+        status(&app)
+    );
+    assert!(app.status.as_ref().is_some_and(|s| s.error));
+    assert_eq!(typed(&mut app, ":ns Bad_Name\r"), None);
+    assert!(
+        status(&app).contains("not a namespace name"),
+        "{}",
+        status(&app)
+    );
+    // Without contexts to switch to (the demo), :ctx says so.
+    assert_eq!(typed(&mut app, ":ctx kind-x\r"), None);
+    assert!(
+        status(&app).contains("no context to switch to"),
+        "{}",
+        status(&app)
+    );
+}
+
+#[test]
+fn ctx_completes_among_the_allowed_contexts_only() {
+    let mut opts = options(kind_write());
+    opts.contexts = vec!["kind-a".into(), "kind-b".into()];
+    let mut app = App::new(opts);
+    app.update(Action::Resize {
+        width: 160,
+        height: 40,
+    });
+    app.update(Action::Snapshot(Arc::new(gateway_debug())));
+    typed(&mut app, ":ctx \t\t");
+    let Overlay::Command(line) = &app.overlay else {
+        panic!("still typing");
+    };
+    assert_eq!(
+        line.input, "ctx kind-b",
+        "Tab again offers the next context"
+    );
+    assert_eq!(
+        press(&mut app, KeyCode::Enter),
+        Some(Effect::Backend(Request::SwitchContext("kind-b".into())))
+    );
+    assert_eq!(typed(&mut app, ":ctx prod\r"), None);
+    assert!(status(&app).contains("kind-a, kind-b"), "{}", status(&app));
+}
+
+#[test]
+fn unbound_keys_say_so_and_digits_pick_panes() {
+    let mut app = app(160, 40);
+    assert_eq!(ch(&mut app, 'Z'), None);
+    assert!(
+        status(&app).contains("`Z` does nothing here"),
+        "{}",
+        status(&app)
+    );
+    ch(&mut app, '1');
+    assert_eq!(app.focus, Pane::Nodes);
+    ch(&mut app, '2');
+    assert_eq!(app.focus, Pane::Pods);
+    ch(&mut app, '3');
+    assert_eq!(app.focus, Pane::Workloads);
+}
+
+fn entry(name: &str, secs: i64) -> kindscope::cluster::journal::JournalEntry {
+    let plan = kindscope::fix::FixPlan {
+        target: target(name),
+        container: name.into(),
+        patch: serde_json::json!([{"op": "replace", "path": "/x", "value": "new"}]),
+        undo: serde_json::json!([{"op": "replace", "path": "/x", "value": name}]),
+        image_before: format!("kubernaut/{name}:debug"),
+        image_after: format!("localhost/kubernaut/{name}:debug"),
+        pull_policy_before: None,
+        pull_policy_after: None,
+    };
+    let mut e = kindscope::cluster::journal::JournalEntry::new(
+        kindscope::cluster::journal::Action::Fix,
+        "kind-gateway-debug",
+        "https://127.0.0.1:41234",
+        &plan,
+    );
+    e.id = format!("{secs}/{name}");
+    e
+}
+
+#[test]
+fn undo_walks_back_the_journal_one_fix_at_a_time() {
+    let mut app = app(160, 40);
+    // Nothing known yet: u reads the journal, then asks about the newest fix.
+    assert_eq!(
+        ch(&mut app, 'u'),
+        Some(Effect::Backend(Request::UndoHistory))
+    );
+    let (newest, older) = (entry("gateway", 2), entry("datastorage", 1));
+    app.update(Action::Backend(BackendEvent::History(Ok(vec![
+        newest.clone(),
+        older.clone(),
+    ]))));
+    let Overlay::Undo(d) = &app.overlay else {
+        panic!("the undo dialog opens once the journal is read");
+    };
+    assert_eq!(d.plan, newest.plan);
+    assert_eq!(d.older, 1);
+    assert_eq!(d.entry.as_ref().map(|e| e.id.as_str()), Some("2/gateway"));
+    assert_eq!(ch(&mut app, 'y'), Some(Effect::Undo(newest.plan.clone())));
+    app.update(Action::Backend(BackendEvent::Applied {
+        target: target("gateway"),
+        undo: true,
+    }));
+    // The next u goes one further back, at once (the journal is read again meanwhile).
+    assert_eq!(
+        ch(&mut app, 'u'),
+        Some(Effect::Backend(Request::UndoHistory))
+    );
+    let Overlay::Undo(d) = &app.overlay else {
+        panic!("the next undo dialog");
+    };
+    assert_eq!(d.plan, older.plan);
+    assert_eq!(d.older, 0);
+    // A journal that cannot be read is said, not hidden.
+    ch(&mut app, 'n');
+    let mut app2 = tui_fixtures::app(160, 40);
+    ch(&mut app2, 'u');
+    app2.update(Action::Backend(BackendEvent::History(Err(
+        "journal /x: cannot read".into(),
+    ))));
+    assert!(
+        status(&app2).contains("Cannot read the journal"),
+        "{}",
+        status(&app2)
+    );
+}
+
+#[test]
+fn views_open_on_the_selection_and_escape_what_arrives() {
+    use kindscope::tui::textview::{ViewKind, ViewStatus, ViewUpdate};
+    let mut app = app(160, 40);
+    // d on the Workloads pane: the selected Deployment, from the snapshot.
+    assert_eq!(ch(&mut app, 'd'), None);
+    let Overlay::View(v) = &app.overlay else {
+        panic!("describe opens");
+    };
+    assert!(matches!(&v.kind, ViewKind::Describe(o) if o.name == "datastorage"));
+    assert!(
+        v.lines.iter().any(|l| l.starts_with("Replicas:")),
+        "{:?}",
+        v.lines
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(matches!(app.overlay, Overlay::None));
+    // l: the linked pod's log is asked for, bounded, followed.
+    let Some(Effect::Backend(Request::Logs(req))) = ch(&mut app, 'l') else {
+        panic!("logs are requested");
+    };
+    assert_eq!(req.query.pod, DS_POD);
+    assert_eq!(req.query.container, "datastorage");
+    assert!(req.query.follow && req.query.tail_lines > 0);
+    // What the cluster sends is escaped; answers for an older view are dropped.
+    app.update(Action::Backend(BackendEvent::View {
+        id: req.id,
+        update: ViewUpdate::Lines(vec!["boom\x1b]52;c;aGk=\x07".into()]),
+    }));
+    app.update(Action::Backend(BackendEvent::View {
+        id: req.id + 100,
+        update: ViewUpdate::Lines(vec!["stale".into()]),
+    }));
+    let Overlay::View(v) = &app.overlay else {
+        panic!("logs view open");
+    };
+    assert_eq!(v.lines, vec!["boom\\x1b]52;c;aGk=\\x07".to_string()]);
+    assert_eq!(v.status, ViewStatus::Ready);
+    // p asks again for the previous container, not followed.
+    let Some(Effect::Backend(Request::Logs(prev))) = ch(&mut app, 'p') else {
+        panic!("previous is requested");
+    };
+    assert!(prev.query.previous && !prev.query.follow);
+    assert_eq!(
+        press(&mut app, KeyCode::Esc),
+        Some(Effect::Backend(Request::CloseView))
+    );
 }

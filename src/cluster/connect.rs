@@ -230,6 +230,28 @@ pub fn context_names(explicit: Option<&Path>) -> Result<Vec<String>, CliError> {
     Ok(loaded.config.contexts.into_iter().map(|c| c.name).collect())
 }
 
+/// Every context of that kubeconfig with the API server of its cluster ("" when it has none):
+/// what `:ctx` may offer.
+pub fn context_servers(explicit: Option<&Path>) -> Result<Vec<(String, String)>, CliError> {
+    let config =
+        load_kubeconfig(explicit, std::env::var_os("KUBECONFIG"), dirs::home_dir())?.config;
+    Ok(config
+        .contexts
+        .iter()
+        .map(|c| {
+            let cluster = c.context.as_ref().map(|x| x.cluster.as_str()).unwrap_or("");
+            let server = config
+                .clusters
+                .iter()
+                .find(|k| k.name == cluster)
+                .and_then(|k| k.cluster.as_ref())
+                .and_then(|k| k.server.clone())
+                .unwrap_or_default();
+            (c.name.clone(), server.trim_end_matches('/').to_string())
+        })
+        .collect())
+}
+
 /// kubectl's rules: an explicit path must exist; `KUBECONFIG` lists files merged first-wins
 /// (missing ones skipped, but at least one must exist); otherwise `~/.kube/config`.
 fn load_kubeconfig(

@@ -67,7 +67,7 @@ impl JournalEntry {
 }
 
 /// A journal failure, as one sentence naming the file.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("journal {path}: {message}")]
 pub struct JournalError {
     pub path: String,
@@ -76,8 +76,14 @@ pub struct JournalError {
 
 /// The journal file path (the directory may not exist yet).
 pub fn path() -> Result<PathBuf, JournalError> {
-    let dir = match std::env::var_os(STATE_DIR_ENV).filter(|v| !v.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
+    Journal::default_location().path()
+}
+
+/// The directory of the journal named by `KINDSCOPE_STATE_DIR`, else the user's state
+/// directory.
+fn default_dir() -> Result<PathBuf, JournalError> {
+    match std::env::var_os(STATE_DIR_ENV).filter(|v| !v.is_empty()) {
+        Some(dir) => Ok(PathBuf::from(dir)),
         None => dirs::state_dir()
             .or_else(dirs::data_local_dir)
             .map(|d| d.join("kindscope"))
@@ -86,14 +92,85 @@ pub fn path() -> Result<PathBuf, JournalError> {
                 message: format!(
                     "no state directory (set XDG_STATE_HOME or {STATE_DIR_ENV} to choose one)"
                 ),
-            })?,
-    };
-    Ok(dir.join("journal.jsonl"))
+            }),
+    }
+}
+
+/// One journal file. The free functions of this module use [`Journal::default_location`];
+/// tests and the dashboard may name the directory instead.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Journal {
+    /// None: the default location, resolved at each use.
+    dir: Option<PathBuf>,
+}
+
+impl Journal {
+    /// `KINDSCOPE_STATE_DIR`, else `$XDG_STATE_HOME/kindscope`.
+    pub fn default_location() -> Self {
+        Journal { dir: None }
+    }
+
+    /// The journal in `dir` (`dir/journal.jsonl`).
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Journal {
+            dir: Some(dir.into()),
+        }
+    }
+
+    pub fn path(&self) -> Result<PathBuf, JournalError> {
+        let dir = match &self.dir {
+            Some(d) => d.clone(),
+            None => default_dir()?,
+        };
+        Ok(dir.join("journal.jsonl"))
+    }
+
+    pub fn append(&self, entry: &JournalEntry) -> Result<PathBuf, JournalError> {
+        append_to(self.path()?, entry)
+    }
+
+    pub fn entries(&self) -> Result<Vec<JournalEntry>, JournalError> {
+        entries_in(self.path()?)
+    }
+
+    /// Record that `fix` was undone.
+    pub fn append_undo(&self, fix: &JournalEntry) -> Result<PathBuf, JournalError> {
+        let mut entry = JournalEntry::new(Action::Undo, &fix.context, &fix.server, &fix.plan);
+        entry.undoes = Some(fix.id.clone());
+        self.append(&entry)
+    }
+
+    /// The fixes on this cluster (context and API server) not undone yet, newest first: what
+    /// undo walks back through.
+    pub fn open_fixes(
+        &self,
+        context: &str,
+        server: &str,
+    ) -> Result<Vec<JournalEntry>, JournalError> {
+        Ok(open_fixes(self.entries()?)
+            .into_iter()
+            .filter(|e| e.context == context && e.server == server)
+            .collect())
+    }
+}
+
+/// Every fix not undone yet, newest first.
+pub fn open_fixes(entries: Vec<JournalEntry>) -> Vec<JournalEntry> {
+    let undone: std::collections::HashSet<String> =
+        entries.iter().filter_map(|e| e.undoes.clone()).collect();
+    entries
+        .into_iter()
+        .rev()
+        .filter(|e| e.action == Action::Fix && !undone.contains(&e.id))
+        .collect()
 }
 
 /// Append one entry as one line.
 pub fn append(entry: &JournalEntry) -> Result<PathBuf, JournalError> {
-    let path = path()?;
+    Journal::default_location().append(entry)
+}
+
+fn append_to(path: PathBuf, entry: &JournalEntry) -> Result<PathBuf, JournalError> {
     let err = |message: String| JournalError {
         path: path.display().to_string(),
         message,
@@ -136,7 +213,10 @@ pub fn append(entry: &JournalEntry) -> Result<PathBuf, JournalError> {
 
 /// Every readable entry, oldest first (a missing journal is empty).
 pub fn entries() -> Result<Vec<JournalEntry>, JournalError> {
-    let path = path()?;
+    Journal::default_location().entries()
+}
+
+fn entries_in(path: PathBuf) -> Result<Vec<JournalEntry>, JournalError> {
     let file = match std::fs::File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -174,18 +254,14 @@ pub fn last_entry_for(context: &str) -> Result<Option<JournalEntry>, JournalErro
 }
 
 fn last_open_fix(entries: Vec<JournalEntry>, context: Option<&str>) -> Option<JournalEntry> {
-    let undone: std::collections::HashSet<String> =
-        entries.iter().filter_map(|e| e.undoes.clone()).collect();
-    entries.into_iter().rev().find(|e| {
-        e.action == Action::Fix && !undone.contains(&e.id) && context.is_none_or(|c| e.context == c)
-    })
+    open_fixes(entries)
+        .into_iter()
+        .find(|e| context.is_none_or(|c| e.context == c))
 }
 
 /// Record that `fix` was undone.
 pub fn append_undo(fix: &JournalEntry) -> Result<PathBuf, JournalError> {
-    let mut entry = JournalEntry::new(Action::Undo, &fix.context, &fix.server, &fix.plan);
-    entry.undoes = Some(fix.id.clone());
-    append(&entry)
+    Journal::default_location().append_undo(fix)
 }
 
 #[cfg(test)]

@@ -12,10 +12,13 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::cli::{Cli, FixArgs};
-use crate::cluster::apply::{self, ApplyError};
-use crate::cluster::journal::{self, Action, JournalEntry};
-use crate::cluster::rollout::{self, RolloutOutcome};
+use futures::StreamExt;
+
+use crate::cluster::apply::ApplyError;
+use crate::cluster::journal::Journal;
+use crate::cluster::rollout::RolloutOutcome;
 use crate::cluster::runtime_feed::RuntimeLists;
+use crate::cluster::session::{self, Direction, Step, WriteOptions};
 use crate::cluster::{connect, guard, watch};
 use crate::config::Config;
 use crate::diagnose::{Finding, Pending, Report};
@@ -158,19 +161,40 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     report.applied = true;
 
     // Apply one by one; a conflict or error on one does not stop the others.
+    let timeout = args
+        .timeout
+        .map_or(config.timeouts.rollout(), Duration::from_secs);
+    let write = WriteOptions {
+        // Checked before connecting already; the session checks again before each write.
+        guard: if args.dry_run {
+            Ok(())
+        } else {
+            guard::check_write(&conn, &cli.write, &config.allowed_write_contexts).map(|_| ())
+        },
+        dry_run: args.dry_run,
+        journal: Some(Journal::default_location()),
+        rollout_timeout: timeout,
+    };
     let mut followed = Vec::new();
     let mut worst = exit::OK;
     for (i, (_, plan)) in plans.iter().enumerate() {
-        match apply::apply(&conn.client, plan, args.dry_run).await {
-            Ok(applied) if args.dry_run => {
+        let mut steps =
+            session::apply_and_follow(&conn, feed.snapshots(), plan, Direction::Fix, write.clone());
+        match steps.next().await {
+            Some(Step::Applied(applied)) if args.dry_run => {
                 report.results[i].status = Status::DryRun;
                 tracing::debug!(?applied, "dry run accepted");
             }
-            Ok(applied) => {
-                record(&conn, plan);
-                followed.push((i, applied.generation));
+            Some(Step::Applied(_)) => {
+                // Journalled (or not) before its rollout is followed.
+                if let Some(Step::NotJournaled(e)) = steps.next().await {
+                    super::output::eprint_safe(&format!(
+                        "kindscope: the fix was applied but not recorded for undo: {e}\n"
+                    ));
+                }
+                followed.push((i, steps));
             }
-            Err(e) => {
+            Some(Step::Failed(e)) => {
                 if matches!(
                     e,
                     ApplyError::Forbidden { .. } | ApplyError::Transport { .. }
@@ -184,14 +208,18 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
                 };
                 report.results[i].reason = Some(e.to_string());
             }
+            Some(Step::Refused(why)) => return Err(CliError::usage(why)),
+            _ => {
+                report.results[i].status = Status::Error;
+                report.results[i].reason =
+                    Some("the write ended before the API server answered".into());
+            }
         }
     }
 
-    let timeout = args
-        .timeout
-        .map_or(config.timeouts.rollout(), Duration::from_secs);
-    let outcomes = follow_all(&feed, &plans, &followed, timeout).await;
-    for ((i, _), outcome) in followed.iter().zip(outcomes) {
+    let fixed_at: Vec<usize> = followed.iter().map(|(i, _)| *i).collect();
+    let outcomes = follow_all(followed).await;
+    for (i, outcome) in fixed_at.iter().zip(outcomes) {
         let r = &mut report.results[*i];
         match outcome {
             RolloutOutcome::Running => r.status = Status::Running,
@@ -201,11 +229,7 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
             }
             RolloutOutcome::TimedOut { last } => {
                 r.status = Status::TimedOut;
-                r.reason = Some(format!(
-                    "still rolling out after {} s: {}",
-                    timeout.as_secs(),
-                    last.message
-                ));
+                r.reason = Some(session::timed_out_reason(timeout, &last));
             }
         }
     }
@@ -219,8 +243,8 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
         .filter(|(r, _)| r.status == Status::Conflict)
         .map(|(_, (_, p))| p)
         .collect();
-    if !args.dry_run && (!followed.is_empty() || !conflicts.is_empty()) {
-        let fixed: Vec<&FixPlan> = followed.iter().map(|(i, _)| &plans[*i].1).collect();
+    if !args.dry_run && (!fixed_at.is_empty() || !conflicts.is_empty()) {
+        let fixed: Vec<&FixPlan> = fixed_at.iter().map(|i| &plans[*i].1).collect();
         let mut latest = settle(&feed, lists.as_ref(), &fixed, &report).await;
         if !conflicts.is_empty() {
             latest = caught_up(&feed, lists.as_ref(), &conflicts).await;
@@ -297,62 +321,45 @@ fn planned(f: &Finding, p: &FixPlan) -> FixResult {
 /// `--yes`, or a y/N answer on a terminal. Without either, say how to apply and decline.
 async fn confirmed(args: &FixArgs, count: usize, context: &str) -> Result<bool, CliError> {
     // A dry run stores nothing, so it needs no confirmation.
-    if args.yes || args.dry_run {
-        return Ok(true);
-    }
     let patches = if count == 1 { "patch" } else { "patches" };
-    if !std::io::stdin().is_terminal() {
-        super::output::eprint_safe(&format!(
-            "kindscope: nothing applied: pass --yes to apply {count} {patches} (stdin is not a \
-             terminal, so kindscope cannot ask)\n"
-        ));
-        return Ok(false);
-    }
-    super::output::eprint_safe(&format!(
-        "Apply {count} {patches} on context \"{}\"? [y/N] ",
-        crate::sanitize::term(context)
-    ));
-    let answer = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map(|_| line)
-    })
-    .await
-    .map_err(|e| CliError::usage(format!("cannot read the answer: {e}")))?
-    .map_err(|e| CliError::usage(format!("cannot read the answer from stdin: {e}")))?;
-    let yes = matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes");
-    if !yes {
+    let yes = super::confirm::confirm(
+        args.yes || args.dry_run,
+        &format!(
+            "Apply {count} {patches} on context \"{}\"?",
+            crate::sanitize::term(context)
+        ),
+        &format!(
+            "nothing applied: pass --yes to apply {count} {patches} (stdin is not a terminal, so \
+             kindscope cannot ask)"
+        ),
+    )
+    .await?;
+    if !yes && std::io::stdin().is_terminal() {
         super::output::eprint_safe("kindscope: nothing applied.\n");
     }
     Ok(yes)
 }
 
-/// Journal every real write; a journal failure is reported but does not undo the fix.
-fn record(conn: &connect::Connection, plan: &FixPlan) {
-    let entry = JournalEntry::new(Action::Fix, &conn.context, &conn.server, plan);
-    if let Err(e) = journal::append(&entry) {
-        super::output::eprint_safe(&format!(
-            "kindscope: the fix was applied but not recorded for undo: {e}\n"
-        ));
-    }
-}
-
 /// Follow every applied rollout at once, with one progress line on stderr.
-async fn follow_all(
-    feed: &watch::Feed,
-    plans: &[(Finding, FixPlan)],
-    followed: &[(usize, Option<i64>)],
-    timeout: Duration,
-) -> Vec<RolloutOutcome> {
+pub(super) async fn follow_all(followed: Vec<(usize, session::Steps)>) -> Vec<RolloutOutcome> {
     if followed.is_empty() {
         return Vec::new();
     }
     let progress = Progress::stderr();
-    let all = futures::future::join_all(followed.iter().map(|(i, generation)| {
-        let plan = &plans[*i].1;
+    let all = futures::future::join_all(followed.into_iter().map(|(_, mut steps)| {
         let progress = &progress;
-        rollout::follow_plan(feed.snapshots(), plan, *generation, timeout, move |p| {
-            progress.update(&p.target, &p.message)
-        })
+        async move {
+            while let Some(step) = steps.next().await {
+                match step {
+                    Step::Progress(p) => progress.update(&p.target, &p.message),
+                    Step::Done(outcome) => return outcome,
+                    _ => {}
+                }
+            }
+            RolloutOutcome::Failed {
+                reason: "the rollout could not be followed to its end".into(),
+            }
+        }
     }));
     let mut all = std::pin::pin!(all);
     let mut tick = tokio::time::interval(Duration::from_millis(120));

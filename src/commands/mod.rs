@@ -2,8 +2,10 @@
 
 pub mod check;
 pub mod check_input;
+pub mod confirm;
 pub mod diagnose;
 pub mod fix;
+pub mod journal_cmd;
 pub mod load;
 pub mod output;
 pub mod ref_cmd;
@@ -12,6 +14,7 @@ pub mod sim_serve;
 pub mod snapshot;
 pub mod sources;
 pub mod starting;
+pub mod undo;
 pub mod wait;
 pub mod wait_state;
 

@@ -70,6 +70,22 @@ pub enum Action {
     OpenNamespaces,
     ToggleLog,
     ToggleHelp,
+    /// `l`: the selected pod's container logs.
+    OpenLogs,
+    /// `d`: describe the selection.
+    OpenDescribe,
+    /// `y`: the selection's YAML from the server.
+    OpenYaml,
+    /// A key inside a logs/describe/YAML view.
+    View(crate::tui::textview::ViewKey),
+    /// `1`/`2`/`3`: this pane.
+    FocusPane(Pane),
+    /// `:`: open the command line.
+    OpenCommand,
+    /// A key on the command line.
+    Command(crate::tui::command::CommandKey),
+    /// A key that means nothing here (named, for the status line).
+    Unbound(String),
     /// Mouse left click at (column, row).
     Click {
         column: u16,
@@ -101,4 +117,6 @@ pub enum Effect {
     Apply(FixPlan),
     Undo(FixPlan),
     SwitchNamespace(Option<String>),
+    /// Any other request to the backend.
+    Backend(crate::tui::backend::Request),
 }

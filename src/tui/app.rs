@@ -51,6 +51,8 @@ pub struct Options {
     pub sources: Option<Arc<crate::source::SourceCache>>,
     /// (context, API server) being connected to, shown until the first lists arrive.
     pub cluster: Option<(String, String)>,
+    /// Contexts `:ctx` may switch to (Kind ones, or what the write guard allows).
+    pub contexts: Vec<String>,
 }
 
 /// Seconds since the epoch (0 if the system clock is before 1970).
@@ -74,6 +76,7 @@ impl Options {
             monochrome: false,
             sources: None,
             cluster: None,
+            contexts: Vec::new(),
         }
     }
 }
@@ -97,6 +100,10 @@ pub struct FixDialog {
 pub struct UndoDialog {
     pub plan: FixPlan,
     pub status: DialogStatus,
+    /// The journal's record of the fix (None: made in this session, journal not read yet).
+    pub entry: Option<crate::cluster::journal::JournalEntry>,
+    /// Older fixes of this cluster still open in the journal (`u` again walks back to them).
+    pub older: usize,
 }
 
 /// What floats above the panes (one at a time).
@@ -112,6 +119,10 @@ pub enum Overlay {
     },
     Fix(Box<FixDialog>),
     Undo(Box<UndoDialog>),
+    /// The `:` command line is being typed.
+    Command(crate::tui::command::CommandLine),
+    /// Logs, describe or YAML of the selection, over the panes.
+    View(Box<crate::tui::textview::TextView>),
     /// Details of a row, or an explanation (why writes are off).
     Info {
         title: String,
@@ -187,6 +198,14 @@ pub struct App {
     pub pending: Option<FixPlan>,
     /// The last fix applied in this session (what `u` undoes).
     pub last_fix: Option<FixPlan>,
+    /// This cluster's fixes not undone yet, newest first, as the journal was last read.
+    pub history: Vec<crate::cluster::journal::JournalEntry>,
+    /// `u` asked for the journal and waits for it to open the undo dialog.
+    pub awaiting_history: bool,
+    /// Id of the last text view opened (answers for older ones are dropped).
+    pub view_seq: u64,
+    /// Contexts `:ctx` may switch to.
+    pub contexts: Vec<String>,
     pub status: Option<StatusLine>,
     /// The snapshot feed ended: the data shown is the last known.
     pub feed_closed: bool,
@@ -224,6 +243,10 @@ impl App {
             rollout: None,
             pending: None,
             last_fix: None,
+            history: Vec::new(),
+            awaiting_history: false,
+            view_seq: 0,
+            contexts: opts.contexts,
             status: opts.notice.map(|text| StatusLine { text, error: false }),
             feed_closed: false,
             user_moved: false,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
 
+use crate::cluster::journal::JournalEntry;
 use crate::fix::{FixPlan, Target};
 use crate::model::Snapshot;
 
@@ -21,6 +22,65 @@ pub enum Request {
     Undo(FixPlan),
     /// Look at another namespace (None = all). The backend may answer with a new feed.
     SwitchNamespace(Option<String>),
+    /// Read the journal: the fixes on this cluster not undone yet (answered with `History`).
+    UndoHistory,
+    /// Stream a container's log into view `id` (replaces any log stream running).
+    Logs(LogRequest),
+    /// Fetch an object's YAML into view `id`.
+    Yaml { id: u64, object: ObjectRef },
+    /// The view closed: stop its log stream.
+    CloseView,
+    /// Attach to another context of the kubeconfig (answered with `Context`, then `Feed`).
+    SwitchContext(String),
+}
+
+/// The context the backend switched to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContextInfo {
+    pub context: String,
+    pub server: String,
+    pub write: WriteAccess,
+    /// A note to show (a Kind cluster whose runtime does not answer).
+    pub notice: Option<String>,
+}
+
+/// The kinds of object the views show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    Pod,
+    Deployment,
+    Node,
+}
+
+/// One object of the cluster (`namespace` is empty for nodes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub kind: ObjectKind,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// `Pod default/gateway-…`, `Node kind-worker`.
+    pub fn label(&self) -> String {
+        let kind = match self.kind {
+            ObjectKind::Pod => "Pod",
+            ObjectKind::Deployment => "Deployment",
+            ObjectKind::Node => "Node",
+        };
+        if self.namespace.is_empty() {
+            format!("{kind} {}", self.name)
+        } else {
+            format!("{kind} {}/{}", self.namespace, self.name)
+        }
+    }
+}
+
+/// A log for view `id`: `GET …/pods/NAME/log` with these (bounded) parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRequest {
+    pub id: u64,
+    pub query: crate::cluster::inspect::LogQuery,
 }
 
 /// How a followed rollout ended.
@@ -54,6 +114,16 @@ pub enum BackendEvent {
     Feed(watch::Receiver<Arc<Snapshot>>),
     /// Something the user should read in the status line.
     Notice(String),
+    /// The fixes on this cluster not undone yet, newest first (or why the journal could not
+    /// be read).
+    History(Result<Vec<JournalEntry>, String>),
+    /// The context switch succeeded (the new feed follows) or why it did not.
+    Context(Result<Box<ContextInfo>, String>),
+    /// Content for the text view `id` (logs, YAML).
+    View {
+        id: u64,
+        update: crate::tui::textview::ViewUpdate,
+    },
 }
 
 /// Channel on which a backend reports.
@@ -93,6 +163,8 @@ pub struct FakeBackend {
     pub requests: Arc<std::sync::Mutex<Vec<Request>>>,
     /// When set, every apply/undo fails with this message.
     pub fail_with: Option<String>,
+    /// What `UndoHistory` answers (an empty journal by default).
+    pub history: Vec<JournalEntry>,
 }
 
 impl Backend for FakeBackend {
@@ -102,6 +174,28 @@ impl Backend for FakeBackend {
         let (plan, undo) = match request {
             Request::Apply(plan) => (plan, false),
             Request::Undo(plan) => (plan, true),
+            Request::SwitchContext(context) => {
+                let _ = events.send(BackendEvent::Context(Err(format!(
+                    "cannot switch to {context}: this dashboard has no kubeconfig"
+                ))));
+                if let Ok(mut log) = self.requests.lock() {
+                    log.push(record);
+                }
+                return;
+            }
+            Request::Logs(_) | Request::Yaml { .. } | Request::CloseView => {
+                if let Ok(mut log) = self.requests.lock() {
+                    log.push(record);
+                }
+                return;
+            }
+            Request::UndoHistory => {
+                let _ = events.send(BackendEvent::History(Ok(self.history.clone())));
+                if let Ok(mut log) = self.requests.lock() {
+                    log.push(record);
+                }
+                return;
+            }
             Request::SwitchNamespace(_) => {
                 if let Ok(mut log) = self.requests.lock() {
                     log.push(record);

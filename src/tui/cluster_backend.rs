@@ -1,24 +1,32 @@
 //! The real [`Backend`]: the dashboard's requests carried out on the cluster edge.
 //!
 //! Every request is handled on a spawned task that reports over the event sink, so the UI loop
-//! never waits on the network. A fix is: write guard (again, defensively) → `apply::apply` →
-//! journal → `rollout::follow_plan` with progress → `RolloutDone`. A guarded patch refused with
+//! never waits on the network. A fix is `session::apply_and_follow` (write guard again,
+//! defensively → guarded patch → journal → rollout), its steps reported as events. A guarded patch refused with
 //! 422 (someone changed the workload) is reported as it is and never retried: retrying blindly
 //! would overwrite their change.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use tokio::sync::Notify;
 
 use crate::cluster::apply::{self, describe_target};
 use crate::cluster::connect::Connection;
-use crate::cluster::journal::{self, JournalEntry};
+use crate::cluster::inspect;
+use crate::cluster::journal::Journal;
 use crate::cluster::rollout::{self, RolloutProgress};
 use crate::cluster::runtime::Runtime;
+use crate::cluster::session::{self, Direction, Step, WriteOptions};
 use crate::cluster::watch::{self, Feed};
 use crate::fix::FixPlan;
-use crate::tui::backend::{Backend, BackendEvent, EventSink, Request, RolloutOutcome};
+use crate::tui::backend::{
+    Backend, BackendEvent, EventSink, LogRequest, ObjectKind, ObjectRef, Request, RolloutOutcome,
+};
+use crate::tui::contexts::{Attached, Switcher};
+use crate::tui::textview::ViewUpdate;
+use tokio::sync::mpsc;
 
 /// How to start a snapshot feed for a connection: API only, or with the container runtime's
 /// image lists merged in (Kind contexts).
@@ -69,6 +77,8 @@ pub struct BackendOptions {
     pub rollout_timeout: Duration,
     /// Record applied patches in the journal (`kindscope fix` can then undo them too).
     pub journal: bool,
+    /// How to attach to another context (`:ctx`); None: this dashboard cannot switch.
+    pub contexts: Option<Arc<Switcher>>,
 }
 
 /// The dashboard's backend on a real (or simulated) cluster.
@@ -79,8 +89,19 @@ pub struct ClusterBackend {
     feed: Arc<Feed>,
     source: FeedSource,
     opts: BackendOptions,
-    /// Journal entries of the fixes applied in this session, for the undo's bookkeeping.
-    fixes: Arc<Mutex<Vec<JournalEntry>>>,
+    /// The log stream of the open logs view.
+    log_task: Option<tokio::task::JoinHandle<()>>,
+    /// Connections made by `:ctx`, installed before the next request is handled.
+    attached: (
+        mpsc::UnboundedSender<Attached>,
+        mpsc::UnboundedReceiver<Attached>,
+    ),
+}
+
+impl Drop for ClusterBackend {
+    fn drop(&mut self) {
+        self.stop_logs();
+    }
 }
 
 impl ClusterBackend {
@@ -90,7 +111,8 @@ impl ClusterBackend {
             feed: Arc::new(feed),
             source,
             opts,
-            fixes: Arc::default(),
+            log_task: None,
+            attached: mpsc::unbounded_channel(),
         }
     }
 
@@ -100,26 +122,153 @@ impl ClusterBackend {
     }
 
     fn write(&self, plan: &FixPlan, undo: bool, events: &EventSink) {
-        let target = plan.target.clone();
-        if let Err(why) = &self.opts.write {
-            let _ = events.send(BackendEvent::ApplyFailed {
-                target,
-                undo,
-                message: why.clone(),
+        let journal = self.opts.journal.then(Journal::default_location);
+        // An undo names the journalled fix it reverts (the newest open one with this plan),
+        // whether this session or an earlier `kindscope fix` made it.
+        let direction = if undo {
+            let of = journal.as_ref().and_then(|j| {
+                j.open_fixes(&self.conn.context, &self.conn.server)
+                    .ok()?
+                    .into_iter()
+                    .find(|e| e.plan == *plan)
+                    .map(Box::new)
             });
-            return;
-        }
-        let task = WriteTask {
-            conn: self.conn.clone(),
-            feed: self.feed.clone(),
-            plan: plan.clone(),
-            undo,
-            timeout: self.opts.rollout_timeout,
-            journal: self.opts.journal,
-            fixes: self.fixes.clone(),
-            events: events.clone(),
+            Direction::Undo { of }
+        } else {
+            Direction::Fix
         };
-        tokio::spawn(task.run());
+        let steps = session::apply_and_follow(
+            &self.conn,
+            self.feed.snapshots(),
+            plan,
+            direction,
+            WriteOptions {
+                guard: self.opts.write.clone(),
+                dry_run: false,
+                journal,
+                rollout_timeout: self.opts.rollout_timeout,
+            },
+        );
+        // The old feed lives until the rollout following it ends (a namespace switch meanwhile).
+        let feed = self.feed.clone();
+        tokio::spawn(report(
+            steps,
+            plan.target.clone(),
+            undo,
+            self.opts.rollout_timeout,
+            events.clone(),
+            feed,
+        ));
+    }
+
+    /// Stream a container's log into a view (one stream at a time).
+    fn logs(&mut self, req: LogRequest, events: &EventSink) {
+        self.stop_logs();
+        let (id, follow) = (req.id, req.query.follow);
+        let stream = inspect::log_lines(&self.conn.client, req.query);
+        let events = events.clone();
+        self.log_task = Some(tokio::spawn(async move {
+            let mut stream = std::pin::pin!(stream);
+            let mut any = false;
+            while let Some(batch) = stream.next().await {
+                let (update, last) = match batch {
+                    Ok(lines) => {
+                        any = true;
+                        (ViewUpdate::Lines(lines), false)
+                    }
+                    // The server's refusal is the whole story: no "stream ended" after it.
+                    Err(e) => (ViewUpdate::Failed(e), true),
+                };
+                if events.send(BackendEvent::View { id, update }).is_err() || last {
+                    return;
+                }
+            }
+            let end = if follow {
+                ViewUpdate::Ended(
+                    "The log stream ended (the container stopped, or the server closed it).".into(),
+                )
+            } else if any {
+                return;
+            } else {
+                ViewUpdate::Lines(Vec::new())
+            };
+            let _ = events.send(BackendEvent::View { id, update: end });
+        }));
+    }
+
+    /// `:ctx NAME`: connect on a task; the loop gets `Context` and the new feed, and this
+    /// backend takes the new connection before its next request.
+    fn switch_context(&mut self, context: String, events: &EventSink) {
+        let Some(switcher) = self.opts.contexts.clone() else {
+            let _ = events.send(BackendEvent::Context(Err(
+                "this dashboard cannot switch contexts (the demo runs one simulated cluster)"
+                    .into(),
+            )));
+            return;
+        };
+        let namespace = self.conn.namespace.clone();
+        let install = self.attached.0.clone();
+        let events = events.clone();
+        tokio::spawn(async move {
+            match switcher.attach(&context, namespace).await {
+                Ok(attached) => {
+                    let info = attached.info.clone();
+                    let snapshots = attached.feed.snapshots();
+                    tracing::info!(context = %info.context, server = %info.server, "switched context");
+                    let _ = install.send(attached);
+                    let _ = events.send(BackendEvent::Context(Ok(Box::new(info))));
+                    let _ = events.send(BackendEvent::Feed(snapshots));
+                }
+                Err(e) => {
+                    let _ = events.send(BackendEvent::Context(Err(format!(
+                        "still on the old context: {e}"
+                    ))));
+                }
+            }
+        });
+    }
+
+    fn install(&mut self, next: Attached) {
+        self.stop_logs();
+        self.conn = next.conn;
+        self.source = next.source;
+        self.feed = Arc::new(next.feed);
+        self.opts.write = next.guard;
+    }
+
+    fn stop_logs(&mut self) {
+        if let Some(task) = self.log_task.take() {
+            task.abort();
+        }
+    }
+
+    fn yaml(&self, id: u64, object: ObjectRef, events: &EventSink) {
+        let client = self.conn.client.clone();
+        let events = events.clone();
+        tokio::spawn(async move {
+            let kind = match object.kind {
+                ObjectKind::Pod => inspect::Kind::Pod,
+                ObjectKind::Deployment => inspect::Kind::Deployment,
+                ObjectKind::Node => inspect::Kind::Node,
+            };
+            let update = match inspect::yaml(&client, kind, &object.namespace, &object.name).await {
+                Ok(text) => ViewUpdate::Replace(text.lines().map(str::to_string).collect()),
+                Err(e) => ViewUpdate::Failed(format!("cannot read {}: {e}", object.label())),
+            };
+            let _ = events.send(BackendEvent::View { id, update });
+        });
+    }
+
+    /// The open fixes of this cluster in the journal, newest first (what `u` walks back).
+    fn history(&self, events: &EventSink) {
+        let found = if self.opts.journal {
+            Journal::default_location()
+                .open_fixes(&self.conn.context, &self.conn.server)
+                .map_err(|e| e.to_string())
+        } else {
+            Ok(Vec::new())
+        };
+        let _ = events.send(BackendEvent::History(found));
     }
 
     fn switch_namespace(&mut self, namespace: Option<String>, events: &EventSink) {
@@ -137,39 +286,41 @@ impl ClusterBackend {
 
 impl Backend for ClusterBackend {
     fn submit(&mut self, request: Request, events: &EventSink) {
+        while let Ok(next) = self.attached.1.try_recv() {
+            self.install(next);
+        }
         match request {
             Request::Apply(plan) => self.write(&plan, false, events),
             Request::Undo(plan) => self.write(&plan, true, events),
             Request::SwitchNamespace(ns) => self.switch_namespace(ns, events),
+            Request::UndoHistory => self.history(events),
+            Request::Logs(req) => self.logs(req, events),
+            Request::Yaml { id, object } => self.yaml(id, object, events),
+            Request::CloseView => self.stop_logs(),
+            Request::SwitchContext(context) => self.switch_context(context, events),
         }
     }
 }
 
-/// One patch and the rollout after it, on its own task.
-struct WriteTask {
-    conn: Connection,
-    feed: Arc<Feed>,
-    plan: FixPlan,
+/// Turn a write's steps into the dashboard's events.
+async fn report(
+    mut steps: session::Steps,
+    target: crate::fix::Target,
     undo: bool,
     timeout: Duration,
-    journal: bool,
-    fixes: Arc<Mutex<Vec<JournalEntry>>>,
     events: EventSink,
-}
-
-impl WriteTask {
-    async fn run(self) {
-        let target = self.plan.target.clone();
-        let what = describe_target(&target);
-        let sent = if self.undo {
-            apply::undo(&self.conn.client, &self.plan, false).await
-        } else {
-            apply::apply(&self.conn.client, &self.plan, false).await
-        };
-        let applied = match sent {
-            Ok(applied) => applied,
-            Err(e) => {
-                tracing::warn!(target = %what, undo = self.undo, error = %e, "patch refused");
+    _feed: Arc<Feed>,
+) {
+    let what = describe_target(&target);
+    while let Some(step) = steps.next().await {
+        let event = match step {
+            Step::Refused(message) => BackendEvent::ApplyFailed {
+                target: target.clone(),
+                undo,
+                message,
+            },
+            Step::Failed(e) => {
+                tracing::warn!(target = %what, undo, error = %e, "patch refused");
                 // The CLI's wording says "re-run diagnose"; here the dashboard is the diagnosis.
                 let message = match &e {
                     apply::ApplyError::Conflict { target, detail } => format!(
@@ -178,111 +329,45 @@ impl WriteTask {
                     ),
                     other => other.to_string(),
                 };
-                let _ = self.events.send(BackendEvent::ApplyFailed {
-                    target,
-                    undo: self.undo,
+                BackendEvent::ApplyFailed {
+                    target: target.clone(),
+                    undo,
                     message,
-                });
-                return;
-            }
-        };
-        tracing::info!(
-            target = %what,
-            undo = self.undo,
-            generation = ?applied.generation,
-            "patch accepted"
-        );
-        if self.journal
-            && let Err(e) = self.record()
-        {
-            let _ = self.events.send(BackendEvent::Notice(format!(
-                "{what} was patched but not recorded in the journal: {e}"
-            )));
-        }
-        let _ = self.events.send(BackendEvent::Applied {
-            target: target.clone(),
-            undo: self.undo,
-        });
-        // An undo rolls back to the plan's old image: follow that one.
-        let expected = if self.undo {
-            reversed(&self.plan)
-        } else {
-            self.plan.clone()
-        };
-        let events = self.events.clone();
-        let progress_target = target.clone();
-        let outcome = rollout::follow_plan(
-            self.feed.snapshots(),
-            &expected,
-            applied.generation,
-            self.timeout,
-            move |p| {
-                let _ = events.send(BackendEvent::Rollout {
-                    target: progress_target.clone(),
-                    message: progress_line(p),
-                });
-            },
-        )
-        .await;
-        let outcome = match outcome {
-            rollout::RolloutOutcome::Running => RolloutOutcome::Running,
-            rollout::RolloutOutcome::Failed { reason } => RolloutOutcome::Failed(reason),
-            rollout::RolloutOutcome::TimedOut { last } => RolloutOutcome::Failed(format!(
-                "still rolling out after {} s: {}",
-                self.timeout.as_secs(),
-                last.message
-            )),
-        };
-        tracing::info!(target = %what, ?outcome, "rollout followed");
-        let _ = self
-            .events
-            .send(BackendEvent::RolloutDone { target, outcome });
-    }
-
-    /// Journal the write; an undo points at the fix it reverts when this session made it.
-    fn record(&self) -> Result<(), journal::JournalError> {
-        let mut fixes = self.fixes.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.undo {
-            let made_here = fixes
-                .iter()
-                .rposition(|e| e.plan == self.plan)
-                .map(|i| fixes.remove(i));
-            match made_here {
-                Some(fix) => journal::append_undo(&fix).map(|_| ()),
-                None => {
-                    let entry = JournalEntry::new(
-                        journal::Action::Undo,
-                        &self.conn.context,
-                        &self.conn.server,
-                        &self.plan,
-                    );
-                    journal::append(&entry).map(|_| ())
                 }
             }
-        } else {
-            let entry = JournalEntry::new(
-                journal::Action::Fix,
-                &self.conn.context,
-                &self.conn.server,
-                &self.plan,
-            );
-            journal::append(&entry)?;
-            fixes.push(entry);
-            Ok(())
+            Step::Applied(applied) => {
+                tracing::info!(target = %what, undo, generation = ?applied.generation, "patch accepted");
+                BackendEvent::Applied {
+                    target: target.clone(),
+                    undo,
+                }
+            }
+            Step::Journaled(_) => continue,
+            Step::NotJournaled(e) => BackendEvent::Notice(format!(
+                "{what} was patched but not recorded in the journal: {e}"
+            )),
+            Step::Progress(p) => BackendEvent::Rollout {
+                target: target.clone(),
+                message: progress_line(&p),
+            },
+            Step::Done(outcome) => {
+                let outcome = match outcome {
+                    rollout::RolloutOutcome::Running => RolloutOutcome::Running,
+                    rollout::RolloutOutcome::Failed { reason } => RolloutOutcome::Failed(reason),
+                    rollout::RolloutOutcome::TimedOut { last } => {
+                        RolloutOutcome::Failed(session::timed_out_reason(timeout, &last))
+                    }
+                };
+                tracing::info!(target = %what, ?outcome, "rollout followed");
+                BackendEvent::RolloutDone {
+                    target: target.clone(),
+                    outcome,
+                }
+            }
+        };
+        if events.send(event).is_err() {
+            return;
         }
-    }
-}
-
-/// The plan an undo carries out: from the fixed values back to the old ones.
-fn reversed(plan: &FixPlan) -> FixPlan {
-    FixPlan {
-        patch: plan.undo.clone(),
-        undo: plan.patch.clone(),
-        image_before: plan.image_after.clone(),
-        image_after: plan.image_before.clone(),
-        pull_policy_before: plan.pull_policy_after.clone(),
-        pull_policy_after: plan.pull_policy_before.clone(),
-        ..plan.clone()
     }
 }
 
@@ -298,34 +383,6 @@ fn progress_line(p: &RolloutProgress) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fix::Target;
-    use serde_json::json;
-
-    fn plan() -> FixPlan {
-        FixPlan {
-            target: Target {
-                kind: "Deployment".into(),
-                namespace: "default".into(),
-                name: "gateway".into(),
-            },
-            container: "gateway".into(),
-            patch: json!([{"op": "replace", "path": "/x", "value": "new"}]),
-            undo: json!([{"op": "replace", "path": "/x", "value": "old"}]),
-            image_before: "kubernaut/gateway:debug".into(),
-            image_after: "localhost/kubernaut/gateway:debug".into(),
-            pull_policy_before: Some("Always".into()),
-            pull_policy_after: Some("IfNotPresent".into()),
-        }
-    }
-
-    #[test]
-    fn an_undo_expects_the_old_image_back() {
-        let r = reversed(&plan());
-        assert_eq!(r.image_after, "kubernaut/gateway:debug");
-        assert_eq!(r.pull_policy_after.as_deref(), Some("Always"));
-        assert_eq!(r.patch, plan().undo);
-        assert_eq!(reversed(&r), plan());
-    }
 
     #[test]
     fn progress_lines_lead_with_counts_once() {

@@ -8,32 +8,45 @@ use crate::tui::action::Action;
 use crate::tui::app::{App, Overlay};
 
 /// Every key, for the help overlay and docs/dashboard.md (keep in sync with `map_key`).
+// One row each at 80×24 (the help must fit there): a text of at most 53 characters.
 pub const HELP: &[(&str, &str)] = &[
     (
-        "Tab / Shift-Tab",
-        "next / previous pane (tab on narrow terminals)",
+        "Tab S-Tab 1 2 3",
+        "next / previous pane; 1 2 3 pick one (narrow: tabs)",
     ),
     (
         "↑↓ jk PgUp PgDn g G",
         "move the selection (row, page, ends)",
     ),
     ("Enter", "details of the selected row"),
-    (
-        "f",
-        "fix the selected finding (y/Enter applies, Esc cancels)",
-    ),
-    ("u", "undo the last fix (asks first)"),
+    ("f", "fix the selected finding (y/Enter applies)"),
+    ("u", "undo fixes from the journal, newest first (asks)"),
     ("/", "filter rows by text (Enter keeps, Esc clears)"),
-    (": or n", "choose the namespace"),
-    ("l", "show / hide the log pane"),
-    ("?", "show / hide this help"),
-    ("Esc", "close what is open; clear the filter"),
-    ("q  Ctrl-C", "quit"),
+    (":", ":ns :ctx :pods :deploy :nodes :q (Tab completes)"),
+    ("n", "choose the namespace"),
+    ("l", "container logs (f follow · p previous · Tab next)"),
+    ("d  y", "describe the selection / its YAML from the server"),
+    ("?  L", "this help / kindscope's own log"),
+    (
+        "Esc  q Ctrl-C",
+        "close what is open, clear the filter / quit",
+    ),
     (
         "mouse",
         "click focuses a pane and selects a row; wheel scrolls",
     ),
 ];
+
+/// A printable key with no meaning here: say so (a silent key reads as a hung dashboard).
+/// Modifier and function keys stay silent.
+fn unbound(key: KeyEvent) -> Option<Action> {
+    match key.code {
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            Some(Action::Unbound(format!("`{c}`")))
+        }
+        _ => None,
+    }
+}
 
 pub fn map_event(app: &App, event: &Event) -> Option<Action> {
     match event {
@@ -88,6 +101,34 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('q') => Some(Action::Quit),
             _ => None,
         },
+        Overlay::Command(_) => {
+            use crate::tui::command::CommandKey;
+            match key.code {
+                KeyCode::Esc => Some(Action::Cancel),
+                KeyCode::Enter => Some(Action::Confirm),
+                KeyCode::Backspace => Some(Action::Command(CommandKey::Backspace)),
+                KeyCode::Tab => Some(Action::Command(CommandKey::Tab)),
+                KeyCode::Char(c) if !ctrl => Some(Action::Command(CommandKey::Char(c))),
+                _ => None,
+            }
+        }
+        Overlay::View(_) => {
+            use crate::tui::textview::ViewKey;
+            match key.code {
+                KeyCode::Esc => Some(Action::Cancel),
+                KeyCode::Char('q') => Some(Action::Quit),
+                KeyCode::Up | KeyCode::Char('k') => Some(Action::View(ViewKey::Scroll(-1))),
+                KeyCode::Down | KeyCode::Char('j') => Some(Action::View(ViewKey::Scroll(1))),
+                KeyCode::PageUp => Some(Action::View(ViewKey::Page(false))),
+                KeyCode::PageDown | KeyCode::Char(' ') => Some(Action::View(ViewKey::Page(true))),
+                KeyCode::Home | KeyCode::Char('g') => Some(Action::View(ViewKey::Top)),
+                KeyCode::End | KeyCode::Char('G') => Some(Action::View(ViewKey::Bottom)),
+                KeyCode::Char('f') => Some(Action::View(ViewKey::Follow)),
+                KeyCode::Char('p') => Some(Action::View(ViewKey::Previous)),
+                KeyCode::Tab => Some(Action::View(ViewKey::NextContainer)),
+                _ => unbound(key),
+            }
+        }
         Overlay::Help | Overlay::Info { .. } => match key.code {
             KeyCode::Esc | KeyCode::Enter => Some(Action::Cancel),
             KeyCode::Char('?') => Some(Action::ToggleHelp),
@@ -108,11 +149,18 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('f') => Some(Action::OpenFix),
             KeyCode::Char('u') => Some(Action::OpenUndo),
             KeyCode::Char('/') => Some(Action::OpenFilter),
-            KeyCode::Char(':') | KeyCode::Char('n') => Some(Action::OpenNamespaces),
-            KeyCode::Char('l') => Some(Action::ToggleLog),
+            KeyCode::Char(':') => Some(Action::OpenCommand),
+            KeyCode::Char('n') => Some(Action::OpenNamespaces),
+            KeyCode::Char('L') => Some(Action::ToggleLog),
+            KeyCode::Char('l') => Some(Action::OpenLogs),
+            KeyCode::Char('d') => Some(Action::OpenDescribe),
+            KeyCode::Char('y') => Some(Action::OpenYaml),
+            KeyCode::Char('1') => Some(Action::FocusPane(crate::tui::action::Pane::Nodes)),
+            KeyCode::Char('2') => Some(Action::FocusPane(crate::tui::action::Pane::Pods)),
+            KeyCode::Char('3') => Some(Action::FocusPane(crate::tui::action::Pane::Workloads)),
             KeyCode::Char('?') => Some(Action::ToggleHelp),
             KeyCode::Esc => Some(Action::Cancel),
-            _ => None,
+            _ => unbound(key),
         },
     }
 }

@@ -13,6 +13,9 @@ pub mod action;
 pub mod app;
 pub mod backend;
 pub mod cluster_backend;
+pub mod command;
+pub mod contexts;
+mod describe;
 mod details;
 pub mod elide;
 pub mod event_loop;
@@ -23,8 +26,10 @@ pub mod matching;
 mod readiness;
 mod start;
 pub mod terminal;
+pub mod textview;
 pub mod theme;
 pub mod ui;
+mod undo;
 mod update;
 pub mod view;
 
@@ -34,7 +39,10 @@ use tokio::sync::watch;
 
 pub use action::{Action, Effect, Pane};
 pub use app::{App, Options};
-pub use backend::{Backend, BackendEvent, FakeBackend, Request, RolloutOutcome, WriteAccess};
+pub use backend::{
+    Backend, BackendEvent, FakeBackend, LogRequest, ObjectKind, ObjectRef, Request, RolloutOutcome,
+    WriteAccess,
+};
 pub use event_loop::{run, run_with};
 
 use crate::cli::{Cli, DemoArgs};

@@ -23,6 +23,7 @@ use crate::sim::{self, SimOptions, scenario};
 use crate::tui::app::Options;
 use crate::tui::backend::WriteAccess;
 use crate::tui::cluster_backend::{BackendOptions, ClusterBackend, FeedSource};
+use crate::tui::contexts::Switcher;
 
 #[cfg(feature = "demo")]
 /// How long `demo` waits for the simulated cluster to stop after the dashboard closed.
@@ -33,7 +34,7 @@ pub async fn run_attached(cli: &Cli) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     // Before the dashboard takes the screen: a slow cluster shows why nothing appears yet.
     let conn = crate::commands::connect(&crate::progress::Progress::stderr(), &cli.conn).await?;
-    let (source, notice) = feed_source(cli, &config, &conn).await;
+    let (source, notice) = feed_source(cli.conn.runtime, &config, &conn).await;
     let guard = guard::check_write(&conn, &cli.write, &config.allowed_write_contexts);
     let mut opts = Options::new(write_access(&guard, &cli.write, &conn));
     opts.namespace = conn.namespace.clone();
@@ -41,10 +42,18 @@ pub async fn run_attached(cli: &Cli) -> CmdResult {
     opts.notice = notice;
     opts.monochrome = !crate::shell::color::stdout();
     opts.cluster = Some((conn.context.clone(), conn.server.clone()));
+    let switcher = Switcher {
+        kubeconfig: cli.conn.kubeconfig.clone(),
+        runtime: cli.conn.runtime,
+        write: cli.write,
+        config: std::sync::Arc::new(config.clone()),
+    };
+    opts.contexts = switcher.choices();
     let backend_opts = BackendOptions {
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),
         journal: true,
+        contexts: Some(std::sync::Arc::new(switcher)),
     };
     let feed = source.start(&conn);
     let backend = ClusterBackend::new(conn, feed, source, backend_opts);
@@ -92,6 +101,8 @@ async fn demo_on(
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),
         journal: true,
+        // One simulated cluster, not from a kubeconfig: nothing to switch to.
+        contexts: None,
     };
     // The sim's nodes are not containers: node images come from the API, complete (< 50).
     let source = FeedSource::api_only();
@@ -173,12 +184,12 @@ async fn sim_connection(
 /// Where node images come from: the container runtime too on a Kind context (or when
 /// `--runtime`/config asks), else the API only; plus a note when a Kind cluster's runtime
 /// does not answer, so the user knows the list may be capped.
-async fn feed_source(
-    cli: &Cli,
+pub(super) async fn feed_source(
+    runtime: Option<RuntimeChoice>,
     config: &Config,
     conn: &Connection,
 ) -> (FeedSource, Option<String>) {
-    if let Some(sel) = select_for(&conn.context, &conn.server, cli.conn.runtime, config).await
+    if let Some(sel) = select_for(&conn.context, &conn.server, runtime, config).await
         && let Some(rt) = sel.runtime
     {
         return (
@@ -186,7 +197,7 @@ async fn feed_source(
             None,
         );
     }
-    let asked_none = cli.conn.runtime == Some(RuntimeChoice::None);
+    let asked_none = runtime == Some(RuntimeChoice::None);
     let note = (is_kind_cluster(&conn.context, &conn.server) && !asked_none).then(|| {
         "No container runtime (docker or podman) answered: node images come from \
          Node.status.images, at most 50 per node. Pass --runtime to choose one."
@@ -196,7 +207,7 @@ async fn feed_source(
 }
 
 /// The write guard's answer as the dashboard shows it.
-fn write_access(
+pub(super) fn write_access(
     guard: &Result<WriteMode, String>,
     write: &WriteArgs,
     conn: &Connection,

@@ -2,7 +2,7 @@
 //! event loop.
 
 use crate::tui::action::{Action, Effect, Pane};
-use crate::tui::app::{App, DialogStatus, FixDialog, Overlay, Rollout, StatusLine, UndoDialog};
+use crate::tui::app::{App, DialogStatus, FixDialog, Overlay, Rollout, StatusLine};
 use crate::tui::backend::{BackendEvent, RolloutOutcome, WriteAccess};
 use crate::tui::details;
 use crate::tui::layout;
@@ -24,9 +24,21 @@ impl App {
             Action::Bottom => self.move_selection(isize::MAX / 2),
             Action::Details => self.open_details(),
             Action::OpenFix => self.open_fix(),
-            Action::OpenUndo => self.open_undo(),
+            Action::OpenUndo => return self.open_undo(),
             Action::Confirm => return self.confirm(),
+            Action::Cancel if matches!(self.overlay, Overlay::View(_)) => return self.close_view(),
             Action::Cancel => self.cancel(),
+            Action::OpenLogs => return self.open_logs(),
+            Action::OpenDescribe => self.open_describe(),
+            Action::OpenYaml => return self.open_yaml(),
+            Action::View(key) => return self.view_key(key),
+            Action::FocusPane(pane) => self.focus = pane,
+            Action::Unbound(key) => {
+                self.status = Some(StatusLine {
+                    text: format!("{key} does nothing here; ? lists the keys."),
+                    error: false,
+                })
+            }
             Action::OpenFilter => self.overlay = Overlay::Filter,
             Action::FilterInput(c) => {
                 self.filter.push(c);
@@ -36,20 +48,9 @@ impl App {
                 self.filter.pop();
                 self.rebuild_view();
             }
-            Action::OpenNamespaces => {
-                let mut choices = vec![None];
-                choices.extend(self.view.namespaces.iter().cloned().map(Some));
-                if let Some(ns) = &self.namespace
-                    && !choices.contains(&Some(ns.clone()))
-                {
-                    choices.push(Some(ns.clone()));
-                }
-                let selected = choices
-                    .iter()
-                    .position(|c| *c == self.namespace)
-                    .unwrap_or(0);
-                self.overlay = Overlay::Namespaces { choices, selected };
-            }
+            Action::OpenCommand => self.open_command(),
+            Action::Command(key) => self.command_key(key),
+            Action::OpenNamespaces => self.open_namespaces(),
             Action::ToggleLog => self.show_log = !self.show_log,
             Action::ToggleHelp => {
                 self.overlay = match self.overlay {
@@ -58,6 +59,10 @@ impl App {
                 }
             }
             Action::Click { column, row } => self.click(column, row),
+            Action::Scroll { down, .. } if matches!(self.overlay, Overlay::View(_)) => {
+                let delta = if down { 3 } else { -3 };
+                return self.view_key(crate::tui::textview::ViewKey::Scroll(delta));
+            }
             Action::Scroll { column, row, down } => {
                 if let Overlay::None = self.overlay
                     && let Some(pane) = self.pane_at(column, row)
@@ -69,12 +74,31 @@ impl App {
             Action::Resize { width, height } => {
                 self.viewport = ratatui::layout::Rect::new(0, 0, width, height);
             }
-            Action::Snapshot(snap) => self.set_snapshot(snap),
+            Action::Snapshot(snap) => {
+                self.set_snapshot(snap);
+                self.refresh_describe();
+            }
             Action::FeedClosed => self.feed_closed = true,
             Action::Backend(event) => self.backend_event(event),
             Action::Tick => self.spinner = self.spinner.wrapping_add(1),
         }
         None
+    }
+
+    /// The namespace chooser (`n`, `:ns` without a name).
+    pub(super) fn open_namespaces(&mut self) {
+        let mut choices = vec![None];
+        choices.extend(self.view.namespaces.iter().cloned().map(Some));
+        if let Some(ns) = &self.namespace
+            && !choices.contains(&Some(ns.clone()))
+        {
+            choices.push(Some(ns.clone()));
+        }
+        let selected = choices
+            .iter()
+            .position(|c| *c == self.namespace)
+            .unwrap_or(0);
+        self.overlay = Overlay::Namespaces { choices, selected };
     }
 
     fn page(&self) -> usize {
@@ -149,7 +173,7 @@ impl App {
         }
     }
 
-    fn refused(&self) -> Option<(String, String)> {
+    pub(super) fn refused(&self) -> Option<(String, String)> {
         match &self.write {
             WriteAccess::Refused { why, how, .. } => Some((why.clone(), how.clone())),
             WriteAccess::Allowed { .. } => None,
@@ -179,30 +203,6 @@ impl App {
         }));
     }
 
-    fn open_undo(&mut self) {
-        match (&self.last_fix, self.refused()) {
-            (None, _) => {
-                self.status = Some(StatusLine {
-                    text: "Nothing to undo: `u` undoes the last fix made in this session."
-                        .to_string(),
-                    error: false,
-                })
-            }
-            (Some(_), Some((why, how))) => {
-                self.overlay = Overlay::Info {
-                    title: "Undo not possible: writes are off".to_string(),
-                    lines: vec![why, how],
-                }
-            }
-            (Some(plan), None) => {
-                self.overlay = Overlay::Undo(Box::new(UndoDialog {
-                    plan: plan.clone(),
-                    status: DialogStatus::Ready,
-                }))
-            }
-        }
-    }
-
     fn open_details(&mut self) {
         if let Some((title, lines)) = details::for_selection(self) {
             self.overlay = Overlay::Info { title, lines };
@@ -229,6 +229,7 @@ impl App {
             }
             Overlay::Undo(dialog) if dialog.status != DialogStatus::Sending => {
                 dialog.status = DialogStatus::Sending;
+                self.pending = Some(dialog.plan.clone());
                 Some(Effect::Undo(dialog.plan.clone()))
             }
             Overlay::Namespaces { choices, selected } => {
@@ -238,6 +239,7 @@ impl App {
                 self.rebuild_view();
                 Some(Effect::SwitchNamespace(ns))
             }
+            Overlay::Command(_) => self.run_command(),
             Overlay::Filter | Overlay::Help | Overlay::Info { .. } => {
                 self.overlay = Overlay::None;
                 None
@@ -308,7 +310,7 @@ impl App {
         match event {
             BackendEvent::Applied { target, undo } => {
                 if undo {
-                    self.last_fix = None;
+                    self.undone();
                 } else if let Some(plan) = self.pending.take() {
                     self.last_fix = Some(plan);
                 }
@@ -401,6 +403,9 @@ impl App {
                 }
             }
             BackendEvent::Notice(text) => self.status = Some(StatusLine { text, error: false }),
+            BackendEvent::History(found) => self.history_arrived(found),
+            BackendEvent::View { id, update } => self.view_update(id, update),
+            BackendEvent::Context(switched) => self.context_switched(switched),
             // The event loop swaps feeds itself; nothing to keep here.
             BackendEvent::Feed(_) => {}
         }

@@ -424,3 +424,119 @@ async fn fix_journals_every_applied_patch_with_its_undo() {
             .is_some_and(|u| !u.is_empty())
     );
 }
+
+/// `kindscope journal --json`, parsed.
+async fn journal_rows(sc: &Scenario) -> Vec<Value> {
+    let out = sc.run(&["journal", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    serde_json::from_slice::<Vec<Value>>(&out.stdout).expect("journal --json is a JSON array")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_walks_back_the_journal_and_journal_lists_it() {
+    let sc = Scenario::start("gateway-debug").await;
+    let keys = [
+        key("registry-prefix", "Deployment/datastorage", "datastorage"),
+        key("registry-prefix", "Deployment/gateway", "gateway"),
+    ];
+    sc.settle(&keys.into_iter().collect()).await;
+    let out = sc.run(&["fix", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // Newest first: the second fix applied heads the list; both open.
+    let rows = journal_rows(&sc).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r["state"] == "open" && r["action"] == "fix")
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r["context"] == sc.sim.context().as_str())
+    );
+    let newest = rows[0]["workload"].as_str().expect("workload").to_string();
+    let older = rows[1]["workload"].as_str().expect("workload").to_string();
+    assert_eq!(
+        rows[0]["image_after"],
+        format!("localhost/kubernaut/{newest}:debug").as_str()
+    );
+
+    // The write guard first, before any connection: a context that is not a local Kind
+    // cluster is refused, and nothing is undone.
+    let staging = sc.dir.path().join("staging.kubeconfig");
+    let kc = std::fs::read_to_string(&sc.kubeconfig).expect("kubeconfig");
+    std::fs::write(&staging, kc.replace(&sc.sim.context(), "staging")).expect("write");
+    let staging = staging.to_str().expect("utf8 path");
+    let out = kindscope(
+        &["undo", "--last", "--yes", "--kubeconfig", staging],
+        &sc.dir.path().join("state"),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--allow-write"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        sc.image("default", &newest),
+        format!("localhost/kubernaut/{newest}:debug").as_str()
+    );
+
+    // --last undoes the newest fix only, and says what it put back.
+    let out = sc.run(&["undo", "--last", "--yes"]).await;
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(stdout.contains("✓ undone:"), "{stdout}");
+    assert!(
+        stdout.contains("\"op\":\"test\""),
+        "the guarded undo patch is shown: {stdout}"
+    );
+    assert_eq!(
+        sc.image("default", &newest),
+        format!("kubernaut/{newest}:debug").as_str()
+    );
+    assert_eq!(
+        sc.image("default", &older),
+        format!("localhost/kubernaut/{older}:debug").as_str()
+    );
+    let rows = journal_rows(&sc).await;
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["action"], "undo");
+    assert_eq!(rows[0]["undoes"], rows[1]["id"]);
+    assert_eq!(rows[1]["state"], "undone");
+    assert_eq!(
+        rows[0]["image_after"],
+        format!("kubernaut/{newest}:debug").as_str()
+    );
+    assert_eq!(rows[2]["state"], "open");
+
+    // Again: the older one; then nothing is left to undo (exit 2, one sentence).
+    let out = sc.run(&["undo", "--last", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        sc.image("default", &older),
+        format!("kubernaut/{older}:debug").as_str()
+    );
+    let out = sc.run(&["undo", "--last", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("holds no fix"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // The human list says the same.
+    let out = sc.run(&["journal"]).await;
+    let listed = text(&out.stdout);
+    assert_eq!(listed.matches("undone").count(), 2, "{listed}");
+    assert!(
+        listed.contains(&format!("default/Deployment/{older} [{older}]")),
+        "{listed}"
+    );
+}

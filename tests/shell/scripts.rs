@@ -249,11 +249,13 @@ fn each_subcommand_shows_its_own_flags_and_examples() {
             "load",
             "check",
             "wait",
+            "undo",
         ]
         .contains(&name.as_str());
+        // `journal` reads no kubeconfig; --context only narrows its list.
         assert_eq!(
             has_flag(help, "--context"),
-            talks_to_cluster,
+            talks_to_cluster || name == "journal",
             "{name}:\n{help}"
         );
         assert_eq!(
@@ -261,7 +263,7 @@ fn each_subcommand_shows_its_own_flags_and_examples() {
             talks_to_cluster,
             "{name}:\n{help}"
         );
-        let writes = ["kindscope", "fix", "demo"].contains(&name.as_str());
+        let writes = ["kindscope", "fix", "demo", "undo"].contains(&name.as_str());
         assert_eq!(has_flag(help, "--allow-write"), writes, "{name}:\n{help}");
         assert!(has_flag(help, "--color"), "{name}:\n{help}");
     }

@@ -8,6 +8,7 @@
 mod auth;
 mod handlers;
 mod listener;
+mod logs;
 mod validate;
 mod watch;
 
@@ -230,6 +231,8 @@ enum Route {
     OpenApiRoot,
     OpenApiGv(String),
     NodeLease(String),
+    /// A container's log: namespace, pod (`server/logs.rs`).
+    PodLog(String, String),
     Objects(Target),
 }
 
@@ -254,6 +257,9 @@ fn route(path: &str) -> Result<Route, ApiError> {
             "leases",
             node,
         ] => Route::NodeLease(node.to_string()),
+        ["api", "v1", "namespaces", ns, "pods", name, "log"] => {
+            Route::PodLog(ns.to_string(), name.to_string())
+        }
         ["api", v, rest @ ..] => Route::Objects(target("", v, rest)?),
         ["apis", g, v, rest @ ..] => Route::Objects(target(g, v, rest)?),
         _ => return Err(not_found_path()),
@@ -390,6 +396,14 @@ async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
             };
         }
         Route::NodeLease(node) => return node_lease(&st.store, &node),
+        Route::PodLog(ns, name) => {
+            let params = Params(
+                axum::extract::Query::<Vec<(String, String)>>::try_from_uri(req.uri())
+                    .map(|q| q.0)
+                    .unwrap_or_default(),
+            );
+            return logs::serve(&st, &ns, &name, &params);
+        }
         Route::Objects(t) => t,
     };
     let params = Params(
@@ -481,6 +495,10 @@ mod tests {
         );
         assert_eq!(obj("/api/v1/nodes/n1").2, "n1");
         assert!(matches!(
+            route("/api/v1/namespaces/d/pods/p/log"),
+            Ok(Route::PodLog(ns, p)) if ns == "d" && p == "p"
+        ));
+        assert!(matches!(
             route("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1"),
             Ok(Route::NodeLease(n)) if n == "n1"
         ));
@@ -492,7 +510,7 @@ mod tests {
             "/api/v1/pods/p",
             "/api/v1/namespaces/d/nodes",
             "/apis/apps/v2/deployments",
-            "/api/v1/namespaces/d/pods/p/log",
+            "/api/v1/namespaces/d/pods/p/exec",
             "/nope",
         ] {
             assert!(route(bad).is_err(), "{bad}");

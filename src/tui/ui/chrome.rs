@@ -247,7 +247,7 @@ pub fn log(frame: &mut Frame, area: Rect) {
         .block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(Span::styled(" Log (l hides) ", theme::HEADER)),
+                .title(Span::styled(" kindscope log (L hides) ", theme::HEADER)),
         )
         .style_error(theme::ERROR)
         .style_warn(theme::WARN)
@@ -306,7 +306,14 @@ pub fn status(frame: &mut Frame, app: &App, area: Rect) {
     if !server.is_empty() {
         first.push(Span::styled(format!(" · {server}"), theme::DIM));
     }
-    let second = if matches!(app.overlay, Overlay::Filter) {
+    let second = if let Overlay::Command(line) = &app.overlay {
+        Line::from(vec![
+            Span::styled(" :", theme::HEADER),
+            Span::raw(line.input.clone()),
+            Span::styled("▏", theme::TITLE_FOCUSED),
+            Span::styled("   Tab completes · Enter runs · Esc cancels", theme::DIM),
+        ])
+    } else if matches!(app.overlay, Overlay::Filter) {
         Line::from(vec![
             Span::styled(" filter: /", theme::HEADER),
             Span::raw(app.filter.clone()),
@@ -321,9 +328,9 @@ pub fn status(frame: &mut Frame, app: &App, area: Rect) {
     } else {
         Line::styled(
             if crate::tui::layout::is_wide(area) {
-                " f fix · u undo · / filter · n namespace · Tab pane · Enter details · l log · ? help · q quit"
+                " f fix · u undo · l logs · d describe · y yaml · : command · / filter · Tab pane · ? help · q quit"
             } else {
-                " f fix · u undo · / filter · n ns · Tab pane · Enter details · ? help · q quit"
+                " f fix · u undo · l logs · d describe · : cmd · ? help · q quit"
             },
             theme::DIM,
         )

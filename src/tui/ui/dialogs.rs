@@ -15,11 +15,12 @@ use crate::tui::theme;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     match &app.overlay {
-        Overlay::None | Overlay::Filter => {}
+        Overlay::None | Overlay::Filter | Overlay::Command(_) => {}
         Overlay::Help => help(frame),
         Overlay::Namespaces { choices, selected } => namespaces(frame, choices, *selected),
         Overlay::Fix(d) => fix(frame, app, d),
         Overlay::Undo(d) => undo(frame, app, d),
+        Overlay::View(v) => super::textview::draw(frame, v),
         Overlay::Info { title, lines } => popup(
             frame,
             title,
@@ -285,9 +286,35 @@ fn undo(frame: &mut Frame, app: &App, d: &UndoDialog) {
         ..p.clone()
     };
     plan_lines(&mut lines, &app.snapshot.context, &reverse, &p.undo);
+    journal_lines(&mut lines, d);
     failure(&mut lines, &d.status);
     let footer = status_line(&d.status, "y or Enter undoes · Esc cancels");
     popup(frame, "Undo the last fix", lines, footer);
+}
+
+/// Which journalled fix this is, and how many older ones `u` can walk back to after it.
+fn journal_lines(lines: &mut Vec<Line<'static>>, d: &UndoDialog) {
+    if let Some(e) = &d.entry {
+        lines.push(label(
+            "Fixed",
+            format!(
+                "{} (journal id {})",
+                e.time.format("%Y-%m-%d %H:%M:%S UTC"),
+                e.id
+            ),
+        ));
+    }
+    if d.older > 0 {
+        lines.push(Line::styled(
+            format!(
+                "{} older fix{} of this cluster in the journal: u again walks back to {}.",
+                d.older,
+                if d.older == 1 { "" } else { "es" },
+                if d.older == 1 { "it" } else { "them" }
+            ),
+            theme::DIM,
+        ));
+    }
 }
 
 fn namespaces(frame: &mut Frame, choices: &[Option<String>], selected: usize) {

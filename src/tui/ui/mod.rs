@@ -4,6 +4,7 @@ pub mod chrome;
 mod dialogs;
 mod nodes;
 mod pods;
+mod textview;
 mod workloads;
 
 use ratatui::Frame;
