@@ -15,5 +15,6 @@ mod retry;
 pub mod rollout;
 pub mod runtime;
 pub mod runtime_feed;
+pub mod session;
 mod tls_errors;
 pub mod watch;

@@ -70,6 +70,8 @@ pub enum Action {
     OpenNamespaces,
     ToggleLog,
     ToggleHelp,
+    /// `r`: read every node's images from the container runtime again.
+    RefreshNodeImages,
     /// Mouse left click at (column, row).
     Click {
         column: u16,
@@ -101,4 +103,5 @@ pub enum Effect {
     Apply(FixPlan),
     Undo(FixPlan),
     SwitchNamespace(Option<String>),
+    RefreshNodeImages,
 }

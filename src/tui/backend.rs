@@ -21,6 +21,8 @@ pub enum Request {
     Undo(FixPlan),
     /// Look at another namespace (None = all). The backend may answer with a new feed.
     SwitchNamespace(Option<String>),
+    /// Read every node's images from the container runtime again.
+    RefreshNodeImages,
 }
 
 /// How a followed rollout ended.
@@ -102,7 +104,7 @@ impl Backend for FakeBackend {
         let (plan, undo) = match request {
             Request::Apply(plan) => (plan, false),
             Request::Undo(plan) => (plan, true),
-            Request::SwitchNamespace(_) => {
+            Request::SwitchNamespace(_) | Request::RefreshNodeImages => {
                 if let Ok(mut log) = self.requests.lock() {
                     log.push(record);
                 }

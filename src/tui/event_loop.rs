@@ -193,6 +193,7 @@ where
             Some(Effect::Apply(plan)) => backend.submit(Request::Apply(plan), &tx),
             Some(Effect::Undo(plan)) => backend.submit(Request::Undo(plan), &tx),
             Some(Effect::SwitchNamespace(ns)) => backend.submit(Request::SwitchNamespace(ns), &tx),
+            Some(Effect::RefreshNodeImages) => backend.submit(Request::RefreshNodeImages, &tx),
         }
     }
     Ok(app)

@@ -51,6 +51,7 @@ impl App {
                 self.overlay = Overlay::Namespaces { choices, selected };
             }
             Action::ToggleLog => self.show_log = !self.show_log,
+            Action::RefreshNodeImages => return Some(Effect::RefreshNodeImages),
             Action::ToggleHelp => {
                 self.overlay = match self.overlay {
                     Overlay::Help => Overlay::None,
