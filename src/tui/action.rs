@@ -87,8 +87,10 @@ pub enum Action {
         width: u16,
         height: u16,
     },
-    /// A new snapshot from the feed.
+    /// A new snapshot from the feed (diagnosed here).
     Snapshot(Arc<Snapshot>),
+    /// A new snapshot with its diagnosis, made off the UI task.
+    Derived(Arc<Snapshot>, crate::diagnose::Report),
     /// The feed ended (the cluster edge stopped).
     FeedClosed,
     Backend(BackendEvent),

@@ -78,6 +78,38 @@ impl Options {
     }
 }
 
+/// Something the event loop handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// A key, mouse or resize event that mapped to an action.
+    Input,
+    /// A snapshot (with its diagnosis) applied to the view.
+    Snapshot,
+}
+
+/// Counts of what the event loop handled, and the order of the last [`Stats::TRAIL`] items.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub inputs: u64,
+    pub snapshots: u64,
+    pub trail: std::collections::VecDeque<Handled>,
+}
+
+impl Stats {
+    pub const TRAIL: usize = 512;
+
+    pub fn handled(&mut self, what: Handled) {
+        match what {
+            Handled::Input => self.inputs += 1,
+            Handled::Snapshot => self.snapshots += 1,
+        }
+        if self.trail.len() == Self::TRAIL {
+            self.trail.pop_front();
+        }
+        self.trail.push_back(what);
+    }
+}
+
 /// Progress of a dialog's request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DialogStatus {
@@ -199,6 +231,8 @@ pub struct App {
     /// Draw without colour (see `Options::monochrome`).
     pub monochrome: bool,
     pub quit: bool,
+    /// What the event loop handled, in order (tests read it; bounded).
+    pub stats: Stats,
     pub(crate) diagnose: DiagnoseFn,
     pub(crate) plan: PlanFn,
     pub sources: Option<Arc<crate::source::SourceCache>>,
@@ -232,6 +266,7 @@ impl App {
             now: 0,
             monochrome: opts.monochrome,
             quit: false,
+            stats: Stats::default(),
             diagnose: opts.diagnose,
             plan: opts.plan,
             sources: opts.sources,
@@ -392,8 +427,7 @@ impl App {
 
     /// Recompute findings and the view for a new snapshot, keeping the selection on the same
     /// objects where they still exist.
-    pub(crate) fn set_snapshot(&mut self, snap: Arc<Snapshot>) {
-        let report = (self.diagnose)(&snap);
+    pub(crate) fn set_snapshot(&mut self, snap: Arc<Snapshot>, report: Report) {
         self.findings = report.findings;
         self.starting = report.pending;
         self.snapshot = snap;

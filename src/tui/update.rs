@@ -70,7 +70,11 @@ impl App {
             Action::Resize { width, height } => {
                 self.viewport = ratatui::layout::Rect::new(0, 0, width, height);
             }
-            Action::Snapshot(snap) => self.set_snapshot(snap),
+            Action::Snapshot(snap) => {
+                let report = (self.diagnose)(&snap);
+                self.set_snapshot(snap, report);
+            }
+            Action::Derived(snap, report) => self.set_snapshot(snap, report),
             Action::FeedClosed => self.feed_closed = true,
             Action::Backend(event) => self.backend_event(event),
             Action::Tick => self.spinner = self.spinner.wrapping_add(1),
