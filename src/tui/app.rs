@@ -12,7 +12,8 @@ use crate::model::{ResourceState, Snapshot};
 use crate::tui::action::Pane;
 use crate::tui::backend::{RolloutOutcome, WriteAccess};
 use crate::tui::layout::{self, Areas, LayoutInput};
-use crate::tui::view::{self, NodeRow, View, WorkloadKey, WorkloadRow};
+use crate::tui::view::{NodeRow, View, WorkloadKey, WorkloadRow};
+use crate::tui::view_cache::ViewCache;
 
 /// Snapshot → findings and pending containers (the core's `report`, or a hand-made one in
 /// tests, see [`findings_only`]).
@@ -233,6 +234,8 @@ pub struct App {
     pub quit: bool,
     /// What the event loop handled, in order (tests read it; bounded).
     pub stats: Stats,
+    /// Keeps `view` current with work proportional to each change.
+    pub cache: ViewCache,
     pub(crate) diagnose: DiagnoseFn,
     pub(crate) plan: PlanFn,
     pub sources: Option<Arc<crate::source::SourceCache>>,
@@ -267,6 +270,7 @@ impl App {
             monochrome: opts.monochrome,
             quit: false,
             stats: Stats::default(),
+            cache: ViewCache::default(),
             diagnose: opts.diagnose,
             plan: opts.plan,
             sources: opts.sources,
@@ -443,7 +447,8 @@ impl App {
         let keep_node = self.node_id();
         let keep_pod = self.pod_id();
         let keep_workload = self.workload_id();
-        self.view = view::build(
+        self.cache.update(
+            &mut self.view,
             &self.snapshot,
             &self.findings,
             &self.namespace,
@@ -471,6 +476,13 @@ impl App {
             let state = &mut self.panes[pane.index()];
             state.selected = found.unwrap_or(state.selected).min(len.saturating_sub(1));
         }
+        self.sync_events();
+    }
+
+    /// Keep the selected pod's events (and only those) in the view.
+    pub(crate) fn sync_events(&mut self) {
+        let pod = self.pod_id();
+        self.cache.show_events(&mut self.view, pod);
     }
 
     fn node_id(&self) -> Option<(String, String)> {

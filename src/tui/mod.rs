@@ -27,6 +27,7 @@ pub mod theme;
 pub mod ui;
 mod update;
 pub mod view;
+pub mod view_cache;
 
 use std::sync::Arc;
 

@@ -9,6 +9,13 @@ use crate::tui::layout;
 
 impl App {
     pub fn update(&mut self, action: Action) -> Option<Effect> {
+        let effect = self.apply(action);
+        // Whatever moved the pod selection, its events follow (built for that pod only).
+        self.sync_events();
+        effect
+    }
+
+    fn apply(&mut self, action: Action) -> Option<Effect> {
         match action {
             Action::Quit => {
                 self.quit = true;
