@@ -88,7 +88,7 @@ pub fn start_keeping(conn: &Connection, events: Events) -> Feed {
 /// The feed behind [`super::session::feed`]: one watcher per resource, a rebuild task that
 /// publishes snapshots, a liveness probe, and (with a runtime) the runtime lister, whose
 /// listings the rebuild task merges into node images ([`NodeImagesCache`], the one place).
-pub(super) fn start_inner(conn: &Connection, options: super::session::FeedOptions) -> Feed {
+pub(crate) fn start_inner(conn: &Connection, options: super::session::FeedOptions) -> Feed {
     let shared = Arc::new(Shared::default());
     let client = &conn.client;
     let ns = conn.namespace.as_deref();

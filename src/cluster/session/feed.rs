@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use super::connect::Connection;
-use super::runtime::Runtime;
-pub use super::watch::{Events, Feed};
+use crate::cluster::connect::Connection;
+use crate::cluster::runtime::Runtime;
+pub use crate::cluster::watch::{Events, Feed};
 
 /// The container runtime that lists node images, each node's listing bounded by `per_node`.
 #[derive(Debug, Clone)]
@@ -27,5 +27,5 @@ pub struct FeedOptions {
 
 /// Start watching the cluster behind `conn`. Dropping the feed stops every task.
 pub fn feed(conn: &Connection, options: FeedOptions) -> Feed {
-    super::watch::start_inner(conn, options)
+    crate::cluster::watch::start_inner(conn, options)
 }
