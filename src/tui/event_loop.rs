@@ -77,6 +77,9 @@ pub async fn run(
 /// At most one rebuild per frame while the cluster changes (≤ 60 Hz); none while it is quiet.
 pub const FRAME: Duration = Duration::from_millis(16);
 
+/// A diagnosis that took `t` waits until `t × DIAGNOSE_SHARE` has passed before the next.
+const DIAGNOSE_SHARE: u32 = 4;
+
 /// What the deriving task hands the loop: a snapshot with its diagnosis, or the feed's end.
 enum Derived {
     Ready(Arc<Snapshot>, Report),
@@ -111,7 +114,10 @@ fn spawn_deriver(
                 return;
             }
             // The frame budget: changes arriving meanwhile wait, and only the newest counts.
-            tokio::time::sleep_until(started + FRAME).await;
+            // A diagnosis slower than a frame (a very big cluster) spaces the next one out so
+            // that diagnosing takes at most a quarter of a core while the cluster churns.
+            let took = started.elapsed();
+            tokio::time::sleep_until(started + FRAME.max(took * DIAGNOSE_SHARE)).await;
         }
     })
 }
