@@ -68,7 +68,8 @@ impl Options {
         Options {
             write,
             namespace: None,
-            diagnose: Arc::new(crate::diagnose::report),
+            // Diagnosed again only when a change can alter the report (diagnosis_cache).
+            diagnose: crate::tui::diagnosis_cache::memoized(crate::diagnose::report),
             plan: Arc::new(crate::fix::plan),
             notice: None,
             clock: system_clock,

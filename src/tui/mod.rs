@@ -14,6 +14,7 @@ pub mod app;
 pub mod backend;
 pub mod cluster_backend;
 mod details;
+pub mod diagnosis_cache;
 pub mod elide;
 pub mod event_loop;
 pub mod format;

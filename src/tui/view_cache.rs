@@ -500,4 +500,4 @@ impl Built {
 
 #[cfg(test)]
 #[path = "view_cache_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -22,7 +22,7 @@ const IMAGES: [&str; 3] = ["nginx:1.27", "localhost/team/app:dev", "Bad Image"];
 const FILTERS: [&str; 3] = ["", "p1", "err"];
 
 #[derive(Debug, Clone)]
-enum Op {
+pub(crate) enum Op {
     Pod {
         ns: usize,
         name: u8,
@@ -74,9 +74,15 @@ enum Op {
     },
     /// The next snapshot's pods come out of order (as a hand-made snapshot might).
     Shuffle,
+    /// A label on an existing pod (what an operator's `kubectl label` changes).
+    Label {
+        ns: usize,
+        name: u8,
+        value: u8,
+    },
 }
 
-fn op() -> impl Strategy<Value = Op> {
+pub(crate) fn op() -> impl Strategy<Value = Op> {
     let ns = 0..NAMESPACES.len();
     prop_oneof![
         6 => (ns.clone(), 0u8..8, proptest::option::of(0u8..4), 0..REASONS.len(), 0..3i32)
@@ -102,7 +108,7 @@ fn op() -> impl Strategy<Value = Op> {
 type Map<K> = BTreeMap<(String, String), Arc<K>>;
 
 #[derive(Default)]
-struct World {
+pub(crate) struct World {
     pods: Map<Pod>,
     replicasets: Map<ReplicaSet>,
     deployments: Map<Deployment>,
@@ -129,7 +135,7 @@ fn rs_name(n: u8) -> String {
 }
 
 impl World {
-    fn apply(&mut self, op: Op) {
+    pub(crate) fn apply(&mut self, op: Op) {
         match op {
             Op::Pod {
                 ns,
@@ -222,10 +228,21 @@ impl World {
             }
             Op::Select { ns, name } => self.selected = Some(key(ns, format!("p{name}"))),
             Op::Shuffle => self.shuffle = true,
+            Op::Label { ns, name, value } => {
+                let k = key(ns, format!("p{name}"));
+                if let Some(p) = self.pods.get(&k) {
+                    let mut p = Pod::clone(p);
+                    p.metadata
+                        .labels
+                        .get_or_insert_default()
+                        .insert("churn".into(), value.to_string());
+                    self.pods.insert(k, Arc::new(p));
+                }
+            }
         }
     }
 
-    fn snapshot(&mut self) -> Arc<Snapshot> {
+    pub(crate) fn snapshot(&mut self) -> Arc<Snapshot> {
         let images: Vec<serde_json::Value> = IMAGES[..=self.node]
             .iter()
             .map(|i| json!({"names": [i], "sizeBytes": 10}))
