@@ -309,21 +309,29 @@ pub(crate) fn pod_workload(
     pod: &Pod,
     rs_owner: &HashMap<(String, String), String>,
 ) -> Option<WorkloadKey> {
-    let ns = pod.metadata.namespace.clone().unwrap_or_default();
+    let rs = owner_rs(pod)?;
+    let name = match rs_owner.get(&rs) {
+        Some(d) => d.clone(),
+        None => rs.1.rsplit_once('-')?.0.to_string(),
+    };
+    Some(WorkloadKey {
+        namespace: rs.0,
+        name,
+    })
+}
+
+/// The ReplicaSet a pod names as its owner: (the pod's namespace, the ReplicaSet's name).
+pub(crate) fn owner_rs(pod: &Pod) -> Option<(String, String)> {
     let owner = pod
         .metadata
         .owner_references
         .as_ref()?
         .iter()
         .find(|o| o.kind == "ReplicaSet")?;
-    let name = match rs_owner.get(&(ns.clone(), owner.name.clone())) {
-        Some(d) => d.clone(),
-        None => owner.name.rsplit_once('-')?.0.to_string(),
-    };
-    Some(WorkloadKey {
-        namespace: ns,
-        name,
-    })
+    Some((
+        pod.metadata.namespace.clone().unwrap_or_default(),
+        owner.name.clone(),
+    ))
 }
 
 /// ReplicaSet (namespace, name) → the name of the Deployment owning it.

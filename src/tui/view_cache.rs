@@ -57,60 +57,32 @@ pub(crate) fn diff<K: Resource>(old: &[Arc<K>], new: &[Arc<K>]) -> Option<Vec<Ch
     let (mut i, mut j) = (0, 0);
     let mut out = Vec::new();
     loop {
-        match (old.get(i), new.get(j)) {
+        // Which side advances: the old object alone (removed), the new one alone (added), or
+        // both (the same object, or a changed one).
+        let (take_old, take_new) = match (old.get(i), new.get(j)) {
             (None, None) => return Some(out),
             (Some(o), Some(n)) if Arc::ptr_eq(o, n) => {
                 i += 1;
                 j += 1;
+                continue;
             }
             (Some(o), Some(n)) => match key_of(&**o).cmp(&key_of(&**n)) {
-                Ordering::Less => {
-                    out.push(Change {
-                        old: Some(o.clone()),
-                        new: None,
-                    });
-                    i += 1;
-                }
-                Ordering::Greater => {
-                    if !in_order(j) {
-                        return None;
-                    }
-                    out.push(Change {
-                        old: None,
-                        new: Some(n.clone()),
-                    });
-                    j += 1;
-                }
-                Ordering::Equal => {
-                    if !in_order(j) {
-                        return None;
-                    }
-                    out.push(Change {
-                        old: Some(o.clone()),
-                        new: Some(n.clone()),
-                    });
-                    i += 1;
-                    j += 1;
-                }
+                Ordering::Less => (true, false),
+                Ordering::Greater => (false, true),
+                Ordering::Equal => (true, true),
             },
-            (Some(o), None) => {
-                out.push(Change {
-                    old: Some(o.clone()),
-                    new: None,
-                });
-                i += 1;
-            }
-            (None, Some(n)) => {
-                if !in_order(j) {
-                    return None;
-                }
-                out.push(Change {
-                    old: None,
-                    new: Some(n.clone()),
-                });
-                j += 1;
-            }
+            (Some(_), None) => (true, false),
+            (None, Some(_)) => (false, true),
+        };
+        if take_new && !in_order(j) {
+            return None;
         }
+        out.push(Change {
+            old: take_old.then(|| old[i].clone()),
+            new: take_new.then(|| new[j].clone()),
+        });
+        i += usize::from(take_old);
+        j += usize::from(take_new);
     }
 }
 
@@ -125,20 +97,6 @@ fn same_list<K>(a: &[Arc<K>], b: &[Arc<K>]) -> bool {
 fn order_of(row: &PodRow) -> PodOrder {
     let (k, ns, name) = view::pod_order(row);
     (k, ns.to_string(), name.to_string())
-}
-
-/// The owner ReplicaSet of a pod, as [`view::pod_workload`] reads it.
-fn owner_rs(pod: &Pod) -> Option<Key> {
-    let owner = pod
-        .metadata
-        .owner_references
-        .as_ref()?
-        .iter()
-        .find(|o| o.kind == "ReplicaSet")?;
-    Some((
-        pod.metadata.namespace.clone().unwrap_or_default(),
-        owner.name.clone(),
-    ))
 }
 
 /// Everything derived from the last snapshot that a change needs to patch the view.
@@ -426,7 +384,7 @@ impl Built {
         }
         let key = owned_key(pod);
         let row = view::pod_row(pod, &self.rs_owner);
-        if let Some(rs) = owner_rs(pod) {
+        if let Some(rs) = view::owner_rs(pod) {
             self.pods_by_rs.entry(rs).or_default().insert(key.clone());
         }
         if let Some(w) = &row.workload {
@@ -443,7 +401,7 @@ impl Built {
     fn remove_pod(&mut self, pod: &Pod) -> Option<PodRow> {
         let key = owned_key(pod);
         let row = self.rows.remove(&key)?;
-        if let Some(rs) = owner_rs(pod)
+        if let Some(rs) = view::owner_rs(pod)
             && let Some(set) = self.pods_by_rs.get_mut(&rs)
         {
             set.remove(&key);
