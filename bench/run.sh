@@ -5,6 +5,7 @@
 #   bench/run.sh                 # the size
 #   bench/run.sh --quick         # fewer repetitions, shorter idle window (smoke test)
 #   SPEC=nodes=10,deployments=100,replicas=5,images-per-node=30,events=2000 bench/run.sh
+#   bench/run.sh churn [--before OLD] [--sizes small,medium] # the dashboard under churn (churn.py)
 #
 # Needs: cargo, python3. Optional: kubectl (comparison), /usr/bin/time (peak memory; else
 # /proc polling). Not part of `cargo test`.
@@ -13,5 +14,10 @@ cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
 echo "building release (kindscope + bench examples) ..." >&2
 cargo build --release --quiet --bin kindscope --examples
+if [ "${1:-}" = churn ]; then
+    shift
+    exec python3 bench/churn.py --bin "$target/release/kindscope" \
+        --examples "$target/release/examples" "$@"
+fi
 exec python3 bench/bench.py --bin "$target/release/kindscope" \
     --examples "$target/release/examples" "$@"

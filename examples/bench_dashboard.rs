@@ -14,6 +14,11 @@
 //! * `key_ms` — a key (`j`/`k` alternately in the pods pane) until the screen changes.
 //!
 //! `bench_dashboard dump KINDSCOPE KUBECONFIG SECONDS` prints the screen after SECONDS.
+//!
+//! `bench_dashboard churn DASHBOARD KUBECONFIG URL RATE SECONDS SAMPLES` changes the cluster
+//! RATE times a second (a pod label through the sim's API) for SECONDS and prints the
+//! dashboard's CPU and RSS over that window and its key-to-frame latency during it; DASHBOARD is
+//! kindscope, or kdash (any program named `kdash*`, given the kubeconfig in `KUBECONFIG`).
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Condvar, Mutex};
@@ -55,7 +60,12 @@ impl Tui {
             .map_err(|e| format!("open a pseudo-terminal: {e}"))?;
         let state = tempfile::tempdir().map_err(|e| e.to_string())?;
         let mut cmd = CommandBuilder::new(bin);
-        cmd.args(["--kubeconfig", kubeconfig, "--runtime", "none"]);
+        if is_kdash(bin) {
+            // The peer reads the kubeconfig from the environment.
+            cmd.env("KUBECONFIG", kubeconfig);
+        } else {
+            cmd.args(["--kubeconfig", kubeconfig, "--runtime", "none"]);
+        }
         cmd.env("TERM", "xterm-256color");
         cmd.env("KINDSCOPE_STATE_DIR", state.path().join("state"));
         cmd.env("XDG_CONFIG_HOME", state.path().join("config"));
@@ -176,6 +186,146 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     }
     let i = ((v.len() as f64 - 1.0) * p).round() as usize;
     v[i.min(v.len() - 1)]
+}
+
+fn is_kdash(bin: &str) -> bool {
+    std::path::Path::new(bin)
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("kdash"))
+}
+
+/// Resident memory of a process, KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Up to `n` pods (namespace, name) of the served cluster, for the churn to patch.
+fn some_pods(url: &str, n: usize) -> Res<Vec<(String, String)>> {
+    let path = format!("/api/v1/pods?limit={n}");
+    let (status, body) = request(&authority(url)?, "GET", &path, "application/json", b"")?;
+    if status != 200 {
+        return Err(format!("list pods: HTTP {status}"));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+    let pods: Vec<(String, String)> = v["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let m = &p["metadata"];
+            Some((
+                m["namespace"].as_str()?.to_string(),
+                m["name"].as_str()?.to_string(),
+            ))
+        })
+        .filter(|(ns, _)| ns != "kube-system")
+        .collect();
+    if pods.is_empty() {
+        return Err("the cluster has no pods to change".into());
+    }
+    Ok(pods)
+}
+
+/// Change the cluster `rate` times a second for `secs` seconds (a label on a pod: one watch
+/// event each, as a controller or an operator's edit makes), from another thread. Returns how
+/// many changes were made.
+fn churn(
+    url: String,
+    pods: Vec<(String, String)>,
+    rate: f64,
+    secs: f64,
+) -> std::thread::JoinHandle<usize> {
+    std::thread::spawn(move || {
+        let period = Duration::from_secs_f64(1.0 / rate.max(0.1));
+        let start = Instant::now();
+        let mut n = 0usize;
+        while start.elapsed().as_secs_f64() < secs {
+            let (ns, name) = &pods[n % pods.len()];
+            let body =
+                serde_json::json!({"metadata": {"labels": {"churn": n.to_string()}}}).to_string();
+            let path = format!("/api/v1/namespaces/{ns}/pods/{name}");
+            if let Ok(addr) = authority(&url)
+                && let Ok((200, _)) = request(
+                    &addr,
+                    "PATCH",
+                    &path,
+                    "application/merge-patch+json",
+                    body.as_bytes(),
+                )
+            {
+                n += 1;
+            }
+            let next = start + period * (n as u32 + 1);
+            std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        }
+        n
+    })
+}
+
+/// Under churn: CPU of the dashboard, its RSS, and key-to-frame latency (j/k in the pods pane
+/// while the cluster changes). One JSON object.
+fn measure_churn(
+    bin: &str,
+    kubeconfig: &str,
+    url: &str,
+    rate: f64,
+    secs: f64,
+    samples: usize,
+) -> Res<()> {
+    let started = Instant::now();
+    let mut tui = Tui::spawn(bin, kubeconfig)?;
+    let ready = if is_kdash(bin) {
+        tui.wait_for("pods on screen", |s| s.contains("Running"))?
+    } else {
+        tui.wait_for("the first complete frame", complete)?
+    };
+    let first_frame_ms = (ready - started).as_secs_f64() * 1000.0;
+    std::thread::sleep(Duration::from_secs(2));
+    if !is_kdash(bin) {
+        focus_pods(&mut tui)?;
+    }
+    let pods = some_pods(url, 300)?;
+    let pid = tui.pid()?;
+    let t0 = cpu_ticks(pid)?;
+    let w0 = Instant::now();
+    let changes = churn(url.to_string(), pods, rate, secs);
+    let mut keys = Vec::new();
+    let gap = Duration::from_secs_f64((secs / (samples as f64 + 1.0)).max(0.05));
+    for i in 0..samples {
+        std::thread::sleep(gap);
+        let before = tui.contents();
+        let t = Instant::now();
+        tui.press(if i % 2 == 0 { "j" } else { "k" })?;
+        let seen = tui.wait_for("the frame after a key", |s| s != before)?;
+        keys.push((seen - t).as_secs_f64() * 1000.0);
+    }
+    let made = changes
+        .join()
+        .map_err(|_| "the churn thread panicked".to_string())?;
+    let cpu_pct =
+        (cpu_ticks(pid)? - t0) as f64 / clock_ticks_per_second() / w0.elapsed().as_secs_f64()
+            * 100.0;
+    let rss = rss_kib(pid);
+    let mut k2 = keys.clone();
+    println!(
+        "{}",
+        serde_json::json!({
+            "first_frame_ms": first_frame_ms,
+            "cpu_pct": cpu_pct,
+            "rss_mib": rss as f64 / 1024.0,
+            "changes": made,
+            "seconds": w0.elapsed().as_secs_f64(),
+            "key_ms": {"p50": percentile(&mut k2.clone(), 0.5), "p95": percentile(&mut k2, 0.95), "samples": keys},
+        })
+    );
+    Ok(())
 }
 
 /// The first complete frame: findings counted and the pods pane showing pods.
@@ -307,6 +457,14 @@ fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
     let result = match a.first().map(String::as_str) {
         Some("dump") if a.len() == 4 => dump(&a[1], &a[2], a[3].parse().unwrap_or(5.0)),
+        Some("churn") if a.len() == 7 => measure_churn(
+            &a[1],
+            &a[2],
+            &a[3],
+            a[4].parse().unwrap_or(5.0),
+            a[5].parse().unwrap_or(10.0),
+            a[6].parse().unwrap_or(20),
+        ),
         _ if a.len() == 5 => measure(
             &a[0],
             &a[1],
@@ -315,7 +473,7 @@ fn main() {
             a[4].parse().unwrap_or(15.0),
         ),
         _ => Err(
-            "usage: bench_dashboard KINDSCOPE KUBECONFIG URL SAMPLES IDLE_S | dump KINDSCOPE KUBECONFIG SECONDS"
+            "usage: bench_dashboard KINDSCOPE KUBECONFIG URL SAMPLES IDLE_S | dump KINDSCOPE KUBECONFIG SECONDS | churn DASHBOARD KUBECONFIG URL RATE SECONDS SAMPLES"
                 .into(),
         ),
     };

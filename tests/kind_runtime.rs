@@ -509,3 +509,113 @@ fn python3() -> PathBuf {
 fn find<'a>(images: &'a [NodeImage], name: &str) -> Option<&'a NodeImage> {
     images.iter().find(|i| i.names.iter().any(|n| n == name))
 }
+
+// ---- the one feed: runtime listings merged in, and a refresh that really re-reads ----
+
+/// The dashboard's `r` (Request::RefreshNodeImages) makes the feed ask the runtime again: an
+/// image loaded onto the node after the first listing appears without restarting anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_rereads_node_images_through_the_runtime() {
+    use kindscope::cli::ConnectArgs;
+    use kindscope::cluster::connect;
+    use kindscope::tui::cluster_backend::{BackendOptions, ClusterBackend, FeedSource};
+    use kindscope::tui::{Backend, BackendEvent, Request};
+
+    const LOADED: &str = "localhost/kubernaut/freshly-loaded:dev";
+    const WAIT: Duration = Duration::from_secs(60);
+    let fixture_dir = copy_fixtures();
+    let sim = kindscope::sim::start(
+        &kindscope::sim::scenario::embedded_default(),
+        kindscope::sim::SimOptions::default(),
+    )
+    .await
+    .expect("sim starts");
+    let kubeconfig = fixture_dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+    let conn = connect::connect(&ConnectArgs {
+        kubeconfig: Some(kubeconfig),
+        ..ConnectArgs::default()
+    })
+    .await
+    .expect("connects");
+    let source =
+        FeedSource::with_runtime(standin_in(RuntimeKind::Podman, fixture_dir.path()), PROBE);
+    let feed = source.start(&conn);
+    let mut backend = ClusterBackend::new(
+        conn,
+        feed,
+        source,
+        BackendOptions {
+            write: Err("read-only test".into()),
+            rollout_timeout: Duration::from_secs(1),
+            journal: false,
+        },
+    );
+    let worker = "gateway-debug-worker";
+    let has = |snap: &Snapshot, name: &str| {
+        snap.node_images.get(worker).is_some_and(|n| {
+            matches!(n.runtime, RuntimeListing::Ok { .. })
+                && n.images.iter().any(|i| i.names.iter().any(|x| x == name))
+        })
+    };
+    let mut rx = backend.snapshots();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    // The first listing is merged: the worker's runtime list is in, without the new image.
+    let first = loop {
+        let snap = rx.borrow_and_update().clone();
+        if snap
+            .node_images
+            .get(worker)
+            .is_some_and(|n| matches!(n.runtime, RuntimeListing::Ok { .. }))
+        {
+            break snap;
+        }
+        tokio::time::timeout_at(deadline, rx.changed())
+            .await
+            .expect("the runtime listing arrives in time")
+            .expect("feed alive");
+    };
+    assert!(
+        has(&first, GATEWAY),
+        "the fixture's gateway image is listed"
+    );
+    assert!(!has(&first, LOADED));
+
+    // `kind load` puts a new image on the node (the stand-in reads the fixture on every call).
+    let path = fixture_dir.path().join(format!("{worker}.json"));
+    let mut listing: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("json");
+    listing["images"]
+        .as_array_mut()
+        .expect("images array")
+        .push(serde_json::json!({
+            "id": "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+            "repoTags": [LOADED], "repoDigests": [], "size": "1000",
+            "uid": null, "username": "", "spec": null, "pinned": false
+        }));
+    std::fs::write(&path, listing.to_string()).expect("write fixture");
+
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    backend.submit(Request::RefreshNodeImages, &tx);
+    match tokio::time::timeout(WAIT, events.recv()).await {
+        Ok(Some(BackendEvent::Notice(text))) => {
+            assert!(
+                text.contains("podman"),
+                "the notice names the runtime: {text}"
+            )
+        }
+        other => panic!("expected a notice, got {other:?}"),
+    }
+    loop {
+        let snap = rx.borrow_and_update().clone();
+        if has(&snap, LOADED) {
+            break;
+        }
+        tokio::time::timeout_at(deadline, rx.changed())
+            .await
+            .expect("the refreshed listing arrives in time")
+            .expect("feed alive");
+    }
+    drop(backend);
+    sim.shutdown().await;
+}

@@ -285,3 +285,21 @@ fn one_app_through_loading_starting_and_running() {
     );
     assert!(!app.animating(), "nothing ticks once everything has loaded");
 }
+
+/// At scale the events list comes last and longest: pods and findings are shown as soon as the
+/// required lists are in, and the events pane says that events are still loading.
+#[test]
+fn pods_and_findings_come_before_the_events() {
+    let mut snap = gateway_debug();
+    snap.events.clear();
+    snap.resources
+        .insert("events".into(), ResourceState::Loading);
+    let mut app = app_on(options(kind_write()), snap, 160, 45);
+    assert!(app.ready(), "events are not required for a verdict");
+    assert!(!app.findings.is_empty());
+    app.update(Action::FocusPrev);
+    let screen = render(&app);
+    assert!(screen.contains("Loading events…"), "{screen}");
+    assert!(screen.contains("datastorage"), "{screen}");
+    assert!(!screen.contains("Loading pods"), "{screen}");
+}

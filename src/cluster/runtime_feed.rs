@@ -1,7 +1,8 @@
-//! Glue between runtime listings and snapshots: when to ask the runtime, and a task that keeps
-//! the listings fresh — re-listing when the node set changes or when asked, never in a loop.
+//! Glue between runtime listings and snapshots: when to ask the runtime, the feed's task that
+//! keeps the listings fresh (re-listing when the nodes or their reported images change, or when
+//! asked; never in a loop), and the one place listings are merged into node images.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +14,8 @@ use crate::cluster::kind::is_kind_cluster;
 use crate::cluster::node_images::merge_all;
 use crate::cluster::runtime::{self, Programs, Runtime, Selection, list_node_images};
 use crate::config::Config;
-use crate::model::{NodeImage, Snapshot};
+use crate::model::{NodeImage, NodeImages, Snapshot};
+use k8s_openapi::api::core::v1::Node;
 
 /// One listing per node name.
 pub type Listings = BTreeMap<String, Result<Vec<NodeImage>, String>>;
@@ -57,36 +59,42 @@ pub fn node_names(snap: &Snapshot) -> Vec<String> {
         .collect()
 }
 
-/// List every node once and merge into the snapshot's node images.
-pub async fn refresh_snapshot(snap: &mut Snapshot, rt: &Runtime, per_node: Duration) {
-    let listings = list_node_images(rt, &node_names(snap), per_node).await;
-    let api = std::mem::take(&mut snap.node_images);
-    snap.node_images = merge_all(api, listings, rt.name());
+/// What the feed tells the runtime lister: each node's name with a fingerprint of the image
+/// names its kubelet reports (`Node.status.images`). A changed fingerprint means the node's
+/// images changed (an image was loaded, pulled or collected), so the runtime is asked again.
+pub(crate) type NodeKey = BTreeMap<String, u64>;
+
+/// The fingerprint of the image names the API reports for a node.
+pub(crate) fn api_fingerprint(node: &k8s_openapi::api::core::v1::Node) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for image in node.status.iter().flat_map(|s| s.images.iter().flatten()) {
+        image.names.hash(&mut h);
+    }
+    h.finish()
 }
 
-/// Keep runtime listings fresh for a stream of snapshots: list when the set of node names
-/// changes, and when `refresh` is notified (the dashboard's refresh key, or after a load).
-/// The receiver starts empty; the task ends when every snapshot sender is gone.
-pub fn spawn(
+/// Keep runtime listings fresh for the feed: list every node when the set of nodes changes,
+/// when a node's API image list changes, and whenever `refresh` is notified (the dashboard's
+/// refresh key). The receiver starts empty; the task ends when the feed drops its sender.
+pub(crate) fn spawn_lister(
     rt: Runtime,
-    mut snapshots: watch::Receiver<Arc<Snapshot>>,
-    refresh: Arc<Notify>,
     per_node: Duration,
+    mut nodes: watch::Receiver<NodeKey>,
+    refresh: Arc<Notify>,
 ) -> (watch::Receiver<Arc<RuntimeLists>>, JoinHandle<()>) {
     let (tx, rx) = watch::channel(Arc::new(RuntimeLists {
         runtime: rt.name().to_string(),
         listings: BTreeMap::new(),
     }));
     let task = tokio::spawn(async move {
-        let mut listed: Option<BTreeSet<String>> = None;
+        let mut listed: Option<NodeKey> = None;
         loop {
-            let nodes: BTreeSet<String> = node_names(&snapshots.borrow_and_update())
-                .into_iter()
-                .collect();
-            if listed.as_ref() != Some(&nodes) && !nodes.is_empty() {
-                let names: Vec<String> = nodes.iter().cloned().collect();
+            let key = nodes.borrow_and_update().clone();
+            if listed.as_ref() != Some(&key) && !key.is_empty() {
+                let names: Vec<String> = key.keys().cloned().collect();
                 let listings = list_node_images(&rt, &names, per_node).await;
-                listed = Some(nodes);
+                listed = Some(key);
                 let lists = RuntimeLists {
                     runtime: rt.name().to_string(),
                     listings,
@@ -97,10 +105,75 @@ pub fn spawn(
                 continue;
             }
             tokio::select! {
-                changed = snapshots.changed() => if changed.is_err() { return },
-                () = refresh.notified() => listed = None,
+                changed = nodes.changed() => if changed.is_err() { return },
+                () = refresh.notified() => {
+                    tracing::info!("re-reading node images from {}", rt.name());
+                    listed = None;
+                }
             }
         }
     });
     (rx, task)
+}
+
+/// Node images change only with nodes or runtime listings; pod churn reuses the last merge.
+#[derive(Default)]
+pub(crate) struct NodeImagesCache {
+    key: Vec<(Option<String>, Option<String>)>,
+    runtime: Option<Arc<RuntimeLists>>,
+    value: BTreeMap<String, NodeImages>,
+}
+
+impl NodeImagesCache {
+    pub(crate) fn get(
+        &mut self,
+        nodes: &[Arc<Node>],
+        runtime: Option<&Arc<RuntimeLists>>,
+    ) -> BTreeMap<String, NodeImages> {
+        let key: Vec<_> = nodes
+            .iter()
+            .map(|n| (n.metadata.name.clone(), n.metadata.resource_version.clone()))
+            .collect();
+        let same_runtime = match (runtime, &self.runtime) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if key != self.key || !same_runtime || (self.value.is_empty() && !nodes.is_empty()) {
+            self.value = assemble_node_images(nodes, runtime.map(Arc::as_ref));
+            self.key = key;
+            self.runtime = runtime.cloned();
+        }
+        self.value.clone()
+    }
+}
+
+/// The one place node images are assembled: the API view of every node
+/// ([`Snapshot::api_node_images`]), with the runtime listings merged on top
+/// ([`merge_all`]) when there are any.
+pub fn assemble_node_images(
+    nodes: &[Arc<Node>],
+    runtime: Option<&RuntimeLists>,
+) -> BTreeMap<String, NodeImages> {
+    let api: BTreeMap<String, NodeImages> = nodes
+        .iter()
+        .map(|n| {
+            let images = Snapshot::api_node_images(n);
+            (images.node.clone(), images)
+        })
+        .collect();
+    match runtime {
+        Some(lists) if !lists.listings.is_empty() => {
+            merge_all(api, lists.listings.clone(), &lists.runtime)
+        }
+        _ => api,
+    }
+}
+
+/// Every node of the snapshot has been through the runtime (listed, or failed): what a
+/// one-shot command waits for before judging.
+pub(crate) fn runtime_covers(snap: &Snapshot) -> bool {
+    snap.node_images
+        .values()
+        .all(|n| !matches!(n.runtime, crate::model::RuntimeListing::NotTried))
 }

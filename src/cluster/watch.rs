@@ -6,7 +6,6 @@
 //! Building a snapshot only clones `Arc`s out of the stores (kept in display order by
 //! [`objects`]), and only for resources that changed, so it stays cheap at 5,000 pods.
 
-use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::hash::Hash;
 use std::sync::Arc;
@@ -27,12 +26,11 @@ use super::connect::Connection;
 use super::feed_state::{
     Capture, Readiness, Shared, Step, is_from_another_run, is_gone, readiness, timeout_result,
 };
-use super::node_images::merge_all;
 use super::objects::{self, Objects};
 use super::retry::Retry;
-use super::runtime_feed::RuntimeLists;
+use super::runtime_feed::{NodeImagesCache, NodeKey, RuntimeLists, api_fingerprint};
 use crate::error::CliError;
-use crate::model::{NodeImages, Snapshot};
+use crate::model::Snapshot;
 
 /// Minimum spacing between two published snapshots.
 pub const COALESCE: Duration = Duration::from_millis(15);
@@ -47,6 +45,8 @@ pub struct Feed {
     rx: watch::Receiver<Arc<Snapshot>>,
     shared: Arc<Shared>,
     tasks: Vec<JoinHandle<()>>,
+    /// Wakes the runtime lister (None: node images come from the API only).
+    refresh: Option<Arc<Notify>>,
 }
 
 impl Drop for Feed {
@@ -71,25 +71,24 @@ pub enum Events {
 
 /// Watch everything kindscope shows, with node images from the API only.
 pub fn start(conn: &Connection) -> Feed {
-    start_with(conn, None)
+    super::session::feed(conn, super::session::FeedOptions::default())
 }
 
 /// Like [`start`], keeping only the events `events` asks for.
 pub fn start_keeping(conn: &Connection, events: Events) -> Feed {
-    start_inner(conn, None, events)
+    super::session::feed(
+        conn,
+        super::session::FeedOptions {
+            events,
+            ..Default::default()
+        },
+    )
 }
 
-/// Like [`start`], merging runtime image listings (from [`super::runtime_feed::spawn`], which itself
-/// follows this feed's snapshots) into the node images whenever either side changes.
-pub fn start_with(conn: &Connection, runtime: Option<watch::Receiver<Arc<RuntimeLists>>>) -> Feed {
-    start_inner(conn, runtime, Events::All)
-}
-
-fn start_inner(
-    conn: &Connection,
-    runtime: Option<watch::Receiver<Arc<RuntimeLists>>>,
-    keep_events: Events,
-) -> Feed {
+/// The feed behind [`super::session::feed`]: one watcher per resource, a rebuild task that
+/// publishes snapshots, a liveness probe, and (with a runtime) the runtime lister, whose
+/// listings the rebuild task merges into node images ([`NodeImagesCache`], the one place).
+pub(crate) fn start_inner(conn: &Connection, options: super::session::FeedOptions) -> Feed {
     let shared = Arc::new(Shared::default());
     let client = &conn.client;
     let ns = conn.namespace.as_deref();
@@ -100,7 +99,7 @@ fn start_inner(
         spawn_watch::<Deployment>(api(client, ns), "deployments", &shared, all(), keep);
     let (replicasets, t4) =
         spawn_watch::<ReplicaSet>(api(client, ns), "replicasets", &shared, all(), keep);
-    let (config, keep_event): (_, fn(&mut Event) -> bool) = match keep_events {
+    let (config, keep_event): (_, fn(&mut Event) -> bool) = match options.events {
         Events::All => (all(), keep),
         Events::Evidence => (all().fields(&not_evidence_selector()), |e| {
             e.compact();
@@ -124,43 +123,36 @@ fn start_inner(
     let mut first = base.clone();
     first.resources = shared.states();
     let (tx, rx) = watch::channel(Arc::new(first));
-    let rebuild = tokio::spawn(rebuild_loop(base, stores, shared.clone(), runtime, tx));
-    let probe = tokio::spawn(probe_loop(client.clone(), shared.clone()));
+    let mut tasks = vec![t1, t2, t3, t4, t5];
+    let (runtime, refresh) = match options.runtime {
+        Some(source) => {
+            let refresh = Arc::new(Notify::new());
+            let (keys_tx, keys_rx) = watch::channel(NodeKey::new());
+            let (lists, lister) = super::runtime_feed::spawn_lister(
+                source.runtime,
+                source.per_node,
+                keys_rx,
+                refresh.clone(),
+            );
+            tasks.push(lister);
+            (Some((lists, keys_tx)), Some(refresh))
+        }
+        None => (None, None),
+    };
+    tasks.push(tokio::spawn(rebuild_loop(
+        base,
+        stores,
+        shared.clone(),
+        runtime,
+        tx,
+    )));
+    tasks.push(tokio::spawn(probe_loop(client.clone(), shared.clone())));
     Feed {
         rx,
         shared,
-        tasks: vec![t1, t2, t3, t4, t5, rebuild, probe],
+        tasks,
+        refresh,
     }
-}
-
-/// Like [`start`], with the container runtime's image lists merged in: the runtime is asked
-/// when the set of nodes changes and whenever `refresh` is notified (see
-/// [`super::runtime_feed::spawn`]), each list bounded by `per_node`.
-pub fn start_with_runtime(
-    conn: &Connection,
-    runtime: super::runtime::Runtime,
-    per_node: Duration,
-    refresh: Arc<Notify>,
-) -> Feed {
-    let (tx, rx) = watch::channel(Arc::new(RuntimeLists {
-        runtime: runtime.name().to_string(),
-        listings: Default::default(),
-    }));
-    let mut feed = start_with(conn, Some(rx));
-    // The runtime feed follows our snapshots (for node names) and we follow its lists.
-    let (mut lists, lister) =
-        super::runtime_feed::spawn(runtime, feed.snapshots(), refresh, per_node);
-    let forward = tokio::spawn(async move {
-        while lists.changed().await.is_ok() {
-            let latest = lists.borrow_and_update().clone();
-            if tx.send(latest).is_err() {
-                return;
-            }
-        }
-    });
-    feed.tasks.push(lister);
-    feed.tasks.push(forward);
-    feed
 }
 
 fn api<K>(client: &kube::Client, ns: Option<&str>) -> Api<K>
@@ -183,6 +175,41 @@ impl Feed {
     /// The newest snapshot.
     pub fn current(&self) -> Arc<Snapshot> {
         self.rx.borrow().clone()
+    }
+
+    /// Whether node images are also read from the container runtime.
+    pub fn reads_runtime(&self) -> bool {
+        self.refresh.is_some()
+    }
+
+    /// Ask the container runtime for every node's images again now (after `kind load`, or
+    /// the dashboard's refresh key). False when this feed reads node images from the API only.
+    pub fn refresh_node_images(&self) -> bool {
+        match &self.refresh {
+            Some(r) => {
+                r.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The newest snapshot once every node in it has been through the runtime (listed, or
+    /// failed and said so); at once without a runtime. Each listing is bounded by the
+    /// runtime's own timeout, so this ends; `bound` only guards against a wedged lister.
+    pub async fn node_images_ready(&self, bound: Duration) -> Arc<Snapshot> {
+        let mut rx = self.rx.clone();
+        let deadline = tokio::time::Instant::now() + bound;
+        loop {
+            let snap = rx.borrow_and_update().clone();
+            if self.refresh.is_none() || super::runtime_feed::runtime_covers(&snap) {
+                return snap;
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return snap,
+            }
+        }
     }
 
     /// Wait until every required resource has listed once and return that snapshot.
@@ -365,15 +392,16 @@ async fn rebuild_loop(
     base: Snapshot,
     stores: Stores,
     shared: Arc<Shared>,
-    mut runtime: Option<watch::Receiver<Arc<RuntimeLists>>>,
+    mut runtime: Option<(watch::Receiver<Arc<RuntimeLists>>, watch::Sender<NodeKey>)>,
     tx: watch::Sender<Arc<Snapshot>>,
 ) {
     let mut cache = NodeImagesCache::default();
     let mut lists = Lists::default();
+    let mut nodes_generation = None;
     loop {
         let runtime_changed = async {
             match runtime.as_mut() {
-                Some(rx) => rx.changed().await.is_ok(),
+                Some((rx, _)) => rx.changed().await.is_ok(),
                 None => std::future::pending().await,
             }
         };
@@ -381,7 +409,7 @@ async fn rebuild_loop(
             _ = shared.changed.notified() => {}
             alive = runtime_changed => if !alive { runtime = None; }
         }
-        let runtime_lists = runtime.as_ref().map(|rx| rx.borrow().clone());
+        let runtime_lists = runtime.as_ref().map(|(rx, _)| rx.borrow().clone());
         // Everything about the states first: a change landing after this is in the stores
         // already (they change before the states) or picked up by the next rebuild.
         let capture = shared.capture();
@@ -393,6 +421,23 @@ async fn rebuild_loop(
             &mut cache,
             &mut lists,
         );
+        // Tell the runtime lister which nodes there are (it lists when they or their
+        // reported images change); only when the nodes changed.
+        if let Some((_, keys)) = &runtime
+            && nodes_generation != Some(capture.generation("nodes"))
+        {
+            nodes_generation = Some(capture.generation("nodes"));
+            let key: NodeKey = snap
+                .nodes
+                .iter()
+                .filter_map(|n| Some((n.metadata.name.clone()?, api_fingerprint(n))))
+                .collect();
+            keys.send_if_modified(|k| {
+                let changed = *k != key;
+                *k = key;
+                changed
+            });
+        }
         shared.publish(&capture);
         tx.send_replace(Arc::new(snap));
         // Coalesce: changes arriving now are picked up by the stored Notify permit.
@@ -460,60 +505,6 @@ impl<K> Sorted<K> {
             self.generation = Some(generation);
         }
         self.items.clone()
-    }
-}
-
-/// Node images change only with nodes or runtime listings; pod churn reuses the last merge.
-#[derive(Default)]
-struct NodeImagesCache {
-    key: Vec<(Option<String>, Option<String>)>,
-    runtime: Option<Arc<RuntimeLists>>,
-    value: BTreeMap<String, NodeImages>,
-}
-
-impl NodeImagesCache {
-    fn get(
-        &mut self,
-        nodes: &[Arc<Node>],
-        runtime: Option<&Arc<RuntimeLists>>,
-    ) -> BTreeMap<String, NodeImages> {
-        let key: Vec<_> = nodes
-            .iter()
-            .map(|n| (n.metadata.name.clone(), n.metadata.resource_version.clone()))
-            .collect();
-        let same_runtime = match (runtime, &self.runtime) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        if key != self.key || !same_runtime || (self.value.is_empty() && !nodes.is_empty()) {
-            self.value = assemble_node_images(nodes, runtime.map(Arc::as_ref));
-            self.key = key;
-            self.runtime = runtime.cloned();
-        }
-        self.value.clone()
-    }
-}
-
-/// The one place node images are assembled: the API view of every node
-/// ([`Snapshot::api_node_images`]), with the runtime listings merged on top
-/// ([`merge_all`]) when there are any.
-pub fn assemble_node_images(
-    nodes: &[Arc<Node>],
-    runtime: Option<&RuntimeLists>,
-) -> BTreeMap<String, NodeImages> {
-    let api: BTreeMap<String, NodeImages> = nodes
-        .iter()
-        .map(|n| {
-            let images = Snapshot::api_node_images(n);
-            (images.node.clone(), images)
-        })
-        .collect();
-    match runtime {
-        Some(lists) if !lists.listings.is_empty() => {
-            merge_all(api, lists.listings.clone(), &lists.runtime)
-        }
-        _ => api,
     }
 }
 

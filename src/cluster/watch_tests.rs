@@ -1,6 +1,7 @@
 //! Unit tests of `cluster::watch`.
 
 use super::*;
+use crate::cluster::runtime_feed::assemble_node_images;
 use crate::model::ResourceState;
 use crate::model::{ImageSources, NodeImage, RuntimeListing};
 use k8s_openapi::api::core::v1::{ContainerImage, NodeStatus};
@@ -149,4 +150,14 @@ fn the_evidence_selector_leaves_routine_events_on_the_server() {
         );
     }
     assert!(!sel.matches(&event("Deployment", "Failed")));
+}
+
+#[test]
+fn the_runtime_is_asked_again_when_a_node_reports_other_images() {
+    use crate::cluster::runtime_feed::api_fingerprint;
+    let before = node("w1", &[&["a:1"]]);
+    let same = node("w1", &[&["a:1"]]);
+    let loaded = node("w1", &[&["a:1"], &["localhost/new:dev"]]);
+    assert_eq!(api_fingerprint(&before), api_fingerprint(&same));
+    assert_ne!(api_fingerprint(&before), api_fingerprint(&loaded));
 }

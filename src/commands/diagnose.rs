@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 use crate::cli::{Cli, DiagnoseArgs};
 use crate::cluster::connect::Connection;
-use crate::cluster::runtime::list_node_images;
-use crate::cluster::runtime_feed::{RuntimeLists, node_names, select_for};
-use crate::cluster::watch;
+use crate::cluster::runtime_feed::select_for;
+use crate::cluster::session::{self, Events, Feed, FeedOptions, RuntimeSource};
 use crate::config::Config;
 use crate::diagnose::report;
 use crate::error::{CliError, CmdResult};
@@ -25,17 +24,18 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     let progress = Progress::stderr();
     let conn = super::connect(&progress, &cli.conn).await?;
     // A report reads only image events; keeping the rest would triple peak memory.
-    let feed = watch::start_keeping(&conn, watch::Events::Evidence);
-    let snap = progress
-        .bounded(
-            progress::listing(&conn.context),
-            feed.ready(config.timeouts.connect()),
-        )
-        .await?;
-    let lists = runtime_lists(cli, &config, &conn, &snap).await;
+    let (feed, snap) = open_feed(
+        cli,
+        &config,
+        &conn,
+        Events::Evidence,
+        &progress,
+        config.timeouts.connect(),
+    )
+    .await?;
     let (snap, mut report) = match wait {
         Some(wait) => {
-            let (snap, report) = starting::until_started(&feed, lists.as_ref(), wait).await?;
+            let (snap, report) = starting::until_started(&feed, wait).await?;
             if !report.pending.is_empty() {
                 super::output::eprint_safe(&format!(
                     "kindscope: {} container{} still not started after --wait {}.\n",
@@ -47,7 +47,6 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
             (snap, report)
         }
         None => {
-            let snap = with_runtime(&snap, lists.as_ref());
             let report = report(&snap);
             (snap, report)
         }
@@ -76,50 +75,57 @@ pub(crate) async fn read_once(
     config: &Config,
     conn: &Connection,
 ) -> Result<Arc<Snapshot>, CliError> {
-    let feed = watch::start_keeping(conn, watch::Events::Evidence);
-    let snap = feed.ready(config.timeouts.connect()).await?;
+    let progress = Progress::stderr();
+    let (feed, snap) = open_feed(
+        cli,
+        config,
+        conn,
+        Events::Evidence,
+        &progress,
+        config.timeouts.connect(),
+    )
+    .await?;
     drop(feed);
-    let lists = runtime_lists(cli, config, conn, &snap).await;
-    Ok(with_runtime(&snap, lists.as_ref()))
+    Ok(snap)
 }
 
-/// List every node's images through the container runtime once, when the context is a Kind
-/// cluster (or `--runtime`/config asks for it); `None` when no runtime is to be asked.
-pub(crate) async fn runtime_lists(
+/// Start the one feed for a command: node images also from the container runtime on a Kind
+/// context (or when `--runtime`/config asks), and wait until every required list is in and
+/// every node's runtime listing is merged. Returns the feed (commands that follow the cluster
+/// keep reading it) and that first complete snapshot.
+pub(crate) async fn open_feed(
     cli: &Cli,
     config: &Config,
     conn: &Connection,
-    snap: &Snapshot,
-) -> Option<Arc<RuntimeLists>> {
-    let selection = select_for(&conn.context, &conn.server, cli.conn.runtime, config).await?;
-    let rt = selection.runtime?;
-    let nodes = node_names(snap);
-    let listings = Progress::stderr()
+    events: Events,
+    progress: &Progress,
+    ready: std::time::Duration,
+) -> Result<(Feed, Arc<Snapshot>), CliError> {
+    let runtime = select_for(&conn.context, &conn.server, cli.conn.runtime, config)
+        .await
+        .and_then(|s| s.runtime)
+        .map(|runtime| RuntimeSource {
+            runtime,
+            per_node: config.timeouts.runtime_exec(),
+        });
+    let name = runtime.as_ref().map(|r| r.runtime.name());
+    let feed = session::feed(conn, FeedOptions { events, runtime });
+    let snap = progress
+        .bounded(progress::listing(&conn.context), feed.ready(ready))
+        .await?;
+    let Some(name) = name else {
+        return Ok((feed, snap));
+    };
+    let nodes = snap.nodes.len();
+    // Listings run a few at a time, each bounded by the exec timeout.
+    let bound = config.timeouts.runtime_exec() * (nodes as u32 + 2);
+    let snap = progress
         .during(
-            progress::reading_images(nodes.len(), rt.name()),
-            list_node_images(&rt, &nodes, config.timeouts.runtime_exec()),
+            progress::reading_images(nodes, name),
+            feed.node_images_ready(bound),
         )
         .await;
-    Some(Arc::new(RuntimeLists {
-        runtime: rt.name().to_string(),
-        listings,
-    }))
-}
-
-/// The snapshot with runtime listings merged into its node images (nodes do not change while
-/// a command runs, so one listing serves every snapshot of the run).
-pub(crate) fn with_runtime(
-    snap: &Arc<Snapshot>,
-    lists: Option<&Arc<RuntimeLists>>,
-) -> Arc<Snapshot> {
-    match lists {
-        Some(lists) => {
-            let mut merged = Snapshot::clone(snap);
-            merged.node_images = watch::assemble_node_images(&merged.nodes, Some(lists));
-            Arc::new(merged)
-        }
-        None => snap.clone(),
-    }
+    Ok((feed, snap))
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {

@@ -17,7 +17,6 @@ use futures::StreamExt;
 use crate::cluster::apply::ApplyError;
 use crate::cluster::journal::Journal;
 use crate::cluster::rollout::RolloutOutcome;
-use crate::cluster::runtime_feed::RuntimeLists;
 use crate::cluster::session::{self, Direction, Step, WriteOptions};
 use crate::cluster::{connect, guard, watch};
 use crate::config::Config;
@@ -26,7 +25,8 @@ use crate::error::{CliError, CmdResult, exit};
 use crate::fix::FixPlan;
 use crate::model::Snapshot;
 
-use super::diagnose::{runtime_lists, to_json, with_runtime};
+use super::diagnose::{open_feed, to_json};
+use crate::cluster::session::Events;
 mod settle;
 use settle::{caught_up, current_image, diagnosed_or_available, settle_workloads, wait_until};
 
@@ -114,15 +114,15 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
             }),
         )
         .await?;
-    let feed = watch::start(&conn);
-    let snap = progress
-        .bounded(
-            crate::progress::listing(&conn.context),
-            feed.ready(config.timeouts.connect()),
-        )
-        .await?;
-    let lists = runtime_lists(cli, &config, &conn, &snap).await;
-    let snap = with_runtime(&snap, lists.as_ref());
+    let (feed, snap) = open_feed(
+        cli,
+        &config,
+        &conn,
+        Events::All,
+        &progress,
+        config.timeouts.connect(),
+    )
+    .await?;
     let Report {
         mut findings,
         pending,
@@ -245,9 +245,9 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
         .collect();
     if !args.dry_run && (!fixed_at.is_empty() || !conflicts.is_empty()) {
         let fixed: Vec<&FixPlan> = fixed_at.iter().map(|i| &plans[*i].1).collect();
-        let mut latest = settle(&feed, lists.as_ref(), &fixed, &report).await;
+        let mut latest = settle(&feed, &fixed, &report).await;
         if !conflicts.is_empty() {
-            latest = caught_up(&feed, lists.as_ref(), &conflicts).await;
+            latest = caught_up(&feed, &conflicts).await;
             // A target whose image someone else changed is rolling out too: let it settle
             // like our own. A recreated one with the old image keeps its finding.
             let moved: Vec<&FixPlan> = conflicts
@@ -256,7 +256,7 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
                 .filter(|p| current_image(p, &latest).as_deref() != Some(p.image_before.as_str()))
                 .collect();
             if !moved.is_empty() {
-                latest = settle_workloads(&feed, lists.as_ref(), &moved).await;
+                latest = settle_workloads(&feed, &moved).await;
             }
             let kept: Vec<&FixPlan> = conflicts
                 .iter()
@@ -264,7 +264,7 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
                 .filter(|p| !moved.contains(p))
                 .collect();
             if !kept.is_empty() {
-                latest = wait_until(&feed, lists.as_ref(), |snap| {
+                latest = wait_until(&feed, |snap| {
                     kept.iter().all(|p| diagnosed_or_available(p, snap))
                 })
                 .await;
@@ -375,12 +375,7 @@ pub(super) async fn follow_all(followed: Vec<(usize, session::Steps)>) -> Vec<Ro
 
 /// Wait (briefly, on snapshot changes) until no finding remains for a workload that now
 /// runs: old pods take a moment to leave after the rollout is complete.
-async fn settle(
-    feed: &watch::Feed,
-    lists: Option<&Arc<RuntimeLists>>,
-    fixed: &[&FixPlan],
-    report: &FixReport,
-) -> Arc<Snapshot> {
+async fn settle(feed: &watch::Feed, fixed: &[&FixPlan], report: &FixReport) -> Arc<Snapshot> {
     let running: Vec<&FixPlan> = fixed
         .iter()
         .copied()
@@ -393,7 +388,7 @@ async fn settle(
             })
         })
         .collect();
-    settle_workloads(feed, lists, &running).await
+    settle_workloads(feed, &running).await
 }
 
 fn finish(report: &FixReport, json: bool) -> CmdResult {

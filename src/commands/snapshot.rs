@@ -10,8 +10,6 @@ use crate::bundle::Bundle;
 use crate::cli::{Cli, SnapshotArgs};
 use crate::cluster::connect::Connection;
 use crate::cluster::node_images::{capped_note, runtime_note};
-use crate::cluster::runtime_feed::{refresh_snapshot, select_for};
-use crate::cluster::watch;
 use crate::config::Config;
 use crate::diagnose::{Finding, diagnose};
 use crate::error::{CliError, CmdResult, exit};
@@ -21,23 +19,18 @@ pub async fn run(cli: &Cli, args: &SnapshotArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     let progress = crate::progress::Progress::stderr();
     let conn = super::connect(&progress, &cli.conn).await?;
-    let (mut snap, version) = progress
-        .bounded(
-            crate::progress::listing(&conn.context),
-            read_cluster(&conn, &config),
-        )
-        .await?;
-    if let Some(sel) = select_for(&conn.context, &conn.server, cli.conn.runtime, &config).await
-        && let Some(rt) = &sel.runtime
-    {
-        let message = crate::progress::reading_images(snap.nodes.len(), rt.name());
-        progress
-            .during(
-                message,
-                refresh_snapshot(&mut snap, rt, config.timeouts.runtime_exec()),
-            )
-            .await;
-    }
+    // Every event (a bundle keeps the whole history), node images through the runtime too.
+    let (feed, snap) = super::diagnose::open_feed(
+        cli,
+        &config,
+        &conn,
+        crate::cluster::session::Events::All,
+        &progress,
+        config.timeouts.connect(),
+    )
+    .await?;
+    drop(feed);
+    let version = server_version(&conn).await;
     if let Some(note) = runtime_note(&snap.node_images).or_else(|| capped_note(&snap.node_images)) {
         super::output::eprint_safe(&format!("kindscope: {}\n", crate::sanitize::term(&note)));
     }
@@ -79,18 +72,6 @@ pub async fn write_bundle(
         .await
         .map_err(|e| CliError::usage(format!("writing the bundle was interrupted: {e}")))?
         .map_err(|e| CliError::usage(e.0))
-}
-
-/// The cluster as the watch feed first lists it (every required resource listed once; events
-/// left out when forbidden), and the API server's version for the bundle.
-async fn read_cluster(
-    conn: &Connection,
-    config: &Config,
-) -> Result<(Snapshot, Option<String>), CliError> {
-    let feed = watch::start(conn);
-    let snap = feed.ready(config.timeouts.connect()).await?;
-    drop(feed);
-    Ok((Snapshot::clone(&snap), server_version(conn).await))
 }
 
 /// The API server's version for a bundle. The connection was probed a moment ago; a version

@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use k8s_openapi::jiff::Timestamp;
 
-use super::diagnose::with_runtime;
 use super::output::{Progress, Style, table};
-use crate::cluster::runtime_feed::RuntimeLists;
 use crate::cluster::watch::Feed;
 use crate::diagnose::{Pending, Report, report};
 use crate::error::{CliError, exit};
@@ -78,7 +76,6 @@ pub fn parse_wait(s: &str) -> Result<Duration, CliError> {
 /// redrawn in place on a terminal, plain lines (when the set changes) otherwise.
 pub async fn until_started(
     feed: &Feed,
-    lists: Option<&Arc<RuntimeLists>>,
     wait: Duration,
 ) -> Result<(Arc<Snapshot>, Report), CliError> {
     let started = tokio::time::Instant::now();
@@ -89,7 +86,7 @@ pub async fn until_started(
     // Redraws the elapsed time on a terminal only; the cluster is never polled.
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     loop {
-        let snap = with_runtime(&rx.borrow_and_update().clone(), lists);
+        let snap = rx.borrow_and_update().clone();
         let r = report(&snap);
         if r.pending.is_empty() {
             progress.finish();

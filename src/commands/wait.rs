@@ -11,17 +11,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{Cli, WaitArgs};
-use crate::cluster::{connect, watch};
+use crate::cluster::connect;
 use crate::config::Config;
 use crate::diagnose::{Finding, diagnose};
 use crate::error::{CliError, CmdResult, exit};
 use crate::model::Snapshot;
 
-use super::diagnose::{runtime_lists, with_runtime};
+use super::diagnose::open_feed;
 use super::output::{Progress, Style, emit, render_finding};
 use super::wait_state::{
     Target, all_targets, blocking, parse_duration, pods_of, progress, waiting_reasons,
 };
+use crate::cluster::session::Events;
 
 /// How many of the targets' latest events a timeout report shows.
 const LAST_EVENTS: usize = 10;
@@ -52,16 +53,18 @@ pub async fn run(cli: &Cli, args: &WaitArgs) -> CmdResult {
     let deadline = started + timeout;
 
     let conn = super::connect(&Progress::stderr(), &cli.conn).await?;
-    let feed = watch::start(&conn);
-    let first = feed
-        .ready(
-            config
-                .timeouts
-                .connect()
-                .min(timeout.max(Duration::from_secs(1))),
-        )
-        .await?;
-    let lists = runtime_lists(cli, &config, &conn, &first).await;
+    let (feed, first) = open_feed(
+        cli,
+        &config,
+        &conn,
+        Events::All,
+        &crate::progress::Progress::stderr(),
+        config
+            .timeouts
+            .connect()
+            .min(timeout.max(Duration::from_secs(1))),
+    )
+    .await?;
     let targets = if named.is_empty() {
         all_targets(&first)
     } else {
@@ -75,7 +78,7 @@ pub async fn run(cli: &Cli, args: &WaitArgs) -> CmdResult {
     let mut rx = feed.snapshots();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     loop {
-        let snap = with_runtime(&rx.borrow_and_update().clone(), lists.as_ref());
+        let snap = rx.borrow_and_update().clone();
         let states: Vec<_> = targets.iter().map(|t| progress(&snap, t)).collect();
         if states.iter().all(|s| s.ready) {
             live.finish();
@@ -122,7 +125,7 @@ pub async fn run(cli: &Cli, args: &WaitArgs) -> CmdResult {
             }
             _ = tokio::time::sleep_until(deadline) => {
                 live.finish();
-                let snap = with_runtime(&feed.current(), lists.as_ref());
+                let snap = feed.current();
                 let report = crate::diagnose::report(&snap);
                 let findings = report.findings;
                 let mut shown = render_timeout(&snap, &targets, &findings, timeout);

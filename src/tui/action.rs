@@ -86,6 +86,8 @@ pub enum Action {
     Command(crate::tui::command::CommandKey),
     /// A key that means nothing here (named, for the status line).
     Unbound(String),
+    /// `r`: read every node's images from the container runtime again.
+    RefreshNodeImages,
     /// Mouse left click at (column, row).
     Click {
         column: u16,
@@ -101,8 +103,10 @@ pub enum Action {
         width: u16,
         height: u16,
     },
-    /// A new snapshot from the feed.
+    /// A new snapshot from the feed (diagnosed here).
     Snapshot(Arc<Snapshot>),
+    /// A new snapshot with its diagnosis, made off the UI task.
+    Derived(Arc<Snapshot>, crate::diagnose::Report),
     /// The feed ended (the cluster edge stopped).
     FeedClosed,
     Backend(BackendEvent),
@@ -119,4 +123,5 @@ pub enum Effect {
     SwitchNamespace(Option<String>),
     /// Any other request to the backend.
     Backend(crate::tui::backend::Request),
+    RefreshNodeImages,
 }

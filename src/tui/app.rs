@@ -12,7 +12,8 @@ use crate::model::{ResourceState, Snapshot};
 use crate::tui::action::Pane;
 use crate::tui::backend::{RolloutOutcome, WriteAccess};
 use crate::tui::layout::{self, Areas, LayoutInput};
-use crate::tui::view::{self, NodeRow, View, WorkloadKey, WorkloadRow};
+use crate::tui::view::{NodeRow, View, WorkloadKey, WorkloadRow};
+use crate::tui::view_cache::ViewCache;
 
 /// Snapshot → findings and pending containers (the core's `report`, or a hand-made one in
 /// tests, see [`findings_only`]).
@@ -69,7 +70,8 @@ impl Options {
         Options {
             write,
             namespace: None,
-            diagnose: Arc::new(crate::diagnose::report),
+            // Diagnosed again only when a change can alter the report (diagnosis_cache).
+            diagnose: crate::tui::diagnosis_cache::memoized(crate::diagnose::report),
             plan: Arc::new(crate::fix::plan),
             notice: None,
             clock: system_clock,
@@ -78,6 +80,38 @@ impl Options {
             cluster: None,
             contexts: Vec::new(),
         }
+    }
+}
+
+/// Something the event loop handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// A key, mouse or resize event that mapped to an action.
+    Input,
+    /// A snapshot (with its diagnosis) applied to the view.
+    Snapshot,
+}
+
+/// Counts of what the event loop handled, and the order of the last [`Stats::TRAIL`] items.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub inputs: u64,
+    pub snapshots: u64,
+    pub trail: std::collections::VecDeque<Handled>,
+}
+
+impl Stats {
+    pub const TRAIL: usize = 512;
+
+    pub fn handled(&mut self, what: Handled) {
+        match what {
+            Handled::Input => self.inputs += 1,
+            Handled::Snapshot => self.snapshots += 1,
+        }
+        if self.trail.len() == Self::TRAIL {
+            self.trail.pop_front();
+        }
+        self.trail.push_back(what);
     }
 }
 
@@ -218,6 +252,10 @@ pub struct App {
     /// Draw without colour (see `Options::monochrome`).
     pub monochrome: bool,
     pub quit: bool,
+    /// What the event loop handled, in order (tests read it; bounded).
+    pub stats: Stats,
+    /// Keeps `view` current with work proportional to each change.
+    pub cache: ViewCache,
     pub(crate) diagnose: DiagnoseFn,
     pub(crate) plan: PlanFn,
     pub sources: Option<Arc<crate::source::SourceCache>>,
@@ -255,6 +293,8 @@ impl App {
             now: 0,
             monochrome: opts.monochrome,
             quit: false,
+            stats: Stats::default(),
+            cache: ViewCache::default(),
             diagnose: opts.diagnose,
             plan: opts.plan,
             sources: opts.sources,
@@ -415,8 +455,7 @@ impl App {
 
     /// Recompute findings and the view for a new snapshot, keeping the selection on the same
     /// objects where they still exist.
-    pub(crate) fn set_snapshot(&mut self, snap: Arc<Snapshot>) {
-        let report = (self.diagnose)(&snap);
+    pub(crate) fn set_snapshot(&mut self, snap: Arc<Snapshot>, report: Report) {
         self.findings = report.findings;
         self.starting = report.pending;
         self.snapshot = snap;
@@ -432,7 +471,8 @@ impl App {
         let keep_node = self.node_id();
         let keep_pod = self.pod_id();
         let keep_workload = self.workload_id();
-        self.view = view::build(
+        self.cache.update(
+            &mut self.view,
             &self.snapshot,
             &self.findings,
             &self.namespace,
@@ -460,6 +500,13 @@ impl App {
             let state = &mut self.panes[pane.index()];
             state.selected = found.unwrap_or(state.selected).min(len.saturating_sub(1));
         }
+        self.sync_events();
+    }
+
+    /// Keep the selected pod's events (and only those) in the view.
+    pub(crate) fn sync_events(&mut self) {
+        let pod = self.pod_id();
+        self.cache.show_events(&mut self.view, pod);
     }
 
     fn node_id(&self) -> Option<(String, String)> {

@@ -32,6 +32,8 @@ pub enum Request {
     CloseView,
     /// Attach to another context of the kubeconfig (answered with `Context`, then `Feed`).
     SwitchContext(String),
+    /// Read every node's images from the container runtime again.
+    RefreshNodeImages,
 }
 
 /// The context the backend switched to.
@@ -196,7 +198,7 @@ impl Backend for FakeBackend {
                 }
                 return;
             }
-            Request::SwitchNamespace(_) => {
+            Request::SwitchNamespace(_) | Request::RefreshNodeImages => {
                 if let Ok(mut log) = self.requests.lock() {
                     log.push(record);
                 }

@@ -18,8 +18,9 @@ use crate::cluster::inspect;
 use crate::cluster::journal::Journal;
 use crate::cluster::rollout::{self, RolloutProgress};
 use crate::cluster::runtime::Runtime;
-use crate::cluster::session::{self, Direction, Step, WriteOptions};
-use crate::cluster::watch::{self, Feed};
+use crate::cluster::session::{
+    self, Direction, Events, Feed, FeedOptions, RuntimeSource, Step, WriteOptions,
+};
 use crate::fix::FixPlan;
 use crate::tui::backend::{
     Backend, BackendEvent, EventSink, LogRequest, ObjectKind, ObjectRef, Request, RolloutOutcome,
@@ -32,39 +33,35 @@ use tokio::sync::mpsc;
 /// image lists merged in (Kind contexts).
 #[derive(Clone)]
 pub struct FeedSource {
-    runtime: Option<(Runtime, Duration)>,
-    refresh: Arc<Notify>,
+    runtime: Option<RuntimeSource>,
 }
 
 impl FeedSource {
     /// Node images from `Node.status.images` only (the sim, non-Kind contexts, `--runtime none`).
     pub fn api_only() -> Self {
-        FeedSource {
-            runtime: None,
-            refresh: Arc::new(Notify::new()),
-        }
+        FeedSource { runtime: None }
     }
 
     /// Node images also listed through `runtime` (each node bounded by `per_node`).
     pub fn with_runtime(runtime: Runtime, per_node: Duration) -> Self {
         FeedSource {
-            runtime: Some((runtime, per_node)),
-            refresh: Arc::new(Notify::new()),
+            runtime: Some(RuntimeSource { runtime, per_node }),
         }
     }
 
     /// The runtime asked for node images, if any (`podman`, `docker`).
     pub fn runtime_name(&self) -> Option<&'static str> {
-        self.runtime.as_ref().map(|(rt, _)| rt.name())
+        self.runtime.as_ref().map(|r| r.runtime.name())
     }
 
     pub fn start(&self, conn: &Connection) -> Feed {
-        match &self.runtime {
-            Some((rt, per_node)) => {
-                watch::start_with_runtime(conn, rt.clone(), *per_node, self.refresh.clone())
-            }
-            None => watch::start(conn),
-        }
+        session::feed(
+            conn,
+            FeedOptions {
+                events: Events::All,
+                runtime: self.runtime.clone(),
+            },
+        )
     }
 }
 
@@ -298,6 +295,17 @@ impl Backend for ClusterBackend {
             Request::Yaml { id, object } => self.yaml(id, object, events),
             Request::CloseView => self.stop_logs(),
             Request::SwitchContext(context) => self.switch_context(context, events),
+            Request::RefreshNodeImages => {
+                let text = match self.source.runtime_name() {
+                    Some(rt) if self.feed.refresh_node_images() => {
+                        format!("Reading every node's images from {rt} again.")
+                    }
+                    _ => "Node images come from the API (Node.status.images), which the kubelet \
+                          updates by itself; there is no container runtime to ask."
+                        .to_string(),
+                };
+                let _ = events.send(BackendEvent::Notice(text));
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The event loop: input, snapshots, backend results, signals and (only while something
-//! animates) a timer. Redraws only after something changed; idle costs nothing.
+//! animates) a timer. Redraws only after something changed; idle costs nothing. Input comes
+//! first; snapshots are diagnosed off this task and applied at most once per frame.
 
 use std::future::Future;
 use std::io;
@@ -10,11 +11,13 @@ use crossterm::event::Event;
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 use tokio::time::{Interval, MissedTickBehavior, interval};
 
+use crate::diagnose::Report;
 use crate::model::Snapshot;
 use crate::tui::action::{Action, Effect};
-use crate::tui::app::{App, Options};
+use crate::tui::app::{App, DiagnoseFn, Handled, Options};
 use crate::tui::backend::{Backend, BackendEvent, Request};
 use crate::tui::{keymap, ui};
 
@@ -98,8 +101,61 @@ pub async fn run(
         .map(|_| ())
 }
 
+/// At most one rebuild per frame while the cluster changes (≤ 60 Hz); none while it is quiet.
+pub const FRAME: Duration = Duration::from_millis(16);
+
+/// A diagnosis that took `t` waits until `t × DIAGNOSE_SHARE` has passed before the next.
+const DIAGNOSE_SHARE: u32 = 4;
+
+/// What the deriving task hands the loop: a snapshot with its diagnosis, or the feed's end.
+enum Derived {
+    Ready(Arc<Snapshot>, Report),
+    Closed,
+}
+
+/// Diagnose the feed's snapshots off the UI task: the newest snapshot at a time (older ones
+/// are skipped), at most one per [`FRAME`], each on the blocking pool so that neither keys nor
+/// drawing ever wait for it. Results are tagged with the feed's number (namespace switches).
+fn spawn_deriver(
+    mut rx: watch::Receiver<Arc<Snapshot>>,
+    diagnose: DiagnoseFn,
+    feed: u64,
+    out: mpsc::UnboundedSender<(u64, Derived)>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if rx.changed().await.is_err() {
+                let _ = out.send((feed, Derived::Closed));
+                return;
+            }
+            let started = tokio::time::Instant::now();
+            let snap = rx.borrow_and_update().clone();
+            if !has_data(&snap) {
+                continue;
+            }
+            let (d, s) = (diagnose.clone(), snap.clone());
+            let Ok(report) = tokio::task::spawn_blocking(move || d(&s)).await else {
+                return;
+            };
+            if out.send((feed, Derived::Ready(snap, report))).is_err() {
+                return;
+            }
+            // The frame budget: changes arriving meanwhile wait, and only the newest counts.
+            // A diagnosis slower than a frame (a very big cluster) spaces the next one out so
+            // that diagnosing takes at most a quarter of a core while the cluster churns.
+            let took = started.elapsed();
+            tokio::time::sleep_until(started + FRAME.max(took * DIAGNOSE_SHARE)).await;
+        }
+    })
+}
+
 /// The loop itself, with input, terminal and shutdown injected (tests use `TestBackend` and a
-/// channel of events). Returns the final state.
+/// channel of events). Returns the final state, with the newest snapshot and backend results
+/// applied (so what a caller inspects is what the cluster said last).
+///
+/// Order of work: a signal, then input, then backend results, then cluster updates. Keys never
+/// wait behind a rebuild: snapshots are diagnosed on another task ([`spawn_deriver`]) and only
+/// the cheap view update runs here, at most once per [`FRAME`].
 pub async fn run_with<B, S>(
     terminal: &mut Terminal<B>,
     mut input: S,
@@ -113,6 +169,7 @@ where
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
     let clock = opts.clock;
+    let diagnose = opts.diagnose.clone();
     let mut app = App::new(opts);
     let size = terminal.size().map_err(io_err)?;
     app.update(Action::Resize {
@@ -124,7 +181,14 @@ where
         app.update(Action::Snapshot(first));
     }
     let (tx, mut results) = mpsc::unbounded_channel::<BackendEvent>();
-    let mut feed_open = true;
+    let (derived_tx, mut derived) = mpsc::unbounded_channel::<(u64, Derived)>();
+    let mut feed_no = 0u64;
+    let mut deriver = Deriver(spawn_deriver(
+        snapshots.clone(),
+        diagnose.clone(),
+        feed_no,
+        derived_tx.clone(),
+    ));
     let mut dirty = true;
     let mut timer: Option<(Duration, Interval)> = None;
     tokio::pin!(shutdown);
@@ -163,21 +227,33 @@ where
         };
 
         let mut effect = None;
-        // Biased: a signal first, then what the world reports, then keys; so a key always
-        // acts on the newest state (and tests are deterministic).
+        // Biased: a signal first, then keys (what the user does never waits behind the
+        // cluster), then what the backend reports, then cluster updates.
         tokio::select! {
             biased;
             () = &mut shutdown => break,
+            event = input.next() => match event {
+                Some(Ok(event)) => {
+                    // Mouse motion and unbound keys change nothing: no redraw.
+                    if let Some(action) = keymap::map_event(&app, &event) {
+                        app.stats.handled(Handled::Input);
+                        effect = app.update(action);
+                        dirty = true;
+                    }
+                }
+                Some(Err(e)) => return Err(e),
+                None => break,
+            },
             Some(event) = results.recv() => {
                 match event {
                     BackendEvent::Feed(feed) => {
                         snapshots = feed;
-                        feed_open = true;
+                        feed_no += 1;
                         app.feed_closed = false;
-                        let snap = snapshots.borrow_and_update().clone();
-                        if has_data(&snap) {
-                            app.update(Action::Snapshot(snap));
-                        }
+                        // The new feed's current snapshot is shown as soon as it is diagnosed.
+                        let mut rx = snapshots.clone();
+                        rx.mark_changed();
+                        deriver = Deriver(spawn_deriver(rx, diagnose.clone(), feed_no, derived_tx.clone()));
                     }
                     other => {
                         app.update(Action::Backend(other));
@@ -185,29 +261,19 @@ where
                 }
                 dirty = true;
             },
-            changed = snapshots.changed(), if feed_open => {
-                match changed {
-                    Ok(()) => {
-                        let snap = snapshots.borrow_and_update().clone();
-                        app.update(Action::Snapshot(snap));
+            Some((no, result)) = derived.recv() => {
+                if no == feed_no {
+                    match result {
+                        Derived::Ready(snap, report) => {
+                            app.stats.handled(Handled::Snapshot);
+                            app.update(Action::Derived(snap, report));
+                        }
+                        Derived::Closed => {
+                            app.update(Action::FeedClosed);
+                        }
                     }
-                    Err(_) => {
-                        feed_open = false;
-                        app.update(Action::FeedClosed);
-                    }
+                    dirty = true;
                 }
-                dirty = true;
-            },
-            event = input.next() => match event {
-                Some(Ok(event)) => {
-                    // Mouse motion and unbound keys change nothing: no redraw.
-                    if let Some(action) = keymap::map_event(&app, &event) {
-                        effect = app.update(action);
-                        dirty = true;
-                    }
-                }
-                Some(Err(e)) => return Err(e),
-                None => break,
             },
             () = tick => {
                 app.update(Action::Tick);
@@ -221,7 +287,40 @@ where
             Some(Effect::Undo(plan)) => backend.submit(Request::Undo(plan), &tx),
             Some(Effect::SwitchNamespace(ns)) => backend.submit(Request::SwitchNamespace(ns), &tx),
             Some(Effect::Backend(request)) => backend.submit(request, &tx),
+            Some(Effect::RefreshNodeImages) => backend.submit(Request::RefreshNodeImages, &tx),
         }
     }
+    drop(deriver);
+    catch_up(&mut app, &mut results, &snapshots);
     Ok(app)
+}
+
+/// Stops the deriving task when replaced or when the loop ends.
+struct Deriver(JoinHandle<()>);
+
+impl Drop for Deriver {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// On the way out: what the backend already reported and the newest snapshot, applied.
+fn catch_up(
+    app: &mut App,
+    results: &mut mpsc::UnboundedReceiver<BackendEvent>,
+    snapshots: &watch::Receiver<Arc<Snapshot>>,
+) {
+    while let Ok(event) = results.try_recv() {
+        if !matches!(event, BackendEvent::Feed(_)) {
+            app.update(Action::Backend(event));
+        }
+    }
+    if snapshots.has_changed().is_err() {
+        app.update(Action::FeedClosed);
+    }
+    let newest = snapshots.borrow().clone();
+    if has_data(&newest) && !Arc::ptr_eq(&newest, &app.snapshot) {
+        app.stats.handled(Handled::Snapshot);
+        app.update(Action::Snapshot(newest));
+    }
 }

@@ -26,7 +26,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("n", "choose the namespace"),
     ("l", "container logs (f follow · p previous · Tab next)"),
     ("d  y", "describe the selection / its YAML from the server"),
-    ("?  L", "this help / kindscope's own log"),
+    ("?  L  r", "help / kindscope's own log / re-read node images"),
     (
         "Esc  q Ctrl-C",
         "close what is open, clear the filter / quit",
@@ -158,6 +158,7 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('1') => Some(Action::FocusPane(crate::tui::action::Pane::Nodes)),
             KeyCode::Char('2') => Some(Action::FocusPane(crate::tui::action::Pane::Pods)),
             KeyCode::Char('3') => Some(Action::FocusPane(crate::tui::action::Pane::Workloads)),
+            KeyCode::Char('r') => Some(Action::RefreshNodeImages),
             KeyCode::Char('?') => Some(Action::ToggleHelp),
             KeyCode::Esc => Some(Action::Cancel),
             _ => unbound(key),

@@ -17,6 +17,7 @@ pub mod command;
 pub mod contexts;
 mod describe;
 mod details;
+pub mod diagnosis_cache;
 pub mod elide;
 pub mod event_loop;
 pub mod format;
@@ -32,6 +33,7 @@ pub mod ui;
 mod undo;
 mod update;
 pub mod view;
+pub mod view_cache;
 
 use std::sync::Arc;
 

@@ -9,6 +9,13 @@ use crate::tui::layout;
 
 impl App {
     pub fn update(&mut self, action: Action) -> Option<Effect> {
+        let effect = self.apply(action);
+        // Whatever moved the pod selection, its events follow (built for that pod only).
+        self.sync_events();
+        effect
+    }
+
+    fn apply(&mut self, action: Action) -> Option<Effect> {
         match action {
             Action::Quit => {
                 self.quit = true;
@@ -52,6 +59,7 @@ impl App {
             Action::Command(key) => self.command_key(key),
             Action::OpenNamespaces => self.open_namespaces(),
             Action::ToggleLog => self.show_log = !self.show_log,
+            Action::RefreshNodeImages => return Some(Effect::RefreshNodeImages),
             Action::ToggleHelp => {
                 self.overlay = match self.overlay {
                     Overlay::Help => Overlay::None,
@@ -75,7 +83,12 @@ impl App {
                 self.viewport = ratatui::layout::Rect::new(0, 0, width, height);
             }
             Action::Snapshot(snap) => {
-                self.set_snapshot(snap);
+                let report = (self.diagnose)(&snap);
+                self.set_snapshot(snap, report);
+                self.refresh_describe();
+            }
+            Action::Derived(snap, report) => {
+                self.set_snapshot(snap, report);
                 self.refresh_describe();
             }
             Action::FeedClosed => self.feed_closed = true,

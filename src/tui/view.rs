@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
 
 use crate::diagnose::Finding;
@@ -121,23 +121,25 @@ impl WorkloadRow {
 }
 
 /// Everything the panes show, filtered by namespace and filter text.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct View {
     pub findings: Vec<Finding>,
     pub nodes: Vec<NodeRow>,
     pub pods: Vec<PodRow>,
     pub workloads: Vec<WorkloadRow>,
-    /// (namespace, pod name) → events, newest first.
+    /// (namespace, pod name) → events, newest first. The dashboard keeps only the selected
+    /// pod's here ([`super::view_cache`]): building every pod's event text per change was most
+    /// of the cost of an update at scale.
     pub events: HashMap<(String, String), Vec<EventRow>>,
     /// Namespaces seen in the snapshot (pods and deployments), sorted.
     pub namespaces: Vec<String>,
 }
 
-fn matches_filter(filter: &str, texts: &[&str]) -> bool {
+pub(crate) fn matches_filter(filter: &str, texts: &[&str]) -> bool {
     filter.is_empty() || texts.iter().any(|t| t.to_lowercase().contains(filter))
 }
 
-fn in_namespace(ns: &Option<String>, candidate: &str) -> bool {
+pub(crate) fn in_namespace(ns: &Option<String>, candidate: &str) -> bool {
     ns.as_deref().is_none_or(|n| n == candidate)
 }
 
@@ -177,23 +179,14 @@ pub fn build(
         }
     }
     if !filter.is_empty() {
-        pods.retain(|p| {
-            matches_filter(
-                &filter,
-                &[
-                    &p.namespace,
-                    &p.name,
-                    p.reason.as_deref().unwrap_or(""),
-                    &p.node,
-                ],
-            )
-        });
+        pods.retain(|p| pod_matches(&filter, p));
     }
     View {
         nodes: node_rows(snap, &filter),
         pods,
         workloads: workload_rows(snap, &findings, namespace, &filter, &waiting),
-        events: event_rows(&snap.events),
+        // Event text is built for the selected pod only (`view_cache`); `event_rows` builds all.
+        events: HashMap::new(),
         namespaces,
         findings,
     }
@@ -207,7 +200,7 @@ const KIND_NAMESPACES: [&str; 4] = [
     "local-path-storage",
 ];
 
-fn is_kind_namespace(ns: &str) -> bool {
+pub(crate) fn is_kind_namespace(ns: &str) -> bool {
     KIND_NAMESPACES.contains(&ns)
 }
 
@@ -237,7 +230,7 @@ fn control_plane_nodes(snap: &Snapshot) -> std::collections::HashSet<String> {
     }
 }
 
-fn node_rows(snap: &Snapshot, filter: &str) -> Vec<NodeRow> {
+pub(crate) fn node_rows(snap: &Snapshot, filter: &str) -> Vec<NodeRow> {
     let mut rows = Vec::new();
     let control_plane = control_plane_nodes(snap);
     let mut nodes: Vec<(&String, &crate::model::NodeImages)> = snap.node_images.iter().collect();
@@ -312,98 +305,126 @@ fn waiting_reason(statuses: Option<&Vec<ContainerStatus>>) -> Option<String> {
 
 /// The Deployment owning a pod: pod → ReplicaSet → Deployment, falling back to the controller's
 /// naming (`<deployment>-<template-hash>`) when the ReplicaSet is not in the snapshot.
-fn pod_workload(pod: &Pod, rs_owner: &HashMap<(String, String), String>) -> Option<WorkloadKey> {
-    let ns = pod.metadata.namespace.clone().unwrap_or_default();
+pub(crate) fn pod_workload(
+    pod: &Pod,
+    rs_owner: &HashMap<(String, String), String>,
+) -> Option<WorkloadKey> {
+    let rs = owner_rs(pod)?;
+    let name = match rs_owner.get(&rs) {
+        Some(d) => d.clone(),
+        None => rs.1.rsplit_once('-')?.0.to_string(),
+    };
+    Some(WorkloadKey {
+        namespace: rs.0,
+        name,
+    })
+}
+
+/// The ReplicaSet a pod names as its owner: (the pod's namespace, the ReplicaSet's name).
+pub(crate) fn owner_rs(pod: &Pod) -> Option<(String, String)> {
     let owner = pod
         .metadata
         .owner_references
         .as_ref()?
         .iter()
         .find(|o| o.kind == "ReplicaSet")?;
-    let name = match rs_owner.get(&(ns.clone(), owner.name.clone())) {
-        Some(d) => d.clone(),
-        None => owner.name.rsplit_once('-')?.0.to_string(),
+    Some((
+        pod.metadata.namespace.clone().unwrap_or_default(),
+        owner.name.clone(),
+    ))
+}
+
+/// ReplicaSet (namespace, name) → the name of the Deployment owning it.
+pub(crate) fn rs_owner_map(snap: &Snapshot) -> HashMap<(String, String), String> {
+    snap.replicasets
+        .iter()
+        .filter_map(|rs| rs_owner(rs))
+        .collect()
+}
+
+/// One ReplicaSet's entry in [`rs_owner_map`].
+pub(crate) fn rs_owner(rs: &ReplicaSet) -> Option<((String, String), String)> {
+    let deploy = rs
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.kind == "Deployment")?;
+    let name = rs.metadata.name.clone()?;
+    let ns = rs.metadata.namespace.clone().unwrap_or_default();
+    Some(((ns, name), deploy.name.clone()))
+}
+
+/// The row of one pod (whatever the namespace and filter).
+pub(crate) fn pod_row(pod: &Pod, rs_owner: &HashMap<(String, String), String>) -> PodRow {
+    let ns = pod.metadata.namespace.clone().unwrap_or_default();
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    let status = pod.status.as_ref();
+    let reason = waiting_reason(status.and_then(|s| s.init_container_statuses.as_ref()))
+        .or_else(|| waiting_reason(status.and_then(|s| s.container_statuses.as_ref())));
+    let node = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.clone())
+        .unwrap_or_default();
+    let phase = if pod.metadata.deletion_timestamp.is_some() {
+        "Terminating".to_string()
+    } else {
+        status
+            .and_then(|s| s.phase.clone())
+            .unwrap_or_else(|| "Unknown".to_string())
     };
-    Some(WorkloadKey {
+    let restarts = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .map(|cs| cs.iter().map(|c| c.restart_count).sum())
+        .unwrap_or(0);
+    PodRow {
+        reason_is_error: reason
+            .as_deref()
+            .is_some_and(|r| !BENIGN_WAITING.contains(&r)),
+        reason,
+        phase,
+        restarts,
+        node,
+        created: pod
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map(|t| t.0.as_second()),
+        workload: pod_workload(pod, rs_owner),
         namespace: ns,
         name,
-    })
+    }
+}
+
+/// Does a pod row pass the (lower-case) filter?
+pub(crate) fn pod_matches(filter: &str, p: &PodRow) -> bool {
+    matches_filter(
+        filter,
+        &[
+            &p.namespace,
+            &p.name,
+            p.reason.as_deref().unwrap_or(""),
+            &p.node,
+        ],
+    )
+}
+
+/// Where a pod row sorts: the user's namespaces first, then Kind's, then by name.
+pub(crate) fn pod_order(p: &PodRow) -> (bool, &str, &str) {
+    (is_kind_namespace(&p.namespace), &p.namespace, &p.name)
 }
 
 fn pod_rows(snap: &Snapshot, namespace: &Option<String>, filter: &str) -> Vec<PodRow> {
-    let mut rs_owner = HashMap::new();
-    for rs in &snap.replicasets {
-        let deploy = rs
-            .metadata
-            .owner_references
-            .iter()
-            .flatten()
-            .find(|o| o.kind == "Deployment");
-        if let (Some(d), Some(name)) = (deploy, rs.metadata.name.clone()) {
-            let ns = rs.metadata.namespace.clone().unwrap_or_default();
-            rs_owner.insert((ns, name), d.name.clone());
-        }
-    }
+    let rs_owner = rs_owner_map(snap);
     let mut rows: Vec<PodRow> = snap
         .pods
         .iter()
-        .filter_map(|pod| {
-            let ns = pod.metadata.namespace.clone().unwrap_or_default();
-            let name = pod.metadata.name.clone().unwrap_or_default();
-            if !in_namespace(namespace, &ns) {
-                return None;
-            }
-            let status = pod.status.as_ref();
-            let reason = waiting_reason(status.and_then(|s| s.init_container_statuses.as_ref()))
-                .or_else(|| waiting_reason(status.and_then(|s| s.container_statuses.as_ref())));
-            let node = pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.node_name.clone())
-                .unwrap_or_default();
-            if !matches_filter(
-                filter,
-                &[&ns, &name, reason.as_deref().unwrap_or(""), &node],
-            ) {
-                return None;
-            }
-            let phase = if pod.metadata.deletion_timestamp.is_some() {
-                "Terminating".to_string()
-            } else {
-                status
-                    .and_then(|s| s.phase.clone())
-                    .unwrap_or_else(|| "Unknown".to_string())
-            };
-            let restarts = status
-                .and_then(|s| s.container_statuses.as_ref())
-                .map(|cs| cs.iter().map(|c| c.restart_count).sum())
-                .unwrap_or(0);
-            Some(PodRow {
-                reason_is_error: reason
-                    .as_deref()
-                    .is_some_and(|r| !BENIGN_WAITING.contains(&r)),
-                reason,
-                phase,
-                restarts,
-                node,
-                created: pod
-                    .metadata
-                    .creation_timestamp
-                    .as_ref()
-                    .map(|t| t.0.as_second()),
-                workload: pod_workload(pod, &rs_owner),
-                namespace: ns,
-                name,
-            })
-        })
+        .filter(|pod| in_namespace(namespace, pod.metadata.namespace.as_deref().unwrap_or("")))
+        .map(|pod| pod_row(pod, &rs_owner))
+        .filter(|row| pod_matches(filter, row))
         .collect();
-    rows.sort_by(|a, b| {
-        (is_kind_namespace(&a.namespace), &a.namespace, &a.name).cmp(&(
-            is_kind_namespace(&b.namespace),
-            &b.namespace,
-            &b.name,
-        ))
-    });
+    rows.sort_by(|a, b| pod_order(a).cmp(&pod_order(b)));
     rows
 }
 
@@ -419,7 +440,7 @@ fn deployment_containers(d: &Deployment) -> Vec<(bool, &k8s_openapi::api::core::
         .collect()
 }
 
-fn workload_rows(
+pub(crate) fn workload_rows(
     snap: &Snapshot,
     findings: &[Finding],
     namespace: &Option<String>,
@@ -437,6 +458,14 @@ fn workload_rows(
         (is_kind_namespace(&ns), ns, d.metadata.name.clone())
     };
     deployments.sort_by_key(|d| sort_key(d));
+    // Findings by (namespace, workload): one lookup per Deployment, not a scan of them all.
+    let mut by_workload: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        by_workload
+            .entry((&f.namespace, &f.workload))
+            .or_default()
+            .push(i);
+    }
     let mut rows = Vec::new();
     for d in deployments {
         let key = WorkloadKey {
@@ -452,23 +481,26 @@ fn workload_rows(
             continue;
         }
         let kind_name = key.finding_name();
-        let mine = |f: &&Finding| f.namespace == key.namespace && f.workload == kind_name;
+        let mine: &[usize] = by_workload
+            .get(&(key.namespace.as_str(), kind_name.as_str()))
+            .map_or(&[], Vec::as_slice);
         let status = d.status.as_ref();
         rows.push(WorkloadRow::Deployment {
             desired: d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
             ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
             updated: status.and_then(|s| s.updated_replicas).unwrap_or(0),
             available: status.and_then(|s| s.available_replicas).unwrap_or(0),
-            findings: findings.iter().filter(mine).count(),
+            findings: mine.len(),
             waiting: waiting.get(&key).cloned(),
             key: key.clone(),
         });
         for (init, c) in containers {
             let image = c.image.clone().unwrap_or_default();
             let default = imageref::default_pull_policy(&image);
-            let finding = findings
+            let finding = mine
                 .iter()
-                .position(|f| mine(&f) && f.container == c.name && f.init_container == init);
+                .copied()
+                .find(|&i| findings[i].container == c.name && findings[i].init_container == init);
             rows.push(WorkloadRow::Container {
                 key: key.clone(),
                 name: c.name.clone(),
@@ -497,35 +529,53 @@ fn event_time(e: &Event) -> Option<i64> {
         })
 }
 
-fn event_rows(events: &[std::sync::Arc<Event>]) -> HashMap<(String, String), Vec<EventRow>> {
-    let mut map: HashMap<(String, String), Vec<EventRow>> = HashMap::new();
+/// The pod an event is about, as the events pane groups them (None: not about a pod).
+pub(crate) fn event_pod(e: &Event) -> Option<(String, String)> {
+    let obj = &e.involved_object;
+    if obj.kind.as_deref() != Some("Pod") {
+        return None;
+    }
+    Some((
+        obj.namespace
+            .clone()
+            .or_else(|| e.metadata.namespace.clone())
+            .unwrap_or_default(),
+        obj.name.clone().unwrap_or_default(),
+    ))
+}
+
+pub(crate) fn event_row(e: &Event) -> EventRow {
+    EventRow {
+        type_: e.type_.clone().unwrap_or_else(|| "Normal".to_string()),
+        reason: e.reason.clone().unwrap_or_default(),
+        count: e
+            .series
+            .as_ref()
+            .and_then(|s| s.count)
+            .or(e.count)
+            .unwrap_or(1),
+        last: event_time(e),
+        message: e.message.clone().unwrap_or_default(),
+    }
+}
+
+/// One pod's event rows, newest first (`events` in listing order).
+pub(crate) fn pod_event_rows<'a>(events: impl Iterator<Item = &'a Event>) -> Vec<EventRow> {
+    let mut rows: Vec<EventRow> = events.map(event_row).collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.last));
+    rows
+}
+
+/// Every pod's event rows (the full build; the dashboard builds only the selected pod's).
+pub fn event_rows(events: &[std::sync::Arc<Event>]) -> HashMap<(String, String), Vec<EventRow>> {
+    let mut by_pod: HashMap<(String, String), Vec<&Event>> = HashMap::new();
     for e in events {
-        let obj = &e.involved_object;
-        if obj.kind.as_deref() != Some("Pod") {
-            continue;
+        if let Some(key) = event_pod(e) {
+            by_pod.entry(key).or_default().push(e);
         }
-        let key = (
-            obj.namespace
-                .clone()
-                .or_else(|| e.metadata.namespace.clone())
-                .unwrap_or_default(),
-            obj.name.clone().unwrap_or_default(),
-        );
-        map.entry(key).or_default().push(EventRow {
-            type_: e.type_.clone().unwrap_or_else(|| "Normal".to_string()),
-            reason: e.reason.clone().unwrap_or_default(),
-            count: e
-                .series
-                .as_ref()
-                .and_then(|s| s.count)
-                .or(e.count)
-                .unwrap_or(1),
-            last: event_time(e),
-            message: e.message.clone().unwrap_or_default(),
-        });
     }
-    for rows in map.values_mut() {
-        rows.sort_by_key(|r| std::cmp::Reverse(r.last));
-    }
-    map
+    by_pod
+        .into_iter()
+        .map(|(k, list)| (k, pod_event_rows(list.into_iter())))
+        .collect()
 }

@@ -3,22 +3,16 @@
 
 use std::sync::Arc;
 
-use crate::cluster::runtime_feed::RuntimeLists;
 use crate::cluster::watch;
 use crate::diagnose::diagnose;
 use crate::fix::FixPlan;
 use crate::model::Snapshot;
 
-use super::super::diagnose::with_runtime;
 use super::SETTLE;
 
 /// Wait (briefly, on snapshot changes) until no finding remains for the workloads of `running`.
-pub(super) async fn settle_workloads(
-    feed: &watch::Feed,
-    lists: Option<&Arc<RuntimeLists>>,
-    running: &[&FixPlan],
-) -> Arc<Snapshot> {
-    wait_until(feed, lists, |snap| {
+pub(super) async fn settle_workloads(feed: &watch::Feed, running: &[&FixPlan]) -> Arc<Snapshot> {
+    wait_until(feed, |snap| {
         !diagnose(snap).iter().any(|f| {
             running.iter().any(|p| {
                 f.namespace == p.target.namespace
@@ -32,11 +26,7 @@ pub(super) async fn settle_workloads(
 
 /// Wait (briefly) until the feed shows every conflicting target as it is now rather than as it
 /// was planned: the watch event of the other writer's change may trail its 422.
-pub(super) async fn caught_up(
-    feed: &watch::Feed,
-    lists: Option<&Arc<RuntimeLists>>,
-    conflicts: &[&FixPlan],
-) -> Arc<Snapshot> {
+pub(super) async fn caught_up(feed: &watch::Feed, conflicts: &[&FixPlan]) -> Arc<Snapshot> {
     let as_planned = |p: &FixPlan, snap: &Snapshot| {
         let change = crate::fix::Change {
             target: p.target.clone(),
@@ -47,10 +37,7 @@ pub(super) async fn caught_up(
         };
         crate::fix::plan_change(&change, snap).as_ref() == Some(p)
     };
-    wait_until(feed, lists, |snap| {
-        !conflicts.iter().any(|p| as_planned(p, snap))
-    })
-    .await
+    wait_until(feed, |snap| !conflicts.iter().any(|p| as_planned(p, snap))).await
 }
 
 /// A recreated workload with the old image has no pods at first, and a diagnosis then would
@@ -80,13 +67,12 @@ pub(super) fn diagnosed_or_available(p: &FixPlan, snap: &Snapshot) -> bool {
 /// Wait (up to the settle time, on snapshot changes) until `done` holds.
 pub(super) async fn wait_until(
     feed: &watch::Feed,
-    lists: Option<&Arc<RuntimeLists>>,
     done: impl Fn(&Snapshot) -> bool,
 ) -> Arc<Snapshot> {
     let mut rx = feed.snapshots();
     let deadline = tokio::time::Instant::now() + SETTLE;
     loop {
-        let snap = with_runtime(&rx.borrow_and_update().clone(), lists);
+        let snap = rx.borrow_and_update().clone();
         if done(&snap) {
             return snap;
         }

@@ -1,0 +1,461 @@
+//! The view kept up to date with work proportional to what changed, not to the cluster.
+//!
+//! The feed keeps unchanged objects as the same `Arc`s from one snapshot to the next (objects
+//! are moved into its stores once and lists are kept in (namespace, name) order, see
+//! `cluster::objects`), so comparing two snapshots is a walk over pointers ([`diff`]) and only
+//! the objects that differ are looked at: their pod rows are patched into place, the waiting
+//! reason of the workloads they touch is re-read, events are re-indexed by the pod they are
+//! about, and the event text is built for the selected pod only. Workload and node rows are
+//! rebuilt only when their inputs (Deployments, findings, waiting reasons, node images)
+//! changed. A snapshot not in that order (hand-made ones in tests), or another namespace or
+//! filter, is built in full; both ways give the same [`View`] (property-tested).
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::Resource;
+
+use crate::diagnose::Finding;
+use crate::model::Snapshot;
+use crate::tui::view::{self, PodRow, View, WorkloadKey};
+
+type Key = (String, String);
+/// Where a pod row sorts in the pods pane ([`view::pod_order`]).
+type PodOrder = (bool, String, String);
+
+fn key_of<K: Resource>(o: &K) -> (&str, &str) {
+    let m = o.meta();
+    (
+        m.namespace.as_deref().unwrap_or(""),
+        m.name.as_deref().unwrap_or(""),
+    )
+}
+
+fn owned_key<K: Resource>(o: &K) -> Key {
+    let (ns, name) = key_of(o);
+    (ns.to_string(), name.to_string())
+}
+
+/// One object that differs between two lists: before and after (None = absent).
+pub(crate) struct Change<K> {
+    pub old: Option<Arc<K>>,
+    pub new: Option<Arc<K>>,
+}
+
+/// What differs from `old` to `new`, both in strict (namespace, name) order; None when `new`
+/// is not in that order (then the caller rebuilds everything). `old` is trusted to be in order
+/// (it was checked when it was new). Unchanged objects are the same `Arc`, so they cost one
+/// pointer comparison each; every object that differs has its neighbours' order checked,
+/// which with the ordered runs of unchanged objects proves the whole of `new` ordered.
+pub(crate) fn diff<K: Resource>(old: &[Arc<K>], new: &[Arc<K>]) -> Option<Vec<Change<K>>> {
+    let in_order = |j: usize| {
+        (j == 0 || key_of(&*new[j - 1]) < key_of(&*new[j]))
+            && (j + 1 >= new.len() || key_of(&*new[j]) < key_of(&*new[j + 1]))
+    };
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    loop {
+        // Which side advances: the old object alone (removed), the new one alone (added), or
+        // both (the same object, or a changed one).
+        let (take_old, take_new) = match (old.get(i), new.get(j)) {
+            (None, None) => return Some(out),
+            (Some(o), Some(n)) if Arc::ptr_eq(o, n) => {
+                i += 1;
+                j += 1;
+                continue;
+            }
+            (Some(o), Some(n)) => match key_of(&**o).cmp(&key_of(&**n)) {
+                Ordering::Less => (true, false),
+                Ordering::Greater => (false, true),
+                Ordering::Equal => (true, true),
+            },
+            (Some(_), None) => (true, false),
+            (None, Some(_)) => (false, true),
+        };
+        if take_new && !in_order(j) {
+            return None;
+        }
+        out.push(Change {
+            old: take_old.then(|| old[i].clone()),
+            new: take_new.then(|| new[j].clone()),
+        });
+        i += usize::from(take_old);
+        j += usize::from(take_new);
+    }
+}
+
+fn in_order<K: Resource>(list: &[Arc<K>]) -> bool {
+    list.windows(2).all(|w| key_of(&*w[0]) < key_of(&*w[1]))
+}
+
+fn same_list<K>(a: &[Arc<K>], b: &[Arc<K>]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| Arc::ptr_eq(x, y))
+}
+
+fn order_of(row: &PodRow) -> PodOrder {
+    let (k, ns, name) = view::pod_order(row);
+    (k, ns.to_string(), name.to_string())
+}
+
+/// Everything derived from the last snapshot that a change needs to patch the view.
+struct Built {
+    snap: Arc<Snapshot>,
+    namespace: Option<String>,
+    /// Lower-cased, as the view matches it.
+    filter: String,
+    rs_owner: HashMap<Key, String>,
+    /// Pods in scope by the ReplicaSet they name as owner.
+    pods_by_rs: HashMap<Key, BTreeSet<Key>>,
+    /// Rows of the pods in scope (the namespace), whatever the filter.
+    rows: HashMap<Key, PodRow>,
+    /// Pods in scope by workload, in pane order.
+    by_workload: HashMap<WorkloadKey, BTreeSet<PodOrder>>,
+    /// The first error waiting reason of each workload's pods.
+    waiting: HashMap<WorkloadKey, String>,
+    /// Events by the pod they are about: pod → (event key → event), in listing order.
+    events_by_pod: HashMap<Key, BTreeMap<Key, Arc<Event>>>,
+    /// How many pods and Deployments each namespace has (the namespace chooser).
+    namespaces: BTreeMap<String, usize>,
+    /// The snapshot's lists were in (namespace, name) order: the next one can be compared.
+    ordered: bool,
+}
+
+/// The incremental builder behind `App`'s view (see the module docs).
+#[derive(Default)]
+pub struct ViewCache {
+    built: Option<Built>,
+    /// The pod whose events `View::events` holds.
+    shown: Option<Key>,
+    /// Full builds and incremental updates so far (tests and the log read them).
+    pub full_builds: u64,
+    pub updates: u64,
+}
+
+impl ViewCache {
+    /// Bring `view` up to date with `snap`, its findings, the namespace and the filter.
+    pub fn update(
+        &mut self,
+        view: &mut View,
+        snap: &Arc<Snapshot>,
+        findings: &[Finding],
+        namespace: &Option<String>,
+        filter: &str,
+    ) {
+        let filter = filter.to_lowercase();
+        let reusable = self
+            .built
+            .as_ref()
+            .is_some_and(|b| b.namespace == *namespace && b.filter == filter);
+        if !(reusable && self.patch(view, snap, findings)) {
+            self.full(view, snap, findings, namespace, filter);
+        }
+        // The shown pod's event text is rebuilt (one pod: cheap, and always current).
+        let shown = self.shown.take();
+        self.show_events(view, shown);
+    }
+
+    /// Put the events of `pod` (and only those) into `view.events`; nothing to do when they
+    /// are there already.
+    pub fn show_events(&mut self, view: &mut View, pod: Option<Key>) {
+        if self.shown.is_some() && pod == self.shown {
+            return;
+        }
+        view.events.clear();
+        if let (Some(key), Some(b)) = (&pod, &self.built)
+            && let Some(events) = b.events_by_pod.get(key)
+        {
+            view.events.insert(
+                key.clone(),
+                view::pod_event_rows(events.values().map(|e| &**e)),
+            );
+        }
+        self.shown = pod;
+    }
+
+    fn full(
+        &mut self,
+        view: &mut View,
+        snap: &Arc<Snapshot>,
+        findings: &[Finding],
+        namespace: &Option<String>,
+        filter: String,
+    ) {
+        self.full_builds += 1;
+        *view = view::build(snap, findings, namespace, &filter);
+        view.events.clear();
+        let rs_owner = view::rs_owner_map(snap);
+        let mut b = Built {
+            snap: snap.clone(),
+            namespace: namespace.clone(),
+            filter,
+            rs_owner,
+            pods_by_rs: HashMap::new(),
+            rows: HashMap::new(),
+            by_workload: HashMap::new(),
+            waiting: HashMap::new(),
+            events_by_pod: HashMap::new(),
+            namespaces: BTreeMap::new(),
+            ordered: false,
+        };
+        for pod in &snap.pods {
+            b.count_namespace(pod.metadata.namespace.as_deref(), 1);
+            b.add_pod(pod);
+        }
+        for d in &snap.deployments {
+            b.count_namespace(d.metadata.namespace.as_deref(), 1);
+        }
+        let workloads: Vec<WorkloadKey> = b.by_workload.keys().cloned().collect();
+        for w in workloads {
+            b.rewait(&w);
+        }
+        for e in &snap.events {
+            b.add_event(e);
+        }
+        // Snapshots out of (namespace, name) order cannot be compared by walking them.
+        let ordered = in_order(&snap.pods)
+            && in_order(&snap.replicasets)
+            && in_order(&snap.events)
+            && in_order(&snap.deployments);
+        b.ordered = ordered;
+        self.built = Some(b);
+    }
+
+    /// Patch `view` for what changed since the last snapshot; false when it cannot be patched
+    /// (a list out of order), and nothing was changed then.
+    fn patch(&mut self, view: &mut View, snap: &Arc<Snapshot>, all_findings: &[Finding]) -> bool {
+        let Some(b) = self.built.as_mut().filter(|b| b.ordered) else {
+            return false;
+        };
+        let old = b.snap.clone();
+        let (Some(pods), Some(replicasets), Some(events)) = (
+            diff(&old.pods, &snap.pods),
+            diff(&old.replicasets, &snap.replicasets),
+            diff(&old.events, &snap.events),
+        ) else {
+            return false;
+        };
+        let deployments_changed = !same_list(&old.deployments, &snap.deployments);
+        if deployments_changed && !in_order(&snap.deployments) {
+            return false;
+        }
+        self.updates += 1;
+        let filter = b.filter.clone();
+        let mut touched: HashSet<WorkloadKey> = HashSet::new();
+
+        // ReplicaSets first: they name the Deployment of their pods.
+        let mut repod: BTreeSet<Key> = BTreeSet::new();
+        for c in &replicasets {
+            for rs in c.old.iter().chain(&c.new) {
+                let key = owned_key(&**rs);
+                if let Some(pods) = b.pods_by_rs.get(&key) {
+                    repod.extend(pods.iter().cloned());
+                }
+                b.rs_owner.remove(&key);
+            }
+            if let Some((key, owner)) = c.new.as_deref().and_then(view::rs_owner) {
+                b.rs_owner.insert(key, owner);
+            }
+        }
+        for c in &pods {
+            if let Some(p) = &c.old {
+                let key = owned_key(&**p);
+                repod.remove(&key);
+                b.count_namespace(p.metadata.namespace.as_deref(), -1);
+                if let Some(row) = b.remove_pod(p) {
+                    unshow(view, &row, &filter);
+                    touched.extend(row.workload);
+                }
+            }
+            if let Some(p) = &c.new {
+                b.count_namespace(p.metadata.namespace.as_deref(), 1);
+                if let Some(row) = b.add_pod(p) {
+                    show(view, &row, &filter);
+                    touched.extend(row.workload);
+                }
+            }
+        }
+        // Pods whose ReplicaSet changed: their workload may be another one now.
+        for key in repod {
+            let Ok(i) = snap
+                .pods
+                .binary_search_by(|p| key_of(&**p).cmp(&(key.0.as_str(), key.1.as_str())))
+            else {
+                continue;
+            };
+            let pod = &snap.pods[i];
+            if let Some(row) = b.remove_pod(pod) {
+                unshow(view, &row, &filter);
+                touched.extend(row.workload);
+            }
+            if let Some(row) = b.add_pod(pod) {
+                show(view, &row, &filter);
+                touched.extend(row.workload);
+            }
+        }
+        let mut workloads_changed = deployments_changed;
+        for w in &touched {
+            workloads_changed |= b.rewait(w);
+        }
+        let findings: Vec<Finding> = all_findings
+            .iter()
+            .filter(|f| view::in_namespace(&b.namespace, &f.namespace))
+            .cloned()
+            .collect();
+        if findings != view.findings {
+            view.findings = findings;
+            workloads_changed = true;
+        }
+        if workloads_changed {
+            view.workloads =
+                view::workload_rows(snap, &view.findings, &b.namespace, &filter, &b.waiting);
+        }
+        if deployments_changed {
+            for c in diff(&old.deployments, &snap.deployments).unwrap_or_default() {
+                for (d, n) in [(&c.old, -1), (&c.new, 1)] {
+                    if let Some(d) = d {
+                        b.count_namespace(d.metadata.namespace.as_deref(), n);
+                    }
+                }
+            }
+        }
+        if !pods.is_empty() || deployments_changed {
+            view.namespaces = b.namespaces.keys().cloned().collect();
+        }
+        if old.node_images != snap.node_images || !same_list(&old.nodes, &snap.nodes) {
+            view.nodes = view::node_rows(snap, &filter);
+        }
+        for c in &events {
+            for (e, add) in [(&c.old, false), (&c.new, true)] {
+                let Some(e) = e else { continue };
+                if add {
+                    b.add_event(e);
+                } else {
+                    b.remove_event(e);
+                }
+            }
+        }
+        b.snap = snap.clone();
+        true
+    }
+}
+
+/// Remove a row from the pods pane if it is shown there.
+fn unshow(view: &mut View, row: &PodRow, filter: &str) {
+    if !view::pod_matches(filter, row) {
+        return;
+    }
+    let at = view::pod_order(row);
+    if let Ok(i) = view.pods.binary_search_by(|p| view::pod_order(p).cmp(&at)) {
+        view.pods.remove(i);
+    }
+}
+
+/// Insert a row into the pods pane (in pane order) if the filter lets it through.
+fn show(view: &mut View, row: &PodRow, filter: &str) {
+    if !view::pod_matches(filter, row) {
+        return;
+    }
+    let at = view::pod_order(row);
+    match view.pods.binary_search_by(|p| view::pod_order(p).cmp(&at)) {
+        Ok(i) => view.pods[i] = row.clone(),
+        Err(i) => view.pods.insert(i, row.clone()),
+    }
+}
+
+impl Built {
+    fn count_namespace(&mut self, ns: Option<&str>, by: isize) {
+        let Some(ns) = ns else { return };
+        let n = self.namespaces.entry(ns.to_string()).or_default();
+        *n = n.saturating_add_signed(by);
+        if *n == 0 {
+            self.namespaces.remove(ns);
+        }
+    }
+
+    /// Index a pod; its row when it is in scope.
+    fn add_pod(&mut self, pod: &Pod) -> Option<PodRow> {
+        if !view::in_namespace(
+            &self.namespace,
+            pod.metadata.namespace.as_deref().unwrap_or(""),
+        ) {
+            return None;
+        }
+        let key = owned_key(pod);
+        let row = view::pod_row(pod, &self.rs_owner);
+        if let Some(rs) = view::owner_rs(pod) {
+            self.pods_by_rs.entry(rs).or_default().insert(key.clone());
+        }
+        if let Some(w) = &row.workload {
+            self.by_workload
+                .entry(w.clone())
+                .or_default()
+                .insert(order_of(&row));
+        }
+        self.rows.insert(key, row.clone());
+        Some(row)
+    }
+
+    /// Forget a pod; the row it had, if it was in scope.
+    fn remove_pod(&mut self, pod: &Pod) -> Option<PodRow> {
+        let key = owned_key(pod);
+        let row = self.rows.remove(&key)?;
+        if let Some(rs) = view::owner_rs(pod)
+            && let Some(set) = self.pods_by_rs.get_mut(&rs)
+        {
+            set.remove(&key);
+            if set.is_empty() {
+                self.pods_by_rs.remove(&rs);
+            }
+        }
+        if let Some(w) = &row.workload
+            && let Some(set) = self.by_workload.get_mut(w)
+        {
+            set.remove(&order_of(&row));
+            if set.is_empty() {
+                self.by_workload.remove(w);
+            }
+        }
+        Some(row)
+    }
+
+    /// Re-read a workload's waiting reason (the first error among its pods); true if changed.
+    fn rewait(&mut self, w: &WorkloadKey) -> bool {
+        let reason = self.by_workload.get(w).and_then(|pods| {
+            pods.iter().find_map(|(_, ns, name)| {
+                let row = self.rows.get(&(ns.clone(), name.clone()))?;
+                row.reason_is_error.then(|| row.reason.clone()).flatten()
+            })
+        });
+        let old = match &reason {
+            Some(r) => self.waiting.insert(w.clone(), r.clone()),
+            None => self.waiting.remove(w),
+        };
+        old != reason
+    }
+
+    fn add_event(&mut self, e: &Arc<Event>) {
+        if let Some(pod) = view::event_pod(e) {
+            self.events_by_pod
+                .entry(pod)
+                .or_default()
+                .insert(owned_key(&**e), e.clone());
+        }
+    }
+
+    fn remove_event(&mut self, e: &Event) {
+        if let Some(pod) = view::event_pod(e)
+            && let Some(list) = self.events_by_pod.get_mut(&pod)
+        {
+            list.remove(&owned_key(e));
+            if list.is_empty() {
+                self.events_by_pod.remove(&pod);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "view_cache_tests.rs"]
+pub(crate) mod tests;
