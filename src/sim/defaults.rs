@@ -23,6 +23,12 @@ pub fn apply(rt: &ResourceType, obj: &mut Value) {
         }
         ("", "Namespace") => namespace(obj),
         ("", "Service") => service(obj),
+        // SetDefaults_Secret.
+        ("", "Secret") => {
+            if let Some(m) = obj.as_object_mut() {
+                set(m, "type", json!("Opaque"));
+            }
+        }
         ("apps", "Deployment") => deployment(obj),
         ("apps", "ReplicaSet") => {
             if let Some(spec) = child_obj(obj, "spec") {

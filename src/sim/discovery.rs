@@ -77,7 +77,7 @@ fn categories(rt: &ResourceType) -> Vec<&'static str> {
 
 /// Does this type have a `/status` subresource?
 pub fn has_status(rt: &ResourceType) -> bool {
-    !matches!(rt.kind, "Event" | "ConfigMap" | "ServiceAccount")
+    !matches!(rt.kind, "Event" | "ConfigMap" | "Secret" | "ServiceAccount")
 }
 
 /// `/api/v1` or `/apis/GROUP/VERSION`, or None for a group version the sim does not serve.

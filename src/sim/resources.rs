@@ -82,6 +82,8 @@ pub static CONFIGMAPS: ResourceType = rt!(
     &["cm"],
     true
 );
+/// Stored and served for clients; kindscope itself never reads them (docs/security.md).
+pub static SECRETS: ResourceType = rt!("", "v1", "Secret", "secrets", "secret", true, &[], true);
 pub static SERVICE_ACCOUNTS: ResourceType = rt!(
     "",
     "v1",
@@ -141,6 +143,7 @@ pub static RESOURCES: &[&ResourceType] = &[
     &EVENTS,
     &SERVICES,
     &CONFIGMAPS,
+    &SECRETS,
     &SERVICE_ACCOUNTS,
     &DEPLOYMENTS,
     &REPLICASETS,

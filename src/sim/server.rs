@@ -8,6 +8,8 @@
 mod auth;
 mod handlers;
 mod listener;
+mod protobuf;
+mod services;
 mod validate;
 mod watch;
 

@@ -16,12 +16,13 @@ use super::super::discovery::has_status;
 use super::super::faults::Faults;
 use super::super::patch::{self, PatchError, PatchKind};
 use super::super::query::{ContinueToken, Page, Selectors};
-use super::super::resources::{NAMESPACES, PODS, ResourceType};
+use super::super::resources::{NAMESPACES, PODS, ResourceType, SERVICES};
 use super::super::status::ApiError;
 use super::super::store::{name_of, namespace_of, now_rfc3339};
 use super::super::table::{IncludeObject, table, wants_table};
 use super::{
-    AppState, Params, Target, error_response, json_bytes, json_value, validate, watch, write_json,
+    AppState, Params, Target, error_response, json_bytes, json_value, protobuf, services, validate,
+    watch, write_json,
 };
 
 const MAX_BODY: usize = 32 << 20;
@@ -88,6 +89,15 @@ pub(super) async fn handle(
         }
     } else {
         Bytes::new()
+    };
+    // Protobuf bodies (client-go's typed clients) become the JSON every verb below reads.
+    let body = if protobuf::is_protobuf(&content_type) && method != Method::PATCH {
+        match protobuf::decode(&body) {
+            Ok(v) => Bytes::from(v.to_string()),
+            Err(e) => return error_response(&e),
+        }
+    } else {
+        body
     };
     let causes = Causes::default();
     let result = match (&method, t.name.as_deref()) {
@@ -270,6 +280,9 @@ fn create(
     let mut obj = parse_body(body)?;
     check_identity(t, &mut obj)?;
     defaults::apply(rt, &mut obj);
+    if std::ptr::eq(rt, &SERVICES) {
+        services::allocate_cluster_ip(&st.store, &mut obj);
+    }
     validate::validate(rt, &obj).map_err(|i| (*i).record(causes))?;
     if !params.dry_run() {
         let stored = st.store.create(rt, obj)?;

@@ -1,0 +1,9 @@
+//! The real kubectl against `kindscope sim serve`: every command a person pairing or demoing
+//! would try, each asserting what a real Kind cluster answers (docs/sim.md). kubectl must be
+//! on PATH (CI's image has it); without it these tests fail with one line saying so.
+
+#[path = "kubectl_compat/support.rs"]
+mod support;
+
+#[path = "kubectl_compat/create.rs"]
+mod create;
