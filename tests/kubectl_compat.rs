@@ -7,3 +7,6 @@ mod support;
 
 #[path = "kubectl_compat/create.rs"]
 mod create;
+
+#[path = "kubectl_compat/scale.rs"]
+mod scale;

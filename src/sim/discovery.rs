@@ -80,6 +80,11 @@ pub fn has_status(rt: &ResourceType) -> bool {
     !matches!(rt.kind, "Event" | "ConfigMap" | "Secret" | "ServiceAccount")
 }
 
+/// Does this type have a `/scale` subresource (autoscaling/v1 Scale)?
+pub fn has_scale(rt: &ResourceType) -> bool {
+    rt.group == "apps" && matches!(rt.kind, "Deployment" | "ReplicaSet" | "StatefulSet")
+}
+
 /// `/api/v1` or `/apis/GROUP/VERSION`, or None for a group version the sim does not serve.
 pub fn resource_list(group: &str, version: &str) -> Option<Value> {
     let in_gv: Vec<&&ResourceType> = RESOURCES
@@ -106,6 +111,18 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             r["categories"] = json!(cats);
         }
         resources.push(r);
+        if has_scale(rt) {
+            // The scale client finds the Scale kind's group and version here.
+            resources.push(json!({
+                "name": format!("{}/scale", rt.plural),
+                "singularName": "",
+                "namespaced": true,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
         if has_status(rt) {
             resources.push(json!({
                 "name": format!("{}/status", rt.plural),

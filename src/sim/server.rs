@@ -9,6 +9,7 @@ mod auth;
 mod handlers;
 mod listener;
 mod protobuf;
+mod scale;
 mod services;
 mod validate;
 mod watch;
@@ -301,7 +302,8 @@ fn target(group: &str, version: &str, rest: &[&str]) -> Result<Target, ApiError>
         }
         _ => return Err(not_found_path()),
     };
-    if tgt.sub.as_deref().is_some_and(|s| s != "status") {
+    let scale = tgt.sub.as_deref() == Some("scale") && scale::has_scale(tgt.rt);
+    if tgt.sub.as_deref().is_some_and(|s| s != "status") && !scale {
         return Err(not_found_path());
     }
     Ok(tgt)

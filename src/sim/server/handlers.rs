@@ -21,8 +21,8 @@ use super::super::status::ApiError;
 use super::super::store::{name_of, namespace_of, now_rfc3339};
 use super::super::table::{IncludeObject, table, wants_table};
 use super::{
-    AppState, Params, Target, error_response, json_bytes, json_value, protobuf, services, validate,
-    watch, write_json,
+    AppState, Params, Target, error_response, json_bytes, json_value, protobuf, scale, services,
+    validate, watch, write_json,
 };
 
 const MAX_BODY: usize = 32 << 20;
@@ -101,6 +101,9 @@ pub(super) async fn handle(
     };
     let causes = Causes::default();
     let result = match (&method, t.name.as_deref()) {
+        (_, Some(_)) if t.sub.as_deref() == Some("scale") => {
+            scale::handle(st, &t, &method, &params, &content_type, &body)
+        }
         (&Method::GET, _) if watching => watch::serve(st, faults, &t, &params, &accept),
         (&Method::GET, None) => list(st, &t, &params, &accept),
         (&Method::GET, Some(name)) => get(st, &t, name, &params, &accept),
