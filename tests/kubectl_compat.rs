@@ -10,3 +10,6 @@ mod create;
 
 #[path = "kubectl_compat/scale.rs"]
 mod scale;
+
+#[path = "kubectl_compat/delete.rs"]
+mod delete;

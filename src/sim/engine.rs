@@ -21,7 +21,7 @@ use super::events::{Recorder, Source};
 use super::kubelet::Kubelet;
 use super::store::retention::EVENT_TTL;
 use super::store::{
-    Change, DEPLOYMENTS, EVENTS, EventType, REPLICASETS, RESOURCES, ResourceType, Store,
+    Change, DEPLOYMENTS, EVENTS, EventType, NAMESPACES, REPLICASETS, RESOURCES, ResourceType, Store,
 };
 
 /// (namespace, name); namespace "" for cluster-scoped objects.
@@ -196,6 +196,17 @@ impl Engine {
 
     /// Create through defaulting; the result is observed at once.
     pub fn create(&mut self, rt: &'static ResourceType, mut obj: Value) -> Option<Arc<Value>> {
+        // A namespace being deleted takes no new content (NamespaceLifecycle admission).
+        let ns = obj["metadata"]["namespace"].as_str().unwrap_or("");
+        if rt.namespaced
+            && !std::ptr::eq(rt, &EVENTS)
+            && self
+                .store
+                .get(&NAMESPACES, "", ns)
+                .is_some_and(|n| !n["metadata"]["deletionTimestamp"].is_null())
+        {
+            return None;
+        }
         defaults::apply(rt, &mut obj);
         match self.store.create(rt, obj) {
             Ok(o) => {

@@ -18,6 +18,7 @@ use super::store::{NODES, PODS};
 
 mod rules;
 mod status;
+mod terminate;
 
 pub use rules::{
     BACKOFF_INITIAL, BACKOFF_MAX, CState, Ctr, Decision, Effect, PullPolicy, StepCtx, decide,
@@ -43,6 +44,8 @@ pub(crate) struct PodRun {
 #[derive(Default)]
 pub(crate) struct Kubelet {
     pods: HashMap<String, PodRun>,
+    /// Pods being deleted gracefully, by uid: when their containers will have stopped.
+    terminating: HashMap<String, Instant>,
 }
 
 fn containers(pod: &Value, key: &str, init: bool, now: Instant) -> Vec<Ctr> {
@@ -65,6 +68,7 @@ fn ctr_from_spec(c: &Value, init: bool, now: Instant) -> Ctr {
 
 /// Forget a deleted pod; its running containers are stopped (`Killing`).
 pub(crate) fn pod_deleted(e: &mut Engine, pod: &Value) {
+    e.kubelet.terminating.remove(uid_of(pod));
     let Some(run) = e.kubelet.pods.remove(uid_of(pod)) else {
         return;
     };
@@ -87,6 +91,10 @@ pub(crate) fn sync_pod(e: &mut Engine, ns: &str, name: &str) {
     let Some(host_ip) = e.sim.node_ip(&node) else {
         return;
     };
+    if !pod["metadata"]["deletionTimestamp"].is_null() {
+        terminate::sync_terminating(e, &pod);
+        return;
+    }
     if !pod_active(&pod) {
         return;
     }

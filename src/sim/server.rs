@@ -6,6 +6,7 @@
 //! does not fit a static route table well.
 
 mod auth;
+mod deletion;
 mod handlers;
 mod listener;
 mod protobuf;

@@ -21,8 +21,8 @@ use super::super::status::ApiError;
 use super::super::store::{name_of, namespace_of, now_rfc3339};
 use super::super::table::{IncludeObject, table, wants_table};
 use super::{
-    AppState, Params, Target, error_response, json_bytes, json_value, protobuf, scale, services,
-    validate, watch, write_json,
+    AppState, Params, Target, deletion, error_response, json_bytes, json_value, protobuf, scale,
+    services, validate, watch, write_json,
 };
 
 const MAX_BODY: usize = 32 << 20;
@@ -282,6 +282,7 @@ fn create(
     writable(rt)?;
     let mut obj = parse_body(body)?;
     check_identity(t, &mut obj)?;
+    deletion::refuse_if_terminating(&st.store, rt, namespace_of(&obj), name_of(&obj))?;
     defaults::apply(rt, &mut obj);
     if std::ptr::eq(rt, &SERVICES) {
         services::allocate_cluster_ip(&st.store, &mut obj);
@@ -529,7 +530,7 @@ fn patch_one(
 }
 
 fn delete(
-    st: &AppState,
+    st: &Arc<AppState>,
     t: &Target,
     name: &str,
     params: &Params,
@@ -569,13 +570,13 @@ fn delete(
             ));
         }
     }
-    let deleted = if params.dry_run() || opts["dryRun"] == json!(["All"]) {
-        current
+    let (deleted, graceful) = if params.dry_run() || opts["dryRun"] == json!(["All"]) {
+        (current, false)
     } else {
-        st.store.delete(rt, ns, name)?
+        deletion::delete(st, rt, ns, name, &current, &opts)?
     };
-    // Pods answer with the object (graceful deletion); other types with a Success Status.
-    if rt.group == PODS.group && rt.plural == PODS.plural {
+    // Pods answer with the object, and so does every graceful deletion; others with a Status.
+    if graceful || (rt.group == PODS.group && rt.plural == PODS.plural) {
         return Ok(json_value(StatusCode::OK, deleted.as_ref()));
     }
     Ok(json_value(

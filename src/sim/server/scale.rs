@@ -10,34 +10,8 @@ use serde_json::{Value, json};
 pub(super) use super::super::discovery::has_scale;
 use super::super::patch::{self, PatchError, PatchKind};
 use super::super::status::ApiError;
+use super::super::table::selector_string;
 use super::{AppState, Params, Target, json_value};
-
-/// `matchLabels` (and simple `matchExpressions`) as the label selector string Scale reports.
-fn selector_string(sel: &Value) -> String {
-    let mut parts: Vec<String> = sel["matchLabels"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect()
-        })
-        .unwrap_or_default();
-    for e in sel["matchExpressions"].as_array().into_iter().flatten() {
-        let key = e["key"].as_str().unwrap_or("");
-        let values: Vec<&str> = e["values"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        parts.push(match e["operator"].as_str().unwrap_or("") {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "Exists" => key.to_string(),
-            _ => format!("!{key}"),
-        });
-    }
-    parts.sort();
-    parts.join(",")
-}
 
 /// The Scale of a stored object.
 pub fn scale_of(obj: &Value) -> Value {
@@ -55,7 +29,10 @@ pub fn scale_of(obj: &Value) -> Value {
         "spec": {"replicas": obj["spec"]["replicas"].as_i64().unwrap_or(1)},
         "status": {
             "replicas": obj["status"]["replicas"].as_i64().unwrap_or(0),
-            "selector": selector_string(&obj["spec"]["selector"]),
+            "selector": match selector_string(&obj["spec"]["selector"]).as_str() {
+                "<none>" => String::new(),
+                sel => sel.to_string(),
+            },
         },
     })
 }
@@ -172,7 +149,7 @@ mod tests {
         let s = scale_of(&d);
         assert_eq!(s["spec"]["replicas"], 3);
         assert_eq!(s["status"]["replicas"], 2);
-        assert_eq!(s["status"]["selector"], "app=web,env in (a,b),tier=x");
+        assert_eq!(s["status"]["selector"], "app=web,tier=x,env in (a,b)");
         assert_eq!(s["metadata"]["resourceVersion"], "7");
     }
 }
