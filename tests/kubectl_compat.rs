@@ -13,3 +13,6 @@ mod scale;
 
 #[path = "kubectl_compat/delete.rs"]
 mod delete;
+
+#[path = "kubectl_compat/rollout.rs"]
+mod rollout;

@@ -12,6 +12,7 @@ use super::events::Source;
 use super::store::{PODS, REPLICASETS, RESOURCES};
 
 mod deployment;
+mod template;
 
 pub(crate) use deployment::reconcile_deployment;
 pub use deployment::{pod_template_hash, resolve_fenceposts};
