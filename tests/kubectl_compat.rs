@@ -16,3 +16,6 @@ mod delete;
 
 #[path = "kubectl_compat/rollout.rs"]
 mod rollout;
+
+#[path = "kubectl_compat/auth.rs"]
+mod auth;

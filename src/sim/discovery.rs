@@ -42,7 +42,21 @@ fn groups() -> Vec<&'static str> {
             gs.push(r.group);
         }
     }
+    gs.extend(["authorization.k8s.io", "authentication.k8s.io"]);
     gs
+}
+
+/// The create-only review resources of `kubectl auth` (served by the server's reviews).
+fn review_resources(group: &str) -> Vec<Value> {
+    let make = |name: &str, kind: &str| json!({"name": name, "singularName": "", "namespaced": false, "kind": kind, "verbs": ["create"]});
+    match group {
+        "authorization.k8s.io" => vec![
+            make("selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+            make("selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+        ],
+        "authentication.k8s.io" => vec![make("selfsubjectreviews", "SelfSubjectReview")],
+        _ => Vec::new(),
+    }
 }
 
 fn group_doc(group: &str) -> Value {
@@ -91,10 +105,14 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
         .iter()
         .filter(|r| r.group == group && r.version == version)
         .collect();
-    if in_gv.is_empty() {
+    let mut resources = if version == "v1" {
+        review_resources(group)
+    } else {
+        Vec::new()
+    };
+    if in_gv.is_empty() && resources.is_empty() {
         return None;
     }
-    let mut resources = Vec::new();
     for rt in in_gv {
         let mut r = json!({
             "name": rt.plural,

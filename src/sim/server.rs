@@ -10,6 +10,7 @@ mod deletion;
 mod handlers;
 mod listener;
 mod protobuf;
+mod reviews;
 mod scale;
 mod services;
 mod validate;
@@ -234,6 +235,7 @@ enum Route {
     OpenApiRoot,
     OpenApiGv(String),
     NodeLease(String),
+    Review(&'static str),
     Objects(Target),
 }
 
@@ -258,6 +260,9 @@ fn route(path: &str) -> Result<Route, ApiError> {
             "leases",
             node,
         ] => Route::NodeLease(node.to_string()),
+        ["apis", g, v, plural] if reviews::review_kind(g, v, plural).is_some() => {
+            Route::Review(reviews::review_kind(g, v, plural).unwrap_or_default())
+        }
         ["api", v, rest @ ..] => Route::Objects(target("", v, rest)?),
         ["apis", g, v, rest @ ..] => Route::Objects(target(g, v, rest)?),
         _ => return Err(not_found_path()),
@@ -395,6 +400,7 @@ async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
             };
         }
         Route::NodeLease(node) => return node_lease(&st.store, &node),
+        Route::Review(kind) => return review(&faults, kind, req).await,
         Route::Objects(t) => t,
     };
     let params = Params(
@@ -415,6 +421,32 @@ async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
         ));
     }
     handlers::handle(&st, &faults, t, params, req).await
+}
+
+/// POST to a review endpoint (`kubectl auth can-i`, `auth whoami`).
+async fn review(faults: &Faults, kind: &'static str, req: Request) -> Response {
+    if req.method() != Method::POST {
+        return error_response(&ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        ));
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = match axum::body::to_bytes(req.into_body(), 1 << 20).await {
+        Ok(b) => b,
+        Err(e) => {
+            return error_response(&ApiError::bad_request(format!(
+                "could not read the request body: {e}"
+            )));
+        }
+    };
+    reviews::create(kind, faults, &content_type, &body).unwrap_or_else(|e| error_response(&e))
 }
 
 /// The kubelet's heartbeat Lease for a node, which `kubectl describe node` shows. Leases are

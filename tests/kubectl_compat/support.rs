@@ -39,6 +39,11 @@ impl Sim {
     /// Serve the embedded scenario (or `scenario`), fast (`--speed 20`), and wait until the
     /// kubeconfig is written and the server says it is serving.
     pub fn start(scenario: Option<&str>) -> Sim {
+        Sim::start_with(scenario, &[])
+    }
+
+    /// The same, with more `sim serve` arguments (`--fault …`).
+    pub fn start_with(scenario: Option<&str>, extra: &[&str]) -> Sim {
         kubectl_path();
         let dir = std::env::temp_dir().join(format!(
             "kindscope-kubectl-{}-{:?}",
@@ -51,7 +56,8 @@ impl Sim {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kindscope"));
         cmd.args(["sim", "serve", "--speed", "20", "--color", "never"])
             .arg("--write-kubeconfig")
-            .arg(&kubeconfig);
+            .arg(&kubeconfig)
+            .args(extra);
         if let Some(s) = scenario {
             let path = dir.join("scenario.yaml");
             std::fs::write(&path, s).expect("scenario");
