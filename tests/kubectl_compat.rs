@@ -19,3 +19,6 @@ mod rollout;
 
 #[path = "kubectl_compat/auth.rs"]
 mod auth;
+
+#[path = "kubectl_compat/basics.rs"]
+mod basics;
