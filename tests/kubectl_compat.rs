@@ -22,3 +22,6 @@ mod auth;
 
 #[path = "kubectl_compat/basics.rs"]
 mod basics;
+
+#[path = "kubectl_compat/python.rs"]
+mod python;

@@ -44,7 +44,6 @@ impl Sim {
 
     /// The same, with more `sim serve` arguments (`--fault …`).
     pub fn start_with(scenario: Option<&str>, extra: &[&str]) -> Sim {
-        kubectl_path();
         let dir = std::env::temp_dir().join(format!(
             "kindscope-kubectl-{}-{:?}",
             std::process::id(),
