@@ -25,3 +25,6 @@ mod basics;
 
 #[path = "kubectl_compat/python.rs"]
 mod python;
+
+#[path = "kubectl_compat/apply.rs"]
+mod apply;

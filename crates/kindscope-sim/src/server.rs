@@ -5,6 +5,7 @@
 //! space (`/api/v1/namespaces/NS/pods/NAME/status`, `/apis/G/V/…`, legacy `/watch/` prefixes)
 //! does not fit a static route table well.
 
+mod apply;
 mod auth;
 mod deletion;
 mod handlers;

@@ -21,14 +21,14 @@ use super::super::status::ApiError;
 use super::super::store::{name_of, namespace_of, now_rfc3339};
 use super::super::table::{IncludeObject, table, wants_table};
 use super::{
-    AppState, Params, Target, deletion, error_response, json_bytes, json_value, protobuf, scale,
-    services, validate, watch, write_json,
+    AppState, Params, Target, apply, deletion, error_response, json_bytes, json_value, protobuf,
+    scale, services, validate, watch, write_json,
 };
 
 const MAX_BODY: usize = 32 << 20;
 
 /// Field errors of a 422 answer, collected while the edit runs inside the store's lock.
-type Causes = RefCell<Vec<(String, String)>>;
+pub(super) type Causes = RefCell<Vec<(String, String)>>;
 
 /// The Status for an error, with `details.causes` from which kubectl prints field errors.
 fn failure(e: &ApiError, causes: &[(String, String)]) -> Response {
@@ -74,6 +74,18 @@ pub(super) async fn handle(
         };
         (header(header::ACCEPT), header(header::CONTENT_TYPE))
     };
+    let mut params = params;
+    if params.get("fieldManager").is_none_or(str::is_empty) {
+        let agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        params.0.retain(|(k, _)| k != "fieldManager");
+        params
+            .0
+            .push(("fieldManager".into(), apply::manager_for(None, agent)));
+    }
     let watching = t.watch_prefix || params.flag("watch");
     let body = if matches!(
         method,
@@ -278,10 +290,23 @@ fn create(
     body: &[u8],
     causes: &Causes,
 ) -> Result<Response, ApiError> {
+    create_object(st, t, params, parse_body(body)?, causes)
+}
+
+/// Create from a parsed body (a create, or an apply of an object that does not exist yet).
+pub(super) fn create_object(
+    st: &AppState,
+    t: &Target,
+    params: &Params,
+    mut obj: Value,
+    causes: &Causes,
+) -> Result<Response, ApiError> {
     let rt = t.rt;
     writable(rt)?;
-    let mut obj = parse_body(body)?;
     check_identity(t, &mut obj)?;
+    if obj["metadata"]["managedFields"].is_null() {
+        apply::record_update(params.get("fieldManager").unwrap_or(""), "", None, &mut obj);
+    }
     deletion::refuse_if_terminating(&st.store, rt, namespace_of(&obj), name_of(&obj))?;
     defaults::apply(rt, &mut obj);
     if std::ptr::eq(rt, &SERVICES) {
@@ -347,7 +372,7 @@ fn dry_run_suffix() -> String {
 
 /// Run an edit of the stored object: for real through `Store::modify` (atomic, with the
 /// resourceVersion precondition), or for `dryRun` on a copy with the same bookkeeping.
-fn write<F>(
+pub(super) fn write<F>(
     st: &AppState,
     t: &Target,
     name: &str,
@@ -412,8 +437,9 @@ where
 
 /// Combine an edited object with the stored one as the endpoint allows: the main resource
 /// ignores status changes, `/status` takes only status; then default and validate.
-fn finish_edit(
+pub(super) fn finish_edit(
     t: &Target,
+    manager: Option<&str>,
     current: &Value,
     edited: Value,
     causes: &Causes,
@@ -452,6 +478,9 @@ fn finish_edit(
     defaults::apply(rt, &mut next);
     validate::validate(rt, &next).map_err(|i| (*i).record(causes))?;
     validate::validate_update(rt, current, &next).map_err(|i| (*i).record(causes))?;
+    if let Some(m) = manager {
+        apply::record_update(m, t.sub.as_deref().unwrap_or(""), Some(current), &mut next);
+    }
     Ok(next)
 }
 
@@ -475,7 +504,7 @@ fn update(
         .as_str()
         .map(str::to_string);
     write(st, t, name, expected.as_deref(), params.dry_run(), |cur| {
-        finish_edit(t, cur, obj, causes)
+        finish_edit(t, params.get("fieldManager"), cur, obj, causes)
     })
 }
 
@@ -488,6 +517,9 @@ fn patch_one(
     body: &[u8],
     causes: &Causes,
 ) -> Result<Response, ApiError> {
+    if apply::is_apply(content_type) {
+        return apply::serve(st, t, name, params, body, causes);
+    }
     let kind = PatchKind::from_content_type(content_type).ok_or_else(|| {
         ApiError::new(
             415,
@@ -525,7 +557,7 @@ fn patch_one(
                 err
             }
         })?;
-        finish_edit(t, cur, patched, causes)
+        finish_edit(t, params.get("fieldManager"), cur, patched, causes)
     })
 }
 

@@ -11,7 +11,7 @@ pub(super) use super::super::discovery::has_scale;
 use super::super::patch::{self, PatchError, PatchKind};
 use super::super::status::ApiError;
 use super::super::table::selector_string;
-use super::{AppState, Params, Target, json_value};
+use super::{AppState, Params, Target, apply, json_value};
 
 /// The Scale of a stored object.
 pub fn scale_of(obj: &Value) -> Value {
@@ -128,7 +128,10 @@ pub(super) fn handle(
     let stored = st
         .store
         .modify(rt, ns, name, expected_rv.as_deref(), |obj| {
+            let before = obj.clone();
             obj["spec"]["replicas"] = json!(wanted);
+            let manager = params.get("fieldManager").unwrap_or("");
+            apply::record_update(manager, "scale", Some(&before), obj);
             Ok(())
         })?;
     Ok(json_value(StatusCode::OK, &scale_of(&stored)))
