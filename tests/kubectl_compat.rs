@@ -28,3 +28,6 @@ mod python;
 
 #[path = "kubectl_compat/apply.rs"]
 mod apply;
+
+#[path = "kubectl_compat/workloads.rs"]
+mod workloads;

@@ -21,7 +21,8 @@ use super::events::{Recorder, Source};
 use super::kubelet::Kubelet;
 use super::store::retention::EVENT_TTL;
 use super::store::{
-    Change, DEPLOYMENTS, EVENTS, EventType, NAMESPACES, REPLICASETS, RESOURCES, ResourceType, Store,
+    Change, DAEMONSETS, DEPLOYMENTS, EVENTS, EventType, NAMESPACES, REPLICASETS, RESOURCES,
+    ResourceType, Store,
 };
 
 /// (namespace, name); namespace "" for cluster-scoped objects.
@@ -33,6 +34,8 @@ pub(crate) enum Work {
     ReplicaSet(Key),
     Schedule(Key),
     SyncPod(Key),
+    StatefulSet(Key),
+    DaemonSet(Key),
     /// Delete the dependents of a deleted owner (by uid).
     Collect(String),
     /// Let the events past their TTL go, and come back in a sixtieth of it.
@@ -350,6 +353,8 @@ impl Engine {
                     self.enqueue(Work::Deployment((key.0.clone(), d.to_string())));
                 }
             }
+            "statefulsets" if current.is_some() => self.enqueue(Work::StatefulSet(key)),
+            "daemonsets" if current.is_some() => self.enqueue(Work::DaemonSet(key)),
             "deployments" => match current {
                 Some(_) => self.enqueue(Work::Deployment(key)),
                 None => {
@@ -361,6 +366,9 @@ impl Engine {
                     o.map(|o| (o["metadata"]["labels"].clone(), o["spec"].clone()))
                 };
                 if relevant(old.as_deref()) != relevant(current.map(|o| &**o)) {
+                    for ds in self.index.all(&DAEMONSETS) {
+                        self.enqueue(Work::DaemonSet(key_of(&ds)));
+                    }
                     let pending: Vec<Key> = self.index.unscheduled.iter().cloned().collect();
                     for k in pending {
                         self.enqueue(Work::Schedule(k));
@@ -407,6 +415,7 @@ impl Engine {
                 if let Some(rs) = controller_of(p, "ReplicaSet") {
                     self.enqueue(Work::ReplicaSet((key.0.clone(), rs.to_string())));
                 }
+                self.enqueue_set_owner(&key.0, p);
             }
             None => {
                 self.index.unscheduled.remove(key);
@@ -415,8 +424,19 @@ impl Engine {
                     if let Some(rs) = controller_of(p, "ReplicaSet") {
                         self.enqueue(Work::ReplicaSet((key.0.clone(), rs.to_string())));
                     }
+                    self.enqueue_set_owner(&key.0, p);
                 }
             }
+        }
+    }
+
+    /// A pod's StatefulSet or DaemonSet reconciles when the pod changes.
+    fn enqueue_set_owner(&mut self, ns: &str, pod: &Value) {
+        if let Some(s) = controller_of(pod, "StatefulSet") {
+            self.enqueue(Work::StatefulSet((ns.to_string(), s.to_string())));
+        }
+        if let Some(d) = controller_of(pod, "DaemonSet") {
+            self.enqueue(Work::DaemonSet((ns.to_string(), d.to_string())));
         }
     }
 
@@ -469,6 +489,12 @@ impl Engine {
             }
             Work::Schedule((ns, name)) => super::scheduler::schedule_pod(self, &ns, &name),
             Work::SyncPod((ns, name)) => super::kubelet::sync_pod(self, &ns, &name),
+            Work::StatefulSet((ns, name)) => {
+                super::controllers::reconcile_statefulset(self, &ns, &name)
+            }
+            Work::DaemonSet((ns, name)) => {
+                super::controllers::reconcile_daemonset(self, &ns, &name)
+            }
             Work::Collect(uid) => super::controllers::collect(self, &uid),
             Work::ExpireEvents => {
                 let ttl = self.clock.real(EVENT_TTL);

@@ -124,6 +124,21 @@ fn columns(rt: &ResourceType) -> &'static [Col] {
             ("Age", "string", 0),
             ("Selector", "string", 1),
         ],
+        "StatefulSet" => &[
+            ("Name", "string", 0),
+            ("Ready", "string", 0),
+            ("Age", "string", 0),
+        ],
+        "DaemonSet" => &[
+            ("Name", "string", 0),
+            ("Desired", "integer", 0),
+            ("Current", "integer", 0),
+            ("Ready", "integer", 0),
+            ("Up-to-date", "integer", 0),
+            ("Available", "integer", 0),
+            ("Node Selector", "string", 0),
+            ("Age", "string", 0),
+        ],
         _ => &[("Name", "string", 0), ("Age", "string", 0)],
     }
 }
@@ -170,6 +185,8 @@ fn row(rt: &ResourceType, obj: &Value, include: IncludeObject, now: DateTime<Utc
         "ConfigMap" => config::configmap_cells(obj, now),
         "Secret" => config::secret_cells(obj, now),
         "Service" => config::service_cells(obj, now),
+        "StatefulSet" => config::statefulset_cells(obj, now),
+        "DaemonSet" => config::daemonset_cells(obj, now),
         "Namespace" => vec![
             json!(s(&obj["metadata"]["name"])),
             json!(s(&obj["status"]["phase"])),

@@ -1,5 +1,6 @@
-//! Table cells for ConfigMaps, Secrets and Services, worded as the apiserver's printers
-//! (`printConfigMap`, `printSecret`, `printService` in pkg/printers/internalversion).
+//! Table cells for ConfigMaps, Secrets, Services, StatefulSets and DaemonSets, worded as the
+//! apiserver's printers (`printConfigMap`, `printSecret`, `printService`, `printStatefulSet`,
+//! `printDaemonSet` in pkg/printers/internalversion).
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -103,6 +104,42 @@ pub(super) fn service_cells(svc: &Value, now: DateTime<Utc>) -> Vec<Value> {
         json!(ports(spec)),
         json!(age(&svc["metadata"]["creationTimestamp"], now)),
         json!(selector),
+    ]
+}
+
+pub(super) fn statefulset_cells(sts: &Value, now: DateTime<Utc>) -> Vec<Value> {
+    let st = &sts["status"];
+    vec![
+        json!(s(&sts["metadata"]["name"])),
+        json!(format!(
+            "{}/{}",
+            st["readyReplicas"].as_i64().unwrap_or(0),
+            sts["spec"]["replicas"].as_i64().unwrap_or(1)
+        )),
+        json!(age(&sts["metadata"]["creationTimestamp"], now)),
+    ]
+}
+
+pub(super) fn daemonset_cells(ds: &Value, now: DateTime<Utc>) -> Vec<Value> {
+    let st = &ds["status"];
+    let n = |k: &str| json!(st[k].as_i64().unwrap_or(0));
+    let selector = match ds["spec"]["template"]["spec"]["nodeSelector"].as_object() {
+        Some(m) if !m.is_empty() => {
+            let mut kv: Vec<String> = m.iter().map(|(k, v)| format!("{k}={}", s(v))).collect();
+            kv.sort();
+            kv.join(",")
+        }
+        _ => "<none>".into(),
+    };
+    vec![
+        json!(s(&ds["metadata"]["name"])),
+        n("desiredNumberScheduled"),
+        n("currentNumberScheduled"),
+        n("numberReady"),
+        n("updatedNumberScheduled"),
+        n("numberAvailable"),
+        json!(selector),
+        json!(age(&ds["metadata"]["creationTimestamp"], now)),
     ]
 }
 
