@@ -21,8 +21,7 @@ use super::events::{Recorder, Source};
 use super::kubelet::Kubelet;
 use super::store::retention::EVENT_TTL;
 use super::store::{
-    Change, DAEMONSETS, DEPLOYMENTS, EVENTS, EventType, NAMESPACES, REPLICASETS, RESOURCES,
-    ResourceType, Store,
+    Change, DAEMONSETS, DEPLOYMENTS, EVENTS, EventType, REPLICASETS, RESOURCES, ResourceType, Store,
 };
 
 /// (namespace, name); namespace "" for cluster-scoped objects.
@@ -107,45 +106,10 @@ impl Index {
     }
 }
 
-/// A pod that holds (or will hold) a place on its node.
-pub(crate) fn pod_active(pod: &Value) -> bool {
-    let phase = pod["status"]["phase"].as_str().unwrap_or("");
-    phase != "Succeeded" && phase != "Failed" && pod["metadata"]["deletionTimestamp"].is_null()
-}
-
-pub(crate) fn uid_of(obj: &Value) -> &str {
-    obj["metadata"]["uid"].as_str().unwrap_or("")
-}
-
-pub(crate) fn key_of(obj: &Value) -> Key {
-    (
-        obj["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or("")
-            .to_string(),
-        obj["metadata"]["name"].as_str().unwrap_or("").to_string(),
-    )
-}
-
-/// The name of the controlling owner of the given kind, if any.
-pub(crate) fn controller_of<'a>(obj: &'a Value, kind: &str) -> Option<&'a str> {
-    obj["metadata"]["ownerReferences"]
-        .as_array()?
-        .iter()
-        .find(|r| r["controller"] == true && r["kind"] == kind)?["name"]
-        .as_str()
-}
-
-fn owner_uids(obj: &Value) -> Vec<String> {
-    obj["metadata"]["ownerReferences"]
-        .as_array()
-        .map(|refs| {
-            refs.iter()
-                .filter_map(|r| r["uid"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
+#[path = "engine_objects.rs"]
+mod objects;
+use objects::owner_uids;
+pub(crate) use objects::{controller_of, key_of, pod_active, uid_of};
 
 pub(crate) struct Engine {
     pub store: Arc<Store>,
@@ -199,14 +163,9 @@ impl Engine {
 
     /// Create through defaulting; the result is observed at once.
     pub fn create(&mut self, rt: &'static ResourceType, mut obj: Value) -> Option<Arc<Value>> {
-        // A namespace being deleted takes no new content (NamespaceLifecycle admission).
-        let ns = obj["metadata"]["namespace"].as_str().unwrap_or("");
-        if rt.namespaced
-            && !std::ptr::eq(rt, &EVENTS)
-            && self
-                .store
-                .get(&NAMESPACES, "", ns)
-                .is_some_and(|n| !n["metadata"]["deletionTimestamp"].is_null())
+        if self
+            .store
+            .namespace_terminating(rt, obj["metadata"]["namespace"].as_str().unwrap_or(""))
         {
             return None;
         }

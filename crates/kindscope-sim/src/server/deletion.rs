@@ -16,10 +16,14 @@ use std::time::Duration;
 use chrono::SecondsFormat;
 use serde_json::{Value, json};
 
-use super::super::resources::{EVENTS, NAMESPACES, PODS, RESOURCES, ResourceType};
+use super::super::resources::{NAMESPACES, PODS, RESOURCES, ResourceType};
 use super::super::status::ApiError;
 use super::super::store::Store;
-use super::AppState;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::handlers::{parse_body, writable};
+use super::{AppState, Params, Target, json_value};
 
 /// How often the namespace controller looks again while content is still going away.
 const NAMESPACE_POLL: Duration = Duration::from_millis(50);
@@ -72,6 +76,75 @@ pub(super) fn delete(
     Ok((st.store.delete(rt, ns, name)?, false))
 }
 
+/// DELETE on one object: preconditions, dry run, then `delete`; pods and graceful deletions
+/// answer with the object, the rest with a Success Status.
+pub(super) fn serve(
+    st: &Arc<AppState>,
+    t: &Target,
+    name: &str,
+    params: &Params,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let rt = t.rt;
+    writable(rt)?;
+    if t.sub.is_some() {
+        return Err(ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        ));
+    }
+    let ns = t.ns.as_deref().unwrap_or("");
+    let opts: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        parse_body(body)?
+    };
+    let current = st
+        .store
+        .get(rt, ns, name)
+        .ok_or_else(|| ApiError::not_found(rt, name))?;
+    let pre = &opts["preconditions"];
+    for (field, label) in [("resourceVersion", "ResourceVersion"), ("uid", "UID")] {
+        if let Some(want) = pre[field].as_str()
+            && current["metadata"][field].as_str() != Some(want)
+        {
+            return Err(ApiError::conflict(
+                rt,
+                name,
+                &format!(
+                    "Precondition failed: {label} in precondition: {want}, {label} in object meta: {}",
+                    current["metadata"][field].as_str().unwrap_or("")
+                ),
+            ));
+        }
+    }
+    let (deleted, graceful) = if params.dry_run() || opts["dryRun"] == json!(["All"]) {
+        (current, false)
+    } else {
+        delete(st, rt, ns, name, &current, &opts)?
+    };
+    // Pods answer with the object, and so does every graceful deletion; others with a Status.
+    if graceful || (rt.group == PODS.group && rt.plural == PODS.plural) {
+        return Ok(json_value(StatusCode::OK, deleted.as_ref()));
+    }
+    Ok(json_value(
+        StatusCode::OK,
+        &json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "details": {
+                "name": name,
+                "group": rt.group,
+                "kind": rt.plural,
+                "uid": deleted["metadata"]["uid"],
+            },
+        }),
+    ))
+}
+
 fn now_plus(secs: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(secs))
         .to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -98,11 +171,8 @@ pub(super) fn refuse_if_terminating(
     ns: &str,
     name: &str,
 ) -> Result<(), ApiError> {
-    if !rt.namespaced || is(rt, &EVENTS) {
-        return Ok(());
-    }
-    match store.get(&NAMESPACES, "", ns) {
-        Some(n) if !n["metadata"]["deletionTimestamp"].is_null() => Err(ApiError {
+    match store.namespace_terminating(rt, ns) {
+        true => Err(ApiError {
             code: 403,
             reason: "Forbidden",
             message: format!(
@@ -111,7 +181,7 @@ pub(super) fn refuse_if_terminating(
             ),
             details: Some((rt.group.into(), rt.plural.into(), name.into())),
         }),
-        _ => Ok(()),
+        false => Ok(()),
     }
 }
 
@@ -164,6 +234,7 @@ fn namespace_emptied(store: &Store, ns: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::super::resources::EVENTS;
     use super::*;
 
     #[test]

@@ -16,7 +16,7 @@ use super::super::discovery::has_status;
 use super::super::faults::Faults;
 use super::super::patch::{self, PatchError, PatchKind};
 use super::super::query::{ContinueToken, Page, Selectors};
-use super::super::resources::{NAMESPACES, PODS, ResourceType, SERVICES};
+use super::super::resources::{NAMESPACES, ResourceType, SERVICES};
 use super::super::status::ApiError;
 use super::super::store::{name_of, namespace_of, now_rfc3339};
 use super::super::table::{IncludeObject, table, wants_table};
@@ -124,7 +124,7 @@ pub(super) async fn handle(
         (&Method::PATCH, Some(name)) => {
             patch_one(st, &t, name, &params, &content_type, &body, &causes)
         }
-        (&Method::DELETE, Some(name)) => delete(st, &t, name, &params, &body),
+        (&Method::DELETE, Some(name)) => deletion::serve(st, &t, name, &params, &body),
         _ => Err(ApiError::new(
             405,
             "MethodNotAllowed",
@@ -231,7 +231,7 @@ fn get(
     Ok(json_value(StatusCode::OK, obj.as_ref()))
 }
 
-fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
+pub(super) fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
     let v: Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
     })?;
@@ -271,7 +271,7 @@ fn check_identity(t: &Target, obj: &mut Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn writable(rt: &ResourceType) -> Result<(), ApiError> {
+pub(super) fn writable(rt: &ResourceType) -> Result<(), ApiError> {
     if rt.stored {
         Ok(())
     } else {
@@ -559,71 +559,4 @@ fn patch_one(
         })?;
         finish_edit(t, params.get("fieldManager"), cur, patched, causes)
     })
-}
-
-fn delete(
-    st: &Arc<AppState>,
-    t: &Target,
-    name: &str,
-    params: &Params,
-    body: &[u8],
-) -> Result<Response, ApiError> {
-    let rt = t.rt;
-    writable(rt)?;
-    if t.sub.is_some() {
-        return Err(ApiError::new(
-            405,
-            "MethodNotAllowed",
-            "the server does not allow this method on the requested resource",
-        ));
-    }
-    let ns = t.ns.as_deref().unwrap_or("");
-    let opts: Value = if body.iter().all(u8::is_ascii_whitespace) {
-        Value::Null
-    } else {
-        parse_body(body)?
-    };
-    let current = st
-        .store
-        .get(rt, ns, name)
-        .ok_or_else(|| ApiError::not_found(rt, name))?;
-    let pre = &opts["preconditions"];
-    for (field, label) in [("resourceVersion", "ResourceVersion"), ("uid", "UID")] {
-        if let Some(want) = pre[field].as_str()
-            && current["metadata"][field].as_str() != Some(want)
-        {
-            return Err(ApiError::conflict(
-                rt,
-                name,
-                &format!(
-                    "Precondition failed: {label} in precondition: {want}, {label} in object meta: {}",
-                    current["metadata"][field].as_str().unwrap_or("")
-                ),
-            ));
-        }
-    }
-    let (deleted, graceful) = if params.dry_run() || opts["dryRun"] == json!(["All"]) {
-        (current, false)
-    } else {
-        deletion::delete(st, rt, ns, name, &current, &opts)?
-    };
-    // Pods answer with the object, and so does every graceful deletion; others with a Status.
-    if graceful || (rt.group == PODS.group && rt.plural == PODS.plural) {
-        return Ok(json_value(StatusCode::OK, deleted.as_ref()));
-    }
-    Ok(json_value(
-        StatusCode::OK,
-        &json!({
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Success",
-            "details": {
-                "name": name,
-                "group": rt.group,
-                "kind": rt.plural,
-                "uid": deleted["metadata"]["uid"],
-            },
-        }),
-    ))
 }
