@@ -148,3 +148,84 @@ fn daemonset_runs_one_pod_per_node_it_fits() {
     let kindnet = sim.json(&["-n", "kube-system", "get", "pods", "-l", "app=kindnet"]);
     assert_eq!(kindnet["items"].as_array().map(Vec::len), Some(2));
 }
+
+#[test]
+fn jobs_run_pods_to_completion() {
+    let sim = Sim::start(None);
+    assert_eq!(
+        sim.ok(&[
+            "create",
+            "job",
+            "once",
+            "--image=postgres:16",
+            "--",
+            "echo",
+            "hi"
+        ])
+        .trim(),
+        "job.batch/once created"
+    );
+    let waited = sim.ok(&[
+        "wait",
+        "--for=condition=complete",
+        "job/once",
+        "--timeout=60s",
+    ]);
+    assert_eq!(waited.trim(), "job.batch/once condition met");
+    let job = sim.json(&["get", "job", "once"]);
+    assert_eq!(job["status"]["succeeded"], 1);
+    assert!(job["status"]["completionTime"].is_string());
+    let types: Vec<&str> = job["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["type"].as_str())
+        .collect();
+    assert_eq!(types, ["SuccessCriteriaMet", "Complete"]);
+    let pods = sim.json(&["get", "pods", "-l", "job-name=once"]);
+    let pod = &pods["items"][0];
+    assert_eq!(pod["status"]["phase"], "Succeeded");
+    assert_eq!(
+        pod["status"]["containerStatuses"][0]["state"]["terminated"]["reason"],
+        "Completed"
+    );
+    assert_eq!(pod["metadata"]["ownerReferences"][0]["kind"], "Job");
+    assert_eq!(
+        pod["metadata"]["labels"]["batch.kubernetes.io/controller-uid"],
+        job["metadata"]["uid"]
+    );
+    let table = sim.ok(&["get", "job", "once"]);
+    let row: Vec<&str> = table
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(row.get(1..3), Some(&["Complete", "1/1"][..]), "{table}");
+}
+
+#[test]
+fn a_job_with_three_completions_succeeds_three_pods() {
+    let sim = Sim::start(None);
+    let job = "apiVersion: batch/v1
+kind: Job
+metadata: {name: batch}
+spec:
+  completions: 3
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: work, image: postgres:16}]
+";
+    sim.run_with_stdin(&["apply", "-f", "-"], Some(job));
+    sim.wait_json(&["get", "job", "batch"], "3 succeeded", |j| {
+        j["status"]["succeeded"] == 3 && j["status"]["completionTime"].is_string()
+    });
+    let pods = sim.json(&["get", "pods", "-l", "job-name=batch"]);
+    assert_eq!(
+        pods["items"].as_array().map(Vec::len),
+        Some(3),
+        "one pod per completion"
+    );
+}

@@ -82,7 +82,7 @@ pub fn group(group: &str) -> Option<Value> {
 
 fn categories(rt: &ResourceType) -> Vec<&'static str> {
     match rt.kind {
-        "Pod" | "Service" | "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => {
+        "Pod" | "Service" | "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => {
             vec!["all"]
         }
         _ => vec![],

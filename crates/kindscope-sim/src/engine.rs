@@ -35,6 +35,7 @@ pub(crate) enum Work {
     SyncPod(Key),
     StatefulSet(Key),
     DaemonSet(Key),
+    Job(Key),
     /// Delete the dependents of a deleted owner (by uid).
     Collect(String),
     /// Let the events past their TTL go, and come back in a sixtieth of it.
@@ -314,6 +315,7 @@ impl Engine {
             }
             "statefulsets" if current.is_some() => self.enqueue(Work::StatefulSet(key)),
             "daemonsets" if current.is_some() => self.enqueue(Work::DaemonSet(key)),
+            "jobs" if current.is_some() => self.enqueue(Work::Job(key)),
             "deployments" => match current {
                 Some(_) => self.enqueue(Work::Deployment(key)),
                 None => {
@@ -389,13 +391,16 @@ impl Engine {
         }
     }
 
-    /// A pod's StatefulSet or DaemonSet reconciles when the pod changes.
+    /// A pod's StatefulSet, DaemonSet or Job reconciles when the pod changes.
     fn enqueue_set_owner(&mut self, ns: &str, pod: &Value) {
         if let Some(s) = controller_of(pod, "StatefulSet") {
             self.enqueue(Work::StatefulSet((ns.to_string(), s.to_string())));
         }
         if let Some(d) = controller_of(pod, "DaemonSet") {
             self.enqueue(Work::DaemonSet((ns.to_string(), d.to_string())));
+        }
+        if let Some(j) = controller_of(pod, "Job") {
+            self.enqueue(Work::Job((ns.to_string(), j.to_string())));
         }
     }
 
@@ -454,6 +459,7 @@ impl Engine {
             Work::DaemonSet((ns, name)) => {
                 super::controllers::reconcile_daemonset(self, &ns, &name)
             }
+            Work::Job((ns, name)) => super::controllers::reconcile_job(self, &ns, &name),
             Work::Collect(uid) => super::controllers::collect(self, &uid),
             Work::ExpireEvents => {
                 let ttl = self.clock.real(EVENT_TTL);

@@ -49,9 +49,23 @@ pub(crate) struct Kubelet {
 }
 
 fn containers(pod: &Value, key: &str, init: bool, now: Instant) -> Vec<Ctr> {
+    // Containers of a pod that is not restarted (Jobs) exit 0 after running a while.
+    let completes = !init
+        && matches!(
+            pod["spec"]["restartPolicy"].as_str(),
+            Some("Never" | "OnFailure")
+        );
     pod["spec"][key]
         .as_array()
-        .map(|l| l.iter().map(|c| ctr_from_spec(c, init, now)).collect())
+        .map(|l| {
+            l.iter()
+                .map(|c| {
+                    let mut ctr = ctr_from_spec(c, init, now);
+                    ctr.completes = completes;
+                    ctr
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 

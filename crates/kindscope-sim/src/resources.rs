@@ -134,6 +134,7 @@ pub static DAEMONSETS: ResourceType = rt!(
     &["ds"],
     true
 );
+pub static JOBS: ResourceType = rt!("batch", "v1", "Job", "jobs", "job", true, &[], true);
 
 /// Every resource type the sim knows, in discovery order.
 pub static RESOURCES: &[&ResourceType] = &[
@@ -149,6 +150,7 @@ pub static RESOURCES: &[&ResourceType] = &[
     &REPLICASETS,
     &STATEFULSETS,
     &DAEMONSETS,
+    &JOBS,
 ];
 
 /// Find a resource type by group and plural name.

@@ -139,6 +139,13 @@ fn columns(rt: &ResourceType) -> &'static [Col] {
             ("Node Selector", "string", 0),
             ("Age", "string", 0),
         ],
+        "Job" => &[
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Completions", "string", 0),
+            ("Duration", "string", 0),
+            ("Age", "string", 0),
+        ],
         _ => &[("Name", "string", 0), ("Age", "string", 0)],
     }
 }
@@ -187,6 +194,7 @@ fn row(rt: &ResourceType, obj: &Value, include: IncludeObject, now: DateTime<Utc
         "Service" => config::service_cells(obj, now),
         "StatefulSet" => config::statefulset_cells(obj, now),
         "DaemonSet" => config::daemonset_cells(obj, now),
+        "Job" => config::job_cells(obj, now),
         "Namespace" => vec![
             json!(s(&obj["metadata"]["name"])),
             json!(s(&obj["status"]["phase"])),

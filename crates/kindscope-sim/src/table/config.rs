@@ -143,6 +143,37 @@ pub(super) fn daemonset_cells(ds: &Value, now: DateTime<Utc>) -> Vec<Value> {
     ]
 }
 
+/// `printJob`: Running/Complete, `1/1`, the run's duration.
+pub(super) fn job_cells(job: &Value, now: DateTime<Utc>) -> Vec<Value> {
+    let st = &job["status"];
+    let complete = st["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == "Complete" && c["status"] == "True")
+    });
+    let duration = match (st["startTime"].as_str(), st["completionTime"].as_str()) {
+        (Some(_), Some(done)) => age(&st["startTime"], parse(done).unwrap_or(now)),
+        (Some(_), None) => age(&st["startTime"], now),
+        _ => String::new(),
+    };
+    vec![
+        json!(s(&job["metadata"]["name"])),
+        json!(if complete { "Complete" } else { "Running" }),
+        json!(format!(
+            "{}/{}",
+            st["succeeded"].as_i64().unwrap_or(0),
+            job["spec"]["completions"].as_i64().unwrap_or(1)
+        )),
+        json!(duration),
+        json!(age(&job["metadata"]["creationTimestamp"], now)),
+    ]
+}
+
+fn parse(t: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
