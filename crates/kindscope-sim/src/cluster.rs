@@ -18,7 +18,7 @@ use super::nodes::{self, NodePlan, NodeRuntimes, RuntimeImage};
 use super::scenario::{BUILTIN_NAMESPACES, Provider, Role, Scenario};
 use super::store::{
     CONFIGMAPS, DAEMONSETS, DEPLOYMENTS, EVENTS, NAMESPACES, NODES, PODS, REPLICASETS,
-    ResourceType, SERVICE_ACCOUNTS, SERVICES, STATEFULSETS, Store,
+    ResourceType, SECRETS, SERVICE_ACCOUNTS, SERVICES, STATEFULSETS, Store,
 };
 
 mod system;
@@ -225,10 +225,11 @@ pub fn populate(store: &Store, scenario: &Scenario) -> Result<Arc<Sim>, Populate
 
 /// `kubectl apply` order: namespaces, then what workloads refer to, workloads, pods, events.
 fn apply_rank(rt: &ResourceType) -> u8 {
-    let order: [&ResourceType; 10] = [
+    let order: [&ResourceType; 11] = [
         &NAMESPACES,
         &SERVICE_ACCOUNTS,
         &CONFIGMAPS,
+        &SECRETS,
         &SERVICES,
         &DEPLOYMENTS,
         &STATEFULSETS,

@@ -12,9 +12,14 @@ use super::events::Source;
 use super::store::{PODS, REPLICASETS, RESOURCES};
 
 mod deployment;
+mod job;
+mod template;
+mod workloads;
 
 pub(crate) use deployment::reconcile_deployment;
 pub use deployment::{pod_template_hash, resolve_fenceposts};
+pub(crate) use job::reconcile_job;
+pub(crate) use workloads::{reconcile_daemonset, reconcile_statefulset};
 
 pub(crate) const REVISION: &str = "deployment.kubernetes.io/revision";
 

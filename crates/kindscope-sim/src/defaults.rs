@@ -23,6 +23,12 @@ pub fn apply(rt: &ResourceType, obj: &mut Value) {
         }
         ("", "Namespace") => namespace(obj),
         ("", "Service") => service(obj),
+        // SetDefaults_Secret.
+        ("", "Secret") => {
+            if let Some(m) = obj.as_object_mut() {
+                set(m, "type", json!("Opaque"));
+            }
+        }
         ("apps", "Deployment") => deployment(obj),
         ("apps", "ReplicaSet") => {
             if let Some(spec) = child_obj(obj, "spec") {
@@ -32,6 +38,7 @@ pub fn apply(rt: &ResourceType, obj: &mut Value) {
         }
         ("apps", "StatefulSet") => statefulset(obj),
         ("apps", "DaemonSet") => daemonset(obj),
+        ("batch", "Job") => job(obj),
         _ => {}
     }
 }
@@ -202,6 +209,22 @@ fn template(spec: &mut Map<String, Value>) {
     {
         pod_spec(tpl_spec);
     }
+}
+
+/// `SetDefaults_Job`: one completion at a time unless said otherwise, 6 retries.
+fn job(obj: &mut Value) {
+    let Some(spec) = child_obj(obj, "spec") else {
+        return;
+    };
+    if unset(spec, "completions") && unset(spec, "parallelism") {
+        spec.insert("completions".into(), json!(1));
+    }
+    set(spec, "parallelism", json!(1));
+    set(spec, "backoffLimit", json!(6));
+    set(spec, "completionMode", json!("NonIndexed"));
+    set(spec, "suspend", json!(false));
+    set(spec, "podReplacementPolicy", json!("TerminatingOrFailed"));
+    template(spec);
 }
 
 fn deployment(obj: &mut Value) {

@@ -42,7 +42,21 @@ fn groups() -> Vec<&'static str> {
             gs.push(r.group);
         }
     }
+    gs.extend(["authorization.k8s.io", "authentication.k8s.io"]);
     gs
+}
+
+/// The create-only review resources of `kubectl auth` (served by the server's reviews).
+fn review_resources(group: &str) -> Vec<Value> {
+    let make = |name: &str, kind: &str| json!({"name": name, "singularName": "", "namespaced": false, "kind": kind, "verbs": ["create"]});
+    match group {
+        "authorization.k8s.io" => vec![
+            make("selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+            make("selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+        ],
+        "authentication.k8s.io" => vec![make("selfsubjectreviews", "SelfSubjectReview")],
+        _ => Vec::new(),
+    }
 }
 
 fn group_doc(group: &str) -> Value {
@@ -68,7 +82,7 @@ pub fn group(group: &str) -> Option<Value> {
 
 fn categories(rt: &ResourceType) -> Vec<&'static str> {
     match rt.kind {
-        "Pod" | "Service" | "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => {
+        "Pod" | "Service" | "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => {
             vec!["all"]
         }
         _ => vec![],
@@ -77,7 +91,12 @@ fn categories(rt: &ResourceType) -> Vec<&'static str> {
 
 /// Does this type have a `/status` subresource?
 pub fn has_status(rt: &ResourceType) -> bool {
-    !matches!(rt.kind, "Event" | "ConfigMap" | "ServiceAccount")
+    !matches!(rt.kind, "Event" | "ConfigMap" | "Secret" | "ServiceAccount")
+}
+
+/// Does this type have a `/scale` subresource (autoscaling/v1 Scale)?
+pub fn has_scale(rt: &ResourceType) -> bool {
+    rt.group == "apps" && matches!(rt.kind, "Deployment" | "ReplicaSet" | "StatefulSet")
 }
 
 /// `/api/v1` or `/apis/GROUP/VERSION`, or None for a group version the sim does not serve.
@@ -86,10 +105,14 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
         .iter()
         .filter(|r| r.group == group && r.version == version)
         .collect();
-    if in_gv.is_empty() {
+    let mut resources = if version == "v1" {
+        review_resources(group)
+    } else {
+        Vec::new()
+    };
+    if in_gv.is_empty() && resources.is_empty() {
         return None;
     }
-    let mut resources = Vec::new();
     for rt in in_gv {
         let mut r = json!({
             "name": rt.plural,
@@ -106,6 +129,18 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             r["categories"] = json!(cats);
         }
         resources.push(r);
+        if has_scale(rt) {
+            // The scale client finds the Scale kind's group and version here.
+            resources.push(json!({
+                "name": format!("{}/scale", rt.plural),
+                "singularName": "",
+                "namespaced": true,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
         if has_status(rt) {
             resources.push(json!({
                 "name": format!("{}/status", rt.plural),

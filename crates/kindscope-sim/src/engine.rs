@@ -21,7 +21,7 @@ use super::events::{Recorder, Source};
 use super::kubelet::Kubelet;
 use super::store::retention::EVENT_TTL;
 use super::store::{
-    Change, DEPLOYMENTS, EVENTS, EventType, REPLICASETS, RESOURCES, ResourceType, Store,
+    Change, DAEMONSETS, DEPLOYMENTS, EVENTS, EventType, REPLICASETS, RESOURCES, ResourceType, Store,
 };
 
 /// (namespace, name); namespace "" for cluster-scoped objects.
@@ -33,6 +33,9 @@ pub(crate) enum Work {
     ReplicaSet(Key),
     Schedule(Key),
     SyncPod(Key),
+    StatefulSet(Key),
+    DaemonSet(Key),
+    Job(Key),
     /// Delete the dependents of a deleted owner (by uid).
     Collect(String),
     /// Let the events past their TTL go, and come back in a sixtieth of it.
@@ -104,45 +107,10 @@ impl Index {
     }
 }
 
-/// A pod that holds (or will hold) a place on its node.
-pub(crate) fn pod_active(pod: &Value) -> bool {
-    let phase = pod["status"]["phase"].as_str().unwrap_or("");
-    phase != "Succeeded" && phase != "Failed" && pod["metadata"]["deletionTimestamp"].is_null()
-}
-
-pub(crate) fn uid_of(obj: &Value) -> &str {
-    obj["metadata"]["uid"].as_str().unwrap_or("")
-}
-
-pub(crate) fn key_of(obj: &Value) -> Key {
-    (
-        obj["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or("")
-            .to_string(),
-        obj["metadata"]["name"].as_str().unwrap_or("").to_string(),
-    )
-}
-
-/// The name of the controlling owner of the given kind, if any.
-pub(crate) fn controller_of<'a>(obj: &'a Value, kind: &str) -> Option<&'a str> {
-    obj["metadata"]["ownerReferences"]
-        .as_array()?
-        .iter()
-        .find(|r| r["controller"] == true && r["kind"] == kind)?["name"]
-        .as_str()
-}
-
-fn owner_uids(obj: &Value) -> Vec<String> {
-    obj["metadata"]["ownerReferences"]
-        .as_array()
-        .map(|refs| {
-            refs.iter()
-                .filter_map(|r| r["uid"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
+#[path = "engine_objects.rs"]
+mod objects;
+use objects::owner_uids;
+pub(crate) use objects::{controller_of, key_of, pod_active, uid_of};
 
 pub(crate) struct Engine {
     pub store: Arc<Store>,
@@ -196,6 +164,12 @@ impl Engine {
 
     /// Create through defaulting; the result is observed at once.
     pub fn create(&mut self, rt: &'static ResourceType, mut obj: Value) -> Option<Arc<Value>> {
+        if self
+            .store
+            .namespace_terminating(rt, obj["metadata"]["namespace"].as_str().unwrap_or(""))
+        {
+            return None;
+        }
         defaults::apply(rt, &mut obj);
         match self.store.create(rt, obj) {
             Ok(o) => {
@@ -339,6 +313,9 @@ impl Engine {
                     self.enqueue(Work::Deployment((key.0.clone(), d.to_string())));
                 }
             }
+            "statefulsets" if current.is_some() => self.enqueue(Work::StatefulSet(key)),
+            "daemonsets" if current.is_some() => self.enqueue(Work::DaemonSet(key)),
+            "jobs" if current.is_some() => self.enqueue(Work::Job(key)),
             "deployments" => match current {
                 Some(_) => self.enqueue(Work::Deployment(key)),
                 None => {
@@ -350,6 +327,9 @@ impl Engine {
                     o.map(|o| (o["metadata"]["labels"].clone(), o["spec"].clone()))
                 };
                 if relevant(old.as_deref()) != relevant(current.map(|o| &**o)) {
+                    for ds in self.index.all(&DAEMONSETS) {
+                        self.enqueue(Work::DaemonSet(key_of(&ds)));
+                    }
                     let pending: Vec<Key> = self.index.unscheduled.iter().cloned().collect();
                     for k in pending {
                         self.enqueue(Work::Schedule(k));
@@ -396,6 +376,7 @@ impl Engine {
                 if let Some(rs) = controller_of(p, "ReplicaSet") {
                     self.enqueue(Work::ReplicaSet((key.0.clone(), rs.to_string())));
                 }
+                self.enqueue_set_owner(&key.0, p);
             }
             None => {
                 self.index.unscheduled.remove(key);
@@ -404,8 +385,22 @@ impl Engine {
                     if let Some(rs) = controller_of(p, "ReplicaSet") {
                         self.enqueue(Work::ReplicaSet((key.0.clone(), rs.to_string())));
                     }
+                    self.enqueue_set_owner(&key.0, p);
                 }
             }
+        }
+    }
+
+    /// A pod's StatefulSet, DaemonSet or Job reconciles when the pod changes.
+    fn enqueue_set_owner(&mut self, ns: &str, pod: &Value) {
+        if let Some(s) = controller_of(pod, "StatefulSet") {
+            self.enqueue(Work::StatefulSet((ns.to_string(), s.to_string())));
+        }
+        if let Some(d) = controller_of(pod, "DaemonSet") {
+            self.enqueue(Work::DaemonSet((ns.to_string(), d.to_string())));
+        }
+        if let Some(j) = controller_of(pod, "Job") {
+            self.enqueue(Work::Job((ns.to_string(), j.to_string())));
         }
     }
 
@@ -458,6 +453,13 @@ impl Engine {
             }
             Work::Schedule((ns, name)) => super::scheduler::schedule_pod(self, &ns, &name),
             Work::SyncPod((ns, name)) => super::kubelet::sync_pod(self, &ns, &name),
+            Work::StatefulSet((ns, name)) => {
+                super::controllers::reconcile_statefulset(self, &ns, &name)
+            }
+            Work::DaemonSet((ns, name)) => {
+                super::controllers::reconcile_daemonset(self, &ns, &name)
+            }
+            Work::Job((ns, name)) => super::controllers::reconcile_job(self, &ns, &name),
             Work::Collect(uid) => super::controllers::collect(self, &uid),
             Work::ExpireEvents => {
                 let ttl = self.clock.real(EVENT_TTL);

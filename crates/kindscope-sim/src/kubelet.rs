@@ -18,6 +18,7 @@ use super::store::{NODES, PODS};
 
 mod rules;
 mod status;
+mod terminate;
 
 pub use rules::{
     BACKOFF_INITIAL, BACKOFF_MAX, CState, Ctr, Decision, Effect, PullPolicy, StepCtx, decide,
@@ -43,12 +44,28 @@ pub(crate) struct PodRun {
 #[derive(Default)]
 pub(crate) struct Kubelet {
     pods: HashMap<String, PodRun>,
+    /// Pods being deleted gracefully, by uid: when their containers will have stopped.
+    terminating: HashMap<String, Instant>,
 }
 
 fn containers(pod: &Value, key: &str, init: bool, now: Instant) -> Vec<Ctr> {
+    // Containers of a pod that is not restarted (Jobs) exit 0 after running a while.
+    let completes = !init
+        && matches!(
+            pod["spec"]["restartPolicy"].as_str(),
+            Some("Never" | "OnFailure")
+        );
     pod["spec"][key]
         .as_array()
-        .map(|l| l.iter().map(|c| ctr_from_spec(c, init, now)).collect())
+        .map(|l| {
+            l.iter()
+                .map(|c| {
+                    let mut ctr = ctr_from_spec(c, init, now);
+                    ctr.completes = completes;
+                    ctr
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -65,6 +82,7 @@ fn ctr_from_spec(c: &Value, init: bool, now: Instant) -> Ctr {
 
 /// Forget a deleted pod; its running containers are stopped (`Killing`).
 pub(crate) fn pod_deleted(e: &mut Engine, pod: &Value) {
+    e.kubelet.terminating.remove(uid_of(pod));
     let Some(run) = e.kubelet.pods.remove(uid_of(pod)) else {
         return;
     };
@@ -87,6 +105,10 @@ pub(crate) fn sync_pod(e: &mut Engine, ns: &str, name: &str) {
     let Some(host_ip) = e.sim.node_ip(&node) else {
         return;
     };
+    if !pod["metadata"]["deletionTimestamp"].is_null() {
+        terminate::sync_terminating(e, &pod);
+        return;
+    }
     if !pod_active(&pod) {
         return;
     }

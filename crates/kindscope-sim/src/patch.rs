@@ -120,7 +120,7 @@ fn directive(v: &Value) -> Option<&str> {
 
 /// The key list elements are merged by, per field name (the `patchMergeKey` of the Kubernetes
 /// types); None means the list is replaced as a whole.
-fn merge_key(field: &str, target: &[Value], patch: &[Value]) -> Option<&'static str> {
+pub(crate) fn merge_key(field: &str, target: &[Value], patch: &[Value]) -> Option<&'static str> {
     Some(match field {
         "containers"
         | "initContainers"

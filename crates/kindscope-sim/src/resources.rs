@@ -82,6 +82,8 @@ pub static CONFIGMAPS: ResourceType = rt!(
     &["cm"],
     true
 );
+/// Stored and served for clients; kindscope itself never reads them (docs/security.md).
+pub static SECRETS: ResourceType = rt!("", "v1", "Secret", "secrets", "secret", true, &[], true);
 pub static SERVICE_ACCOUNTS: ResourceType = rt!(
     "",
     "v1",
@@ -132,6 +134,7 @@ pub static DAEMONSETS: ResourceType = rt!(
     &["ds"],
     true
 );
+pub static JOBS: ResourceType = rt!("batch", "v1", "Job", "jobs", "job", true, &[], true);
 
 /// Every resource type the sim knows, in discovery order.
 pub static RESOURCES: &[&ResourceType] = &[
@@ -141,11 +144,13 @@ pub static RESOURCES: &[&ResourceType] = &[
     &EVENTS,
     &SERVICES,
     &CONFIGMAPS,
+    &SECRETS,
     &SERVICE_ACCOUNTS,
     &DEPLOYMENTS,
     &REPLICASETS,
     &STATEFULSETS,
     &DAEMONSETS,
+    &JOBS,
 ];
 
 /// Find a resource type by group and plural name.

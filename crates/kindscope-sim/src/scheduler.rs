@@ -57,7 +57,7 @@ pub fn pick(pod_spec: &Value, nodes: &[Candidate]) -> Result<String, String> {
 }
 
 /// The first filter the node fails, worded like the scheduler's plugin.
-fn filter(pod_spec: &Value, node: &Value) -> Option<String> {
+pub(crate) fn filter(pod_spec: &Value, node: &Value) -> Option<String> {
     let tolerations = pod_spec["tolerations"]
         .as_array()
         .map(Vec::as_slice)

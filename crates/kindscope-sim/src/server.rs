@@ -5,10 +5,16 @@
 //! space (`/api/v1/namespaces/NS/pods/NAME/status`, `/apis/G/V/…`, legacy `/watch/` prefixes)
 //! does not fit a static route table well.
 
+mod apply;
 mod auth;
+mod deletion;
 mod handlers;
 mod listener;
 mod logs;
+mod protobuf;
+mod reviews;
+mod scale;
+mod services;
 mod validate;
 mod watch;
 
@@ -233,6 +239,7 @@ enum Route {
     NodeLease(String),
     /// A container's log: namespace, pod (`server/logs.rs`).
     PodLog(String, String),
+    Review(&'static str),
     Objects(Target),
 }
 
@@ -259,6 +266,9 @@ fn route(path: &str) -> Result<Route, ApiError> {
         ] => Route::NodeLease(node.to_string()),
         ["api", "v1", "namespaces", ns, "pods", name, "log"] => {
             Route::PodLog(ns.to_string(), name.to_string())
+        }
+        ["apis", g, v, plural] if reviews::review_kind(g, v, plural).is_some() => {
+            Route::Review(reviews::review_kind(g, v, plural).unwrap_or_default())
         }
         ["api", v, rest @ ..] => Route::Objects(target("", v, rest)?),
         ["apis", g, v, rest @ ..] => Route::Objects(target(g, v, rest)?),
@@ -305,7 +315,8 @@ fn target(group: &str, version: &str, rest: &[&str]) -> Result<Target, ApiError>
         }
         _ => return Err(not_found_path()),
     };
-    if tgt.sub.as_deref().is_some_and(|s| s != "status") {
+    let scale = tgt.sub.as_deref() == Some("scale") && scale::has_scale(tgt.rt);
+    if tgt.sub.as_deref().is_some_and(|s| s != "status") && !scale {
         return Err(not_found_path());
     }
     Ok(tgt)
@@ -321,8 +332,12 @@ impl Params {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
+    /// As Go's `strconv.ParseBool` reads it (the Python client sends `watch=True`).
     pub fn flag(&self, key: &str) -> bool {
-        matches!(self.get(key), Some("true" | "1"))
+        matches!(
+            self.get(key),
+            Some("true" | "1" | "t" | "T" | "TRUE" | "True")
+        )
     }
     pub fn dry_run(&self) -> bool {
         self.0.iter().any(|(k, v)| k == "dryRun" && v == "All")
@@ -404,6 +419,7 @@ async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
             );
             return logs::serve(&st, &ns, &name, &params);
         }
+        Route::Review(kind) => return review(&faults, kind, req).await,
         Route::Objects(t) => t,
     };
     let params = Params(
@@ -424,6 +440,32 @@ async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
         ));
     }
     handlers::handle(&st, &faults, t, params, req).await
+}
+
+/// POST to a review endpoint (`kubectl auth can-i`, `auth whoami`).
+async fn review(faults: &Faults, kind: &'static str, req: Request) -> Response {
+    if req.method() != Method::POST {
+        return error_response(&ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        ));
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = match axum::body::to_bytes(req.into_body(), 1 << 20).await {
+        Ok(b) => b,
+        Err(e) => {
+            return error_response(&ApiError::bad_request(format!(
+                "could not read the request body: {e}"
+            )));
+        }
+    };
+    reviews::create(kind, faults, &content_type, &body).unwrap_or_else(|e| error_response(&e))
 }
 
 /// The kubelet's heartbeat Lease for a node, which `kubectl describe node` shows. Leases are

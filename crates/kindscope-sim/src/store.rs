@@ -252,6 +252,16 @@ impl Store {
         Ok(obj)
     }
 
+    /// Is `ns` being deleted, so that it takes no new objects of this type (NamespaceLifecycle
+    /// admission; events are let in)?
+    pub fn namespace_terminating(&self, rt: &ResourceType, ns: &str) -> bool {
+        rt.namespaced
+            && rt.plural != EVENTS.plural
+            && self
+                .get(&NAMESPACES, "", ns)
+                .is_some_and(|n| !n["metadata"]["deletionTimestamp"].is_null())
+    }
+
     /// Get one object.
     pub fn get(&self, rt: &'static ResourceType, ns: &str, name: &str) -> Option<Arc<Value>> {
         let key = (

@@ -7,10 +7,11 @@ use serde_json::{Map, Value, json};
 
 use super::resources::ResourceType;
 
+mod config;
 mod printers;
 
 use printers::{age, event_cells, node_cells, pod_cells, s, workload_cells};
-pub use printers::{human_duration, pod_status};
+pub use printers::{human_duration, pod_status, selector_string};
 
 /// Does this Accept header ask for a Table?
 pub fn wants_table(accept: &str) -> bool {
@@ -103,6 +104,48 @@ fn columns(rt: &ResourceType) -> &'static [Col] {
             ("Status", "string", 0),
             ("Age", "string", 0),
         ],
+        "ConfigMap" => &[
+            ("Name", "string", 0),
+            ("Data", "integer", 0),
+            ("Age", "string", 0),
+        ],
+        "Secret" => &[
+            ("Name", "string", 0),
+            ("Type", "string", 0),
+            ("Data", "integer", 0),
+            ("Age", "string", 0),
+        ],
+        "Service" => &[
+            ("Name", "string", 0),
+            ("Type", "string", 0),
+            ("Cluster-IP", "string", 0),
+            ("External-IP", "string", 0),
+            ("Port(s)", "string", 0),
+            ("Age", "string", 0),
+            ("Selector", "string", 1),
+        ],
+        "StatefulSet" => &[
+            ("Name", "string", 0),
+            ("Ready", "string", 0),
+            ("Age", "string", 0),
+        ],
+        "DaemonSet" => &[
+            ("Name", "string", 0),
+            ("Desired", "integer", 0),
+            ("Current", "integer", 0),
+            ("Ready", "integer", 0),
+            ("Up-to-date", "integer", 0),
+            ("Available", "integer", 0),
+            ("Node Selector", "string", 0),
+            ("Age", "string", 0),
+        ],
+        "Job" => &[
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Completions", "string", 0),
+            ("Duration", "string", 0),
+            ("Age", "string", 0),
+        ],
         _ => &[("Name", "string", 0), ("Age", "string", 0)],
     }
 }
@@ -146,6 +189,12 @@ fn row(rt: &ResourceType, obj: &Value, include: IncludeObject, now: DateTime<Utc
         "Deployment" => workload_cells(obj, now, true),
         "ReplicaSet" => workload_cells(obj, now, false),
         "Event" => event_cells(obj, now),
+        "ConfigMap" => config::configmap_cells(obj, now),
+        "Secret" => config::secret_cells(obj, now),
+        "Service" => config::service_cells(obj, now),
+        "StatefulSet" => config::statefulset_cells(obj, now),
+        "DaemonSet" => config::daemonset_cells(obj, now),
+        "Job" => config::job_cells(obj, now),
         "Namespace" => vec![
             json!(s(&obj["metadata"]["name"])),
             json!(s(&obj["status"]["phase"])),

@@ -12,7 +12,7 @@ use super::super::events::Source;
 use super::super::store::{DEPLOYMENTS, PODS, REPLICASETS};
 use super::{REVISION, int, set_workload_condition};
 
-const HASH_LABEL: &str = "pod-template-hash";
+use super::template::{HASH_LABEL, equal_ignore_hash};
 
 /// `controller.ComputeHash`: FNV-32a over the template, printed in decimal and encoded with
 /// the apiserver's safe alphabet (no vowels, no confusable digits).
@@ -39,7 +39,8 @@ fn canonical(v: &Value, feed: &mut impl FnMut(&[u8])) {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
             feed(b"{");
-            for k in keys {
+            // A null is the zero value of a typed Go field: it is not part of the template.
+            for k in keys.into_iter().filter(|k| !m[k.as_str()].is_null()) {
                 feed(k.as_bytes());
                 feed(b":");
                 canonical(&m[k.as_str()], feed);
@@ -135,11 +136,39 @@ pub(crate) fn reconcile_deployment(e: &mut Engine, ns: &str, name: &str) {
     if !template.is_object() {
         return;
     }
-    let hash = pod_template_hash(&template);
-    let owned = e.index.owned(&uid, &REPLICASETS);
+    // FindNewReplicaSet: the oldest owned ReplicaSet whose template equals the Deployment's,
+    // ignoring the hash label; its hash is the one in use (a rollback reuses it).
+    let mut owned = e.index.owned(&uid, &REPLICASETS);
+    owned.sort_by(|a, b| {
+        let key = |r: &Value| {
+            (
+                r["metadata"]["creationTimestamp"]
+                    .as_str()
+                    .map(str::to_string),
+                name_of(r),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let current = owned
+        .iter()
+        .position(|rs| equal_ignore_hash(&rs["spec"]["template"], &template));
+    let hash = current
+        .and_then(|i| owned[i]["metadata"]["labels"][HASH_LABEL].as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| pod_template_hash(&template));
     let (mut new_rs, mut old): (Vec<Arc<Value>>, Vec<Arc<Value>>) = owned
         .into_iter()
-        .partition(|rs| rs["metadata"]["labels"][HASH_LABEL] == hash.as_str());
+        .enumerate()
+        .map(|(i, rs)| (Some(i) == current, rs))
+        .fold((Vec::new(), Vec::new()), |(mut n, mut o), (is_new, rs)| {
+            if is_new {
+                n.push(rs)
+            } else {
+                o.push(rs)
+            }
+            (n, o)
+        });
     old.sort_by(|a, b| {
         (revision_of(a), a["metadata"]["creationTimestamp"].as_str())
             .cmp(&(revision_of(b), b["metadata"]["creationTimestamp"].as_str()))

@@ -258,6 +258,8 @@ pub struct Ctr {
     pub image: String,
     pub policy: PullPolicy,
     pub init: bool,
+    /// Runs to completion (restartPolicy Never or OnFailure): completes as an init container does.
+    pub completes: bool,
     pub state: CState,
     pub restart_count: u32,
     /// When this container next needs attention (None: nothing to do).
@@ -295,6 +297,7 @@ impl Ctr {
             image: image.to_string(),
             policy,
             init,
+            completes: false,
             state: CState::Waiting {
                 reason: if init {
                     "PodInitializing"
@@ -346,7 +349,7 @@ impl Ctr {
                 runtime_name,
                 container_id,
             } => {
-                if self.init {
+                if self.init || self.completes {
                     self.state = CState::Completed {
                         started_at,
                         finished_at: now_rfc3339(),
@@ -537,6 +540,6 @@ impl Ctr {
             container_id: format!("containerd://{}", &id[7..]),
         };
         self.retry_gap = None;
-        self.next_at = self.init.then(|| now + ctx.clock.real(INIT_RUN));
+        self.next_at = (self.init || self.completes).then(|| now + ctx.clock.real(INIT_RUN));
     }
 }

@@ -12,9 +12,12 @@ pub(super) fn write(pod: &mut Value, run: &PodRun, host_ip: &str, now: &str) {
     }
     let all_running = run.main.iter().all(Ctr::running);
     let initialized = run.init.iter().all(Ctr::completed);
+    let succeeded = !run.main.is_empty() && run.main.iter().all(Ctr::completed);
     let sandbox = run.sandbox_at.is_none();
     let s = &mut pod["status"];
-    s["phase"] = json!(if all_running && initialized && !run.main.is_empty() {
+    s["phase"] = json!(if succeeded {
+        "Succeeded"
+    } else if all_running && initialized && !run.main.is_empty() {
         "Running"
     } else {
         "Pending"
@@ -57,7 +60,17 @@ pub(super) fn write(pod: &mut Value, run: &PodRun, host_ip: &str, now: &str) {
             now,
         );
     }
-    if all_running && initialized {
+    if succeeded {
+        set_condition(pod, "Ready", "False", Some("PodCompleted"), None, now);
+        set_condition(
+            pod,
+            "ContainersReady",
+            "False",
+            Some("PodCompleted"),
+            None,
+            now,
+        );
+    } else if all_running && initialized {
         set_condition(pod, "Ready", "True", None, None, now);
         set_condition(pod, "ContainersReady", "True", None, None, now);
     } else {

@@ -16,18 +16,19 @@ use super::super::discovery::has_status;
 use super::super::faults::Faults;
 use super::super::patch::{self, PatchError, PatchKind};
 use super::super::query::{ContinueToken, Page, Selectors};
-use super::super::resources::{NAMESPACES, PODS, ResourceType};
+use super::super::resources::{NAMESPACES, ResourceType, SERVICES};
 use super::super::status::ApiError;
 use super::super::store::{name_of, namespace_of, now_rfc3339};
 use super::super::table::{IncludeObject, table, wants_table};
 use super::{
-    AppState, Params, Target, error_response, json_bytes, json_value, validate, watch, write_json,
+    AppState, Params, Target, apply, deletion, error_response, json_bytes, json_value, protobuf,
+    scale, services, validate, watch, write_json,
 };
 
 const MAX_BODY: usize = 32 << 20;
 
 /// Field errors of a 422 answer, collected while the edit runs inside the store's lock.
-type Causes = RefCell<Vec<(String, String)>>;
+pub(super) type Causes = RefCell<Vec<(String, String)>>;
 
 /// The Status for an error, with `details.causes` from which kubectl prints field errors.
 fn failure(e: &ApiError, causes: &[(String, String)]) -> Response {
@@ -73,6 +74,18 @@ pub(super) async fn handle(
         };
         (header(header::ACCEPT), header(header::CONTENT_TYPE))
     };
+    let mut params = params;
+    if params.get("fieldManager").is_none_or(str::is_empty) {
+        let agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        params.0.retain(|(k, _)| k != "fieldManager");
+        params
+            .0
+            .push(("fieldManager".into(), apply::manager_for(None, agent)));
+    }
     let watching = t.watch_prefix || params.flag("watch");
     let body = if matches!(
         method,
@@ -89,8 +102,20 @@ pub(super) async fn handle(
     } else {
         Bytes::new()
     };
+    // Protobuf bodies (client-go's typed clients) become the JSON every verb below reads.
+    let body = if protobuf::is_protobuf(&content_type) && method != Method::PATCH {
+        match protobuf::decode(&body) {
+            Ok(v) => Bytes::from(v.to_string()),
+            Err(e) => return error_response(&e),
+        }
+    } else {
+        body
+    };
     let causes = Causes::default();
     let result = match (&method, t.name.as_deref()) {
+        (_, Some(_)) if t.sub.as_deref() == Some("scale") => {
+            scale::handle(st, &t, &method, &params, &content_type, &body)
+        }
         (&Method::GET, _) if watching => watch::serve(st, faults, &t, &params, &accept),
         (&Method::GET, None) => list(st, &t, &params, &accept),
         (&Method::GET, Some(name)) => get(st, &t, name, &params, &accept),
@@ -99,7 +124,7 @@ pub(super) async fn handle(
         (&Method::PATCH, Some(name)) => {
             patch_one(st, &t, name, &params, &content_type, &body, &causes)
         }
-        (&Method::DELETE, Some(name)) => delete(st, &t, name, &params, &body),
+        (&Method::DELETE, Some(name)) => deletion::serve(st, &t, name, &params, &body),
         _ => Err(ApiError::new(
             405,
             "MethodNotAllowed",
@@ -206,7 +231,7 @@ fn get(
     Ok(json_value(StatusCode::OK, obj.as_ref()))
 }
 
-fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
+pub(super) fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
     let v: Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
     })?;
@@ -246,7 +271,7 @@ fn check_identity(t: &Target, obj: &mut Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn writable(rt: &ResourceType) -> Result<(), ApiError> {
+pub(super) fn writable(rt: &ResourceType) -> Result<(), ApiError> {
     if rt.stored {
         Ok(())
     } else {
@@ -265,11 +290,28 @@ fn create(
     body: &[u8],
     causes: &Causes,
 ) -> Result<Response, ApiError> {
+    create_object(st, t, params, parse_body(body)?, causes)
+}
+
+/// Create from a parsed body (a create, or an apply of an object that does not exist yet).
+pub(super) fn create_object(
+    st: &AppState,
+    t: &Target,
+    params: &Params,
+    mut obj: Value,
+    causes: &Causes,
+) -> Result<Response, ApiError> {
     let rt = t.rt;
     writable(rt)?;
-    let mut obj = parse_body(body)?;
     check_identity(t, &mut obj)?;
+    if obj["metadata"]["managedFields"].is_null() {
+        apply::record_update(params.get("fieldManager").unwrap_or(""), "", None, &mut obj);
+    }
+    deletion::refuse_if_terminating(&st.store, rt, namespace_of(&obj), name_of(&obj))?;
     defaults::apply(rt, &mut obj);
+    if std::ptr::eq(rt, &SERVICES) {
+        services::allocate_cluster_ip(&st.store, &mut obj);
+    }
     validate::validate(rt, &obj).map_err(|i| (*i).record(causes))?;
     if !params.dry_run() {
         let stored = st.store.create(rt, obj)?;
@@ -330,7 +372,7 @@ fn dry_run_suffix() -> String {
 
 /// Run an edit of the stored object: for real through `Store::modify` (atomic, with the
 /// resourceVersion precondition), or for `dryRun` on a copy with the same bookkeeping.
-fn write<F>(
+pub(super) fn write<F>(
     st: &AppState,
     t: &Target,
     name: &str,
@@ -395,8 +437,9 @@ where
 
 /// Combine an edited object with the stored one as the endpoint allows: the main resource
 /// ignores status changes, `/status` takes only status; then default and validate.
-fn finish_edit(
+pub(super) fn finish_edit(
     t: &Target,
+    manager: Option<&str>,
     current: &Value,
     edited: Value,
     causes: &Causes,
@@ -435,6 +478,9 @@ fn finish_edit(
     defaults::apply(rt, &mut next);
     validate::validate(rt, &next).map_err(|i| (*i).record(causes))?;
     validate::validate_update(rt, current, &next).map_err(|i| (*i).record(causes))?;
+    if let Some(m) = manager {
+        apply::record_update(m, t.sub.as_deref().unwrap_or(""), Some(current), &mut next);
+    }
     Ok(next)
 }
 
@@ -458,7 +504,7 @@ fn update(
         .as_str()
         .map(str::to_string);
     write(st, t, name, expected.as_deref(), params.dry_run(), |cur| {
-        finish_edit(t, cur, obj, causes)
+        finish_edit(t, params.get("fieldManager"), cur, obj, causes)
     })
 }
 
@@ -471,6 +517,9 @@ fn patch_one(
     body: &[u8],
     causes: &Causes,
 ) -> Result<Response, ApiError> {
+    if apply::is_apply(content_type) {
+        return apply::serve(st, t, name, params, body, causes);
+    }
     let kind = PatchKind::from_content_type(content_type).ok_or_else(|| {
         ApiError::new(
             415,
@@ -508,73 +557,6 @@ fn patch_one(
                 err
             }
         })?;
-        finish_edit(t, cur, patched, causes)
+        finish_edit(t, params.get("fieldManager"), cur, patched, causes)
     })
-}
-
-fn delete(
-    st: &AppState,
-    t: &Target,
-    name: &str,
-    params: &Params,
-    body: &[u8],
-) -> Result<Response, ApiError> {
-    let rt = t.rt;
-    writable(rt)?;
-    if t.sub.is_some() {
-        return Err(ApiError::new(
-            405,
-            "MethodNotAllowed",
-            "the server does not allow this method on the requested resource",
-        ));
-    }
-    let ns = t.ns.as_deref().unwrap_or("");
-    let opts: Value = if body.iter().all(u8::is_ascii_whitespace) {
-        Value::Null
-    } else {
-        parse_body(body)?
-    };
-    let current = st
-        .store
-        .get(rt, ns, name)
-        .ok_or_else(|| ApiError::not_found(rt, name))?;
-    let pre = &opts["preconditions"];
-    for (field, label) in [("resourceVersion", "ResourceVersion"), ("uid", "UID")] {
-        if let Some(want) = pre[field].as_str()
-            && current["metadata"][field].as_str() != Some(want)
-        {
-            return Err(ApiError::conflict(
-                rt,
-                name,
-                &format!(
-                    "Precondition failed: {label} in precondition: {want}, {label} in object meta: {}",
-                    current["metadata"][field].as_str().unwrap_or("")
-                ),
-            ));
-        }
-    }
-    let deleted = if params.dry_run() || opts["dryRun"] == json!(["All"]) {
-        current
-    } else {
-        st.store.delete(rt, ns, name)?
-    };
-    // Pods answer with the object (graceful deletion); other types with a Success Status.
-    if rt.group == PODS.group && rt.plural == PODS.plural {
-        return Ok(json_value(StatusCode::OK, deleted.as_ref()));
-    }
-    Ok(json_value(
-        StatusCode::OK,
-        &json!({
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Success",
-            "details": {
-                "name": name,
-                "group": rt.group,
-                "kind": rt.plural,
-                "uid": deleted["metadata"]["uid"],
-            },
-        }),
-    ))
 }

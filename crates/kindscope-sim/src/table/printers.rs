@@ -284,8 +284,8 @@ pub(super) fn node_cells(node: &Value, now: DateTime<Utc>) -> Vec<Value> {
     ]
 }
 
-/// `app=web,tier in (a,b)` for a LabelSelector.
-fn selector_string(sel: &Value) -> String {
+/// `app=web,tier in (a,b)` for a LabelSelector (`<none>` when empty).
+pub fn selector_string(sel: &Value) -> String {
     let mut parts = Vec::new();
     if let Some(m) = sel["matchLabels"].as_object() {
         let mut kv: Vec<String> = m.iter().map(|(k, v)| format!("{k}={}", s(v))).collect();
