@@ -70,6 +70,17 @@ pub enum Action {
     OpenNamespaces,
     ToggleLog,
     ToggleHelp,
+    /// `]` / `[`: the next / previous finding, from any pane.
+    NextFinding,
+    PrevFinding,
+    /// `s`: show / fold Kind's own namespaces and base images.
+    ToggleSystem,
+    /// `c`: copy the selected finding's fix (a command) to the clipboard.
+    CopyFix,
+    /// `J` / `K`: scroll the events list of the selected pod.
+    ScrollEvents {
+        down: bool,
+    },
     /// Mouse left click at (column, row).
     Click {
         column: u16,
@@ -101,4 +112,6 @@ pub enum Effect {
     Apply(FixPlan),
     Undo(FixPlan),
     SwitchNamespace(Option<String>),
+    /// Put this text on the terminal's clipboard (OSC 52).
+    Copy(String),
 }

@@ -51,6 +51,8 @@ pub struct Options {
     pub sources: Option<Arc<crate::source::SourceCache>>,
     /// (context, API server) being connected to, shown until the first lists arrive.
     pub cluster: Option<(String, String)>,
+    /// Where `c` puts a command: the terminal's clipboard (OSC 52); tests record it.
+    pub clipboard: fn(&str) -> std::io::Result<()>,
 }
 
 /// Seconds since the epoch (0 if the system clock is before 1970).
@@ -74,7 +76,38 @@ impl Options {
             monochrome: false,
             sources: None,
             cluster: None,
+            clipboard: crate::tui::clipboard::to_terminal,
         }
+    }
+}
+
+/// A finding by identity: its index changes when the snapshot does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingId {
+    pub namespace: String,
+    pub workload: String,
+    pub container: String,
+    pub init: bool,
+    pub kind: crate::diagnose::FindingKind,
+}
+
+impl FindingId {
+    pub fn of(f: &Finding) -> Self {
+        FindingId {
+            namespace: f.namespace.clone(),
+            workload: f.workload.clone(),
+            container: f.container.clone(),
+            init: f.init_container,
+            kind: f.kind,
+        }
+    }
+
+    pub fn matches(&self, f: &Finding) -> bool {
+        self.namespace == f.namespace
+            && self.workload == f.workload
+            && self.container == f.container
+            && self.init == f.init_container
+            && self.kind == f.kind
     }
 }
 
@@ -179,6 +212,15 @@ pub struct App {
     pub panes: [PaneState; 3],
     pub filter: String,
     pub namespace: Option<String>,
+    /// Show Kind's own namespaces and base images (folded by default; `s` toggles).
+    pub show_system: bool,
+    /// The finding `]`/`[` or a click in the strip went to; None: the panes' selection decides.
+    pub chosen_finding: Option<FindingId>,
+    /// First row of the findings strip drawn (kept so the selected finding stays in view).
+    pub strip_offset: Cell<usize>,
+    /// Rows scrolled in the open dialog, and in the events list.
+    pub dialog_scroll: u16,
+    pub events_scroll: u16,
     pub overlay: Overlay,
     pub show_log: bool,
     pub write: WriteAccess,
@@ -218,6 +260,11 @@ impl App {
             panes: Default::default(),
             filter: String::new(),
             namespace: opts.namespace,
+            show_system: false,
+            chosen_finding: None,
+            strip_offset: Cell::new(0),
+            dialog_scroll: 0,
+            events_scroll: 0,
             overlay: Overlay::None,
             show_log: false,
             write: opts.write,
@@ -310,19 +357,20 @@ impl App {
         })
     }
 
-    /// Lines of the findings strip: one per finding, two more spelling out the selected one.
+    /// Rows of the findings strip: every finding wrapped to the screen's width (the selected
+    /// one spelled out), up to a quarter of the screen; the strip scrolls beyond that.
     pub fn finding_lines(&self) -> u16 {
-        let detail = if self.selected_finding().is_some() {
-            2
+        let rows = if self.view.findings.is_empty() {
+            // "N pods starting" and one line per pending container, in place of the all-clear.
+            match self.starting_in_view().len() {
+                n if n > 0 && self.ready() => n + 1,
+                _ => 1,
+            }
         } else {
-            0
+            crate::tui::ui::strip::rows(self, self.viewport.width).len()
         };
-        // "N pods starting" and one line per pending container, in place of the all-clear.
-        let starting = match self.starting_in_view().len() {
-            n if n > 0 && self.view.findings.is_empty() && self.ready() => n + 1,
-            _ => 0,
-        };
-        (self.view.findings.len() + detail + starting).clamp(1, 5) as u16
+        let max = usize::from((self.viewport.height / 4).max(5));
+        rows.clamp(1, max) as u16
     }
 
     /// The screen areas for the current viewport.
@@ -352,8 +400,25 @@ impl App {
         })
     }
 
-    /// The finding `f` acts on: the selected container's, else the selected workload's first.
+    /// The finding `f` acts on: the one `]`/`[` or a click chose; in the Pods pane, the
+    /// selected pod's (bare pods have no workload row); else the selected container's, else the
+    /// selected workload's first.
     pub fn selected_finding(&self) -> Option<&Finding> {
+        if let Some(id) = &self.chosen_finding
+            && let Some(f) = self.view.findings.iter().find(|f| id.matches(f))
+        {
+            return Some(f);
+        }
+        if self.focus == Pane::Pods
+            && let Some(pod) = self.view.pods.get(self.pane(Pane::Pods).selected)
+            && let Some(f) = self
+                .view
+                .findings
+                .iter()
+                .find(|f| f.namespace == pod.namespace && f.pods.contains(&pod.name))
+        {
+            return Some(f);
+        }
         let (key, container) = self.selected_workload()?;
         let kind_name = key.finding_name();
         let of_workload = |f: &&Finding| f.namespace == key.namespace && f.workload == kind_name;
@@ -365,6 +430,12 @@ impl App {
                 .find(|f| f.container == name && f.init_container == init)
         });
         exact.or_else(|| self.view.findings.iter().find(of_workload))
+    }
+
+    /// Index of the selected finding in the view's findings.
+    pub fn selected_finding_index(&self) -> Option<usize> {
+        let f = self.selected_finding()?;
+        self.view.findings.iter().position(|g| g == f)
     }
 
     /// Images the selected workload (container) asks for, as written in the spec.
@@ -414,6 +485,7 @@ impl App {
             &self.findings,
             &self.namespace,
             &self.filter,
+            self.show_system,
         );
         let nodes = keep_node.and_then(|id| self.view.nodes.iter().position(|r| node_id(r) == id));
         let pods = keep_pod.and_then(|id| {
@@ -460,16 +532,34 @@ impl App {
             .map(workload_id)
     }
 
-    /// Select the workload row of the first finding (from `start`) not on `skip`; returns
-    /// whether one was found.
+    /// Select the first finding (from `start`) not on `skip`; returns whether one was found.
     pub(crate) fn select_finding(&mut self, start: usize, skip: Option<&Target>) -> bool {
-        let Some(f) = self.view.findings.iter().skip(start).find(|f| {
-            skip.is_none_or(|t| {
-                !(f.namespace == t.namespace && f.workload == format!("{}/{}", t.kind, t.name))
+        let Some(i) = self
+            .view
+            .findings
+            .iter()
+            .enumerate()
+            .skip(start)
+            .find(|(_, f)| {
+                skip.is_none_or(|t| {
+                    !(f.namespace == t.namespace && f.workload == format!("{}/{}", t.kind, t.name))
+                })
             })
-        }) else {
+            .map(|(i, _)| i)
+        else {
             return false;
         };
+        self.go_to_finding(i);
+        true
+    }
+
+    /// Make finding `i` the selected one and show it in the panes: its container row in
+    /// Workloads, its pod in Pods (a bare pod's finding has only the pod).
+    pub(crate) fn go_to_finding(&mut self, i: usize) {
+        let Some(f) = self.view.findings.get(i) else {
+            return;
+        };
+        self.chosen_finding = Some(FindingId::of(f));
         let row = self.view.workloads.iter().position(|r| match r {
             WorkloadRow::Container {
                 key, name, init, ..
@@ -481,13 +571,25 @@ impl App {
             }
             WorkloadRow::Deployment { .. } => false,
         });
+        let pod = self
+            .view
+            .pods
+            .iter()
+            .position(|p| p.namespace == f.namespace && f.pods.contains(&p.name));
         match row {
-            Some(i) => {
-                self.panes[Pane::Workloads.index()].selected = i;
+            Some(r) => {
+                self.panes[Pane::Workloads.index()].selected = r;
                 self.link_from_workload();
-                true
             }
-            None => false,
+            None => {
+                if let Some(p) = pod {
+                    self.panes[Pane::Pods.index()].selected = p;
+                    // Only the Pods pane shows a bare pod's finding.
+                    if self.focus == Pane::Workloads {
+                        self.focus = Pane::Pods;
+                    }
+                }
+            }
         }
     }
 

@@ -22,6 +22,13 @@ pub const HELP: &[(&str, &str)] = &[
         "f",
         "fix the selected finding (y/Enter applies, Esc cancels)",
     ),
+    ("] / [", "next / previous finding (from any pane)"),
+    (
+        "c",
+        "copy the selected finding's fix command (OSC 52 clipboard)",
+    ),
+    ("s", "show / fold Kind's own namespaces and base images"),
+    ("J / K", "scroll the events of the selected pod"),
     ("u", "undo the last fix (asks first)"),
     ("/", "filter rows by text (Enter keeps, Esc clears)"),
     (": or n", "choose the namespace"),
@@ -78,7 +85,8 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('y') | KeyCode::Enter => Some(Action::Confirm),
             KeyCode::Esc | KeyCode::Char('n') => Some(Action::Cancel),
             KeyCode::Char('q') => Some(Action::Quit),
-            _ => None,
+            KeyCode::Char('c') => Some(Action::CopyFix),
+            code => scroll_key(code),
         },
         Overlay::Namespaces { .. } => match key.code {
             KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
@@ -92,7 +100,7 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Esc | KeyCode::Enter => Some(Action::Cancel),
             KeyCode::Char('?') => Some(Action::ToggleHelp),
             KeyCode::Char('q') => Some(Action::Quit),
-            _ => None,
+            code => scroll_key(code),
         },
         Overlay::None => match key.code {
             KeyCode::Char('q') => Some(Action::Quit),
@@ -111,8 +119,26 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char(':') | KeyCode::Char('n') => Some(Action::OpenNamespaces),
             KeyCode::Char('l') => Some(Action::ToggleLog),
             KeyCode::Char('?') => Some(Action::ToggleHelp),
+            KeyCode::Char(']') => Some(Action::NextFinding),
+            KeyCode::Char('[') => Some(Action::PrevFinding),
+            KeyCode::Char('s') => Some(Action::ToggleSystem),
+            KeyCode::Char('c') => Some(Action::CopyFix),
+            KeyCode::Char('J') => Some(Action::ScrollEvents { down: true }),
+            KeyCode::Char('K') => Some(Action::ScrollEvents { down: false }),
             KeyCode::Esc => Some(Action::Cancel),
             _ => None,
         },
+    }
+}
+
+/// Scrolling inside a dialog: the selection keys move its text.
+fn scroll_key(code: KeyCode) -> Option<Action> {
+    match code {
+        KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+        KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
+        KeyCode::PageUp => Some(Action::PageUp),
+        KeyCode::PageDown => Some(Action::PageDown),
+        KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+        _ => None,
     }
 }

@@ -9,6 +9,16 @@ use crate::tui::layout;
 
 impl App {
     pub fn update(&mut self, action: Action) -> Option<Effect> {
+        let overlay_before = std::mem::discriminant(&self.overlay);
+        let effect = self.update_inner(action);
+        // A dialog opens at its top.
+        if std::mem::discriminant(&self.overlay) != overlay_before {
+            self.dialog_scroll = 0;
+        }
+        effect
+    }
+
+    fn update_inner(&mut self, action: Action) -> Option<Effect> {
         match action {
             Action::Quit => {
                 self.quit = true;
@@ -73,8 +83,98 @@ impl App {
             Action::FeedClosed => self.feed_closed = true,
             Action::Backend(event) => self.backend_event(event),
             Action::Tick => self.spinner = self.spinner.wrapping_add(1),
+            Action::NextFinding => self.step_finding(true),
+            Action::PrevFinding => self.step_finding(false),
+            Action::ToggleSystem => {
+                self.show_system = !self.show_system;
+                self.rebuild_view();
+                let text = if self.show_system {
+                    "Showing Kind's own namespaces and base images (s folds them)."
+                } else {
+                    "Kind's own namespaces and base images are folded (s shows them)."
+                };
+                self.status = Some(StatusLine {
+                    text: text.to_string(),
+                    error: false,
+                });
+            }
+            Action::CopyFix => return self.copy_fix(),
+            Action::ScrollEvents { down } => {
+                self.events_scroll = if down {
+                    self.events_scroll.saturating_add(1)
+                } else {
+                    self.events_scroll.saturating_sub(1)
+                };
+            }
         }
         None
+    }
+
+    /// `]` / `[`: the next / previous finding (wrapping), whatever pane has the focus.
+    fn step_finding(&mut self, forward: bool) {
+        let n = self.view.findings.len();
+        if n == 0 {
+            self.status = Some(StatusLine {
+                text: "No findings to go to.".to_string(),
+                error: false,
+            });
+            return;
+        }
+        let next = match (self.selected_finding_index(), forward) {
+            (None, true) => 0,
+            (None, false) => n - 1,
+            (Some(i), true) => (i + 1) % n,
+            (Some(i), false) => (i + n - 1) % n,
+        };
+        self.go_to_finding(next);
+        self.user_moved = true;
+        self.events_scroll = 0;
+    }
+
+    /// `c`: the selected finding's fix as one command line, to the clipboard (OSC 52).
+    fn copy_fix(&mut self) -> Option<Effect> {
+        let finding = match &self.overlay {
+            Overlay::Fix(d) => Some(d.finding.clone()),
+            _ => self.selected_finding().cloned(),
+        };
+        let text = finding
+            .as_ref()
+            .and_then(|f| match (self.plan)(f, &self.snapshot) {
+                Some(plan) => Some(crate::tui::kubectl::patch_command(
+                    &self.snapshot.context,
+                    &plan,
+                )),
+                None => f.command.clone(),
+            });
+        let (text, effect) = match text {
+            None if finding.is_none() => (
+                "Nothing to copy: no finding is selected (] goes to the next one).".to_string(),
+                None,
+            ),
+            None => (
+                "Nothing to copy: this finding has no command.".to_string(),
+                None,
+            ),
+            Some(t) if t.len() > crate::tui::clipboard::MAX_COPY_BYTES => (
+                format!(
+                    "Not copied: the command is {} bytes, more than the {} a terminal clipboard takes; it is in the fix dialog (f).",
+                    t.len(),
+                    crate::tui::clipboard::MAX_COPY_BYTES
+                ),
+                None,
+            ),
+            Some(t) => (
+                format!(
+                    "Copied to the clipboard (OSC 52): {t} — if nothing arrives, allow OSC 52 in your terminal (tmux: set -g set-clipboard on)."
+                ),
+                Some(Effect::Copy(t)),
+            ),
+        };
+        self.status = Some(StatusLine {
+            text: crate::sanitize::term(&text).into_owned(),
+            error: effect.is_none() && finding.is_some(),
+        });
+        effect
     }
 
     fn page(&self) -> usize {
@@ -89,6 +189,22 @@ impl App {
             let last = choices.len().saturating_sub(1) as isize;
             *selected = (*selected as isize + delta.signum()).clamp(0, last) as usize;
             return;
+        }
+        if matches!(
+            self.overlay,
+            Overlay::Fix(_) | Overlay::Undo(_) | Overlay::Info { .. } | Overlay::Help
+        ) {
+            // Dialogs scroll; drawing clamps to what their text needs.
+            self.dialog_scroll = (self.dialog_scroll as isize)
+                .saturating_add(delta)
+                .clamp(0, 10_000) as u16;
+            return;
+        }
+        if matches!(self.focus, Pane::Workloads | Pane::Pods) {
+            self.chosen_finding = None;
+        }
+        if self.focus == Pane::Pods {
+            self.events_scroll = 0;
         }
         let len = self.rows_len(self.focus);
         if len == 0 {
@@ -131,10 +247,19 @@ impl App {
             }
             return;
         }
+        if let Some(i) = crate::tui::ui::strip::finding_at(self, &areas, column, row) {
+            self.go_to_finding(i);
+            self.user_moved = true;
+            self.events_scroll = 0;
+            return;
+        }
         let Some(pane) = self.pane_at(column, row) else {
             return;
         };
         self.focus = pane;
+        if matches!(pane, Pane::Workloads | Pane::Pods) {
+            self.chosen_finding = None;
+        }
         let Some(rect) = areas.panes[pane.index()] else {
             return;
         };
@@ -164,7 +289,7 @@ impl App {
                     "Nothing to fix: no mismatches found.".to_string()
                 } else {
                     format!(
-                        "The selected workload has no finding; {n} listed in the findings strip — select one in Workloads."
+                        "The selected row has no finding; {n} in the findings strip — ] goes to the next one."
                     )
                 },
                 error: false,

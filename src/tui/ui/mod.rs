@@ -4,6 +4,7 @@ pub mod chrome;
 mod dialogs;
 mod nodes;
 mod pods;
+pub mod strip;
 mod workloads;
 
 use ratatui::Frame;

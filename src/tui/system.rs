@@ -1,0 +1,86 @@
+//! What Kind itself puts in every cluster: its namespaces and the images its node image
+//! preloads. The dashboard folds them by default (`s` shows them) so that what the user loaded
+//! and deployed fills the panes (docs/dashboard.md, "Folding").
+
+use crate::imageref::ImageRef;
+
+/// Namespaces Kind (kubeadm, and Kind's default storage) creates in every cluster.
+pub const KIND_NAMESPACES: [&str; 4] = [
+    "kube-node-lease",
+    "kube-public",
+    "kube-system",
+    "local-path-storage",
+];
+
+pub fn is_kind_namespace(ns: &str) -> bool {
+    KIND_NAMESPACES.contains(&ns)
+}
+
+/// Repositories (registry and path, tag ignored) of the images Kind's node image preloads: the
+/// Kubernetes images `kubeadm config images list` names (apiserver, controller-manager,
+/// scheduler, proxy, etcd, CoreDNS, pause), Kind's CNI `kindnetd` and its storage provisioner
+/// and helper. Kind's node-image build (kubernetes-sigs/kind `pkg/build/nodeimage/
+/// buildcontext.go`, `const_cni.go`, `const_storage.go`) pulls exactly these into every node;
+/// older releases used `k8s.gcr.io` and `rancher/local-path-provisioner` with a `debian-base`
+/// helper.
+const KIND_BASE_PATHS: [&str; 8] = [
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kube-proxy",
+    "etcd",
+    "coredns/coredns",
+    "coredns",
+    "pause",
+];
+const KIND_BASE_REPOSITORIES: [&str; 6] = [
+    "docker.io/kindest/kindnetd",
+    "docker.io/kindest/local-path-provisioner",
+    "docker.io/kindest/local-path-helper",
+    "docker.io/rancher/local-path-provisioner",
+    "registry.k8s.io/build-image/debian-base",
+    "k8s.gcr.io/build-image/debian-base",
+];
+
+/// Whether `name` is one of Kind's preloaded base images. A user's own image under
+/// `registry.k8s.io` (an ingress controller, say) is not.
+pub fn is_kind_base_image(name: &str) -> bool {
+    let Ok(r) = ImageRef::parse(name) else {
+        return false;
+    };
+    let repo = r.repository();
+    if KIND_BASE_REPOSITORIES.contains(&repo.as_str()) {
+        return true;
+    }
+    matches!(r.domain.as_str(), "registry.k8s.io" | "k8s.gcr.io")
+        && KIND_BASE_PATHS.contains(&r.path.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_base_images_are_recognised_by_repository() {
+        for name in [
+            "registry.k8s.io/kube-apiserver:v1.33.1",
+            "registry.k8s.io/etcd:3.5.21-0",
+            "registry.k8s.io/coredns/coredns:v1.12.0",
+            "registry.k8s.io/pause:3.10",
+            "docker.io/kindest/kindnetd:v20250512-df8de77b",
+            "docker.io/kindest/local-path-provisioner:v20250214-acbabc1a",
+            "k8s.gcr.io/kube-proxy:v1.21.1",
+        ] {
+            assert!(is_kind_base_image(name), "{name}");
+        }
+        for name in [
+            "registry.k8s.io/ingress-nginx/controller:v1.12.0",
+            "localhost/kubernaut/gateway:debug",
+            "docker.io/library/postgres:16",
+            "kindest/node:v1.33.1",
+            "not a reference",
+        ] {
+            assert!(!is_kind_base_image(name), "{name}");
+        }
+    }
+}
