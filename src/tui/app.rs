@@ -218,8 +218,8 @@ pub struct App {
     pub chosen_finding: Option<FindingId>,
     /// First row of the findings strip drawn (kept so the selected finding stays in view).
     pub strip_offset: Cell<usize>,
-    /// Rows scrolled in the open dialog, and in the events list.
-    pub dialog_scroll: u16,
+    /// Rows scrolled in the open dialog (drawing clamps it to the text), and in the events list.
+    pub dialog_scroll: Cell<u16>,
     pub events_scroll: u16,
     pub overlay: Overlay,
     pub show_log: bool,
@@ -263,7 +263,7 @@ impl App {
             show_system: false,
             chosen_finding: None,
             strip_offset: Cell::new(0),
-            dialog_scroll: 0,
+            dialog_scroll: Cell::new(0),
             events_scroll: 0,
             overlay: Overlay::None,
             show_log: false,

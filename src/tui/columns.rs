@@ -10,6 +10,8 @@ pub struct Col {
     pub min: usize,
     /// 0 is served first.
     pub priority: u8,
+    /// Order of growing past the minimum (defaults to `priority`).
+    pub grow: u8,
 }
 
 impl Col {
@@ -18,7 +20,13 @@ impl Col {
             want: want.max(min),
             min: min.max(1),
             priority,
+            grow: priority,
         }
+    }
+
+    /// Grow in this order instead (a column may be needed early but only at its minimum).
+    pub fn grow(self, grow: u8) -> Col {
+        Col { grow, ..self }
     }
 }
 
@@ -38,6 +46,7 @@ pub fn allocate(width: usize, gap: usize, cols: &[Col]) -> Vec<usize> {
             shown += 1;
         }
     }
+    order.sort_by_key(|&i| (cols[i].grow, i));
     for &i in &order {
         if widths[i] == 0 {
             continue;
@@ -66,7 +75,7 @@ mod tests {
     #[test]
     fn a_column_without_room_for_its_minimum_is_dropped() {
         let cols = [Col::new(30, 10, 1), Col::new(40, 25, 0), Col::new(20, 8, 2)];
-        assert_eq!(allocate(40, 1, &cols), vec![14, 25, 0]);
+        assert_eq!(allocate(40, 1, &cols), vec![10, 29, 0]);
         assert_eq!(allocate(20, 1, &cols), vec![0, 20, 0]);
     }
 }

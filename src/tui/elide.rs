@@ -37,18 +37,15 @@ pub fn elide_middle(s: &str, width: usize) -> String {
     }
 }
 
-/// `namespace/name` in `width` characters: the name stays whole as long as it fits, the
-/// namespace gives way first.
-pub fn elide_ns_name(namespace: &str, name: &str, width: usize) -> String {
-    let full = format!("{namespace}/{name}");
-    if len(&full) <= width {
-        return full;
+/// `s` in at most `width` characters, keeping its end: `…debug-worker2`.
+pub fn elide_start(s: &str, width: usize) -> String {
+    if len(s) <= width {
+        return s.to_string();
     }
-    let name_len = len(name);
-    if name_len + 3 <= width && !namespace.is_empty() {
-        return format!("{}/{name}", elide_middle(namespace, width - name_len - 1));
+    match width {
+        0 => String::new(),
+        n => format!("{ELLIPSIS}{}", take_end(s, n - 1)),
     }
-    elide_middle(name, width)
 }
 
 /// Split an image string into (name, suffix) where suffix is `:tag`, `@digest` or both.
@@ -268,17 +265,10 @@ mod tests {
     }
 
     #[test]
-    fn namespace_gives_way_before_the_name() {
-        assert_eq!(elide_ns_name("default", "gw-1", 20), "default/gw-1");
-        assert_eq!(
-            elide_ns_name("kube-system", "coredns-abc", 16),
-            "k…em/coredns-abc"
-        );
-        assert_eq!(len(&elide_ns_name("kube-system", "coredns-abc", 16)), 16);
-        assert_eq!(
-            elide_ns_name("default", "datastorage-6d4c9b7f8-abcde", 11),
-            "datas…abcde"
-        );
+    fn node_names_keep_their_end() {
+        assert_eq!(elide_start("nodes-worker2", 20), "nodes-worker2");
+        assert_eq!(elide_start("gateway-debug-worker", 10), "…ug-worker");
+        assert_eq!(elide_start("abc", 0), "");
     }
 
     #[test]

@@ -139,6 +139,7 @@ fn scroll_key(code: KeyCode) -> Option<Action> {
         KeyCode::PageUp => Some(Action::PageUp),
         KeyCode::PageDown => Some(Action::PageDown),
         KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+        KeyCode::End | KeyCode::Char('G') => Some(Action::Bottom),
         _ => None,
     }
 }

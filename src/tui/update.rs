@@ -13,7 +13,7 @@ impl App {
         let effect = self.update_inner(action);
         // A dialog opens at its top.
         if std::mem::discriminant(&self.overlay) != overlay_before {
-            self.dialog_scroll = 0;
+            self.dialog_scroll.set(0);
         }
         effect
     }
@@ -195,9 +195,9 @@ impl App {
             Overlay::Fix(_) | Overlay::Undo(_) | Overlay::Info { .. } | Overlay::Help
         ) {
             // Dialogs scroll; drawing clamps to what their text needs.
-            self.dialog_scroll = (self.dialog_scroll as isize)
-                .saturating_add(delta)
-                .clamp(0, 10_000) as u16;
+            let rows = (self.dialog_scroll.get() as isize).saturating_add(delta);
+            self.dialog_scroll
+                .set(rows.clamp(0, u16::MAX as isize) as u16);
             return;
         }
         if matches!(self.focus, Pane::Workloads | Pane::Pods) {

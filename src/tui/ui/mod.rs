@@ -125,3 +125,27 @@ fn pane_message(app: &App, resource: &str) -> Option<Line<'static>> {
 fn inner(area: Rect) -> Rect {
     Block::default().borders(Borders::ALL).inner(area)
 }
+
+/// Rows `text` takes when word-wrapped to `width` the way the popup's paragraph wraps it
+/// (greedy, at spaces; a word longer than a row is cut). Counting characters alone would
+/// underestimate, and the popup would cut off its last lines: the patch.
+pub(super) fn wrapped_rows(text: &str, width: usize) -> usize {
+    let width = width.max(1);
+    let mut rows = 1;
+    let mut used = 0;
+    for word in text.split_inclusive(' ') {
+        let len = word.chars().count();
+        let visible = word.trim_end_matches(' ').chars().count();
+        if used > 0 && used + visible > width {
+            rows += 1;
+            used = 0;
+        }
+        if used == 0 && len > width {
+            rows += (len - 1) / width;
+            used = len % width;
+        } else {
+            used += len;
+        }
+    }
+    rows
+}

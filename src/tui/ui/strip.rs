@@ -116,6 +116,10 @@ pub fn wrap(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
         let n = word.chars().count();
         let visible = word.trim_end_matches(' ').chars().count();
         if used > 0 && used + visible > width {
+            // The space the row ended on does not count against its width.
+            if let Some(last) = out.last_mut().and_then(|r| r.last_mut()) {
+                last.content = last.content.trim_end().to_string().into();
+            }
             out.push(vec![Span::raw(INDENT)]);
             used = INDENT.len();
         }
