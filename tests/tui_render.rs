@@ -194,7 +194,10 @@ fn capped_api_list_is_noted_under_the_node() {
     let mut app = app_with(snap, kind_write(), 80, 24);
     app.update(Action::FocusNext);
     let screen = render(&app);
-    assert!(screen.contains("smaller images may be"), "{screen}");
+    assert!(
+        screen.contains("at most 50 images: smaller ones may be missing"),
+        "{screen}"
+    );
     insta::assert_snapshot!("nodes_capped", screen);
 }
 

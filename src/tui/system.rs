@@ -52,8 +52,12 @@ pub fn is_kind_base_image(name: &str) -> bool {
     if KIND_BASE_REPOSITORIES.contains(&repo.as_str()) {
         return true;
     }
-    matches!(r.domain.as_str(), "registry.k8s.io" | "k8s.gcr.io")
-        && KIND_BASE_PATHS.contains(&r.path.as_str())
+    // Kind also tags the Kubernetes images with their architecture (`kube-proxy-amd64`).
+    let path = ["-amd64", "-arm64", "-ppc64le", "-s390x"]
+        .iter()
+        .find_map(|arch| r.path.strip_suffix(arch))
+        .unwrap_or(&r.path);
+    matches!(r.domain.as_str(), "registry.k8s.io" | "k8s.gcr.io") && KIND_BASE_PATHS.contains(&path)
 }
 
 #[cfg(test)]
@@ -70,6 +74,7 @@ mod tests {
             "docker.io/kindest/kindnetd:v20250512-df8de77b",
             "docker.io/kindest/local-path-provisioner:v20250214-acbabc1a",
             "k8s.gcr.io/kube-proxy:v1.21.1",
+            "registry.k8s.io/kube-apiserver-amd64:v1.33.1",
         ] {
             assert!(is_kind_base_image(name), "{name}");
         }

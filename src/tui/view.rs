@@ -301,7 +301,7 @@ fn node_rows(
         let mut folded = 0;
         for image in &list.images {
             if !show_system
-                && image.names.iter().all(|n| is_kind_image(n))
+                && image.names.iter().any(|n| is_kind_image(n))
                 && !image.names.iter().any(|n| named.contains(n.as_str()))
             {
                 folded += 1;
@@ -343,7 +343,7 @@ fn node_rows(
         if maybe_incomplete {
             rows.push(NodeRow::Note {
                 text: format!(
-                    "API list has {} images (the kubelet's cap): smaller images may be missing",
+                    "the API lists at most {} images: smaller ones may be missing",
                     crate::NODE_STATUS_MAX_IMAGES
                 ),
             });

@@ -127,6 +127,10 @@ pub(super) fn detail_lines(f: &Finding) -> Vec<Line<'static>> {
             Span::styled(f.nodes.join(", "), theme::ERROR),
             Span::raw(format!(" lacks it — {}", sentence(f))),
         ]),
+        _ if !f.nodes.is_empty() => Line::from(vec![
+            Span::styled(format!("    on {}: ", f.nodes.join(", ")), theme::HEADER),
+            Span::raw(sentence(f)),
+        ]),
         _ => Line::from(vec![Span::raw("    "), Span::raw(sentence(f))]),
     };
     let mut lines = vec![Line::from(asks), has];

@@ -94,7 +94,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 ..
             } => {
                 let folded = if *folded > 0 {
-                    format!(" · {folded} Kind base folded")
+                    format!(" · {folded} folded")
                 } else {
                     String::new()
                 };
@@ -113,7 +113,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 (spans, theme::HEADER)
             }
             NodeRow::Note { text } => (
-                vec![Span::raw(fit(&format!("  ! {text}"), width))],
+                vec![Span::raw(fit(
+                    &elide_middle(&format!("  ! {text}"), width),
+                    width,
+                ))],
                 theme::WARN,
             ),
             NodeRow::Image {

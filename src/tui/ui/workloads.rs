@@ -99,7 +99,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let mut lines = vec![Line::styled(
         format!(
             "  {} {} {}",
-            fit("CONTAINER", name_w),
+            fit(if name_w >= 11 { "CONTAINER" } else { "NAME" }, name_w),
             fit("IMAGE", image_w),
             fit(
                 if policy_w >= 11 {
