@@ -67,7 +67,10 @@ async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Some(Command::Ref(args)) => commands::ref_cmd::run(args),
         Some(Command::Snapshot(args)) => commands::snapshot::run(&cli, args).await,
         Some(Command::Load(args)) => commands::load::run(&cli, args).await,
-        Some(Command::Sim(SimCommand::Serve(args))) => kindscope::sim::serve::run(args).await,
+        #[cfg(feature = "demo")]
+        Some(Command::Sim(SimCommand::Serve(args))) => commands::sim_serve::run(args).await,
+        #[cfg(not(feature = "demo"))]
+        Some(Command::Sim(SimCommand::Serve(_))) => Err(commands::without_demo("sim serve")),
         Some(Command::Completions(args)) => shell::complete::run(args),
         Some(Command::Man(args)) => shell::man::run(args),
     }

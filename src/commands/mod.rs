@@ -7,6 +7,8 @@ pub mod fix;
 pub mod load;
 pub mod output;
 pub mod ref_cmd;
+#[cfg(feature = "demo")]
+pub mod sim_serve;
 pub mod snapshot;
 pub mod sources;
 pub mod starting;
@@ -27,4 +29,13 @@ pub async fn connect(progress: &Progress, args: &ConnectArgs) -> Result<Connecti
             crate::cluster::connect::connect(args),
         )
         .await
+}
+
+/// `kindscope demo` or `kindscope sim …` in a build without the default feature `demo`.
+#[cfg(not(feature = "demo"))]
+pub fn without_demo(command: &str) -> CliError {
+    CliError::usage(format!(
+        "kindscope {command}: this kindscope was built without the simulated cluster; rebuild \
+         it with the default feature demo (leave out --no-default-features)"
+    ))
 }

@@ -7,7 +7,7 @@
 //! `localhost/` mismatch of docs/troubleshooting.md is usually introduced.
 //!
 //! ```text
-//! mod.rs     plain types: what to look for (Needles) and what was found (Source)
+//! mod.rs     what was found (Source, the core's type) and what to do with it
 //! matcher.rs one line of text → hits (pure; all the rules live here)
 //! cache.rs   the dashboard's memory of searches (one background search per question)
 //! walk.rs    the IO edge: walk a tree in parallel (.gitignore respected), read, match, budget
@@ -19,28 +19,14 @@ mod walk;
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use crate::diagnose::Finding;
 
 pub use cache::SourceCache;
 pub use matcher::{LineHit, Needles, match_file, printable};
 pub use walk::{Budget, SearchOutcome, default_root, search};
 
-/// One place in the repository that sets (or rewrites) the asked-for name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Source {
-    /// Path relative to the searched directory, `/`-separated.
-    pub path: String,
-    /// 1-based line.
-    pub line: u64,
-    /// 1-based column (characters) where the match starts.
-    pub column: u64,
-    /// The line, trimmed and cut to 200 characters.
-    pub text: String,
-    /// Why this line matters, one phrase (`manifest image field`, `this rewrites the image name`).
-    pub why: String,
-}
+/// The plain type is the core's: a finding carries its sources.
+pub use kindscope_core::source::Source;
 
 /// What kind of place a hit is, strongest first (the order sources are listed in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

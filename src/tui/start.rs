@@ -3,22 +3,28 @@
 //! replayed triage bundle). Everything that can fail with an exit code (config, kubeconfig,
 //! connection, scenario) happens before the terminal is touched.
 
+#[cfg(feature = "demo")]
 use std::time::Duration;
 
+#[cfg(feature = "demo")]
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::cli::{Cli, DemoArgs, RuntimeChoice, WriteArgs};
-use crate::cluster::connect::{self, Connection};
+use crate::cluster::connect::Connection;
 use crate::cluster::guard::{self, WriteMode};
 use crate::cluster::kind::is_kind_cluster;
 use crate::cluster::runtime_feed::select_for;
 use crate::config::Config;
-use crate::error::{CliError, CmdResult};
+#[cfg(feature = "demo")]
+use crate::error::CliError;
+use crate::error::CmdResult;
+#[cfg(feature = "demo")]
 use crate::sim::{self, SimOptions, scenario};
 use crate::tui::app::Options;
 use crate::tui::backend::WriteAccess;
 use crate::tui::cluster_backend::{BackendOptions, ClusterBackend, FeedSource};
 
+#[cfg(feature = "demo")]
 /// How long `demo` waits for the simulated cluster to stop after the dashboard closed.
 const SIM_STOP: Duration = Duration::from_secs(3);
 
@@ -47,6 +53,7 @@ pub async fn run_attached(cli: &Cli) -> CmdResult {
 }
 
 /// `kindscope demo [--scenario FILE | --from BUNDLE] [--speed X]`.
+#[cfg(feature = "demo")]
 pub async fn run_demo(cli: &Cli, args: &DemoArgs) -> CmdResult {
     let config = Config::load(cli.config.as_deref())?;
     let scenario = demo_scenario(args)?;
@@ -64,6 +71,7 @@ pub async fn run_demo(cli: &Cli, args: &DemoArgs) -> CmdResult {
     result
 }
 
+#[cfg(feature = "demo")]
 async fn demo_on(
     cli: &Cli,
     config: &Config,
@@ -93,6 +101,12 @@ async fn demo_on(
     super::open(snapshots, backend, opts).await
 }
 
+/// `kindscope demo` in a build without the simulated cluster.
+#[cfg(not(feature = "demo"))]
+pub async fn run_demo(_cli: &Cli, _args: &DemoArgs) -> CmdResult {
+    Err(crate::commands::without_demo("demo"))
+}
+
 /// Findings carry the place their name is written when kindscope runs inside a git work tree
 /// (searched once per question, in the background).
 fn with_sources(opts: &mut Options) {
@@ -110,14 +124,16 @@ fn with_sources(opts: &mut Options) {
     opts.sources = Some(cache);
 }
 
+#[cfg(feature = "demo")]
 fn demo_scenario(args: &DemoArgs) -> Result<scenario::Scenario, CliError> {
     match (&args.from, &args.scenario) {
-        (Some(bundle), _) => sim::replay::load(bundle),
+        (Some(bundle), _) => Ok(sim::replay::load(bundle)?),
         (None, Some(file)) => scenario::load_file(file).map_err(|e| CliError::usage(e.to_string())),
         (None, None) => Ok(scenario::embedded_default()),
     }
 }
 
+#[cfg(feature = "demo")]
 /// What the demo is about, on the status line of the first screen (fits 80 columns for the
 /// embedded story).
 fn demo_notice(args: &DemoArgs, scenario: &scenario::Scenario) -> String {
@@ -129,6 +145,7 @@ fn demo_notice(args: &DemoArgs, scenario: &scenario::Scenario) -> String {
     format!("{what}: f fixes the ▶ finding · ? help · q quit")
 }
 
+#[cfg(feature = "demo")]
 /// A client for the in-process sim, built from the kubeconfig it would write (no file).
 async fn sim_connection(
     sim: &sim::RunningSim,
@@ -150,7 +167,7 @@ async fn sim_connection(
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .map_err(|e| internal(&e))?;
-    connect::from_config(config, &context, namespace)
+    crate::cluster::connect::from_config(config, &context, namespace)
 }
 
 /// Where node images come from: the container runtime too on a Kind context (or when
