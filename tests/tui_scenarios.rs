@@ -117,8 +117,30 @@ fn settled(s: &Snapshot) -> bool {
             })
         })
     });
+    // A pod in pull back-off has been through a whole cycle (its BackOff event is in): more
+    // cycles only repeat the same events.
+    let backoff_seen = s.pods.iter().all(|p| {
+        let backing_off = p
+            .status
+            .as_ref()
+            .and_then(|st| st.container_statuses.as_ref())
+            .is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c.state
+                        .as_ref()
+                        .and_then(|st| st.waiting.as_ref())
+                        .and_then(|w| w.reason.as_deref())
+                        == Some("ImagePullBackOff")
+                })
+            });
+        !backing_off
+            || s.events.iter().any(|e| {
+                e.reason.as_deref() == Some("BackOff") && e.involved_object.name == p.metadata.name
+            })
+    });
     live && pods_done
         && deployments_done
+        && backoff_seen
         && pulled_listed
         && kindscope::diagnose::report(s).pending.is_empty()
 }
