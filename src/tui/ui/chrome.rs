@@ -344,9 +344,9 @@ pub fn status(frame: &mut Frame, app: &App, area: Rect) {
     } else {
         Line::styled(
             if crate::tui::layout::is_wide(area) {
-                " f fix · u undo · / filter · n namespace · Tab pane · Enter details · l log · ? help · q quit"
+                " ] next finding · f fix · c copy · u undo · / filter · n namespace · s Kind's own · Tab pane · Enter details · l log · ? help · q quit"
             } else {
-                " f fix · u undo · / filter · n ns · Tab pane · Enter details · ? help · q quit"
+                " ] next · f fix · c copy · / filter · s Kind's · Tab pane · ? help · q quit"
             },
             theme::DIM,
         )
