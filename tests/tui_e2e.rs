@@ -401,7 +401,7 @@ fn next_finding_key_and_copy_from_any_pane() {
     );
     tui.press("c");
     tui.wait_for("the status line to say it was copied", |s| {
-        s.contains("Copied to the clipboard (OSC 52)")
+        s.contains("Copied to the clipboard (OSC 52;")
     });
     let raw = tui.output.lock().expect("output lock").raw.clone();
     let start = find_last(&raw, b"\x1b]52;c;").expect("an OSC 52 sequence") + 7;

@@ -177,7 +177,7 @@ fn c_copies_the_kubectl_command_of_the_selected_fix() {
     );
     let status = app.status.clone().expect("a status line");
     assert!(
-        status.text.contains("Copied to the clipboard (OSC 52)"),
+        status.text.contains("Copied to the clipboard (OSC 52;"),
         "{}",
         status.text
     );

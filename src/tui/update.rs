@@ -165,7 +165,7 @@ impl App {
             ),
             Some(t) => (
                 format!(
-                    "Copied to the clipboard (OSC 52): {t} — if nothing arrives, allow OSC 52 in your terminal (tmux: set -g set-clipboard on)."
+                    "Copied to the clipboard (OSC 52; if nothing arrives, allow OSC 52 in your terminal, in tmux: set -g set-clipboard on): {t}"
                 ),
                 Some(Effect::Copy(t)),
             ),
