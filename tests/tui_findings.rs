@@ -5,6 +5,7 @@
 mod tui_fixtures;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use kindscope::tui::{Action, App, Effect, Pane};
 use serde_json::json;
@@ -194,4 +195,109 @@ fn the_clock_changes_the_screen_only_when_a_visible_age_does() {
     let later = NOW + 600;
     assert_eq!(app.clock_face(later), app.clock_face(later + 1));
     assert_ne!(app.clock_face(later), app.clock_face(later + 60));
+}
+
+/// A TestBackend that counts the frames drawn (one `flush` per `Terminal::draw`).
+struct Counting(
+    ratatui::backend::TestBackend,
+    Arc<std::sync::atomic::AtomicUsize>,
+);
+
+impl ratatui::backend::Backend for Counting {
+    type Error = <ratatui::backend::TestBackend as ratatui::backend::Backend>::Error;
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        self.0.draw(content)
+    }
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.0.hide_cursor()
+    }
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.0.show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
+        self.0.get_cursor_position()
+    }
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
+        &mut self,
+        position: P,
+    ) -> Result<(), Self::Error> {
+        self.0.set_cursor_position(position)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.0.clear()
+    }
+    fn clear_region(&mut self, t: ratatui::backend::ClearType) -> Result<(), Self::Error> {
+        self.0.clear_region(t)
+    }
+    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
+        self.0.size()
+    }
+    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
+        self.0.window_size()
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.0.flush()
+    }
+}
+
+/// The loop's clock for the test below: ten minutes after the fixture's time (every age on
+/// screen counts minutes), moved by the test only.
+static CLOCK: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(NOW + 600);
+
+fn test_clock() -> i64 {
+    CLOCK.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_dashboard_redraws_only_when_an_age_on_screen_changes() {
+    let frames = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = frames.clone();
+    let (_snap_tx, snap_rx) = tokio::sync::watch::channel(Arc::new(gateway_debug()));
+    let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let mut terminal = ratatui::Terminal::new(Counting(
+            ratatui::backend::TestBackend::new(160, 40),
+            counter,
+        ))
+        .expect("terminal");
+        let mut opts = options(kind_write());
+        opts.clock = test_clock;
+        kindscope::tui::run_with(
+            &mut terminal,
+            futures::stream::pending(),
+            snap_rx,
+            kindscope::tui::FakeBackend::default(),
+            opts,
+            async {
+                let _ = stop_rx.await;
+            },
+        )
+        .await
+    });
+    let count = || frames.load(std::sync::atomic::Ordering::SeqCst);
+    let wait_frames = |n: usize| async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while count() < n {
+            assert!(tokio::time::Instant::now() < deadline, "no frame {n}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    wait_frames(1).await;
+    // The clock is read every second, but the same second-less ages are on screen: no frame.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        count(),
+        1,
+        "an idle screen whose ages did not change was redrawn"
+    );
+    // A minute later every age reads one more minute: the next clock read redraws.
+    CLOCK.fetch_add(60, std::sync::atomic::Ordering::SeqCst);
+    wait_frames(2).await;
+    let _ = stop.send(());
+    let app = task.await.expect("loop task").expect("loop");
+    assert_eq!(app.now, NOW + 660, "the frame was drawn at the new time");
 }
