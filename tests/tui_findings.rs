@@ -301,3 +301,30 @@ async fn an_idle_dashboard_redraws_only_when_an_age_on_screen_changes() {
     let app = task.await.expect("loop task").expect("loop");
     assert_eq!(app.now, NOW + 660, "the frame was drawn at the new time");
 }
+
+#[test]
+fn a_command_with_control_characters_is_not_copied() {
+    let mut opts = options(kind_write());
+    opts.diagnose = kindscope::tui::app::findings_only(|snap| {
+        let mut f = gateway_findings(snap).remove(0);
+        f.patch = None;
+        f.command = Some("kind load docker-image 'evil\u{1b}]52;c;AAAA\u{7}'".into());
+        vec![f]
+    });
+    opts.plan = Arc::new(|_, _| None);
+    let mut app = App::new(opts);
+    app.now = NOW;
+    app.update(Action::Resize {
+        width: 160,
+        height: 40,
+    });
+    app.update(Action::Snapshot(Arc::new(gateway_debug())));
+    assert!(press(&mut app, 'c').is_none(), "nothing copied");
+    let status = app.status.clone().expect("a status line");
+    assert!(
+        status.text.contains("control characters"),
+        "{}",
+        status.text
+    );
+    assert!(!status.text.contains('\u{1b}'));
+}

@@ -69,7 +69,16 @@ impl App {
             }
             Action::Click { column, row } => self.click(column, row),
             Action::Scroll { column, row, down } => {
+                let in_strip = self
+                    .areas()
+                    .findings
+                    .contains(ratatui::layout::Position::new(column, row));
                 if let Overlay::None = self.overlay
+                    && in_strip
+                {
+                    // The wheel over the findings strip walks the findings.
+                    self.step_finding(down);
+                } else if let Overlay::None = self.overlay
                     && let Some(pane) = self.pane_at(column, row)
                 {
                     self.focus = pane;
@@ -153,6 +162,12 @@ impl App {
             ),
             None => (
                 "Nothing to copy: this finding has no command.".to_string(),
+                None,
+            ),
+            // Cluster data is hostile: a control character on the clipboard could act when
+            // pasted. The kubectl line never holds one (it is quoted as `$'\x1b'`).
+            Some(t) if t.chars().any(crate::sanitize::is_unsafe) => (
+                "Not copied: the command holds control characters (from the cluster's data); read it in the fix dialog (f).".to_string(),
                 None,
             ),
             Some(t) if t.len() > crate::tui::clipboard::MAX_COPY_BYTES => (
