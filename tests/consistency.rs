@@ -58,8 +58,12 @@ async fn settled_sim() -> (RunningSim, tempfile::TempDir, std::path::PathBuf) {
 }
 
 fn diagnose(kubeconfig: &std::path::Path) -> Value {
+    // --no-source: run from this repository, diagnose would search it for the synthetic image
+    // names (its docs mention some) within a time budget, and a run cut short on a loaded
+    // machine would differ from the others in what it found there, not in what the cluster says.
     let out = Command::new(env!("CARGO_BIN_EXE_kindscope"))
-        .args(["diagnose", "--json", "--runtime", "none", "--kubeconfig"])
+        .args(["diagnose", "--json", "--runtime", "none", "--no-source"])
+        .arg("--kubeconfig")
         .arg(kubeconfig)
         .output()
         .expect("run kindscope");

@@ -24,6 +24,8 @@ use kindscope::sim::store::PODS;
 use kindscope::sim::{RunningSim, SimOptions, start};
 use serde_json::{Value, json};
 
+mod ports;
+
 const WAIT: Duration = Duration::from_secs(15);
 const BIN: &str = env!("CARGO_BIN_EXE_kindscope");
 
@@ -378,23 +380,6 @@ fn bare_pod(name: &str) -> Value {
                                     "imagePullPolicy": "Never"}]}})
 }
 
-/// A free port below the kernel's ephemeral range. Once the first sim stops, its port must stay
-/// free for the second: a port from the ephemeral range (what port 0 gives) can meanwhile be
-/// taken as the local port of any outgoing connection of the tests running beside this one.
-fn port_outside_ephemeral_range() -> u16 {
-    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32768);
-    // Spread the start by process id so concurrent runs of this suite rarely pick the same port.
-    let span = low.saturating_sub(10_000).max(1);
-    let first = 10_000 + (std::process::id() % u32::from(span)) as u16;
-    (0..span)
-        .map(|i| 10_000 + (first - 10_000 + i) % span)
-        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
-        .expect("a free port below the ephemeral range")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_feed_survives_a_sim_restart_on_the_same_port_without_ghosts() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -402,7 +387,7 @@ async fn a_feed_survives_a_sim_restart_on_the_same_port_without_ghosts() {
     let first = start(
         &scenario,
         SimOptions {
-            port: port_outside_ephemeral_range(),
+            port: ports::outside_ephemeral_range(),
             start_resource_version: restart_base(),
             ..SimOptions::default()
         },

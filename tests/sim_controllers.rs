@@ -365,7 +365,12 @@ async fn image_pull_backoff_grows_and_never_busy_loops() {
     let mut rx = store.subscribe();
     let deadline = tokio::time::Instant::now() + Duration::from_millis(400);
     let mut changes = 0;
-    while let Ok(Ok(_)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+    while let Ok(Ok(c)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        // The third pull began (a stalled test thread may get here late): the quiet time
+        // between the retries is over, and the pull's own writes are not a loop.
+        if c.object["reason"] == "Pulling" && c.object["count"] == 3 {
+            break;
+        }
         changes += 1;
     }
     assert!(
@@ -533,9 +538,11 @@ async fn a_stuck_rollout_exceeds_its_progress_deadline() {
     let s = scenario::parse(text, "inline").expect("scenario");
     let store = Store::new(0);
     let sim = populate(&store, &s).expect("populate");
+    // Taken before the controllers start, so the deadline (set by them) is at least 0.6 s away
+    // from it even if this thread is descheduled right after the spawn.
+    let started = std::time::Instant::now();
     let ctl = spawn_controllers(store.clone(), sim, 100.0).expect("speed");
     // Not before the deadline (60 s simulated = 0.6 s real): still progressing when stuck.
-    let started = std::time::Instant::now();
     wait_for(
         &store,
         "app in ErrImageNeverPull",

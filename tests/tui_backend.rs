@@ -58,16 +58,23 @@ async fn wait_for(
     }
 }
 
-// One test: it owns KINDSCOPE_STATE_DIR for this binary.
+// The only test here that journals: it owns KINDSCOPE_STATE_DIR for this binary (the other
+// test runs with `journal: false`, so it never reads the variable).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fix_undo_conflict_and_namespace_switch() {
     let dir = tempfile::tempdir().expect("temp dir");
-    // SAFETY: the only test in this binary, set before any thread reads the environment.
+    // SAFETY: set before this test starts its threads; the other test of this binary may run
+    // beside it, but reads the environment through std's functions, which take std's
+    // environment lock.
     unsafe { std::env::set_var(journal::STATE_DIR_ENV, dir.path()) };
     let sim = kindscope::sim::start(
         &kindscope::sim::scenario::embedded_default(),
         SimOptions {
-            speed: 20.0,
+            // Slow enough that a rollout (its sandbox alone takes 0.5 s simulated) outlasts any
+            // stall of the backend between the patch and its first look at the feed: at speed
+            // 20 the whole rollout took ~50 ms, and one that is over before the first look
+            // reports no progress at all.
+            speed: 2.0,
             ..SimOptions::default()
         },
     )

@@ -256,6 +256,36 @@ fn sigterm_and_sigint_restore_the_terminal_and_exit_0() {
     }
 }
 
+/// A signal sent the moment the terminal is set up, before the first frame, still ends the
+/// dashboard cleanly: its handlers are installed before the terminal is touched. (Installed
+/// lazily, when the loop first waited, most such signals killed it with the terminal raw.)
+#[test]
+fn a_signal_right_after_the_terminal_is_set_up_restores_it() {
+    for _ in 0..5 {
+        let mut tui = Tui::demo(100, 30);
+        let start = Instant::now();
+        while find_last(&tui.output.lock().expect("output lock").raw, b"\x1b[?1049h").is_none() {
+            assert!(
+                start.elapsed() < DEADLINE,
+                "the alternate screen never came"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let pid = tui.child.process_id().expect("child pid");
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        let status = tui.wait_exit();
+        assert!(
+            status.success(),
+            "kill -TERM at start exits 0, got {status:?}"
+        );
+        tui.assert_restored();
+    }
+}
+
 /// `Running` when the pod's first container runs, else its waiting reason.
 fn pod_state(p: &k8s_openapi::api::core::v1::Pod) -> Option<String> {
     let c = p.status.as_ref()?.container_statuses.as_ref()?.first()?;
@@ -299,7 +329,12 @@ fn gateway_bundle(path: &std::path::Path) {
                 .iter()
                 .filter(|s| s.as_deref() == Some("Running"))
                 .count();
-            if failing == 2 && running + failing == snap.pods.len() {
+            // Each resource has its own watch: the pods can be listed (and settled) while the
+            // nodes, workloads or events are still in flight, and the bundle would lack them.
+            let listed = kindscope::cluster::watch::RESOURCES
+                .iter()
+                .all(|r| snap.resources.get(*r) == Some(&kindscope::model::ResourceState::Live));
+            if listed && failing == 2 && running + failing == snap.pods.len() {
                 break snap;
             }
             tokio::time::timeout_at(deadline, rx.changed())

@@ -35,39 +35,66 @@ fn has_data(s: &Snapshot) -> bool {
     !s.context.is_empty() || !s.resources.is_empty() || !s.nodes.is_empty()
 }
 
-/// Run the dashboard on a real terminal until `q`, Ctrl-C or SIGTERM.
+/// SIGTERM (kill, systemd), SIGINT (`kill -INT`; Ctrl-C itself arrives as a key in raw mode)
+/// and SIGHUP (the terminal went away), listened to from the moment this is made: install
+/// before the terminal is set up, so that a signal arriving at any point after that ends the
+/// loop and the terminal is restored, instead of killing the process with the terminal raw on
+/// the alternate screen. A signal is kept until the loop looks.
+pub struct Signals {
+    #[cfg(unix)]
+    streams: Vec<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    /// Needs a tokio runtime. A signal whose handler cannot be installed keeps its default.
+    pub fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let kinds = [
+                SignalKind::terminate(),
+                SignalKind::interrupt(),
+                SignalKind::hangup(),
+            ];
+            Signals {
+                streams: kinds.into_iter().filter_map(|k| signal(k).ok()).collect(),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// Until any of the signals arrives (or was received since [`Signals::install`]).
+    async fn any(self) {
+        #[cfg(unix)]
+        {
+            let waits = self.streams.into_iter().map(|mut s| {
+                Box::pin(async move {
+                    s.recv().await;
+                })
+            });
+            let waits: Vec<_> = waits.collect();
+            if waits.is_empty() {
+                std::future::pending::<()>().await;
+            }
+            futures::future::select_all(waits).await;
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    }
+}
+
+/// Run the dashboard on a real terminal until `q`, Ctrl-C or a signal of [`Signals`] (installed
+/// by the caller before it set up the terminal).
 pub async fn run(
     terminal: &mut ratatui::DefaultTerminal,
     snapshots: watch::Receiver<Arc<Snapshot>>,
     backend: impl Backend,
     opts: Options,
+    signals: Signals,
 ) -> io::Result<()> {
-    let shutdown = async {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            // SIGTERM (kill, systemd), SIGINT (`kill -INT`; Ctrl-C itself arrives as a key in raw
-            // mode) and SIGHUP (the terminal went away) all end the loop so the terminal is
-            // restored. A signal without a handler keeps its default; nothing to wait for then.
-            let wait = |kind: SignalKind| async move {
-                match signal(kind) {
-                    Ok(mut s) => {
-                        s.recv().await;
-                    }
-                    Err(_) => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                () = wait(SignalKind::terminate()) => {}
-                () = wait(SignalKind::interrupt()) => {}
-                () = wait(SignalKind::hangup()) => {}
-            }
-        }
-        #[cfg(not(unix))]
-        std::future::pending::<()>().await
-    };
     let input = crossterm::event::EventStream::new();
-    run_with(terminal, input, snapshots, backend, opts, shutdown)
+    run_with(terminal, input, snapshots, backend, opts, signals.any())
         .await
         .map(|_| ())
 }

@@ -55,9 +55,11 @@ pub async fn open(
     opts: Options,
 ) -> CmdResult {
     terminal::init_logging();
+    // Before the terminal is set up: from then on a signal must restore it (event_loop).
+    let signals = event_loop::Signals::install();
     let mut term = terminal::init()
         .map_err(|e| CliError::usage(format!("cannot open the terminal for the dashboard: {e}")))?;
-    let result = run(&mut term, snapshots, backend, opts).await;
+    let result = run(&mut term, snapshots, backend, opts, signals).await;
     terminal::restore();
     result
         .map(|()| exit::OK)

@@ -189,13 +189,15 @@ users:
 #[test]
 fn the_kubeconfig_of_a_recreated_cluster_is_one_sentence_naming_kind_export() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let first = Served::start(dir.path(), "old.kubeconfig", &[]);
-    let (old, port) = (first.kubeconfig.clone(), first.port);
+    // Not port 0: an ephemeral port can be taken by an outgoing connection of a test running
+    // beside this one between the stop and the restart.
+    let port = crate::ports::outside_ephemeral_range().to_string();
+    let first = Served::start(dir.path(), "old.kubeconfig", &["--port", &port]);
+    let old = first.kubeconfig.clone();
     let (out, _) = diagnose(&old, dir.path());
     assert_eq!(out.status.code(), Some(1), "control: {}", stderr(&out));
     first.stop();
     // Recreated on the same address: a new CA, as `kind delete` + `kind create` gives.
-    let port = port.to_string();
     let _second = Served::start(dir.path(), "new.kubeconfig", &["--port", &port]);
     let (out, took) = diagnose(&old, dir.path());
     one_sentence(

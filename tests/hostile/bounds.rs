@@ -1,20 +1,57 @@
 //! Bounded input: nothing an outside party sends may exhaust memory, hang or panic a command
 //! (docs/security.md lists the bounds).
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use super::support::{Sim, kindscope, last_sentence, one_sentence, text};
+use super::support::{Sim, command, kindscope, last_sentence, one_sentence, text};
 
-/// Peak resident memory of the biggest child this test process has waited for, in KiB.
-fn max_child_rss_kib() -> i64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    usage.ru_maxrss
+/// [`support::command`] run to its end, with the peak resident memory of that one child in KiB
+/// (from its own `wait4`: the process-wide `RUSAGE_CHILDREN` would also count the children of
+/// every other test running in this process).
+async fn kindscope_rss(args: &[&str], dir: &Path) -> (Output, i64) {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        // Reaped below by wait4 itself (std's wait would not give this child's own usage).
+        #[allow(clippy::zombie_processes)]
+        let mut child = command(&args, &dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kindscope");
+        let drain = |mut r: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = r.read_to_end(&mut buf);
+                buf
+            })
+        };
+        let out = drain(Box::new(child.stdout.take().expect("stdout")));
+        let err = drain(Box::new(child.stderr.take().expect("stderr")));
+        let pid = libc::pid_t::try_from(child.id()).expect("pid");
+        let mut status = 0;
+        // SAFETY: wait4 only writes the status and the struct it is given; the child is ours
+        // and reaped here (std's Child is not waited on afterwards).
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
+        let output = Output {
+            status: std::process::ExitStatus::from_raw(status),
+            stdout: out.join().expect("stdout reader"),
+            stderr: err.join().expect("stderr reader"),
+        };
+        (output, usage.ru_maxrss)
+    })
+    .await
+    .expect("join")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,9 +188,9 @@ async fn against_endless(mode: Endless) -> String {
     let dir = tempfile::tempdir().expect("dir");
     let kc = http_kubeconfig(dir.path(), &url);
     let kc = kc.to_str().expect("utf8");
-    let out = tokio::time::timeout(
+    let (out, rss) = tokio::time::timeout(
         Duration::from_secs(120),
-        kindscope(
+        kindscope_rss(
             &["diagnose", "--kubeconfig", kc, "--runtime", "none"],
             dir.path(),
         ),
@@ -164,7 +201,6 @@ async fn against_endless(mode: Endless) -> String {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     // Far below the 3.5–4.1 GB an unbounded read reached: five lists at once, each bounded
     // by 128 MiB.
-    let rss = max_child_rss_kib();
     eprintln!("peak RSS of kindscope against the endless server: {rss} KiB");
     assert!(rss < 1 << 20, "peak RSS {rss} KiB");
     last_sentence(&out)
@@ -212,12 +248,14 @@ async fn gzip_bombs_are_refused_in_one_sentence_with_bounded_memory() {
     // 64 MiB of zeros: not JSON from the first byte.
     let zeros = dir.path().join("zeros.json.gz");
     gzip_file(&zeros, b"", 0, 64 << 20);
+    let mut rss = 0;
     for (bomb, says) in [(&spaces, "expands past"), (&zeros, "not JSON")] {
         let small = std::fs::metadata(bomb).expect("stat").len();
         assert!(small < 4 << 20, "a bomb is small: {small} bytes");
         let b = bomb.to_str().expect("utf8");
         for args in [vec!["sim", "serve", "--from", b], vec!["demo", "--from", b]] {
-            let out = kindscope(&args, dir.path()).await;
+            let (out, peak) = kindscope_rss(&args, dir.path()).await;
+            rss = rss.max(peak);
             assert_eq!(
                 out.status.code(),
                 Some(2),
@@ -231,7 +269,6 @@ async fn gzip_bombs_are_refused_in_one_sentence_with_bounded_memory() {
             );
         }
     }
-    let rss = max_child_rss_kib();
     eprintln!("peak RSS of kindscope on the gzip bombs: {rss} KiB");
     assert!(rss < 1 << 20, "peak RSS {rss} KiB");
 }

@@ -43,22 +43,24 @@ impl Sim {
 }
 
 /// The binary with `args`, its journal and config under `dir`, without colour.
+pub fn command(args: &[String], dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kindscope"));
+    cmd.args(args)
+        .env("KINDSCOPE_STATE_DIR", dir.join("state"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .env_remove("KINDSCOPE_LOG");
+    cmd
+}
+
+/// [`command`] run to its end, off the async runtime.
 pub async fn kindscope(args: &[&str], dir: &Path) -> Output {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_kindscope"))
-            .args(&args)
-            .env("KINDSCOPE_STATE_DIR", dir.join("state"))
-            .env("XDG_CONFIG_HOME", dir.join("config"))
-            .env("NO_COLOR", "1")
-            .env_remove("KUBECONFIG")
-            .env_remove("KINDSCOPE_LOG")
-            .output()
-            .expect("run kindscope")
-    })
-    .await
-    .expect("join")
+    tokio::task::spawn_blocking(move || command(&args, &dir).output().expect("run kindscope"))
+        .await
+        .expect("join")
 }
 
 pub fn text(b: &[u8]) -> String {

@@ -83,8 +83,14 @@ async fn faults_forbid_delay_fail_and_break_watches() {
 
 #[tokio::test]
 async fn restart_on_the_same_port_serves_a_rebuilt_cluster() {
-    let (server, client) = start(populated(1000, 2)).await;
-    let port = server.addr().port();
+    // Not port 0: an ephemeral port can be taken by an outgoing connection of a test running
+    // beside this one between the shutdown and the restart.
+    let port = crate::ports::outside_ephemeral_range();
+    let server = spawn(populated(1000, 2), opts(Faults::default()), port)
+        .await
+        .expect("server starts");
+    let client = client_for(&server).await;
+    assert_eq!(server.addr().port(), port);
     let identity = server.identity();
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
     let before = pods.get("p0000").await.expect("get");
