@@ -18,6 +18,7 @@ pub mod columns;
 mod details;
 pub mod elide;
 pub mod event_loop;
+mod findings_nav;
 pub mod format;
 pub mod keymap;
 pub mod kubectl;
