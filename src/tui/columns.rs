@@ -44,6 +44,11 @@ pub fn allocate(width: usize, gap: usize, cols: &[Col]) -> Vec<usize> {
             widths[i] = cols[i].min;
             used += need;
             shown += 1;
+        } else if shown == 0 {
+            // The most important column is never dropped: it is shortened instead.
+            widths[i] = width;
+            used = width;
+            shown = 1;
         }
     }
     order.sort_by_key(|&i| (cols[i].grow, i));
