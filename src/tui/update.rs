@@ -69,15 +69,23 @@ impl App {
             }
             Action::Click { column, row } => self.click(column, row),
             Action::Scroll { column, row, down } => {
-                let in_strip = self
-                    .areas()
-                    .findings
-                    .contains(ratatui::layout::Position::new(column, row));
+                let areas = self.areas();
+                let pos = ratatui::layout::Position::new(column, row);
+                let in_strip = areas.findings.contains(pos);
+                let in_events = areas.events.is_some_and(|r| r.contains(pos));
                 if let Overlay::None = self.overlay
                     && in_strip
                 {
                     // The wheel over the findings strip walks the findings.
                     self.step_finding(down);
+                } else if let Overlay::None = self.overlay
+                    && in_events
+                {
+                    self.events_scroll = if down {
+                        self.events_scroll.saturating_add(3)
+                    } else {
+                        self.events_scroll.saturating_sub(3)
+                    };
                 } else if let Overlay::None = self.overlay
                     && let Some(pane) = self.pane_at(column, row)
                 {

@@ -32,7 +32,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     // The image name keeps its registry, last segment and tag first; the source column
     // shortens (`r+a`) before the name gives way.
     let (mut want, mut key) = (5, 5);
-    for r in &app.view.nodes {
+    let state = app.pane(Pane::Nodes);
+    let offset = state.scroll_for(app.view.nodes.len(), visible_rows(area));
+    for r in app.view.nodes.iter().skip(offset).take(visible_rows(area)) {
         if let NodeRow::Image { name, .. } = r {
             want = want.max(name.chars().count());
             key = key.max(image_key_len(name));
@@ -77,7 +79,6 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .map(|f| f.nodes.clone())
         .unwrap_or_default();
     let rows = &app.view.nodes;
-    let state = app.pane(Pane::Nodes);
     let offset = state.scroll_for(rows.len(), visible_rows(area));
     for (i, row) in rows
         .iter()

@@ -25,8 +25,8 @@ struct Columns {
     age: usize,
 }
 
-fn columns(app: &App, width: usize) -> Columns {
-    let pods = &app.view.pods;
+/// Widths from the rows in view (`pods`): never a pass over every pod per frame.
+fn columns(app: &App, pods: &[crate::tui::view::PodRow], width: usize) -> Columns {
     let max = |f: &dyn Fn(&crate::tui::view::PodRow) -> usize, floor: usize, cap: usize| {
         pods.iter().map(f).max().unwrap_or(0).clamp(floor, cap)
     };
@@ -112,7 +112,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     };
     frame.render_widget(pane_block(app, Pane::Pods, &extra), area);
     let body = inner(area);
-    let cols = columns(app, usize::from(body.width));
+    let state = app.pane(Pane::Pods);
+    let height = visible_rows(area);
+    let offset = state.scroll_for(app.view.pods.len(), height);
+    let end = (offset + height).min(app.view.pods.len());
+    let cols = columns(app, &app.view.pods[offset.min(end)..end], usize::from(body.width));
     let ns_label = if cols.ns >= 9 { "NAMESPACE" } else { "NS" };
     let header = cols.row(ns_label, "NAME", "STATUS", "R", "NODE", "AGE");
     let mut lines = vec![Line::styled(
@@ -125,9 +129,6 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         lines.push(Line::styled("No pods.", theme::DIM));
     }
     let linked = app.selected_workload().map(|(k, _)| k.clone());
-    let state = app.pane(Pane::Pods);
-    let height = visible_rows(area);
-    let offset = state.scroll_for(app.view.pods.len(), height);
     for (i, pod) in app.view.pods.iter().enumerate().skip(offset).take(height) {
         let status = pod.reason.as_deref().unwrap_or(&pod.phase);
         let age = pod

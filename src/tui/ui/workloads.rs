@@ -28,9 +28,9 @@ fn policy_text(policy: &str, defaulted: bool) -> String {
 
 /// Widths of the container columns (name, image, policy): the image keeps its registry, last
 /// path segment and tag whole first, the policy is never cut, the name takes the rest.
-fn columns(app: &App, width: usize) -> (usize, usize, usize) {
+fn columns(rows: &[WorkloadRow], width: usize) -> (usize, usize, usize) {
     let (mut name_w, mut image_w, mut image_key, mut policy_w) = (4, 5, 5, 6);
-    for r in &app.view.workloads {
+    for r in rows {
         if let WorkloadRow::Container {
             name,
             init,
@@ -95,7 +95,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let body = inner(area);
     let width = usize::from(body.width);
     let wide = width >= 60;
-    let (name_w, image_w, policy_w) = columns(app, width);
+    // Widths from the rows in view (never a pass over every row per frame).
+    let state = app.pane(Pane::Workloads);
+    let height = visible_rows(area);
+    let offset = state.scroll_for(app.view.workloads.len(), height);
+    let end = (offset + height).min(app.view.workloads.len());
+    let (name_w, image_w, policy_w) = columns(&app.view.workloads[offset.min(end)..end], width);
     let mut lines = vec![Line::styled(
         format!(
             "  {} {} {}",
@@ -117,9 +122,6 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     } else if app.view.workloads.is_empty() {
         lines.push(Line::styled("No Deployments.", theme::DIM));
     }
-    let state = app.pane(Pane::Workloads);
-    let height = visible_rows(area);
-    let offset = state.scroll_for(app.view.workloads.len(), height);
     for (i, row) in app
         .view
         .workloads
