@@ -549,6 +549,7 @@ async fn refresh_rereads_node_images_through_the_runtime() {
             write: Err("read-only test".into()),
             rollout_timeout: Duration::from_secs(1),
             journal: false,
+            contexts: None,
         },
     );
     let worker = "gateway-debug-worker";

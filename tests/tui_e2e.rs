@@ -413,3 +413,54 @@ fn the_dashboard_follows_the_colour_conventions() {
 
 #[path = "tui_e2e/views.rs"]
 mod views;
+/// `]` / `[` walk the findings from any pane; `c` puts the selected fix's kubectl command on
+/// the terminal's clipboard with OSC 52 and says so.
+#[test]
+fn next_finding_key_and_copy_from_any_pane() {
+    use base64::Engine;
+    let mut tui = Tui::demo(120, 40);
+    let first = "▶ registry-prefix default Deployment/datastorage";
+    let second = "▶ registry-prefix default Deployment/gateway";
+    tui.wait_for("the first finding to be selected", |s| s.contains(first));
+    tui.press("]");
+    tui.wait_for("] to select the next finding", |s| {
+        s.contains(second) && s.contains("node has  localhost/kubernaut/gateway:debug")
+    });
+    tui.press("[");
+    tui.wait_for("[ to go back", |s| s.contains(first));
+    // From the Node images pane (Tab moves the focus there; keys are read in order): the
+    // same key, the same walk.
+    tui.press("\t]");
+    let screen = tui.wait_for("] from Node images", |s| s.contains(second));
+    assert!(
+        screen.contains("★ localhost/kubernaut/gateway:debug"),
+        "the node pane marks the new finding's fix target:\n{screen}"
+    );
+    tui.press("c");
+    tui.wait_for("the status line to say it was copied", |s| {
+        s.contains("Copied to the clipboard (OSC 52;")
+    });
+    let raw = tui.output.lock().expect("output lock").raw.clone();
+    let start = find_last(&raw, b"\x1b]52;c;").expect("an OSC 52 sequence") + 7;
+    let len = raw[start..]
+        .iter()
+        .position(|&b| b == 0x07)
+        .expect("the sequence ends with BEL");
+    let text = base64::engine::general_purpose::STANDARD
+        .decode(&raw[start..start + len])
+        .expect("base64");
+    let text = String::from_utf8(text).expect("utf-8");
+    assert!(
+        text.starts_with(
+            "kubectl --context kind-gateway-debug -n default patch deployment/gateway --type=json -p '[{\"op\":\"test\""
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"value\":\"localhost/kubernaut/gateway:debug\"}]'"),
+        "{text}"
+    );
+    tui.press("q");
+    assert!(tui.wait_exit().success());
+    tui.assert_restored();
+}

@@ -113,8 +113,15 @@ fn help_fits_80x24() {
     let mut app = app(80, 24);
     key(&mut app, '?');
     let screen = render(&app);
-    assert!(screen.contains("pod of the selected workload"), "{screen}");
     assert!(screen.contains("Esc or ? closes"), "{screen}");
+    assert!(screen.contains("↑↓ PgUp PgDn scroll"), "{screen}");
+    // The help scrolls to its end.
+    key(&mut app, 'G');
+    let screen = render(&app);
+    assert!(screen.contains("pod of the selected workload"), "{screen}");
+    key(&mut app, 'k');
+    let up = render(&app);
+    assert_ne!(up, screen, "one row up after the end moves at once");
     insta::assert_snapshot!("help_narrow", screen);
 }
 
@@ -187,7 +194,10 @@ fn capped_api_list_is_noted_under_the_node() {
     let mut app = app_with(snap, kind_write(), 80, 24);
     app.update(Action::FocusNext);
     let screen = render(&app);
-    assert!(screen.contains("smaller images may be"), "{screen}");
+    assert!(
+        screen.contains("at most 50 images: smaller ones may be missing"),
+        "{screen}"
+    );
     insta::assert_snapshot!("nodes_capped", screen);
 }
 
@@ -256,7 +266,10 @@ fn errors_are_red_and_the_fix_target_is_green() {
     assert_eq!(buf[(x + 2, y)].fg, Color::Green);
     // The marked name is the one the fix would set.
     let row: String = (0..buf.area.width).map(|c| buf[(c, y)].symbol()).collect();
-    assert!(row.contains("localhost/…/datastorage:debug"), "{row}");
+    assert!(
+        row.contains("localhost/kubernaut/datastorage:debug"),
+        "{row}"
+    );
 }
 
 /// The screen with emphasis marked: `[…]` around reversed runs, `*…*` around bold ones.

@@ -88,6 +88,17 @@ pub enum Action {
     Unbound(String),
     /// `r`: read every node's images from the container runtime again.
     RefreshNodeImages,
+    /// `]` / `[`: the next / previous finding, from any pane.
+    NextFinding,
+    PrevFinding,
+    /// `s`: show / fold Kind's own namespaces and base images.
+    ToggleSystem,
+    /// `c`: copy the selected finding's fix (a command) to the clipboard.
+    CopyFix,
+    /// `J` / `K`: scroll the events list of the selected pod.
+    ScrollEvents {
+        down: bool,
+    },
     /// Mouse left click at (column, row).
     Click {
         column: u16,
@@ -124,4 +135,6 @@ pub enum Effect {
     /// Any other request to the backend.
     Backend(crate::tui::backend::Request),
     RefreshNodeImages,
+    /// Put this text on the terminal's clipboard (OSC 52).
+    Copy(String),
 }

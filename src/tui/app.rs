@@ -11,6 +11,7 @@ use crate::fix::{FixPlan, Target};
 use crate::model::{ResourceState, Snapshot};
 use crate::tui::action::Pane;
 use crate::tui::backend::{RolloutOutcome, WriteAccess};
+pub use crate::tui::findings_nav::FindingId;
 use crate::tui::layout::{self, Areas, LayoutInput};
 use crate::tui::view::{NodeRow, View, WorkloadKey, WorkloadRow};
 use crate::tui::view_cache::ViewCache;
@@ -54,6 +55,8 @@ pub struct Options {
     pub cluster: Option<(String, String)>,
     /// Contexts `:ctx` may switch to (Kind ones, or what the write guard allows).
     pub contexts: Vec<String>,
+    /// Where `c` puts a command: the terminal's clipboard (OSC 52); tests record it.
+    pub clipboard: fn(&str) -> std::io::Result<()>,
 }
 
 /// Seconds since the epoch (0 if the system clock is before 1970).
@@ -79,6 +82,7 @@ impl Options {
             sources: None,
             cluster: None,
             contexts: Vec::new(),
+            clipboard: crate::tui::clipboard::to_terminal,
         }
     }
 }
@@ -224,6 +228,15 @@ pub struct App {
     pub panes: [PaneState; 3],
     pub filter: String,
     pub namespace: Option<String>,
+    /// Show Kind's own namespaces and base images (folded by default; `s` toggles).
+    pub show_system: bool,
+    /// The finding `]`/`[` or a click in the strip went to; None: the panes' selection decides.
+    pub chosen_finding: Option<FindingId>,
+    /// First row of the findings strip drawn (kept so the selected finding stays in view).
+    pub strip_offset: Cell<usize>,
+    /// Rows scrolled in the open dialog (drawing clamps it to the text), and in the events list.
+    pub dialog_scroll: Cell<u16>,
+    pub events_scroll: u16,
     pub overlay: Overlay,
     pub show_log: bool,
     pub write: WriteAccess,
@@ -275,6 +288,11 @@ impl App {
             panes: Default::default(),
             filter: String::new(),
             namespace: opts.namespace,
+            show_system: false,
+            chosen_finding: None,
+            strip_offset: Cell::new(0),
+            dialog_scroll: Cell::new(0),
+            events_scroll: 0,
             overlay: Overlay::None,
             show_log: false,
             write: opts.write,
@@ -373,19 +391,20 @@ impl App {
         })
     }
 
-    /// Lines of the findings strip: one per finding, two more spelling out the selected one.
+    /// Rows of the findings strip: every finding wrapped to the screen's width (the selected
+    /// one spelled out), up to a quarter of the screen; the strip scrolls beyond that.
     pub fn finding_lines(&self) -> u16 {
-        let detail = if self.selected_finding().is_some() {
-            2
+        let rows = if self.view.findings.is_empty() {
+            // "N pods starting" and one line per pending container, in place of the all-clear.
+            match self.starting_in_view().len() {
+                n if n > 0 && self.ready() => n + 1,
+                _ => 1,
+            }
         } else {
-            0
+            crate::tui::ui::strip::rows(self, self.viewport.width).len()
         };
-        // "N pods starting" and one line per pending container, in place of the all-clear.
-        let starting = match self.starting_in_view().len() {
-            n if n > 0 && self.view.findings.is_empty() && self.ready() => n + 1,
-            _ => 0,
-        };
-        (self.view.findings.len() + detail + starting).clamp(1, 5) as u16
+        let max = usize::from((self.viewport.height / 4).max(5));
+        rows.clamp(1, max) as u16
     }
 
     /// The screen areas for the current viewport.
@@ -413,21 +432,6 @@ impl App {
                 key, name, init, ..
             } => (key, Some((name.as_str(), *init))),
         })
-    }
-
-    /// The finding `f` acts on: the selected container's, else the selected workload's first.
-    pub fn selected_finding(&self) -> Option<&Finding> {
-        let (key, container) = self.selected_workload()?;
-        let kind_name = key.finding_name();
-        let of_workload = |f: &&Finding| f.namespace == key.namespace && f.workload == kind_name;
-        let exact = container.and_then(|(name, init)| {
-            self.view
-                .findings
-                .iter()
-                .filter(of_workload)
-                .find(|f| f.container == name && f.init_container == init)
-        });
-        exact.or_else(|| self.view.findings.iter().find(of_workload))
     }
 
     /// Images the selected workload (container) asks for, as written in the spec.
@@ -477,6 +481,7 @@ impl App {
             &self.findings,
             &self.namespace,
             &self.filter,
+            self.show_system,
         );
         let nodes = keep_node.and_then(|id| self.view.nodes.iter().position(|r| node_id(r) == id));
         let pods = keep_pod.and_then(|id| {
@@ -528,37 +533,6 @@ impl App {
             .workloads
             .get(self.pane(Pane::Workloads).selected)
             .map(workload_id)
-    }
-
-    /// Select the workload row of the first finding (from `start`) not on `skip`; returns
-    /// whether one was found.
-    pub(crate) fn select_finding(&mut self, start: usize, skip: Option<&Target>) -> bool {
-        let Some(f) = self.view.findings.iter().skip(start).find(|f| {
-            skip.is_none_or(|t| {
-                !(f.namespace == t.namespace && f.workload == format!("{}/{}", t.kind, t.name))
-            })
-        }) else {
-            return false;
-        };
-        let row = self.view.workloads.iter().position(|r| match r {
-            WorkloadRow::Container {
-                key, name, init, ..
-            } => {
-                key.namespace == f.namespace
-                    && key.finding_name() == f.workload
-                    && *name == f.container
-                    && *init == f.init_container
-            }
-            WorkloadRow::Deployment { .. } => false,
-        });
-        match row {
-            Some(i) => {
-                self.panes[Pane::Workloads.index()].selected = i;
-                self.link_from_workload();
-                true
-            }
-            None => false,
-        }
     }
 
     /// After the workload selection moved: show its first pod (unless one of its pods is

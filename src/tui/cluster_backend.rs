@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use tokio::sync::Notify;
 
 use crate::cluster::apply::{self, describe_target};
 use crate::cluster::connect::Connection;

@@ -33,6 +33,7 @@ pub fn for_selection(app: &App) -> Option<(String, Vec<String>)> {
                 source,
                 maybe_incomplete,
                 runtime_error,
+                ..
             } => {
                 lines.push(format!("{images} images, listed by: {source}"));
                 if let Some(e) = runtime_error {

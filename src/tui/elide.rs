@@ -37,18 +37,15 @@ pub fn elide_middle(s: &str, width: usize) -> String {
     }
 }
 
-/// `namespace/name` in `width` characters: the name stays whole as long as it fits, the
-/// namespace gives way first.
-pub fn elide_ns_name(namespace: &str, name: &str, width: usize) -> String {
-    let full = format!("{namespace}/{name}");
-    if len(&full) <= width {
-        return full;
+/// `s` in at most `width` characters, keeping its end: `…debug-worker2`.
+pub fn elide_start(s: &str, width: usize) -> String {
+    if len(s) <= width {
+        return s.to_string();
     }
-    let name_len = len(name);
-    if name_len + 3 <= width && !namespace.is_empty() {
-        return format!("{}/{name}", elide_middle(namespace, width - name_len - 1));
+    match width {
+        0 => String::new(),
+        n => format!("{ELLIPSIS}{}", take_end(s, n - 1)),
     }
-    elide_middle(name, width)
 }
 
 /// Split an image string into (name, suffix) where suffix is `:tag`, `@digest` or both.
@@ -79,14 +76,17 @@ fn shorten_suffix(suffix: &str) -> String {
     }
 }
 
-/// An image name shortened to at most `width` characters. The registry prefix (first path
-/// segment) and the tag stay visible as long as the width allows: `localhost/…/gateway:debug`.
-pub fn elide_image(image: &str, width: usize) -> String {
-    if len(image) <= width {
-        return image.to_string();
-    }
+/// An image split for shortening: first path segment with its `/` (`localhost/`, `kubernaut/`),
+/// the middle segments, the last segment, and `:tag`/`@digest` (a long digest shortened).
+struct Parts<'a> {
+    head: &'a str,
+    middle: &'a str,
+    last: &'a str,
+    suffix: String,
+}
+
+fn parts(image: &str) -> Parts<'_> {
     let (name, suffix) = split_suffix(image);
-    let mut suffix = shorten_suffix(suffix);
     let (head, rest) = match name.find('/') {
         Some(i) => (&name[..=i], &name[i + 1..]),
         None => ("", name),
@@ -95,6 +95,44 @@ pub fn elide_image(image: &str, width: usize) -> String {
         Some(i) => (&rest[..=i], &rest[i + 1..]),
         None => ("", rest),
     };
+    Parts {
+        head,
+        middle,
+        last,
+        suffix: shorten_suffix(suffix),
+    }
+}
+
+/// Whether a first path segment names a registry (`localhost`, a host with a dot or a port),
+/// as Docker's reference grammar decides; otherwise it is a Docker Hub namespace.
+fn is_registry(head: &str) -> bool {
+    let h = head.trim_end_matches('/');
+    h == "localhost" || h.contains('.') || h.contains(':')
+}
+
+/// The width at which [`elide_image`] keeps the registry prefix (first segment), the last
+/// path segment and the tag whole, dropping only the middle: `localhost/…/gateway:debug`.
+/// A column narrower than this cuts into what tells images apart.
+pub fn image_key_len(image: &str) -> usize {
+    let p = parts(image);
+    let mid = if p.middle.is_empty() { 0 } else { 2 };
+    len(image).min(len(p.head) + mid + len(p.last) + len(&p.suffix))
+}
+
+/// An image name shortened to at most `width` characters. The registry prefix (first path
+/// segment), the last segment and the tag stay whole as long as the width allows
+/// (`localhost/…/gateway:debug`); a Docker Hub namespace (`kubernaut/`) goes before the last
+/// segment is cut (`…/datastorage:debug`).
+pub fn elide_image(image: &str, width: usize) -> String {
+    if len(image) <= width {
+        return image.to_string();
+    }
+    let Parts {
+        head,
+        middle,
+        last,
+        mut suffix,
+    } = parts(image);
     // 1. Drop the middle path segments: `localhost/…/gateway:debug`.
     let mid = if middle.is_empty() {
         String::new()
@@ -104,6 +142,10 @@ pub fn elide_image(image: &str, width: usize) -> String {
     let fixed = len(head) + len(&mid) + len(&suffix);
     if fixed + len(last) <= width {
         return format!("{head}{mid}{last}{suffix}");
+    }
+    // 1b. A Docker Hub namespace is not where names differ: `…/datastorage:debug`.
+    if !head.is_empty() && !is_registry(head) && 2 + len(last) + len(&suffix) <= width {
+        return format!("{ELLIPSIS}/{last}{suffix}");
     }
     // 2. Also shorten the last segment (where names differ most) in its middle; `…` alone
     //    stands for the dropped path when room is short.
@@ -182,6 +224,20 @@ mod tests {
     }
 
     #[test]
+    fn a_hub_namespace_goes_before_the_last_segment_is_cut() {
+        let s = "kubernaut/datastorage:debug";
+        assert_eq!(image_key_len(s), s.len());
+        assert_eq!(elide_image(s, 20), "…/datastorage:debug");
+        assert_eq!(
+            image_key_len("localhost/kubernaut/gateway:debug"),
+            "localhost/…/gateway:debug".chars().count()
+        );
+        // A registry is kept instead.
+        let e = elide_image("localhost/gateway:debug", 20);
+        assert!(e.starts_with("localhost/"), "{e}");
+    }
+
+    #[test]
     fn registry_port_is_not_a_tag() {
         let s = "registry.example.com:5000/team/project/service";
         let e = elide_image(s, 30);
@@ -209,17 +265,10 @@ mod tests {
     }
 
     #[test]
-    fn namespace_gives_way_before_the_name() {
-        assert_eq!(elide_ns_name("default", "gw-1", 20), "default/gw-1");
-        assert_eq!(
-            elide_ns_name("kube-system", "coredns-abc", 16),
-            "k…em/coredns-abc"
-        );
-        assert_eq!(len(&elide_ns_name("kube-system", "coredns-abc", 16)), 16);
-        assert_eq!(
-            elide_ns_name("default", "datastorage-6d4c9b7f8-abcde", 11),
-            "datas…abcde"
-        );
+    fn node_names_keep_their_end() {
+        assert_eq!(elide_start("nodes-worker2", 20), "nodes-worker2");
+        assert_eq!(elide_start("gateway-debug-worker", 10), "…ug-worker");
+        assert_eq!(elide_start("abc", 0), "");
     }
 
     #[test]

@@ -22,8 +22,9 @@ use crate::tui::backend::{Backend, BackendEvent, Request};
 use crate::tui::{keymap, ui};
 
 const ANIMATION: Duration = Duration::from_millis(100);
-/// Redraw period while pods are starting (their waiting time is shown in seconds).
-const STARTING_REFRESH: Duration = Duration::from_secs(1);
+/// Ages and waiting times are shown in seconds: the clock is read this often while any is on
+/// screen, and the screen redrawn only if one of them changed (`App::clock_face`).
+const CLOCK: Duration = Duration::from_secs(1);
 /// While the log pane is open it is redrawn this often to show new lines.
 const LOG_REFRESH: Duration = Duration::from_millis(500);
 
@@ -170,6 +171,7 @@ where
 {
     let clock = opts.clock;
     let diagnose = opts.diagnose.clone();
+    let clipboard = opts.clipboard;
     let mut app = App::new(opts);
     let size = terminal.size().map_err(io_err)?;
     app.update(Action::Resize {
@@ -190,6 +192,8 @@ where
         derived_tx.clone(),
     ));
     let mut dirty = true;
+    // The time-dependent strings of the last frame drawn.
+    let mut face = 0u64;
     let mut timer: Option<(Duration, Interval)> = None;
     tokio::pin!(shutdown);
 
@@ -197,15 +201,15 @@ where
         if dirty {
             app.now = clock();
             terminal.draw(|f| ui::draw(f, &app)).map_err(io_err)?;
+            face = app.clock_face(app.now);
             dirty = false;
         }
         let period = if app.animating() {
             Some(ANIMATION)
         } else if app.show_log || app.stale_since_shown() {
             Some(LOG_REFRESH)
-        } else if !app.starting_in_view().is_empty() {
-            // How long each pod has been starting is on screen: keep it current.
-            Some(STARTING_REFRESH)
+        } else if app.shows_time() {
+            Some(CLOCK)
         } else {
             None
         };
@@ -276,8 +280,13 @@ where
                 }
             },
             () = tick => {
-                app.update(Action::Tick);
-                dirty = true;
+                if period == Some(CLOCK) {
+                    // Nothing animates: redraw only if a visible age or waiting time changed.
+                    dirty = app.clock_face(clock()) != face;
+                } else {
+                    app.update(Action::Tick);
+                    dirty = true;
+                }
             },
         }
         match effect {
@@ -288,6 +297,14 @@ where
             Some(Effect::SwitchNamespace(ns)) => backend.submit(Request::SwitchNamespace(ns), &tx),
             Some(Effect::Backend(request)) => backend.submit(request, &tx),
             Some(Effect::RefreshNodeImages) => backend.submit(Request::RefreshNodeImages, &tx),
+            Some(Effect::Copy(text)) => {
+                if let Err(e) = clipboard(&text) {
+                    app.status = Some(crate::tui::app::StatusLine {
+                        text: format!("Could not write to the terminal's clipboard: {e}"),
+                        error: true,
+                    });
+                }
+            }
         }
     }
     drop(deriver);

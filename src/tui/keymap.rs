@@ -20,13 +20,23 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("Enter", "details of the selected row"),
     ("f", "fix the selected finding (y/Enter applies)"),
+    ("] / [", "next / previous finding (from any pane)"),
+    (
+        "c",
+        "copy the selected finding's fix command (OSC 52 clipboard)",
+    ),
+    ("s", "show / fold Kind's own namespaces and base images"),
+    ("J / K", "scroll the events of the selected pod"),
     ("u", "undo fixes from the journal, newest first (asks)"),
     ("/", "filter rows by text (Enter keeps, Esc clears)"),
     (":", ":ns :ctx :pods :deploy :nodes :q (Tab completes)"),
     ("n", "choose the namespace"),
     ("l", "container logs (f follow · p previous · Tab next)"),
     ("d  y", "describe the selection / its YAML from the server"),
-    ("?  L  r", "help / kindscope's own log / re-read node images"),
+    (
+        "?  L  r",
+        "help / kindscope's own log / re-read node images",
+    ),
     (
         "Esc  q Ctrl-C",
         "close what is open, clear the filter / quit",
@@ -91,7 +101,8 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('y') | KeyCode::Enter => Some(Action::Confirm),
             KeyCode::Esc | KeyCode::Char('n') => Some(Action::Cancel),
             KeyCode::Char('q') => Some(Action::Quit),
-            _ => None,
+            KeyCode::Char('c') => Some(Action::CopyFix),
+            code => scroll_key(code),
         },
         Overlay::Namespaces { .. } => match key.code {
             KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
@@ -133,7 +144,7 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Esc | KeyCode::Enter => Some(Action::Cancel),
             KeyCode::Char('?') => Some(Action::ToggleHelp),
             KeyCode::Char('q') => Some(Action::Quit),
-            _ => None,
+            code => scroll_key(code),
         },
         Overlay::None => match key.code {
             KeyCode::Char('q') => Some(Action::Quit),
@@ -160,8 +171,27 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('3') => Some(Action::FocusPane(crate::tui::action::Pane::Workloads)),
             KeyCode::Char('r') => Some(Action::RefreshNodeImages),
             KeyCode::Char('?') => Some(Action::ToggleHelp),
+            KeyCode::Char(']') => Some(Action::NextFinding),
+            KeyCode::Char('[') => Some(Action::PrevFinding),
+            KeyCode::Char('s') => Some(Action::ToggleSystem),
+            KeyCode::Char('c') => Some(Action::CopyFix),
+            KeyCode::Char('J') => Some(Action::ScrollEvents { down: true }),
+            KeyCode::Char('K') => Some(Action::ScrollEvents { down: false }),
             KeyCode::Esc => Some(Action::Cancel),
             _ => unbound(key),
         },
+    }
+}
+
+/// Scrolling inside a dialog: the selection keys move its text.
+fn scroll_key(code: KeyCode) -> Option<Action> {
+    match code {
+        KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+        KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
+        KeyCode::PageUp => Some(Action::PageUp),
+        KeyCode::PageDown => Some(Action::PageDown),
+        KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+        KeyCode::End | KeyCode::Char('G') => Some(Action::Bottom),
+        _ => None,
     }
 }

@@ -5,7 +5,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 use crate::tui::action::Pane;
 
-/// Below this width the three panes become tabs.
+/// From this width the three panes stand side by side.
+pub const THREE_MIN_WIDTH: u16 = 180;
+/// Below this width the three panes become tabs; between the two, two columns (Workloads over
+/// Node images, beside Pods & events), so that every column keeps the key parts of its names
+/// (docs/dashboard.md, "Widths").
 pub const WIDE_MIN_WIDTH: u16 = 120;
 
 /// Screen areas of one frame.
@@ -55,16 +59,25 @@ pub fn compute(area: Rect, input: LayoutInput) -> Areas {
     .areas(area);
 
     let mut panes = [None; 3];
-    let pods_area = if wide {
+    let pods_area = if area.width >= THREE_MIN_WIDTH {
         let [n, p, w] = Layout::horizontal([
-            Constraint::Percentage(31),
+            Constraint::Percentage(28),
+            Constraint::Percentage(38),
             Constraint::Percentage(34),
-            Constraint::Percentage(35),
         ])
         .areas(body);
         panes[Pane::Nodes.index()] = Some(n);
         panes[Pane::Workloads.index()] = Some(w);
         Some(p)
+    } else if wide {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(body);
+        let [w, n] =
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(left);
+        panes[Pane::Nodes.index()] = Some(n);
+        panes[Pane::Workloads.index()] = Some(w);
+        Some(right)
     } else if input.focus == Pane::Pods {
         Some(body)
     } else {
@@ -137,6 +150,17 @@ mod tests {
         assert!(a.panes.iter().all(Option::is_some));
         assert!(a.tabs.is_none());
         assert!(a.events.is_some());
+    }
+
+    #[test]
+    fn medium_widths_stack_workloads_over_nodes() {
+        let a = compute(Rect::new(0, 0, 140, 40), input(Pane::Nodes));
+        let [n, p, w] = a.panes.map(|p| p.expect("all panes shown"));
+        assert!(a.tabs.is_none());
+        assert_eq!(w.x, n.x);
+        assert!(w.y < n.y);
+        assert!(p.x > w.x);
+        assert_eq!(w.width + p.width, 140);
     }
 
     #[test]

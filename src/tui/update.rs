@@ -9,7 +9,12 @@ use crate::tui::layout;
 
 impl App {
     pub fn update(&mut self, action: Action) -> Option<Effect> {
+        let overlay_before = std::mem::discriminant(&self.overlay);
         let effect = self.apply(action);
+        // A dialog opens at its top.
+        if std::mem::discriminant(&self.overlay) != overlay_before {
+            self.dialog_scroll.set(0);
+        }
         // Whatever moved the pod selection, its events follow (built for that pod only).
         self.sync_events();
         effect
@@ -72,7 +77,24 @@ impl App {
                 return self.view_key(crate::tui::textview::ViewKey::Scroll(delta));
             }
             Action::Scroll { column, row, down } => {
+                let areas = self.areas();
+                let pos = ratatui::layout::Position::new(column, row);
+                let in_strip = areas.findings.contains(pos);
+                let in_events = areas.events.is_some_and(|r| r.contains(pos));
                 if let Overlay::None = self.overlay
+                    && in_strip
+                {
+                    // The wheel over the findings strip walks the findings.
+                    self.step_finding(down);
+                } else if let Overlay::None = self.overlay
+                    && in_events
+                {
+                    self.events_scroll = if down {
+                        self.events_scroll.saturating_add(3)
+                    } else {
+                        self.events_scroll.saturating_sub(3)
+                    };
+                } else if let Overlay::None = self.overlay
                     && let Some(pane) = self.pane_at(column, row)
                 {
                     self.focus = pane;
@@ -94,6 +116,29 @@ impl App {
             Action::FeedClosed => self.feed_closed = true,
             Action::Backend(event) => self.backend_event(event),
             Action::Tick => self.spinner = self.spinner.wrapping_add(1),
+            Action::NextFinding => self.step_finding(true),
+            Action::PrevFinding => self.step_finding(false),
+            Action::ToggleSystem => {
+                self.show_system = !self.show_system;
+                self.rebuild_view();
+                let text = if self.show_system {
+                    "Showing Kind's own namespaces and base images (s folds them)."
+                } else {
+                    "Kind's own namespaces and base images are folded (s shows them)."
+                };
+                self.status = Some(StatusLine {
+                    text: text.to_string(),
+                    error: false,
+                });
+            }
+            Action::CopyFix => return self.copy_fix(),
+            Action::ScrollEvents { down } => {
+                self.events_scroll = if down {
+                    self.events_scroll.saturating_add(1)
+                } else {
+                    self.events_scroll.saturating_sub(1)
+                };
+            }
         }
         None
     }
@@ -114,6 +159,79 @@ impl App {
         self.overlay = Overlay::Namespaces { choices, selected };
     }
 
+    /// `]` / `[`: the next / previous finding (wrapping), whatever pane has the focus.
+    fn step_finding(&mut self, forward: bool) {
+        let n = self.view.findings.len();
+        if n == 0 {
+            self.status = Some(StatusLine {
+                text: "No findings to go to.".to_string(),
+                error: false,
+            });
+            return;
+        }
+        let next = match (self.selected_finding_index(), forward) {
+            (None, true) => 0,
+            (None, false) => n - 1,
+            (Some(i), true) => (i + 1) % n,
+            (Some(i), false) => (i + n - 1) % n,
+        };
+        self.go_to_finding(next);
+        self.user_moved = true;
+        self.events_scroll = 0;
+    }
+
+    /// `c`: the selected finding's fix as one command line, to the clipboard (OSC 52).
+    fn copy_fix(&mut self) -> Option<Effect> {
+        let finding = match &self.overlay {
+            Overlay::Fix(d) => Some(d.finding.clone()),
+            _ => self.selected_finding().cloned(),
+        };
+        let text = finding
+            .as_ref()
+            .and_then(|f| match (self.plan)(f, &self.snapshot) {
+                Some(plan) => Some(crate::tui::kubectl::patch_command(
+                    &self.snapshot.context,
+                    &plan,
+                )),
+                None => f.command.clone(),
+            });
+        let (text, effect) = match text {
+            None if finding.is_none() => (
+                "Nothing to copy: no finding is selected (] goes to the next one).".to_string(),
+                None,
+            ),
+            None => (
+                "Nothing to copy: this finding has no command.".to_string(),
+                None,
+            ),
+            // Cluster data is hostile: a control character on the clipboard could act when
+            // pasted. The kubectl line never holds one (it is quoted as `$'\x1b'`).
+            Some(t) if t.chars().any(crate::sanitize::is_unsafe) => (
+                "Not copied: the command holds control characters (from the cluster's data); read it in the fix dialog (f).".to_string(),
+                None,
+            ),
+            Some(t) if t.len() > crate::tui::clipboard::MAX_COPY_BYTES => (
+                format!(
+                    "Not copied: the command is {} bytes, more than the {} a terminal clipboard takes; it is in the fix dialog (f).",
+                    t.len(),
+                    crate::tui::clipboard::MAX_COPY_BYTES
+                ),
+                None,
+            ),
+            Some(t) => (
+                format!(
+                    "Copied to the clipboard (OSC 52; if nothing arrives, allow OSC 52 in your terminal, in tmux: set -g set-clipboard on): {t}"
+                ),
+                Some(Effect::Copy(t)),
+            ),
+        };
+        self.status = Some(StatusLine {
+            text: crate::sanitize::term(&text).into_owned(),
+            error: effect.is_none() && finding.is_some(),
+        });
+        effect
+    }
+
     fn page(&self) -> usize {
         self.areas().panes[self.focus.index()]
             .map(layout::visible_rows)
@@ -126,6 +244,22 @@ impl App {
             let last = choices.len().saturating_sub(1) as isize;
             *selected = (*selected as isize + delta.signum()).clamp(0, last) as usize;
             return;
+        }
+        if matches!(
+            self.overlay,
+            Overlay::Fix(_) | Overlay::Undo(_) | Overlay::Info { .. } | Overlay::Help
+        ) {
+            // Dialogs scroll; drawing clamps to what their text needs.
+            let rows = (self.dialog_scroll.get() as isize).saturating_add(delta);
+            self.dialog_scroll
+                .set(rows.clamp(0, u16::MAX as isize) as u16);
+            return;
+        }
+        if matches!(self.focus, Pane::Workloads | Pane::Pods) {
+            self.chosen_finding = None;
+        }
+        if self.focus == Pane::Pods {
+            self.events_scroll = 0;
         }
         let len = self.rows_len(self.focus);
         if len == 0 {
@@ -168,10 +302,19 @@ impl App {
             }
             return;
         }
+        if let Some(i) = crate::tui::ui::strip::finding_at(self, &areas, column, row) {
+            self.go_to_finding(i);
+            self.user_moved = true;
+            self.events_scroll = 0;
+            return;
+        }
         let Some(pane) = self.pane_at(column, row) else {
             return;
         };
         self.focus = pane;
+        if matches!(pane, Pane::Workloads | Pane::Pods) {
+            self.chosen_finding = None;
+        }
         let Some(rect) = areas.panes[pane.index()] else {
             return;
         };
@@ -201,7 +344,7 @@ impl App {
                     "Nothing to fix: no mismatches found.".to_string()
                 } else {
                     format!(
-                        "The selected workload has no finding; {n} listed in the findings strip — select one in Workloads."
+                        "The selected row has no finding; {n} in the findings strip — ] goes to the next one."
                     )
                 },
                 error: false,

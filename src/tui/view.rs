@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
 use crate::diagnose::Finding;
 use crate::imageref;
 use crate::model::{RuntimeListing, Snapshot};
+use crate::tui::system::{self, is_kind_base_image as is_kind_image, is_kind_namespace};
 
 /// A Deployment, by namespace and name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -36,6 +37,8 @@ pub enum NodeRow {
         /// The API list is capped at 50 and no runtime list filled it.
         maybe_incomplete: bool,
         runtime_error: Option<String>,
+        /// Kind's base images on this node not shown (folded).
+        folded: usize,
     },
     /// A warning under a node header (capped API list, failed runtime listing).
     Note { text: String },
@@ -133,6 +136,16 @@ pub struct View {
     pub events: HashMap<(String, String), Vec<EventRow>>,
     /// Namespaces seen in the snapshot (pods and deployments), sorted.
     pub namespaces: Vec<String>,
+    /// What folding hides: Kind's own pods, Deployments and base images.
+    pub folded: Folded,
+}
+
+/// Counts of the rows folding hides (shown in the pane titles, so nothing vanishes silently).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Folded {
+    pub pods: usize,
+    pub deployments: usize,
+    pub images: usize,
 }
 
 pub(crate) fn matches_filter(filter: &str, texts: &[&str]) -> bool {
@@ -144,11 +157,14 @@ pub(crate) fn in_namespace(ns: &Option<String>, candidate: &str) -> bool {
 }
 
 /// Build the view. `filter` is matched case-insensitively against names, images and reasons.
+/// Unless `show_system`, Kind's own namespaces and base images are folded away, except what a
+/// finding is about (and a Kind namespace chosen explicitly).
 pub fn build(
     snap: &Snapshot,
     all_findings: &[Finding],
     namespace: &Option<String>,
     filter: &str,
+    show_system: bool,
 ) -> View {
     let filter = filter.to_lowercase();
     let findings: Vec<Finding> = all_findings
@@ -181,33 +197,27 @@ pub fn build(
     if !filter.is_empty() {
         pods.retain(|p| pod_matches(&filter, p));
     }
+    let (workloads, folded_deployments) =
+        system::workload_pane(snap, &findings, namespace, &filter, &waiting, show_system);
+    let nodes = node_rows(snap, &filter, &findings, show_system);
+    let fold = system::PodFold::new(&findings, namespace, show_system);
+    let before = pods.len();
+    pods.retain(|p| !fold.folds(p));
+    let folded = Folded {
+        pods: before - pods.len(),
+        deployments: folded_deployments,
+        images: system::folded_images(&nodes),
+    };
     View {
-        nodes: node_rows(snap, &filter),
+        nodes,
         pods,
-        workloads: workload_rows(snap, &findings, namespace, &filter, &waiting),
+        workloads,
         // Event text is built for the selected pod only (`view_cache`); `event_rows` builds all.
         events: HashMap::new(),
         namespaces,
         findings,
+        folded,
     }
-}
-
-/// Namespaces Kind itself fills; listed after the user's own.
-const KIND_NAMESPACES: [&str; 4] = [
-    "kube-node-lease",
-    "kube-public",
-    "kube-system",
-    "local-path-storage",
-];
-
-pub(crate) fn is_kind_namespace(ns: &str) -> bool {
-    KIND_NAMESPACES.contains(&ns)
-}
-
-/// Images every Kind node ships (control-plane components, CNI, storage helper): listed after
-/// the images the user loaded or pulled, which are what a mismatch is about.
-fn is_kind_image(name: &str) -> bool {
-    name.starts_with("registry.k8s.io/") || name.starts_with("docker.io/kindest/")
 }
 
 /// Control-plane nodes, when there are others: Kind runs workloads on the workers.
@@ -230,7 +240,18 @@ fn control_plane_nodes(snap: &Snapshot) -> std::collections::HashSet<String> {
     }
 }
 
-pub(crate) fn node_rows(snap: &Snapshot, filter: &str) -> Vec<NodeRow> {
+pub(crate) fn node_rows(
+    snap: &Snapshot,
+    filter: &str,
+    findings: &[Finding],
+    show_system: bool,
+) -> Vec<NodeRow> {
+    // Never fold an image a finding names (a suggestion, a candidate).
+    let named: std::collections::HashSet<&str> = findings
+        .iter()
+        .flat_map(|f| f.suggested_image.iter().chain(&f.candidates))
+        .map(String::as_str)
+        .collect();
     let mut rows = Vec::new();
     let control_plane = control_plane_nodes(snap);
     let mut nodes: Vec<(&String, &crate::model::NodeImages)> = snap.node_images.iter().collect();
@@ -244,7 +265,15 @@ pub(crate) fn node_rows(snap: &Snapshot, filter: &str) -> Vec<NodeRow> {
             RuntimeListing::NotTried => ("API".to_string(), None),
         };
         let mut images = Vec::new();
+        let mut folded = 0;
         for image in &list.images {
+            if !show_system
+                && image.names.iter().any(|n| is_kind_image(n))
+                && !image.names.iter().any(|n| named.contains(n.as_str()))
+            {
+                folded += 1;
+                continue;
+            }
             // One row per tag name; digest-only images show their first name.
             let tags: Vec<&String> = image.names.iter().filter(|n| !n.contains('@')).collect();
             let names: Vec<&String> = if tags.is_empty() {
@@ -276,11 +305,12 @@ pub(crate) fn node_rows(snap: &Snapshot, filter: &str) -> Vec<NodeRow> {
             source,
             maybe_incomplete,
             runtime_error: runtime_error.clone(),
+            folded,
         });
         if maybe_incomplete {
             rows.push(NodeRow::Note {
                 text: format!(
-                    "API list has {} images (the kubelet's cap): smaller images may be missing",
+                    "the API lists at most {} images: smaller ones may be missing",
                     crate::NODE_STATUS_MAX_IMAGES
                 ),
             });

@@ -19,6 +19,7 @@ use kube::Resource;
 
 use crate::diagnose::Finding;
 use crate::model::Snapshot;
+use crate::tui::system;
 use crate::tui::view::{self, PodRow, View, WorkloadKey};
 
 type Key = (String, String);
@@ -120,6 +121,10 @@ struct Built {
     namespaces: BTreeMap<String, usize>,
     /// The snapshot's lists were in (namespace, name) order: the next one can be compared.
     ordered: bool,
+    /// Kind's own namespaces and base images shown (`s`), not folded.
+    show_system: bool,
+    /// The pods of Kind's own namespaces that findings name (folding keeps them).
+    named: BTreeSet<Key>,
 }
 
 /// The incremental builder behind `App`'s view (see the module docs).
@@ -142,14 +147,14 @@ impl ViewCache {
         findings: &[Finding],
         namespace: &Option<String>,
         filter: &str,
+        show_system: bool,
     ) {
         let filter = filter.to_lowercase();
-        let reusable = self
-            .built
-            .as_ref()
-            .is_some_and(|b| b.namespace == *namespace && b.filter == filter);
+        let reusable = self.built.as_ref().is_some_and(|b| {
+            b.namespace == *namespace && b.filter == filter && b.show_system == show_system
+        });
         if !(reusable && self.patch(view, snap, findings)) {
-            self.full(view, snap, findings, namespace, filter);
+            self.full(view, snap, findings, namespace, filter, show_system);
         }
         // The shown pod's event text is rebuilt (one pod: cheap, and always current).
         let shown = self.shown.take();
@@ -181,9 +186,10 @@ impl ViewCache {
         findings: &[Finding],
         namespace: &Option<String>,
         filter: String,
+        show_system: bool,
     ) {
         self.full_builds += 1;
-        *view = view::build(snap, findings, namespace, &filter);
+        *view = view::build(snap, findings, namespace, &filter, show_system);
         view.events.clear();
         let rs_owner = view::rs_owner_map(snap);
         let mut b = Built {
@@ -198,6 +204,8 @@ impl ViewCache {
             events_by_pod: HashMap::new(),
             namespaces: BTreeMap::new(),
             ordered: false,
+            show_system,
+            named: named_of(findings),
         };
         for pod in &snap.pods {
             b.count_namespace(pod.metadata.namespace.as_deref(), 1);
@@ -240,8 +248,15 @@ impl ViewCache {
         if deployments_changed && !in_order(&snap.deployments) {
             return false;
         }
+        // A Kind pod a finding names now (or no longer) is unfolded (or folded): rare, built
+        // in full.
+        if !b.show_system && named_of(all_findings) != b.named {
+            return false;
+        }
         self.updates += 1;
         let filter = b.filter.clone();
+        let namespace = b.namespace.clone();
+        let fold = system::PodFold::new(all_findings, &namespace, b.show_system);
         let mut touched: HashSet<WorkloadKey> = HashSet::new();
 
         // ReplicaSets first: they name the Deployment of their pods.
@@ -264,14 +279,14 @@ impl ViewCache {
                 repod.remove(&key);
                 b.count_namespace(p.metadata.namespace.as_deref(), -1);
                 if let Some(row) = b.remove_pod(p) {
-                    unshow(view, &row, &filter);
+                    unshow(view, &row, &filter, &fold);
                     touched.extend(row.workload);
                 }
             }
             if let Some(p) = &c.new {
                 b.count_namespace(p.metadata.namespace.as_deref(), 1);
                 if let Some(row) = b.add_pod(p) {
-                    show(view, &row, &filter);
+                    show(view, &row, &filter, &fold);
                     touched.extend(row.workload);
                 }
             }
@@ -286,11 +301,11 @@ impl ViewCache {
             };
             let pod = &snap.pods[i];
             if let Some(row) = b.remove_pod(pod) {
-                unshow(view, &row, &filter);
+                unshow(view, &row, &filter, &fold);
                 touched.extend(row.workload);
             }
             if let Some(row) = b.add_pod(pod) {
-                show(view, &row, &filter);
+                show(view, &row, &filter, &fold);
                 touched.extend(row.workload);
             }
         }
@@ -303,13 +318,20 @@ impl ViewCache {
             .filter(|f| view::in_namespace(&b.namespace, &f.namespace))
             .cloned()
             .collect();
-        if findings != view.findings {
+        let findings_changed = findings != view.findings;
+        if findings_changed {
             view.findings = findings;
             workloads_changed = true;
         }
         if workloads_changed {
-            view.workloads =
-                view::workload_rows(snap, &view.findings, &b.namespace, &filter, &b.waiting);
+            (view.workloads, view.folded.deployments) = system::workload_pane(
+                snap,
+                &view.findings,
+                &b.namespace,
+                &filter,
+                &b.waiting,
+                b.show_system,
+            );
         }
         if deployments_changed {
             for c in diff(&old.deployments, &snap.deployments).unwrap_or_default() {
@@ -323,8 +345,13 @@ impl ViewCache {
         if !pods.is_empty() || deployments_changed {
             view.namespaces = b.namespaces.keys().cloned().collect();
         }
-        if old.node_images != snap.node_images || !same_list(&old.nodes, &snap.nodes) {
-            view.nodes = view::node_rows(snap, &filter);
+        // Findings name the images folding keeps.
+        if old.node_images != snap.node_images
+            || !same_list(&old.nodes, &snap.nodes)
+            || (findings_changed && !b.show_system)
+        {
+            view.nodes = view::node_rows(snap, &filter, &view.findings, b.show_system);
+            view.folded.images = system::folded_images(&view.nodes);
         }
         for c in &events {
             for (e, add) in [(&c.old, false), (&c.new, true)] {
@@ -341,9 +368,20 @@ impl ViewCache {
     }
 }
 
-/// Remove a row from the pods pane if it is shown there.
-fn unshow(view: &mut View, row: &PodRow, filter: &str) {
+/// The Kind pods findings name, by (namespace, name).
+fn named_of(findings: &[Finding]) -> BTreeSet<Key> {
+    system::named_system_pods(findings)
+        .map(|(ns, name)| (ns.to_string(), name.to_string()))
+        .collect()
+}
+
+/// Remove a row from the pods pane if it is shown there (or from the folded count).
+fn unshow(view: &mut View, row: &PodRow, filter: &str, fold: &system::PodFold) {
     if !view::pod_matches(filter, row) {
+        return;
+    }
+    if fold.folds(row) {
+        view.folded.pods = view.folded.pods.saturating_sub(1);
         return;
     }
     let at = view::pod_order(row);
@@ -352,9 +390,14 @@ fn unshow(view: &mut View, row: &PodRow, filter: &str) {
     }
 }
 
-/// Insert a row into the pods pane (in pane order) if the filter lets it through.
-fn show(view: &mut View, row: &PodRow, filter: &str) {
+/// Insert a row into the pods pane (in pane order) if the filter lets it through and folding
+/// does not hide it (then it is counted as folded).
+fn show(view: &mut View, row: &PodRow, filter: &str, fold: &system::PodFold) {
     if !view::pod_matches(filter, row) {
+        return;
+    }
+    if fold.folds(row) {
+        view.folded.pods += 1;
         return;
     }
     let at = view::pod_order(row);

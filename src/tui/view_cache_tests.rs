@@ -18,7 +18,13 @@ const REASONS: [Option<&str>; 4] = [
     Some("ContainerCreating"),
     Some("ImagePullBackOff"),
 ];
-const IMAGES: [&str; 3] = ["nginx:1.27", "localhost/team/app:dev", "Bad Image"];
+// The last is one of Kind's base images, which folding hides unless a finding names it.
+const IMAGES: [&str; 4] = [
+    "nginx:1.27",
+    "localhost/team/app:dev",
+    "Bad Image",
+    "registry.k8s.io/coredns/coredns:v1.11.1",
+];
 const FILTERS: [&str; 3] = ["", "p1", "err"];
 
 #[derive(Debug, Clone)]
@@ -67,6 +73,7 @@ pub(crate) enum Op {
     Scope {
         namespace: Option<usize>,
         filter: usize,
+        show_system: bool,
     },
     Select {
         ns: usize,
@@ -97,9 +104,9 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         4 => (ns.clone(), 0u8..10, 0u8..8, any::<bool>(), 0u8..5)
             .prop_map(|(ns, name, pod, about_pod, time)| Op::Event { ns, name, pod, about_pod, time }),
         1 => (ns.clone(), 0u8..10).prop_map(|(ns, name)| Op::DeleteEvent { ns, name }),
-        1 => (0usize..3).prop_map(Op::NodeImages),
-        1 => (proptest::option::of(ns.clone()), 0..FILTERS.len())
-            .prop_map(|(namespace, filter)| Op::Scope { namespace, filter }),
+        1 => (0usize..IMAGES.len()).prop_map(Op::NodeImages),
+        1 => (proptest::option::of(ns.clone()), 0..FILTERS.len(), any::<bool>())
+            .prop_map(|(namespace, filter, show_system)| Op::Scope { namespace, filter, show_system }),
         2 => (ns.clone(), 0u8..8).prop_map(|(ns, name)| Op::Select { ns, name }),
         1 => Just(Op::Shuffle),
     ]
@@ -116,6 +123,7 @@ pub(crate) struct World {
     node: usize,
     namespace: Option<String>,
     filter: String,
+    show_system: bool,
     selected: Option<(String, String)>,
     shuffle: bool,
 }
@@ -222,9 +230,14 @@ impl World {
                 self.events.remove(&key(ns, format!("e{name}")));
             }
             Op::NodeImages(n) => self.node = n,
-            Op::Scope { namespace, filter } => {
+            Op::Scope {
+                namespace,
+                filter,
+                show_system,
+            } => {
                 self.namespace = namespace.map(|n| NAMESPACES[n].to_string());
                 self.filter = FILTERS[filter].to_string();
+                self.show_system = show_system;
             }
             Op::Select { ns, name } => self.selected = Some(key(ns, format!("p{name}"))),
             Op::Shuffle => self.shuffle = true,
@@ -281,10 +294,23 @@ proptest! {
             }
             let snap = world.snapshot();
             let findings = crate::diagnose::diagnose(&snap);
-            cache.update(&mut view, &snap, &findings, &world.namespace, &world.filter);
+            cache.update(
+                &mut view,
+                &snap,
+                &findings,
+                &world.namespace,
+                &world.filter,
+                world.show_system,
+            );
             cache.show_events(&mut view, world.selected.clone());
 
-            let mut want = view::build(&snap, &findings, &world.namespace, &world.filter);
+            let mut want = view::build(
+                &snap,
+                &findings,
+                &world.namespace,
+                &world.filter,
+                world.show_system,
+            );
             if let Some(sel) = &world.selected
                 && let Some(rows) = view::event_rows(&snap.events).remove(sel)
             {

@@ -238,7 +238,11 @@ mod tests {
         let r: APIResourceList =
             serde_json::from_value(resource_list("apps", "v1").expect("apps")).expect("list");
         assert!(r.resources.iter().any(|r| r.name == "deployments"));
-        assert!(resource_list("batch", "v1").is_none());
+        // batch/v1 is served since the sim runs Jobs; a group it does not serve is not listed.
+        let b: APIResourceList =
+            serde_json::from_value(resource_list("batch", "v1").expect("batch")).expect("list");
+        assert!(b.resources.iter().any(|r| r.name == "jobs"));
+        assert!(resource_list("policy", "v1").is_none());
         let ver: k8s_openapi::apimachinery::pkg::version::Info =
             serde_json::from_value(version("v1.33.1")).expect("version");
         assert_eq!((ver.major.as_str(), ver.minor.as_str()), ("1", "33"));

@@ -68,17 +68,22 @@ pub fn sentence(f: &Finding) -> String {
     }
 }
 
-/// A short what-is-wrong for one line: what is asked and what the node has instead.
-fn compact(f: &Finding) -> String {
+/// A short what-is-wrong for one line: what is asked and what the node has instead (every
+/// candidate, when no single one is certain).
+pub(super) fn compact(f: &Finding) -> String {
     match f.suggested_image.as_deref() {
         Some(s) if s != f.image => format!("asks {} · node has {s}", f.image),
+        None if !f.candidates.is_empty() => {
+            format!("asks {} · node has {}", f.image, f.candidates.join(", "))
+        }
         _ => sentence(f),
     }
 }
 
 /// The selected finding spelled out: what is asked (and what the kubelet makes of it), and
-/// what the node holds instead — the whole story in two lines.
-fn detail_lines(f: &Finding) -> [Line<'static>; 2] {
+/// what the node holds instead — the whole story in two lines; a third gives the command when
+/// no patch can fix it.
+pub(super) fn detail_lines(f: &Finding) -> Vec<Line<'static>> {
     let mut asks = vec![
         Span::styled("    asks      ", theme::HEADER),
         Span::raw(f.image.clone()),
@@ -92,43 +97,64 @@ fn detail_lines(f: &Finding) -> [Line<'static>; 2] {
             ));
         }
     }
+    let on = |spans: &mut Vec<Span<'static>>| {
+        if !f.nodes.is_empty() {
+            spans.push(Span::styled(
+                format!("  (on {})", f.nodes.join(", ")),
+                theme::DIM,
+            ));
+        }
+    };
     let has = match f.suggested_image.as_deref() {
         Some(s) if s != f.image => {
             let mut spans = vec![
                 Span::styled("    node has  ", theme::HEADER),
                 Span::styled(s.to_string(), theme::OK),
             ];
-            if !f.nodes.is_empty() {
-                spans.push(Span::styled(
-                    format!("  (on {})", f.nodes.join(", ")),
-                    theme::DIM,
-                ));
-            }
+            on(&mut spans);
             Line::from(spans)
         }
+        None if !f.candidates.is_empty() => {
+            let mut spans = vec![
+                Span::styled("    node has  ", theme::HEADER),
+                Span::styled(f.candidates.join(", "), theme::NEAR),
+            ];
+            on(&mut spans);
+            Line::from(spans)
+        }
+        _ if f.kind == FindingKind::NotOnNode => Line::from(vec![
+            Span::styled("    pod's node ", theme::HEADER),
+            Span::styled(f.nodes.join(", "), theme::ERROR),
+            Span::raw(format!(" lacks it — {}", sentence(f))),
+        ]),
+        _ if !f.nodes.is_empty() => Line::from(vec![
+            Span::styled(format!("    on {}: ", f.nodes.join(", ")), theme::HEADER),
+            Span::raw(sentence(f)),
+        ]),
         _ => Line::from(vec![Span::raw("    "), Span::raw(sentence(f))]),
     };
-    [Line::from(asks), has]
+    let mut lines = vec![Line::from(asks), has];
+    if f.patch.is_none()
+        && let Some(cmd) = &f.command
+    {
+        let label = if crate::tui::kubectl::is_check_command(cmd) {
+            "    check     "
+        } else {
+            "    run       "
+        };
+        lines.push(Line::from(vec![
+            Span::styled(label, theme::HEADER),
+            Span::raw(cmd.clone()),
+            Span::styled("  (c copies)", theme::DIM),
+        ]));
+    }
+    lines
 }
 
 pub fn findings(frame: &mut Frame, app: &App, area: Rect) {
     let n = app.view.findings.len();
     let starting = app.starting_in_view();
-    // No count before the lists are in: "(0)" would read as a verdict.
-    let mut title = if app.ready() {
-        format!(" Findings ({n}) ")
-    } else {
-        " Findings · loading ".to_string()
-    };
-    if app.ready() && !starting.is_empty() {
-        title.push_str(&format!("· {} ", pods_starting(&starting)));
-    }
-    let block = Block::default()
-        .borders(Borders::TOP)
-        .title(Span::styled(title, theme::HEADER));
-    let body = block.inner(area);
-    frame.render_widget(block, area);
-    let selected = app.selected_finding();
+    let body = Block::default().borders(Borders::TOP).inner(area);
     let mut lines = Vec::new();
     let elapsed = app.now.saturating_sub(app.started_at).max(0);
     if app.connecting() {
@@ -173,45 +199,42 @@ pub fn findings(frame: &mut Frame, app: &App, area: Rect) {
             theme::OK,
         ));
     }
-    let room = usize::from(body.height);
-    let mut shown = 0;
-    for f in &app.view.findings {
-        let is_selected = selected.is_some_and(|s| s == f);
-        let (mark, style) = if is_selected {
-            ("▶", theme::ERROR)
-        } else {
-            (theme::MARK_FINDING, theme::WARN)
-        };
-        let mut group = vec![Line::from(vec![
-            Span::styled(format!("{mark} {} ", f.kind.as_str()), style),
-            Span::styled(
-                format!("{} {} [{}]", f.namespace, f.workload, f.container),
-                theme::HEADER,
-            ),
-            Span::raw(if is_selected {
-                String::new()
-            } else {
-                format!(": {}", compact(f))
-            }),
-        ])];
-        if is_selected {
-            group.extend(detail_lines(f));
-        }
-        // Keep a line for "… more" unless this is the last finding.
-        let last = shown + 1 == n;
-        let budget = if last { room } else { room.saturating_sub(1) };
-        if lines.len() + group.len() > budget {
-            break;
-        }
-        lines.extend(group);
-        shown += 1;
+    // No count before the lists are in: "(0)" would read as a verdict.
+    let mut title = if app.ready() {
+        format!(" Findings ({n}) ")
+    } else {
+        " Findings · loading ".to_string()
+    };
+    if app.ready() && !starting.is_empty() {
+        title.push_str(&format!("· {} ", pods_starting(&starting)));
     }
-    if shown < n {
-        lines.push(Line::styled(
-            format!("… and {} more (select them in Workloads)", n - shown),
-            theme::DIM,
-        ));
+    if n > 0 {
+        let rows = super::strip::rows(app, body.width);
+        let height = usize::from(body.height);
+        let offset = super::strip::offset(app, &rows, height);
+        let above = rows[..offset]
+            .iter()
+            .filter_map(|r| r.finding)
+            .collect::<std::collections::BTreeSet<_>>();
+        let below = rows[(offset + height).min(rows.len())..]
+            .iter()
+            .filter_map(|r| r.finding)
+            .collect::<std::collections::BTreeSet<_>>();
+        if !above.is_empty() || !below.is_empty() {
+            title.push_str(&format!(
+                "· ▲ {} ▼ {} more · ] next [ previous · click selects ",
+                above.len(),
+                below.len()
+            ));
+        } else if n > 1 {
+            title.push_str("· ] next [ previous ");
+        }
+        lines.extend(rows.into_iter().skip(offset).take(height).map(|r| r.line));
     }
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .title(Span::styled(title, theme::HEADER));
+    frame.render_widget(block, area);
     frame.render_widget(Paragraph::new(lines), body);
 }
 
@@ -328,9 +351,9 @@ pub fn status(frame: &mut Frame, app: &App, area: Rect) {
     } else {
         Line::styled(
             if crate::tui::layout::is_wide(area) {
-                " f fix · u undo · l logs · d describe · y yaml · : command · / filter · Tab pane · ? help · q quit"
+                " ] next finding · f fix · c copy · u undo · l logs · d describe · y yaml · : command · / filter · s Kind's own · Tab pane · ? help · q quit"
             } else {
-                " f fix · u undo · l logs · d describe · : cmd · ? help · q quit"
+                " ] next · f fix · c copy · l logs · d describe · : cmd · ? help · q quit"
             },
             theme::DIM,
         )

@@ -1,5 +1,7 @@
 //! Popups: fix and undo dialogs, namespace chooser, details/explanations, help.
 
+use std::cell::Cell;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout};
 use ratatui::style::Style;
@@ -7,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::chrome::sentence;
+use super::wrapped_rows;
 use crate::fix::FixPlan;
 use crate::tui::app::{App, DialogStatus, FixDialog, Overlay, UndoDialog};
 use crate::tui::backend::WriteAccess;
@@ -16,16 +19,17 @@ use crate::tui::theme;
 pub fn draw(frame: &mut Frame, app: &App) {
     match &app.overlay {
         Overlay::None | Overlay::Filter | Overlay::Command(_) => {}
-        Overlay::Help => help(frame),
+        Overlay::Help => help(frame, &app.dialog_scroll),
         Overlay::Namespaces { choices, selected } => namespaces(frame, choices, *selected),
         Overlay::Fix(d) => fix(frame, app, d),
         Overlay::Undo(d) => undo(frame, app, d),
         Overlay::View(v) => super::textview::draw(frame, v),
-        Overlay::Info { title, lines } => popup(
+        Overlay::Info { title, lines } => popup_scrolled(
             frame,
             title,
             lines.iter().map(|l| Line::raw(l.clone())).collect(),
             Line::styled(" Esc closes ", theme::DIM),
+            &app.dialog_scroll,
         ),
     }
 }
@@ -34,6 +38,18 @@ pub fn draw(frame: &mut Frame, app: &App) {
 /// (what the keys do, or how the request went) sits in the bottom border so that it stays
 /// visible when the content is cut on small terminals.
 fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'static>>, footer: Line<'static>) {
+    popup_scrolled(frame, title, lines, footer, &Cell::new(0))
+}
+
+/// [`popup`] scrolled down by `scroll` rows (clamped to the text); when the text is taller
+/// than the popup, the top border says how far and that ↑↓ PgUp PgDn scroll.
+fn popup_scrolled(
+    frame: &mut Frame,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    footer: Line<'static>,
+    scroll: &Cell<u16>,
+) {
     let screen = frame.area();
     let width = screen.width.saturating_sub(4).min(100);
     let inner_w = usize::from(width.saturating_sub(2)).max(1);
@@ -53,41 +69,31 @@ fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'static>>, footer: Line
         .flex(Flex::Center)
         .areas(area);
     frame.render_widget(Clear, area);
-    let block = Block::default()
+    let max_scroll = needed.saturating_sub(usize::from(height)) as u16;
+    // Kept clamped, so that ↑ after End moves at once.
+    scroll.set(scroll.get().min(max_scroll));
+    let scroll = scroll.get();
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme::BORDER_FOCUSED)
         .title(Span::styled(format!(" {title} "), theme::TITLE_FOCUSED))
         .title_bottom(footer);
+    if max_scroll > 0 {
+        block = block.title(
+            Line::styled(
+                format!(" {scroll}/{max_scroll} · ↑↓ PgUp PgDn scroll "),
+                theme::DIM,
+            )
+            .right_aligned(),
+        );
+    }
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         area,
     );
-}
-
-/// Rows `text` takes when word-wrapped to `width` the way the popup's paragraph wraps it
-/// (greedy, at spaces; a word longer than a row is cut). Counting characters alone would
-/// underestimate, and the popup would cut off its last lines: the patch.
-fn wrapped_rows(text: &str, width: usize) -> usize {
-    let width = width.max(1);
-    let mut rows = 1;
-    let mut used = 0;
-    for word in text.split_inclusive(' ') {
-        let len = word.chars().count();
-        let visible = word.trim_end_matches(' ').chars().count();
-        if used > 0 && used + visible > width {
-            rows += 1;
-            used = 0;
-        }
-        if used == 0 && len > width {
-            rows += (len - 1) / width;
-            used = len % width;
-        } else {
-            used += len;
-        }
-    }
-    rows
 }
 
 fn label(name: &str, value: String) -> Line<'static> {
@@ -137,6 +143,18 @@ fn plan_lines(
     for op in patch.as_array().into_iter().flatten() {
         lines.push(Line::raw(format!("  {}", spaced_json(op))));
     }
+    let same = FixPlan {
+        patch: patch.clone(),
+        ..plan.clone()
+    };
+    lines.push(Line::styled(
+        "The same guarded patch with kubectl (c copies it):",
+        theme::HEADER,
+    ));
+    lines.push(Line::raw(format!(
+        "  {}",
+        crate::sanitize::term(&crate::tui::kubectl::patch_command(context, &same))
+    )));
 }
 
 /// One patch op as JSON with a space after each `:` and `,`, so a narrow dialog wraps between
@@ -197,8 +215,15 @@ fn fix(frame: &mut Frame, app: &App, d: &FixDialog) {
         None => {
             lines.push(Line::styled("No safe patch for this finding.", theme::WARN));
             if let Some(cmd) = &f.command {
-                lines.push(Line::raw("Run this instead:"));
-                lines.push(Line::styled(format!("  {cmd}"), theme::HEADER));
+                lines.push(Line::raw(if crate::tui::kubectl::is_check_command(cmd) {
+                    "Check first (c copies it):"
+                } else {
+                    "Run this instead (c copies it):"
+                }));
+                lines.push(Line::styled(
+                    format!("  {}", crate::sanitize::term(cmd)),
+                    theme::HEADER,
+                ));
             }
             if !f.candidates.is_empty() {
                 lines.push(Line::raw(format!(
@@ -242,7 +267,7 @@ fn fix(frame: &mut Frame, app: &App, d: &FixDialog) {
     if rows(&lines) > room && !f.evidence.is_empty() {
         lines.drain(2..2 + f.evidence.len());
     }
-    popup(frame, "Fix", lines, footer);
+    popup_scrolled(frame, "Fix", lines, footer, &app.dialog_scroll);
 }
 
 /// The live patch is a hotfix; the durable edit is in the repository (or was not found).
@@ -289,7 +314,13 @@ fn undo(frame: &mut Frame, app: &App, d: &UndoDialog) {
     journal_lines(&mut lines, d);
     failure(&mut lines, &d.status);
     let footer = status_line(&d.status, "y or Enter undoes · Esc cancels");
-    popup(frame, "Undo the last fix", lines, footer);
+    popup_scrolled(
+        frame,
+        "Undo the last fix",
+        lines,
+        footer,
+        &app.dialog_scroll,
+    );
 }
 
 /// Which journalled fix this is, and how many older ones `u` can walk back to after it.
@@ -338,7 +369,7 @@ fn namespaces(frame: &mut Frame, choices: &[Option<String>], selected: usize) {
     );
 }
 
-fn help(frame: &mut Frame) {
+fn help(frame: &mut Frame, scroll: &Cell<u16>) {
     let mut lines: Vec<Line<'static>> = HELP
         .iter()
         .map(|(k, v)| {
@@ -382,11 +413,12 @@ fn help(frame: &mut Frame) {
             Span::raw(text),
         ]));
     }
-    popup(
+    popup_scrolled(
         frame,
         "Keys",
         lines,
         Line::styled(" Esc or ? closes ", theme::DIM),
+        scroll,
     );
 }
 

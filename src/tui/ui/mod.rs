@@ -4,6 +4,7 @@ pub mod chrome;
 mod dialogs;
 mod nodes;
 mod pods;
+pub mod strip;
 mod textview;
 mod workloads;
 
@@ -124,4 +125,28 @@ fn pane_message(app: &App, resource: &str) -> Option<Line<'static>> {
 /// The inner area of a bordered block.
 fn inner(area: Rect) -> Rect {
     Block::default().borders(Borders::ALL).inner(area)
+}
+
+/// Rows `text` takes when word-wrapped to `width` the way the popup's paragraph wraps it
+/// (greedy, at spaces; a word longer than a row is cut). Counting characters alone would
+/// underestimate, and the popup would cut off its last lines: the patch.
+pub(super) fn wrapped_rows(text: &str, width: usize) -> usize {
+    let width = width.max(1);
+    let mut rows = 1;
+    let mut used = 0;
+    for word in text.split_inclusive(' ') {
+        let len = word.chars().count();
+        let visible = word.trim_end_matches(' ').chars().count();
+        if used > 0 && used + visible > width {
+            rows += 1;
+            used = 0;
+        }
+        if used == 0 && len > width {
+            rows += (len - 1) / width;
+            used = len % width;
+        } else {
+            used += len;
+        }
+    }
+    rows
 }

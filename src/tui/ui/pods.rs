@@ -9,47 +9,122 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::{fit, fit_right, inner, pane_block, pane_message, row_style};
 use crate::tui::action::Pane;
 use crate::tui::app::App;
-use crate::tui::elide::{elide_middle, elide_ns_name};
+use crate::tui::columns::{Col, allocate};
+use crate::tui::elide::{elide_middle, elide_start};
 use crate::tui::layout::visible_rows;
 use crate::tui::{format, theme};
 
-const STATUS_W: usize = 17;
-const RESTARTS_W: usize = 3;
-const AGE_W: usize = 4;
-const NODE_W: usize = 22;
-/// Show the node column only when the name column keeps at least this much.
-const NAME_MIN_WITH_NODE: usize = 24;
+/// Column budgets for the pod list: name, status and age first; then the namespace (when all
+/// namespaces are shown), the node and the restarts as room allows.
+struct Columns {
+    ns: usize,
+    name: usize,
+    status: usize,
+    restarts: usize,
+    node: usize,
+    age: usize,
+}
+
+/// Widths from the rows in view (`pods`): never a pass over every pod per frame.
+fn columns(app: &App, pods: &[crate::tui::view::PodRow], width: usize) -> Columns {
+    let max = |f: &dyn Fn(&crate::tui::view::PodRow) -> usize, floor: usize, cap: usize| {
+        pods.iter().map(f).max().unwrap_or(0).clamp(floor, cap)
+    };
+    let all_ns = app.namespace.is_none();
+    let ns_want = max(&|p| p.namespace.chars().count(), 2, 40);
+    let name_want = max(&|p| p.name.chars().count(), 4, 63);
+    let status_want = max(
+        &|p| p.reason.as_deref().unwrap_or(&p.phase).chars().count(),
+        6,
+        24,
+    );
+    let node_want = max(&|p| p.node.chars().count(), 4, 40);
+    let restarts_want = max(&|p| p.restarts.to_string().len(), 1, 4);
+    let age_want = max(
+        &|p| {
+            p.created
+                .map(|c| format::age(app.now - c).len())
+                .unwrap_or(1)
+        },
+        3,
+        4,
+    );
+    let mut cols = vec![
+        // The name's start (the workload) is needed first; its hash suffix can wait.
+        Col::new(name_want, name_want.min(16), 0).grow(4),
+        Col::new(status_want, status_want, 1),
+        Col::new(age_want, age_want, 2),
+        Col::new(node_want, node_want.min(10), 4).grow(3),
+        Col::new(restarts_want, 1, 5),
+    ];
+    if all_ns {
+        cols.push(Col::new(ns_want, ns_want.min(11), 3).grow(2));
+    }
+    // One column for the linked-pod mark.
+    let w = allocate(width.saturating_sub(1), 1, &cols);
+    Columns {
+        name: w[0],
+        status: w[1],
+        age: w[2],
+        node: w[3],
+        restarts: w[4],
+        ns: w.get(5).copied().unwrap_or(0),
+    }
+}
+
+impl Columns {
+    /// One row: the cells in display order (namespace, name, status, restarts, node, age).
+    fn row(
+        &self,
+        ns: &str,
+        name: &str,
+        status: &str,
+        restarts: &str,
+        node: &str,
+        age: &str,
+    ) -> Vec<String> {
+        let mut cells = Vec::new();
+        if self.ns > 0 {
+            cells.push(fit(&elide_middle(ns, self.ns), self.ns));
+        }
+        // Node names differ at their end (`-worker`, `-worker2`, `-control-plane`).
+        cells.push(fit(&elide_middle(name, self.name), self.name));
+        cells.push(fit(&elide_middle(status, self.status), self.status));
+        if self.restarts > 0 {
+            cells.push(fit_right(restarts, self.restarts));
+        }
+        if self.node > 0 {
+            cells.push(fit(&elide_start(node, self.node), self.node));
+        }
+        if self.age > 0 {
+            cells.push(fit_right(age, self.age));
+        }
+        cells
+    }
+}
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    frame.render_widget(pane_block(app, Pane::Pods, ""), area);
-    let body = inner(area);
-    let width = usize::from(body.width);
-    // Narrow panes drop the age column so pod names keep their room.
-    let with_age = width >= 45;
-    let age_w = if with_age { AGE_W + 1 } else { 0 };
-    let fixed = 1 + STATUS_W + 1 + RESTARTS_W + 1 + age_w;
-    let with_node = width >= fixed + NODE_W + 1 + NAME_MIN_WITH_NODE;
-    let node_w = if with_node { NODE_W + 1 } else { 0 };
-    let name_w = width.saturating_sub(fixed + node_w);
-    let columns = |name: &str, status: &str, restarts: &str, node: &str, age: &str| {
-        let mut s = format!(
-            " {} {} {}",
-            fit(name, name_w),
-            fit(status, STATUS_W),
-            fit_right(restarts, RESTARTS_W)
-        );
-        if with_node {
-            s.push(' ');
-            s.push_str(&fit(node, NODE_W));
-        }
-        if with_age {
-            s.push(' ');
-            s.push_str(&fit_right(age, AGE_W));
-        }
-        s
+    let folded = app.view.folded.pods;
+    let extra = if folded > 0 {
+        format!("· {folded} Kind pods folded (s)")
+    } else {
+        String::new()
     };
+    frame.render_widget(pane_block(app, Pane::Pods, &extra), area);
+    let body = inner(area);
+    let state = app.pane(Pane::Pods);
+    let height = visible_rows(area);
+    let offset = state.scroll_for(app.view.pods.len(), height);
+    let end = (offset + height).min(app.view.pods.len());
+    let cols = columns(
+        app,
+        &app.view.pods[offset.min(end)..end],
+        usize::from(body.width),
+    );
+    let ns_label = if cols.ns >= 9 { "NAMESPACE" } else { "NS" };
+    let header = cols.row(ns_label, "NAME", "STATUS", "R", "NODE", "AGE");
     let mut lines = vec![Line::styled(
-        columns("NAMESPACE/NAME", "STATUS", "R", "NODE", "AGE"),
+        format!(" {}", header.join(" ")),
         theme::HEADER,
     )];
     if let Some(msg) = pane_message(app, "pods") {
@@ -58,9 +133,6 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         lines.push(Line::styled("No pods.", theme::DIM));
     }
     let linked = app.selected_workload().map(|(k, _)| k.clone());
-    let state = app.pane(Pane::Pods);
-    let height = visible_rows(area);
-    let offset = state.scroll_for(app.view.pods.len(), height);
     for (i, pod) in app.view.pods.iter().enumerate().skip(offset).take(height) {
         let status = pod.reason.as_deref().unwrap_or(&pod.phase);
         let age = pod
@@ -68,7 +140,6 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .map(|c| format::age(app.now - c))
             .unwrap_or_default();
         let is_linked = linked.is_some() && pod.workload == linked;
-        let name = elide_ns_name(&pod.namespace, &pod.name, name_w);
         let base = if is_linked {
             theme::LINKED
         } else {
@@ -81,21 +152,27 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         } else {
             Style::new()
         };
-        let mut rest = format!(" {}", fit_right(&pod.restarts.to_string(), RESTARTS_W));
-        if with_node {
-            rest.push(' ');
-            rest.push_str(&fit(&elide_middle(&pod.node, NODE_W), NODE_W));
+        let cells = cols.row(
+            &pod.namespace,
+            &pod.name,
+            status,
+            &pod.restarts.to_string(),
+            &pod.node,
+            &age,
+        );
+        // The status cell is styled on its own: namespace and name come before it.
+        let before = usize::from(cols.ns > 0) + 1;
+        let mut spans = vec![Span::raw(if is_linked { "▌" } else { " " })];
+        for (j, cell) in cells.into_iter().enumerate() {
+            if j > 0 {
+                spans.push(Span::raw(" "));
+            }
+            if j == before {
+                spans.push(Span::styled(cell, status_style));
+            } else {
+                spans.push(Span::raw(cell));
+            }
         }
-        if with_age {
-            rest.push(' ');
-            rest.push_str(&fit_right(&age, AGE_W));
-        }
-        let spans = vec![
-            Span::raw(if is_linked { "▌" } else { " " }),
-            Span::raw(format!("{} ", fit(&name, name_w))),
-            Span::styled(fit(status, STATUS_W), status_style),
-            Span::raw(rest),
-        ];
         let selected = i == state.selected;
         lines.push(Line::from(spans).style(row_style(app, Pane::Pods, selected, base)));
     }
@@ -153,5 +230,36 @@ pub fn draw_events(frame: &mut Frame, app: &App, area: Rect) {
         )),
         None => {}
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    // J / K scroll the list; the title says when there is more than fits.
+    let rows: usize = lines
+        .iter()
+        .map(|l| super::wrapped_rows(&line_text(l), usize::from(body.width)))
+        .sum();
+    let max_scroll = rows.saturating_sub(usize::from(body.height));
+    let scroll = usize::from(app.events_scroll).min(max_scroll);
+    if max_scroll > 0 {
+        let more = Line::styled(
+            format!(" {}/{} · J/K scroll ", scroll, max_scroll),
+            theme::DIM,
+        );
+        frame.render_widget(
+            Paragraph::new(more).alignment(ratatui::layout::Alignment::Right),
+            Rect {
+                x: area.x + 2,
+                y: area.y + area.height.saturating_sub(1),
+                width: area.width.saturating_sub(4),
+                height: 1,
+            },
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll as u16, 0)),
+        body,
+    );
+}
+
+fn line_text(l: &Line) -> String {
+    l.spans.iter().map(|s| s.content.as_ref()).collect()
 }

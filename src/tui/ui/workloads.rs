@@ -12,21 +12,54 @@ use crate::imageref;
 use crate::tui::action::Pane;
 use crate::tui::app::App;
 use crate::tui::backend::RolloutOutcome;
-use crate::tui::elide::{elide_image, elide_middle};
+use crate::tui::columns::{Col, allocate};
+use crate::tui::elide::{elide_image, elide_middle, image_key_len};
 use crate::tui::layout::visible_rows;
 use crate::tui::theme;
 use crate::tui::view::{WorkloadKey, WorkloadRow};
 
-/// Pull policy as shown: full when there is room, else shortened; `*` when defaulted.
-fn policy_text(policy: &str, defaulted: bool, wide: bool) -> String {
-    let short = match (policy, wide) {
-        ("IfNotPresent", false) => "IfNotPr",
-        (p, _) => p,
-    };
+/// Pull policy as shown, whole; `*` when defaulted.
+fn policy_text(policy: &str, defaulted: bool) -> String {
     format!(
-        "{short}{}",
+        "{policy}{}",
         if defaulted { theme::MARK_DEFAULTED } else { "" }
     )
+}
+
+/// Widths of the container columns (name, image, policy): the image keeps its registry, last
+/// path segment and tag whole first, the policy is never cut, the name takes the rest.
+fn columns(rows: &[WorkloadRow], width: usize) -> (usize, usize, usize) {
+    let (mut name_w, mut image_w, mut image_key, mut policy_w) = (4, 5, 5, 6);
+    for r in rows {
+        if let WorkloadRow::Container {
+            name,
+            init,
+            image,
+            policy,
+            defaulted,
+            ..
+        } = r
+        {
+            let label = name.chars().count() + 2 + if *init { 5 } else { 0 };
+            name_w = name_w.max(label);
+            image_w = image_w.max(image.chars().count());
+            image_key = image_key.max(image_key_len(image));
+            let shown = policy
+                .clone()
+                .unwrap_or_else(|| imageref::default_pull_policy(image).to_string());
+            policy_w = policy_w.max(policy_text(&shown, *defaulted).chars().count());
+        }
+    }
+    let w = allocate(
+        width.saturating_sub(2),
+        1,
+        &[
+            Col::new(name_w.min(40), name_w.min(10), 2),
+            Col::new(image_w, image_key, 0),
+            Col::new(policy_w, policy_w, 1),
+        ],
+    );
+    (w[0], w[1], w[2])
 }
 
 fn rollout_text(app: &App, key: &WorkloadKey) -> Option<(String, Style)> {
@@ -52,19 +85,35 @@ fn rollout_text(app: &App, key: &WorkloadKey) -> Option<(String, Style)> {
 }
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    frame.render_widget(pane_block(app, Pane::Workloads, ""), area);
+    let folded = app.view.folded.deployments;
+    let extra = if folded > 0 {
+        format!("· {folded} Kind Deployments folded (s)")
+    } else {
+        String::new()
+    };
+    frame.render_widget(pane_block(app, Pane::Workloads, &extra), area);
     let body = inner(area);
     let width = usize::from(body.width);
     let wide = width >= 60;
-    let policy_w = if wide { 13 } else { 8 };
-    let name_w = (width * 2 / 7).clamp(8, 18);
-    let image_w = width.saturating_sub(2 + name_w + 1 + 1 + policy_w);
+    // Widths from the rows in view (never a pass over every row per frame).
+    let state = app.pane(Pane::Workloads);
+    let height = visible_rows(area);
+    let offset = state.scroll_for(app.view.workloads.len(), height);
+    let end = (offset + height).min(app.view.workloads.len());
+    let (name_w, image_w, policy_w) = columns(&app.view.workloads[offset.min(end)..end], width);
     let mut lines = vec![Line::styled(
         format!(
             "  {} {} {}",
-            fit("CONTAINER", name_w),
+            fit(if name_w >= 11 { "CONTAINER" } else { "NAME" }, name_w),
             fit("IMAGE", image_w),
-            fit(if wide { "PULL POLICY" } else { "POLICY" }, policy_w)
+            fit(
+                if policy_w >= 11 {
+                    "PULL POLICY"
+                } else {
+                    "POLICY"
+                },
+                policy_w
+            )
         ),
         theme::HEADER,
     )];
@@ -73,9 +122,6 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     } else if app.view.workloads.is_empty() {
         lines.push(Line::styled("No Deployments.", theme::DIM));
     }
-    let state = app.pane(Pane::Workloads);
-    let height = visible_rows(area);
-    let offset = state.scroll_for(app.view.workloads.len(), height);
     for (i, row) in app
         .view
         .workloads
@@ -115,25 +161,48 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     };
                     (counts, style)
                 });
-                // The name keeps its room first (up to half the row); the status gets the rest.
-                let left = format!("▾ {}/{}", key.namespace, key.name);
-                let left_want = left.chars().count().min(width / 2);
-                let right_w = width
-                    .saturating_sub(2 + left_want + 1)
-                    .min(right.chars().count());
-                let right = elide_middle(&right, right_w);
+                // The name whole first, then the status, then the namespace (its own
+                // column, never glued to the name; omitted when one namespace is chosen).
+                let name = format!("▾ {}", key.name);
+                let ns = if app.namespace.is_none() {
+                    key.namespace.as_str()
+                } else {
+                    ""
+                };
+                let w = allocate(
+                    width.saturating_sub(2),
+                    2,
+                    &[
+                        Col::new(name.chars().count(), name.chars().count().min(14), 0),
+                        Col::new(ns.chars().count(), ns.chars().count().clamp(1, 11), 2),
+                        Col::new(right.chars().count(), right.chars().count().min(9), 1),
+                    ],
+                );
                 let mark = if *findings > 0 {
                     theme::MARK_FINDING
                 } else {
                     " "
                 };
-                let left_w = width.saturating_sub(2 + right_w + 1);
-                Line::from(vec![
+                let (name_w, right_w) = (w[0], w[2]);
+                let ns_w = if ns.is_empty() { 0 } else { w[1] };
+                let fill = width
+                    .saturating_sub(2 + name_w + right_w + if ns_w > 0 { ns_w + 2 } else { 0 });
+                let mut spans = vec![
                     Span::styled(format!("{mark} "), theme::ERROR),
-                    Span::styled(fit(&elide_middle(&left, left_w), left_w), theme::HEADER),
-                    Span::raw(" "),
-                    Span::styled(fit_right(&right, right_w), right_style),
-                ])
+                    Span::styled(elide_middle(&name, name_w), theme::HEADER),
+                ];
+                if ns_w > 0 && !ns.is_empty() {
+                    spans.push(Span::styled(
+                        format!("  {}", fit(&elide_middle(ns, ns_w), ns_w)),
+                        theme::DIM,
+                    ));
+                }
+                spans.push(Span::raw(" ".repeat(fill.max(usize::from(right_w > 0)))));
+                spans.push(Span::styled(
+                    fit_right(&elide_middle(&right, right_w), right_w),
+                    right_style,
+                ));
+                Line::from(spans)
             }
             WorkloadRow::Container {
                 name,
@@ -168,7 +237,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     Span::styled(fit(&elide_image(image, image_w), image_w), image_style),
                     Span::raw(" "),
                     Span::styled(
-                        fit(&policy_text(&shown_policy, *defaulted, wide), policy_w),
+                        fit(&policy_text(&shown_policy, *defaulted), policy_w),
                         if *defaulted { theme::DIM } else { Style::new() },
                     ),
                 ])

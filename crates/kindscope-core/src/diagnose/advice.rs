@@ -75,6 +75,25 @@ impl KindCluster {
 }
 
 impl KindCluster {
+    /// List what `nodes` really hold of `repository` (the familiar path: `crictl images`
+    /// prints the repository with its registry in one column and the tag in the next, so the
+    /// path matches `docker.io/…` and `localhost/…` alike). For a node whose API image list is
+    /// capped, where the image may well be present.
+    pub fn check_command(&self, nodes: &[String], repository: &str) -> String {
+        let rt = if self.podman { "podman" } else { "docker" };
+        nodes
+            .iter()
+            .map(|node| {
+                format!(
+                    "{rt} exec {} crictl images | grep -F {}",
+                    shell_word(node),
+                    shell_word(repository)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// Give `node`'s copy of an image the exact name containerd will look up, as `kind load`
     /// itself re-tags (`ctr --namespace=k8s.io images tag --force SOURCE TARGET`). One command
     /// per node, joined with `&&`.
@@ -217,6 +236,10 @@ mod tests {
              kind load image-archive /tmp/gateway-debug.tar --name gateway-debug"
         );
         assert_eq!(shell_word("[::1]:5000/a:b"), "'[::1]:5000/a:b'");
+        assert_eq!(
+            podman.check_command(&["dev-worker".into()], "kubernaut/gateway"),
+            "podman exec dev-worker crictl images | grep -F kubernaut/gateway"
+        );
     }
 
     #[test]

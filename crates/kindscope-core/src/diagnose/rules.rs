@@ -400,6 +400,31 @@ fn classify(
             command: Some(load),
         });
     }
+    // A capped Node.status.images (50 largest, no runtime listing) hides small images: the
+    // image may well be there. Say so and give the command that checks, not a load command
+    // as if it were certainly missing.
+    let capped: Vec<String> = targets
+        .iter()
+        .filter(|&i| ix.nodes[i].incomplete)
+        .map(|i| ix.nodes[i].name.to_string())
+        .collect();
+    // (With imagePullPolicy Always the pull fails even when the image is there: see below.)
+    if !capped.is_empty() && !always {
+        let check = cx.kind.check_command(&capped, r.familiar_path());
+        return Some(Verdict {
+            kind: FindingKind::NotLoaded,
+            summary: format!(
+                "{asked}{reads} but no image listed for {} is like it; that list (Node.status.images) is capped at 50 and no runtime listing was available, so the image may well be on the node: check before loading it.",
+                nodes_phrase(&nodes),
+            ),
+            nodes,
+            suggested_image: None,
+            suggested_pull_policy: None,
+            candidates: Vec::new(),
+            facts: vec![format!("if the node does not hold it: {load}")],
+            command: Some(check),
+        });
+    }
     let cannot = if s.policy == "Never" {
         "imagePullPolicy Never forbids pulling it"
     } else if always && ix.any_incomplete(targets) {

@@ -201,11 +201,11 @@ fn display(path: &[String]) -> String {
         if let Some(f) = seg.strip_prefix("f:") {
             out.push('.');
             out.push_str(f);
-        } else if let Some(k) = seg.strip_prefix("k:") {
-            if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(k) {
-                let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                out.push_str(&format!("[{}]", parts.join(",")));
-            }
+        } else if let Some(k) = seg.strip_prefix("k:")
+            && let Ok(Value::Object(m)) = serde_json::from_str::<Value>(k)
+        {
+            let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            out.push_str(&format!("[{}]", parts.join(",")));
         }
     }
     out

@@ -215,14 +215,14 @@ fn namespace_emptied(store: &Store, ns: &str) -> bool {
         let (items, _) = store.list(rt, Some(ns));
         for o in items {
             let name = o["metadata"]["name"].as_str().unwrap_or("");
-            if is(rt, &PODS) {
-                if let Some(grace) = pod_grace(&o, &Value::Null) {
-                    left += 1;
-                    if o["metadata"]["deletionTimestamp"].is_null() {
-                        let _ = mark_pod(store, ns, name, grace);
-                    }
-                    continue;
+            if is(rt, &PODS)
+                && let Some(grace) = pod_grace(&o, &Value::Null)
+            {
+                left += 1;
+                if o["metadata"]["deletionTimestamp"].is_null() {
+                    let _ = mark_pod(store, ns, name, grace);
                 }
+                continue;
             }
             if store.delete(rt, ns, name).is_err() {
                 left += 1;

@@ -39,6 +39,37 @@ fn never_policy_without_pods_is_not_judged_on_a_capped_list() {
 }
 
 #[test]
+fn a_capped_list_gives_the_command_that_checks_not_a_load() {
+    // The kubelet refuses (Never) but its node's API list is capped: the image may be there.
+    let snap = cluster(&["docker.io/library/big-0:1"])
+        .capped(W)
+        .deploy(Deploy::new("default", "app").container_policy(
+            "app",
+            "kubernaut/gateway:debug",
+            "Never",
+        ))
+        .pod("app", W, &[("app", Fate::never_pull())])
+        .build();
+    let findings = diagnose(&snap);
+    let f = only(&findings);
+    assert_eq!(f.kind, FindingKind::NotLoaded);
+    let cmd = f.command.as_deref().expect("a command");
+    assert!(
+        cmd.contains(&format!(
+            "exec {W} crictl images | grep -F kubernaut/gateway"
+        )),
+        "{cmd}"
+    );
+    assert!(!cmd.contains("kind load"), "{cmd}");
+    assert!(
+        f.summary.contains("may well be on the node"),
+        "{}",
+        f.summary
+    );
+    assert!(f.patch.is_none());
+}
+
+#[test]
 fn successful_registry_pull_is_healthy() {
     let snap = cluster(&[])
         .deploy(Deploy::new("db", "postgres").container("postgres", "postgres:16"))
