@@ -2,8 +2,10 @@
 //! again soon after the server answers, without a ghost of the old cluster, and a stopped
 //! server reads as stale with the time of its last word, not as live.
 //!
-//! The 120 s outage of the acceptance is checked on a virtual clock by the retry policy's own
-//! tests (`cluster::retry`); here a short real outage drives the same code end to end.
+//! The retry policy after a 120 s outage is checked on a virtual clock by its own tests
+//! (`cluster::retry`); here a short real outage with a rebuilt cluster drives the same code
+//! end to end, and `tests/tui_e2e/outage.rs` stops the server for the whole 120 s under the
+//! real dashboard.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
