@@ -383,6 +383,10 @@ pub(super) fn apply(
         .filter(|e| e.manager == manager && e.operation == "Apply")
         .flat_map(|e| e.set.iter().cloned())
         .collect();
+    let previous_time = list
+        .iter()
+        .find(|e| e.manager == manager && e.operation == "Apply")
+        .map(|e| e.time.clone());
     list.retain(|e| !(e.manager == manager && e.operation == "Apply"));
     let others: BTreeSet<&Path> = list.iter().flat_map(|e| e.set.iter()).collect();
     let mut merged = live.clone();
@@ -390,9 +394,26 @@ pub(super) fn apply(
     for p in before.difference(&applied).filter(|p| !others.contains(p)) {
         remove_at(&mut merged, p);
     }
-    list.push(apply_entry(manager, &api_version, applied));
+    let mut entry = apply_entry(manager, &api_version, applied);
+    // An apply that changes nothing keeps its entry's time, so it writes nothing (no new
+    // resourceVersion): structured-merge-diff returns no object for a no-op apply, and the
+    // apiserver's managedFieldsUpdater then leaves the times alone.
+    if let Some(time) = previous_time
+        && without_managed_fields(&merged) == without_managed_fields(live)
+    {
+        entry.time = time;
+    }
+    list.push(entry);
     store_entries(&mut merged, list);
     Ok(merged)
+}
+
+fn without_managed_fields(obj: &Value) -> Value {
+    let mut obj = obj.clone();
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+    obj
 }
 
 fn apply_entry(manager: &str, api_version: &str, set: BTreeSet<Path>) -> Entry {

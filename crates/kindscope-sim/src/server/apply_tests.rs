@@ -69,3 +69,35 @@ fn fields_no_longer_applied_are_removed() {
     let out = apply(rt, "web", "kubectl", false, Some(&created), &smaller).expect("applied");
     assert!(out["metadata"]["labels"]["app"].is_null(), "{out}");
 }
+
+#[test]
+fn a_no_op_apply_writes_nothing_and_a_change_takes_the_new_time() {
+    let rt = &super::super::super::resources::DEPLOYMENTS;
+    let mut live = apply(rt, "web", "kubectl", false, None, &deployment(2, "nginx")).expect("ok");
+    // As if applied long ago.
+    live["metadata"]["managedFields"][0]["time"] = json!("2020-01-01T00:00:00Z");
+    let again = apply(
+        rt,
+        "web",
+        "kubectl",
+        false,
+        Some(&live),
+        &deployment(2, "nginx"),
+    )
+    .expect("applied");
+    assert_eq!(again, live, "the same object, the same managedFields time");
+    let changed = apply(
+        rt,
+        "web",
+        "kubectl",
+        false,
+        Some(&live),
+        &deployment(3, "nginx"),
+    )
+    .expect("applied");
+    assert_eq!(changed["spec"]["replicas"], 3);
+    assert_ne!(
+        changed["metadata"]["managedFields"][0]["time"],
+        "2020-01-01T00:00:00Z"
+    );
+}
