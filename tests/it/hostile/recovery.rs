@@ -4,7 +4,7 @@
 //!
 //! The retry policy after a 120 s outage is checked on a virtual clock by its own tests
 //! (`cluster::retry`); here a short real outage with a rebuilt cluster drives the same code
-//! end to end, and `tests/tui_e2e/outage.rs` stops the server for the whole 120 s under the
+//! end to end, and `tests/it/tui_e2e/outage.rs` stops the server for the whole 120 s under the
 //! real dashboard.
 
 use std::collections::BTreeSet;
@@ -115,7 +115,7 @@ async fn after_an_outage_the_new_cluster_is_live_soon_and_nothing_of_the_old_one
     let first = kindscope::sim::start(
         &scenario,
         SimOptions {
-            port: crate::ports::outside_ephemeral_range(),
+            port: crate::support::ports::outside_ephemeral_range(),
             ..SimOptions::default()
         },
     )

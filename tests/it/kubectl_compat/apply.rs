@@ -46,8 +46,19 @@ fn server_side_apply_creates_and_owns_fields() {
             .is_object(),
         "{mf}"
     );
-    // Applying again changes nothing; dropping a field from the manifest removes it.
-    let rv = d["metadata"]["resourceVersion"].clone();
+    // Applying again changes nothing; dropping a field from the manifest removes it. The
+    // deployment controller writes the status while the rollout runs: compare once it is over.
+    let settled = sim.wait_json(
+        &["get", "deployment", "web"],
+        "the rollout to finish",
+        |d| {
+            d["status"]["observedGeneration"] == d["metadata"]["generation"]
+                && d["status"]["availableReplicas"] == 2
+                && d["status"]["updatedReplicas"] == 2
+                && d["status"]["replicas"] == 2
+        },
+    );
+    let rv = settled["metadata"]["resourceVersion"].clone();
     apply(&sim, &[], WEB);
     let again = sim.json(&["get", "deployment", "web"]);
     assert_eq!(again["metadata"]["resourceVersion"], rv, "a no-op apply");
