@@ -31,3 +31,6 @@ mod apply;
 
 #[path = "kubectl_compat/workloads.rs"]
 mod workloads;
+
+#[path = "kubectl_compat/explain.rs"]
+mod explain;
