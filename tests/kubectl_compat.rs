@@ -34,3 +34,6 @@ mod workloads;
 
 #[path = "kubectl_compat/explain.rs"]
 mod explain;
+
+#[path = "kubectl_compat/validation.rs"]
+mod validation;

@@ -134,3 +134,45 @@ fn the_root_lists_each_document_under_its_hash() {
     }
     assert!(document("apis/policy/v1").is_none());
 }
+
+#[test]
+fn unknown_fields_are_named_as_the_strict_decoder_names_them() {
+    use crate::resources::{DEPLOYMENTS, PODS};
+    let mut typo = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "labels": {"app": "web"}, "managedFields": [
+            {"manager": "kubectl", "fieldsV1": {"f:spec": {"f:replicas": {}}}}]},
+        "spec": {"replica": 2, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [
+                     {"name": "web", "image": "nginx"},
+                     {"name": "b", "image": "nginx", "imagePullPolcy": "Always",
+                      "resources": {"limits": {"cpu": "1"}},
+                      "ports": [{"containerPort": 80, "protocl": "TCP"}]}]}}},
+        "status": {"replicas": 1},
+    });
+    assert_eq!(
+        drop_unknown_fields(&DEPLOYMENTS, &mut typo),
+        vec![
+            "spec.replica",
+            "spec.template.spec.containers[1].imagePullPolcy",
+            "spec.template.spec.containers[1].ports[0].protocl",
+        ]
+    );
+    // Dropped, as the decoder drops them; the known ones stay.
+    assert!(typo["spec"].get("replica").is_none());
+    let b = &typo["spec"]["template"]["spec"]["containers"][1];
+    assert_eq!(
+        b,
+        &json!({"name": "b", "image": "nginx",
+        "resources": {"limits": {"cpu": "1"}}, "ports": [{"containerPort": 80}]})
+    );
+    assert_eq!(
+        typo["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"],
+        json!({"f:replicas": {}})
+    );
+    // Maps, quantities, int-or-strings and FieldsV1 have no fixed fields.
+    let mut pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "i",
+            "readinessProbe": {"httpGet": {"port": "http"}}}]}});
+    assert!(drop_unknown_fields(&PODS, &mut pod).is_empty());
+}

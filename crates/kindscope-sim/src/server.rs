@@ -8,6 +8,7 @@
 mod apply;
 mod auth;
 mod deletion;
+mod fields;
 mod handlers;
 mod listener;
 mod logs;
