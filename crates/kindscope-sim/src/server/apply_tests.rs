@@ -88,6 +88,7 @@ fn an_apply_that_changes_nothing_keeps_the_old_timestamps() {
         &deployment(3, "nginx"),
     )
     .expect("applied");
+    assert_eq!(changed["spec"]["replicas"], 3);
     assert_ne!(
         changed["metadata"]["managedFields"][0]["time"],
         "2020-01-01T00:00:00Z"

@@ -537,30 +537,28 @@ fn patch_one(
     })?;
     let rt = t.rt;
     write(st, t, name, None, params.dry_run(), |cur| {
-        let patched = patch::apply(kind, cur, body).map_err(|e| match e {
-            PatchError::Malformed(m) => ApiError::bad_request(m),
-            // The apiserver's generic 422 for a failed `test` op: no field, no details.
-            PatchError::TestFailed => ApiError::new(
-                422,
-                "Invalid",
-                "the server rejected our request due to an error in our request",
-            ),
-            PatchError::NotApplicable { field, message } => {
-                let what = if rt.group.is_empty() {
-                    rt.kind.to_string()
-                } else {
-                    format!("{}.{}", rt.kind, rt.group)
-                };
-                let err = ApiError {
-                    code: 422,
-                    reason: "Invalid",
-                    message: format!("{what} \"{name}\" is invalid: {field}: {message}"),
-                    details: Some((rt.group.into(), rt.kind.into(), name.into())),
-                };
-                causes.borrow_mut().push((field, message));
-                err
+        let patched = patch::apply(kind, cur, body).map_err(|e| {
+            if let PatchError::NotApplicable { field, message } = &e {
+                causes.borrow_mut().push((field.clone(), message.clone()));
             }
+            patch_error(rt, name, e)
         })?;
         finish_edit(t, params.get("fieldManager"), cur, patched, causes)
     })
+}
+
+/// How the apiserver answers a patch that cannot be applied.
+pub(super) fn patch_error(rt: &ResourceType, name: &str, e: PatchError) -> ApiError {
+    match e {
+        PatchError::Malformed(m) => ApiError::bad_request(m),
+        // The apiserver's generic 422 for a failed `test` op: no field, no details.
+        PatchError::TestFailed => ApiError::new(
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request",
+        ),
+        PatchError::NotApplicable { field, message } => {
+            ApiError::invalid(rt, name, &format!("{field}: {message}"))
+        }
+    }
 }

@@ -9,7 +9,6 @@ mod bounds;
 mod escapes;
 #[path = "hostile/identity.rs"]
 mod identity;
-mod ports;
 #[path = "hostile/recovery.rs"]
 mod recovery;
 #[path = "hostile/render_fuzz.rs"]

@@ -85,7 +85,7 @@ async fn faults_forbid_delay_fail_and_break_watches() {
 async fn restart_on_the_same_port_serves_a_rebuilt_cluster() {
     // Not port 0: an ephemeral port can be taken by an outgoing connection of a test running
     // beside this one between the shutdown and the restart.
-    let port = crate::ports::outside_ephemeral_range();
+    let port = crate::support::ports::outside_ephemeral_range();
     let server = spawn(populated(1000, 2), opts(Faults::default()), port)
         .await
         .expect("server starts");

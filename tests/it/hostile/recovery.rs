@@ -2,8 +2,10 @@
 //! again soon after the server answers, without a ghost of the old cluster, and a stopped
 //! server reads as stale with the time of its last word, not as live.
 //!
-//! The 120 s outage of the acceptance is checked on a virtual clock by the retry policy's own
-//! tests (`cluster::retry`); here a short real outage drives the same code end to end.
+//! The retry policy after a 120 s outage is checked on a virtual clock by its own tests
+//! (`cluster::retry`); here a short real outage with a rebuilt cluster drives the same code
+//! end to end, and `tests/it/tui_e2e/outage.rs` stops the server for the whole 120 s under the
+//! real dashboard.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -113,7 +115,7 @@ async fn after_an_outage_the_new_cluster_is_live_soon_and_nothing_of_the_old_one
     let first = kindscope::sim::start(
         &scenario,
         SimOptions {
-            port: crate::ports::outside_ephemeral_range(),
+            port: crate::support::ports::outside_ephemeral_range(),
             ..SimOptions::default()
         },
     )

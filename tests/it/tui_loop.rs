@@ -1,7 +1,7 @@
 //! The event loop end to end, in process: a TestBackend terminal, scripted input events, a
 //! snapshot watch channel and the fake backend.
 
-mod tui_fixtures;
+use crate::support::tui_fixtures;
 
 use std::io;
 use std::sync::Arc;

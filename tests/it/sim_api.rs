@@ -391,7 +391,6 @@ async fn listing_five_thousand_pods_is_fast() {
 mod faults;
 #[path = "sim_api/paging.rs"]
 mod paging;
-mod ports;
 #[path = "sim_api/watch.rs"]
 mod watch;
 #[path = "sim_api/writes.rs"]

@@ -1,7 +1,7 @@
 //! Snapshot tests of the dashboard screens (ratatui TestBackend + insta) on the gateway-debug
 //! story: every pane, the narrow tab layout, dialogs, help, banners and rollout states.
 
-mod tui_fixtures;
+use crate::support::tui_fixtures;
 
 use kindscope::fix::Target;
 use kindscope::model::{ResourceState, RuntimeListing};

@@ -2,7 +2,7 @@
 //! the Pods pane, `c` (copy), `s` (fold Kind's own), and the clock that redraws only when a
 //! visible age changes.
 
-mod tui_fixtures;
+use crate::support::tui_fixtures;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Each `--fault` of the sim against the cluster edge, and a sim restarted on the same port.
 //! (403 on a required resource in-process, a relist after one 410, 500s marking resources
-//! stale, and a patch meeting a conflict are in tests/cli_diagnose_fix/edge.rs; a conflict
-//! through `kindscope fix` in tests/cli_diagnose_fix/scenarios.rs.)
+//! stale, and a patch meeting a conflict are in tests/it/cli_diagnose_fix/edge.rs; a conflict
+//! through `kindscope fix` in tests/it/cli_diagnose_fix/scenarios.rs.)
 //!
 //! The `kindscope` binary tests run `kindscope sim serve --fault …` and `kindscope diagnose`
 //! as a user would; the feed tests run the sim in-process to drive it between assertions.
@@ -24,7 +24,7 @@ use kindscope::sim::store::PODS;
 use kindscope::sim::{RunningSim, SimOptions, start};
 use serde_json::{Value, json};
 
-mod ports;
+use crate::support::ports;
 
 const WAIT: Duration = Duration::from_secs(15);
 const BIN: &str = env!("CARGO_BIN_EXE_kindscope");

@@ -1,7 +1,7 @@
 //! 5,000 pods must not slow a frame: rows are derived once per snapshot and only the visible
 //! ones are drawn. Prints the timings (reported in the closing note).
 
-mod tui_fixtures;
+use crate::support::tui_fixtures;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -191,7 +191,7 @@ fn the_kubeconfig_of_a_recreated_cluster_is_one_sentence_naming_kind_export() {
     let dir = tempfile::tempdir().expect("temp dir");
     // Not port 0: an ephemeral port can be taken by an outgoing connection of a test running
     // beside this one between the stop and the restart.
-    let port = crate::ports::outside_ephemeral_range().to_string();
+    let port = crate::support::ports::outside_ephemeral_range().to_string();
     let first = Served::start(dir.path(), "old.kubeconfig", &["--port", &port]);
     let old = first.kubeconfig.clone();
     let (out, _) = diagnose(&old, dir.path());

@@ -59,15 +59,11 @@ async fn wait_for(
     }
 }
 
-// The only test here that journals: it owns KINDSCOPE_STATE_DIR for this binary (the other
-// test runs with `journal: false`, so it never reads the variable).
+// The journal's directory is passed in, never set in the environment the tests share.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fix_undo_conflict_and_namespace_switch() {
     let dir = tempfile::tempdir().expect("temp dir");
-    // SAFETY: set before this test starts its threads; the other test of this binary may run
-    // beside it, but reads the environment through std's functions, which take std's
-    // environment lock.
-    unsafe { std::env::set_var(journal::STATE_DIR_ENV, dir.path()) };
+    let journal = journal::Journal::at(dir.path());
     let sim = kindscope::sim::start(
         &kindscope::sim::scenario::embedded_default(),
         SimOptions {
@@ -98,7 +94,7 @@ async fn fix_undo_conflict_and_namespace_switch() {
         BackendOptions {
             write: Ok(()),
             rollout_timeout: Duration::from_secs(30),
-            journal: true,
+            journal: Some(journal.clone()),
             contexts: None,
         },
     );
@@ -125,7 +121,7 @@ async fn fix_undo_conflict_and_namespace_switch() {
     let (progress, outcome) = until_done(&mut rx).await;
     assert_eq!(outcome, RolloutOutcome::Running, "progress: {progress:?}");
     assert!(!progress.is_empty(), "the rollout reports progress");
-    let entries = journal::entries().expect("journal");
+    let entries = journal.entries().expect("journal");
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].action, Action::Fix);
     assert_eq!(entries[0].plan, plan);
@@ -146,7 +142,7 @@ async fn fix_undo_conflict_and_namespace_switch() {
             .is_err(),
         "nothing follows a refusal"
     );
-    assert_eq!(journal::entries().expect("journal").len(), 1);
+    assert_eq!(journal.entries().expect("journal").len(), 1);
 
     // Undo: the old image is back, and so is the kubelet's refusal to run it.
     backend.submit(Request::Undo(plan.clone()), &tx);
@@ -159,7 +155,7 @@ async fn fix_undo_conflict_and_namespace_switch() {
         RolloutOutcome::Failed(reason) => assert!(reason.contains("ErrImageNeverPull"), "{reason}"),
         RolloutOutcome::Running => panic!("the old image cannot run"),
     }
-    let entries = journal::entries().expect("journal");
+    let entries = journal.entries().expect("journal");
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[1].action, Action::Undo);
     assert_eq!(entries[1].undoes.as_ref(), Some(&entries[0].id));
@@ -214,7 +210,7 @@ async fn a_refused_write_guard_never_sends() {
         BackendOptions {
             write: Err("writes are disabled by --read-only".into()),
             rollout_timeout: Duration::from_secs(5),
-            journal: false,
+            journal: None,
             contexts: None,
         },
     );

@@ -1,7 +1,7 @@
 //! `App::update` and the key map: keys → actions → state and effects, on the gateway-debug
 //! story. No terminal involved.
 
-mod tui_fixtures;
+use crate::support::tui_fixtures;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! `kubectl describe pod` text (its Events table) → the Pod and Events it describes, so recorded
 //! text can be served as objects. What the text does not carry comes from the fixture's `# `
-//! annotation lines (tests/realworld/SOURCES.md says what each adds); nothing is guessed.
+//! annotation lines (tests/fixtures/realworld/SOURCES.md says what each adds); nothing is guessed.
 
 use serde_json::{Value, json};
 

@@ -7,7 +7,7 @@
 //! before drawing: timestamps, generated pod-name suffixes, event counts and the server's port.
 //! Everything else (names, images, statuses, findings) is the sim's and the core's own.
 
-mod tui_fixtures;
+use crate::support::tui_fixtures;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -138,8 +138,28 @@ fn settled(s: &Snapshot) -> bool {
                 e.reason.as_deref() == Some("BackOff") && e.involved_object.name == p.metadata.name
             })
     });
+    // A container refused for good has had its kubelet's events (the `Failed` one comes last,
+    // `Error: REASON`): the events list can lag the pod's status on a loaded machine.
+    let refusal_told = s.pods.iter().all(|p| {
+        let refused = p
+            .status
+            .as_ref()
+            .and_then(|st| st.container_statuses.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.as_deref())
+            .filter(|r| ["ErrImageNeverPull", "InvalidImageName"].contains(r));
+        refused.into_iter().all(|reason| {
+            s.events.iter().any(|e| {
+                e.reason.as_deref() == Some("Failed")
+                    && e.involved_object.name == p.metadata.name
+                    && e.message.as_deref() == Some(&format!("Error: {reason}"))
+            })
+        })
+    });
     live && pods_done
         && deployments_done
+        && refusal_told
         && backoff_seen
         && pulled_listed
         && kindscope::diagnose::report(s).pending.is_empty()

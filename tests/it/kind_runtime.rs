@@ -548,7 +548,7 @@ async fn refresh_rereads_node_images_through_the_runtime() {
         BackendOptions {
             write: Err("read-only test".into()),
             rollout_timeout: Duration::from_secs(1),
-            journal: false,
+            journal: None,
             contexts: None,
         },
     );

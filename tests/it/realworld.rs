@@ -1,4 +1,4 @@
-//! The real-world corpus: public, recorded Kind objects (tests/realworld/SOURCES.md) served by
+//! The real-world corpus: public, recorded Kind objects (tests/fixtures/realworld/SOURCES.md) served by
 //! an independent fixture API server to the real binary, with the expected diagnosis derived
 //! from the facts in docs/findings.md ("Facts about real Kind nodes"), never from kindscope's
 //! own output. Every future rule is checked here first.

@@ -1,5 +1,5 @@
 //! The official Python client (PyPI `kubernetes`, in the virtual environment `.ci/python-venv`
-//! makes) against the sim: list, create, watch from a resourceVersion, 410 for a compacted
+//! makes on first use) against the sim: list, create, watch from a resourceVersion, 410 for a compacted
 //! one, the three patch types, the scale subresource, delete (tests/fixtures/python_client.py).
 
 use std::path::PathBuf;
@@ -7,18 +7,24 @@ use std::process::Command;
 
 use super::support::Sim;
 
-/// `KINDSCOPE_PYTHON`, else the venv `.ci/python-venv` creates under target/.
+/// `KINDSCOPE_PYTHON`, else the venv `.ci/python-venv` keeps under target/ (made on first
+/// use: a pinned client from PyPI, so `cargo test` alone sets it up).
 fn venv_python() -> PathBuf {
-    let path = std::env::var_os("KINDSCOPE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/py-venv/bin/python")
-        });
+    if let Some(path) = std::env::var_os("KINDSCOPE_PYTHON") {
+        return PathBuf::from(path);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("bash")
+        .arg(root.join(".ci/python-venv"))
+        .output()
+        .expect("bash runs .ci/python-venv");
     assert!(
-        path.is_file(),
-        "no Python client at {}: create it with `bash .ci/python-venv`",
-        path.display()
+        out.status.success(),
+        "could not set up the Python client with `bash .ci/python-venv` (needs python3 and PyPI): {}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    assert!(path.is_file(), "no Python client at {}", path.display());
     path
 }
 

@@ -3,7 +3,7 @@
 //! never empty panes; with every list loaded, pods that have not started yet are shown as
 //! "N pods starting" instead of the all-clear. Rendered with ratatui's TestBackend (insta).
 
-mod tui_fixtures;
+use crate::support::tui_fixtures;
 
 use std::sync::Arc;
 

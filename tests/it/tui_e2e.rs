@@ -411,6 +411,8 @@ fn the_dashboard_follows_the_colour_conventions() {
     }
 }
 
+#[path = "tui_e2e/outage.rs"]
+mod outage;
 #[path = "tui_e2e/views.rs"]
 mod views;
 /// `]` / `[` walk the findings from any pane; `c` puts the selected fix's kubectl command on

@@ -166,7 +166,7 @@ pub fn load(path: &Path) -> Vec<Value> {
 
 pub fn fixture_path(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/realworld/fixtures")
+        .join("tests/fixtures/realworld")
         .join(name)
 }
 
