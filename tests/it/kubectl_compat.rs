@@ -31,3 +31,9 @@ mod apply;
 
 #[path = "kubectl_compat/workloads.rs"]
 mod workloads;
+
+#[path = "kubectl_compat/explain.rs"]
+mod explain;
+
+#[path = "kubectl_compat/validation.rs"]
+mod validation;

@@ -46,19 +46,22 @@ fn server_side_apply_creates_and_owns_fields() {
             .is_object(),
         "{mf}"
     );
-    // Applying again changes nothing; dropping a field from the manifest removes it. The
-    // deployment controller writes the status while the rollout runs: compare once it is over.
-    let settled = sim.wait_json(
+    // Applying again changes nothing; dropping a field from the manifest removes it. First let
+    // the controllers finish the rollout, whose status writes would change the resourceVersion.
+    let d = sim.wait_json(
         &["get", "deployment", "web"],
         "the rollout to finish",
         |d| {
-            d["status"]["observedGeneration"] == d["metadata"]["generation"]
-                && d["status"]["availableReplicas"] == 2
-                && d["status"]["updatedReplicas"] == 2
-                && d["status"]["replicas"] == 2
+            d["status"]["availableReplicas"] == 2
+                && d["status"]["observedGeneration"] == d["metadata"]["generation"]
+                && d["status"]["conditions"].as_array().is_some_and(|cs| {
+                    cs.iter().any(|c| {
+                        c["type"] == "Progressing" && c["reason"] == "NewReplicaSetAvailable"
+                    })
+                })
         },
     );
-    let rv = settled["metadata"]["resourceVersion"].clone();
+    let rv = d["metadata"]["resourceVersion"].clone();
     apply(&sim, &[], WEB);
     let again = sim.json(&["get", "deployment", "web"]);
     assert_eq!(again["metadata"]["resourceVersion"], rv, "a no-op apply");

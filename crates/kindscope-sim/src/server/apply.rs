@@ -383,10 +383,6 @@ pub(super) fn apply(
         .filter(|e| e.manager == manager && e.operation == "Apply")
         .flat_map(|e| e.set.iter().cloned())
         .collect();
-    let previous_time = list
-        .iter()
-        .find(|e| e.manager == manager && e.operation == "Apply")
-        .map(|e| e.time.clone());
     list.retain(|e| !(e.manager == manager && e.operation == "Apply"));
     let others: BTreeSet<&Path> = list.iter().flat_map(|e| e.set.iter()).collect();
     let mut merged = live.clone();
@@ -394,26 +390,28 @@ pub(super) fn apply(
     for p in before.difference(&applied).filter(|p| !others.contains(p)) {
         remove_at(&mut merged, p);
     }
-    let mut entry = apply_entry(manager, &api_version, applied);
-    // An apply that changes nothing keeps its entry's time, so it writes nothing (no new
-    // resourceVersion): structured-merge-diff returns no object for a no-op apply, and the
-    // apiserver's managedFieldsUpdater then leaves the times alone.
-    if let Some(time) = previous_time
-        && without_managed_fields(&merged) == without_managed_fields(live)
-    {
-        entry.time = time;
-    }
-    list.push(entry);
+    list.push(apply_entry(manager, &api_version, applied));
     store_entries(&mut merged, list);
+    keep_times_of_a_no_op(live, &mut merged);
     Ok(merged)
 }
 
-fn without_managed_fields(obj: &Value) -> Value {
-    let mut obj = obj.clone();
-    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("managedFields");
+/// The apiserver's `IgnoreManagedFieldsTimestampsTransformer`: when an apply changes nothing but
+/// the managedFields timestamps, the old ones stay, so that the write is a no-op (no new
+/// resourceVersion).
+fn keep_times_of_a_no_op(live: &Value, merged: &mut Value) {
+    fn without_times(v: &Value) -> Value {
+        let mut v = v.clone();
+        if let Some(list) = v["metadata"]["managedFields"].as_array_mut() {
+            for e in list.iter_mut().filter_map(Value::as_object_mut) {
+                e.remove("time");
+            }
+        }
+        v
     }
-    obj
+    if without_times(live) == without_times(merged) {
+        merged["metadata"]["managedFields"] = live["metadata"]["managedFields"].clone();
+    }
 }
 
 fn apply_entry(manager: &str, api_version: &str, set: BTreeSet<Path>) -> Entry {

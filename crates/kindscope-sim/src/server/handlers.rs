@@ -21,8 +21,8 @@ use super::super::status::ApiError;
 use super::super::store::{name_of, namespace_of, now_rfc3339};
 use super::super::table::{IncludeObject, table, wants_table};
 use super::{
-    AppState, Params, Target, apply, deletion, error_response, json_bytes, json_value, protobuf,
-    scale, services, validate, watch, write_json,
+    AppState, Params, Target, apply, deletion, error_response, fields, json_bytes, json_value,
+    protobuf, scale, services, validate, watch, write_json,
 };
 
 const MAX_BODY: usize = 32 << 20;
@@ -290,7 +290,9 @@ fn create(
     body: &[u8],
     causes: &Causes,
 ) -> Result<Response, ApiError> {
-    create_object(st, t, params, parse_body(body)?, causes)
+    let mut obj = parse_body(body)?;
+    let warnings = fields::check(t.rt, &mut obj, params)?;
+    create_object(st, t, params, obj, causes).map(|r| fields::warn(r, &warnings))
 }
 
 /// Create from a parsed body (a create, or an apply of an object that does not exist yet).
@@ -493,6 +495,7 @@ fn update(
     causes: &Causes,
 ) -> Result<Response, ApiError> {
     let mut obj = parse_body(body)?;
+    let warnings = fields::check(t.rt, &mut obj, params)?;
     check_identity(t, &mut obj)?;
     let body_name = name_of(&obj);
     if !body_name.is_empty() && body_name != name {
@@ -506,6 +509,7 @@ fn update(
     write(st, t, name, expected.as_deref(), params.dry_run(), |cur| {
         finish_edit(t, params.get("fieldManager"), cur, obj, causes)
     })
+    .map(|r| fields::warn(r, &warnings))
 }
 
 fn patch_one(
