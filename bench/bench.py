@@ -199,6 +199,9 @@ def main():
                 client_wait = settle["s"] - (time.monotonic() - tls_sim.started - tls_sim.ready_s)
                 time.sleep(max(0.0, client_wait))
             bench_cli(args, sim, tls_sim)
+            if tls_sim is not None:
+                # Its kubelets keep retrying pulls: stopped before the dashboard is measured.
+                tls_sim.stop()
             if not args.no_dashboard:
                 import dashboard
                 dashboard.bench(args, sim, row)
