@@ -133,7 +133,7 @@ proptest! {
         colour in any::<bool>(),
     ) {
         let plan = FixPlan {
-            target: Target { kind: parts[0].clone(), namespace: parts[1].clone(), name: parts[2].clone() },
+            target: Target { kind: parts[0].clone().into(), namespace: parts[1].clone(), name: parts[2].clone() },
             container: parts[3].clone(),
             patch: json!([{"op": "replace", "path": "/x", "value": parts[4]}]),
             undo: json!([]),

@@ -245,7 +245,7 @@ fn finding(name: &str, pod: &str) -> Finding {
     Finding {
         kind: FindingKind::RegistryPrefix,
         namespace: "default".into(),
-        workload: format!("Deployment/{name}"),
+        workload: format!("Deployment/{name}").into(),
         container: name.into(),
         init_container: false,
         image: image.clone(),
@@ -263,6 +263,7 @@ fn finding(name: &str, pod: &str) -> Finding {
             {"op": "test", "path": path, "value": image},
             {"op": "replace", "path": path, "value": suggested}
         ])),
+        plan: None,
         sources: vec![],
     }
 }

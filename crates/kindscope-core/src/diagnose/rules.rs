@@ -140,11 +140,15 @@ pub(crate) fn judge(s: &Subject<'_>, cx: &Ctx<'_>) -> Option<Finding> {
         summary: verdict.summary,
         command: verdict.command,
         patch: None,
+        plan: None,
         sources: Vec::new(),
     };
     let changes = finding.suggested_image.is_some() || finding.suggested_pull_policy.is_some();
-    match crate::fix::plan(&finding, cx.snap) {
-        Some(plan) => finding.patch = Some(plan.patch),
+    match super::plan(&finding, cx.snap) {
+        Some(plan) => {
+            finding.patch = Some(plan.patch.clone());
+            finding.plan = Some(Box::new(plan));
+        }
         None if changes && finding.command.is_none() => {
             let (kind, name) = s.kind_and_name();
             finding.command = Some(controller_command(
