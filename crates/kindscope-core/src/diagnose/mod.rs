@@ -8,6 +8,7 @@
 //! pending.rs    containers not started yet and without a finding
 //! rules.rs      one container → at most one finding (the classification)
 //! evidence.rs   the kubelet's waiting messages and events for a container
+//! likeness.rs   how a held name relates to the asked-for image (the rules, the dashboard)
 //! plan.rs       which findings get a guarded patch (`fix::plan_change`), kept in the finding
 //! advice.rs     `kind load …` and `kubectl patch …` commands
 //! testkit.rs    hand-made and synthetic snapshots for tests and the benchmark
@@ -17,6 +18,8 @@ mod advice;
 mod evidence;
 pub use evidence::is_evidence;
 mod index;
+mod likeness;
+pub use likeness::{Likeness, likeness};
 mod pending;
 mod plan;
 pub use plan::plan;
