@@ -80,7 +80,7 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
                 snap.events.push(Arc::new(event));
             }
             snap.resources
-                .insert("events".into(), ResourceState::Forbidden { reason });
+                .insert(kindscope::model::Resource::Events, ResourceState::Forbidden { reason });
             snap
         })
 }

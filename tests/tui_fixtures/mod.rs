@@ -140,8 +140,8 @@ pub fn gateway_debug() -> Snapshot {
         },
     );
     let mut resources = BTreeMap::new();
-    for r in ["deployments", "events", "nodes", "pods", "replicasets"] {
-        resources.insert(r.to_string(), ResourceState::Live);
+    for r in kindscope::model::Resource::ALL {
+        resources.insert(r, ResourceState::Live);
     }
     Snapshot {
         context: "kind-gateway-debug".into(),
