@@ -446,19 +446,12 @@ fn make_pod(
 ) -> Pod {
     spec.node_name = node.map(String::from);
     let image_of = |name: &str| {
-        spec.containers
-            .iter()
-            .chain(spec.init_containers.iter().flatten())
-            .find(|c| c.name == name)
+        crate::k8s::container(&spec, name)
             .and_then(|c| c.image.clone())
             .unwrap_or_default()
     };
-    let is_init = |name: &str| {
-        spec.init_containers
-            .iter()
-            .flatten()
-            .any(|c| c.name == name)
-    };
+    let is_init =
+        |name: &str| crate::k8s::find_container(&spec, name).is_some_and(|at| at.is_init());
     let mut statuses = Vec::new();
     let mut init_statuses = Vec::new();
     for (name, fate) in fates {
