@@ -49,21 +49,28 @@ def machine():
 class Sim:
     """`kindscope sim serve` in the background; stopped with SIGTERM."""
 
-    def __init__(self, binary, spec, workdir, extra=()):
-        self.kubeconfig = os.path.join(workdir, "kubeconfig")
+    def __init__(self, binary, spec, workdir, extra=(), tls=False):
+        name = "kubeconfig-tls" if tls else "kubeconfig"
+        self.kubeconfig = os.path.join(workdir, name)
         self.started = time.monotonic()
+        # Plain HTTP: the bench's own client (examples/common/http.rs) speaks raw HTTP/1.1
+        # so that no client library is in its figures; it sends the sim's bearer token.
+        # kubectl needs the TLS one: client-go's clientcmd adds the kubeconfig's credentials
+        # only when the server is https, so over plain HTTP it is refused (401).
+        plain = [] if tls else ["--plain-http"]
         self.proc = subprocess.Popen(
-            # Plain HTTP: the bench's own client (examples/common/http.rs) speaks raw HTTP/1.1
-            # so that no client library is in its figures; it sends the sim's bearer token.
-            [binary, "sim", "serve", "--synthetic", spec, "--port", "0", "--plain-http",
+            [binary, "sim", "serve", "--synthetic", spec, "--port", "0", *plain,
              "--write-kubeconfig", self.kubeconfig, *extra],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
-        m = re.search(r"at (http://127\.0\.0\.1:\d+)", line)
+        m = re.search(r"at (https?://127\.0\.0\.1:\d+)", line)
         if not m:
             self.stop()
             sys.exit(f"bench: the sim did not start (printed {line!r})")
         self.url = m.group(1)
+        if tls:
+            self.ready_s = time.monotonic() - self.started
+            return
         with open(self.kubeconfig, encoding="utf-8") as f:
             token = re.search(r"^\s*token: \"?([0-9a-f]+)", f.read(), re.M)
         if not token:
@@ -90,18 +97,19 @@ def client(args, *cmd):
     return json.loads(out.stdout)
 
 
-def timed(cmd, env=None):
-    """Wall time (s) of one run; the command must exit 0 or 1 (findings)."""
+def timed(cmd, env=None, ok=(0, 1)):
+    """Wall time (s) of one run; the command must exit with one of `ok` (diagnose: 0, or 1
+    with findings)."""
     t = time.monotonic()
     out = subprocess.run(cmd, capture_output=True, env=env, check=False)
     took = time.monotonic() - t
-    if out.returncode not in (0, 1):
+    if out.returncode not in ok:
         sys.exit(f"bench: {' '.join(cmd)} exited {out.returncode}: {out.stderr.decode()[:400]}")
     return took, out
 
 
-def median_time(cmd, reps, env=None):
-    return statistics.median(timed(cmd, env)[0] for _ in range(reps))
+def median_time(cmd, reps, env=None, ok=(0, 1)):
+    return statistics.median(timed(cmd, env, ok)[0] for _ in range(reps))
 
 
 def peak_rss_kib(cmd):
@@ -126,7 +134,7 @@ def peak_rss_kib(cmd):
     return peak, "/proc/PID/status VmHWM polling"
 
 
-def bench_cli(args, sim):
+def bench_cli(args, sim, tls_sim):
     print(f"\n== diagnose vs raw transfer vs kubectl ({args.reps} runs each, medians)")
     raw = client(args, "fetch", sim.url, str(args.reps))
     raw_s = raw["ms"] / 1000
@@ -140,9 +148,10 @@ def bench_cli(args, sim):
     row("diagnose wall time", f"{d * 1000:.0f} ms", f"{ratio:.2f}x raw transfer", "<= 1.3x raw",
         ratio <= 1.3)
 
-    if shutil.which("kubectl"):
-        kubectl = ["kubectl", "--kubeconfig", sim.kubeconfig, "get", LISTS, "-A", "-o", "json"]
-        k = median_time(kubectl, args.reps)
+    if tls_sim is not None:
+        # The same synthetic cluster, served over HTTPS (see Sim); kubectl must succeed.
+        kubectl = ["kubectl", "--kubeconfig", tls_sim.kubeconfig, "get", LISTS, "-A", "-o", "json"]
+        k = median_time(kubectl, args.reps, ok=(0,))
         ratio = d / k
         row("kubectl get ... -o json", f"{k * 1000:.0f} ms", f"diagnose = {ratio:.2f}x kubectl",
             "<= 0.3x kubectl", ratio <= 0.3)
@@ -179,17 +188,24 @@ def main():
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="kindscope-bench-") as work:
         sim = Sim(args.bin, args.spec, work)
+        tls_sim = Sim(args.bin, args.spec, work, tls=True) if shutil.which("kubectl") else None
         try:
             row("sim ready (populated, serving)", f"{sim.ready_s:.2f} s")
             settle = client(args, "settle", sim.url, str(pods), "600")
             row("sim: all pods settled", f"{sim.ready_s + settle['s']:.2f} s",
                 f"{settle['pods']} pods incl. system")
-            bench_cli(args, sim)
+            if tls_sim is not None:
+                # Served what the first one settled to: the same spec, settled in parallel.
+                client_wait = settle["s"] - (time.monotonic() - tls_sim.started - tls_sim.ready_s)
+                time.sleep(max(0.0, client_wait))
+            bench_cli(args, sim, tls_sim)
             if not args.no_dashboard:
                 import dashboard
                 dashboard.bench(args, sim, row)
         finally:
             sim.stop()
+            if tls_sim is not None:
+                tls_sim.stop()
     misses = [r for r in ROWS if r[4] == "MISS"]
     print(f"\n{len([r for r in ROWS if r[4] == 'PASS'])} PASS, {len(misses)} MISS")
 

@@ -11,7 +11,9 @@
 # /proc polling). Not part of `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target="${CARGO_TARGET_DIR:-target}"
+# Absolute: the dashboard bench starts the binary in a pseudo-terminal, which does not look in
+# the working directory.
+target="$(realpath "${CARGO_TARGET_DIR:-target}")"
 echo "building release (kindscope + bench examples) ..." >&2
 cargo build --release --quiet --bin kindscope --examples
 if [ "${1:-}" = churn ]; then

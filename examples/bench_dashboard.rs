@@ -3,7 +3,7 @@
 //!
 //! `bench_dashboard KINDSCOPE KUBECONFIG URL SAMPLES IDLE_S` runs the real binary attached to a
 //! served sim in a pseudo-terminal, reads the screen back through a terminal emulator (vt100,
-//! as tests/tui_e2e.rs does) and prints one JSON object:
+//! as tests/it/tui_e2e.rs does) and prints one JSON object:
 //!
 //! * `first_frame_ms` — start to the first screen with every pane loaded (findings counted,
 //!   pods listed);

@@ -133,6 +133,14 @@ impl Journal {
         entries_in(self.path()?)
     }
 
+    /// The most recent fix not undone yet: on `context`, or on any context.
+    pub fn last_open_fix(
+        &self,
+        context: Option<&str>,
+    ) -> Result<Option<JournalEntry>, JournalError> {
+        Ok(last_open_fix(self.entries()?, context))
+    }
+
     /// Record that `fix` was undone.
     pub fn append_undo(&self, fix: &JournalEntry) -> Result<PathBuf, JournalError> {
         let mut entry = JournalEntry::new(Action::Undo, &fix.context, &fix.server, &fix.plan);
@@ -245,12 +253,12 @@ fn entries_in(path: PathBuf) -> Result<Vec<JournalEntry>, JournalError> {
 
 /// The most recent fix that has not been undone yet (on any context).
 pub fn last_entry() -> Result<Option<JournalEntry>, JournalError> {
-    Ok(last_open_fix(entries()?, None))
+    Journal::default_location().last_open_fix(None)
 }
 
 /// The most recent fix on `context` that has not been undone yet.
 pub fn last_entry_for(context: &str) -> Result<Option<JournalEntry>, JournalError> {
-    Ok(last_open_fix(entries()?, Some(context)))
+    Journal::default_location().last_open_fix(Some(context))
 }
 
 fn last_open_fix(entries: Vec<JournalEntry>, context: Option<&str>) -> Option<JournalEntry> {
@@ -289,18 +297,18 @@ mod tests {
         }
     }
 
-    // One test drives the env var so parallel tests never see each other's directory.
+    // The directory is passed in (never through the environment, which the tests of this
+    // binary share).
     #[test]
     fn round_trip_and_undo_bookkeeping() {
         let dir = tempfile::tempdir().expect("tempdir");
-        // SAFETY: the only test in this binary that touches KINDSCOPE_STATE_DIR.
-        unsafe { std::env::set_var(STATE_DIR_ENV, dir.path().join("state")) };
+        let journal = Journal::at(dir.path().join("state"));
 
-        assert_eq!(last_entry().expect("empty journal"), None);
+        assert_eq!(journal.last_open_fix(None).expect("empty journal"), None);
         let first = JournalEntry::new(Action::Fix, "kind-a", "https://127.0.0.1:1", &plan("one"));
         let second = JournalEntry::new(Action::Fix, "kind-b", "https://127.0.0.1:2", &plan("two"));
-        let written = append(&first).expect("append first");
-        append(&second).expect("append second");
+        let written = journal.append(&first).expect("append first");
+        journal.append(&second).expect("append second");
         assert_eq!(written, dir.path().join("state").join("journal.jsonl"));
 
         // A garbage line (say, a truncated write) is skipped, not fatal.
@@ -310,17 +318,26 @@ mod tests {
             .expect("open");
         f.write_all(b"{not json\n").expect("write garbage");
 
-        let all = entries().expect("entries");
+        let all = journal.entries().expect("entries");
         assert_eq!(all, vec![first.clone(), second.clone()]);
-        assert_eq!(last_entry().expect("last"), Some(second.clone()));
         assert_eq!(
-            last_entry_for("kind-a").expect("last a"),
+            journal.last_open_fix(None).expect("last"),
+            Some(second.clone())
+        );
+        assert_eq!(
+            journal.last_open_fix(Some("kind-a")).expect("last a"),
             Some(first.clone())
         );
 
-        append_undo(&second).expect("undo second");
-        assert_eq!(last_entry().expect("after undo"), Some(first.clone()));
-        assert_eq!(last_entry_for("kind-b").expect("b undone"), None);
+        journal.append_undo(&second).expect("undo second");
+        assert_eq!(
+            journal.last_open_fix(None).expect("after undo"),
+            Some(first.clone())
+        );
+        assert_eq!(
+            journal.last_open_fix(Some("kind-b")).expect("b undone"),
+            None
+        );
 
         let text = std::fs::read_to_string(&written).expect("read journal");
         assert_eq!(text.lines().count(), 4, "one line per write");
@@ -340,7 +357,7 @@ mod tests {
             // An older, world-readable journal is tightened on the next write.
             std::fs::set_permissions(&written, std::fs::Permissions::from_mode(0o644))
                 .expect("chmod");
-            append(&first).expect("append again");
+            journal.append(&first).expect("append again");
             assert_eq!(mode(&written), 0o600);
         }
     }

@@ -71,8 +71,9 @@ pub struct BackendOptions {
     pub write: Result<(), String>,
     /// How long to follow a rollout after a patch.
     pub rollout_timeout: Duration,
-    /// Record applied patches in the journal (`kindscope fix` can then undo them too).
-    pub journal: bool,
+    /// The journal applied patches are recorded in (`kindscope fix` and `undo` read it too);
+    /// None: not recorded.
+    pub journal: Option<Journal>,
     /// How to attach to another context (`:ctx`); None: this dashboard cannot switch.
     pub contexts: Option<Arc<Switcher>>,
 }
@@ -118,7 +119,7 @@ impl ClusterBackend {
     }
 
     fn write(&self, plan: &FixPlan, undo: bool, events: &EventSink) {
-        let journal = self.opts.journal.then(Journal::default_location);
+        let journal = self.opts.journal.clone();
         // An undo names the journalled fix it reverts (the newest open one with this plan),
         // whether this session or an earlier `kindscope fix` made it.
         let direction = if undo {
@@ -257,12 +258,11 @@ impl ClusterBackend {
 
     /// The open fixes of this cluster in the journal, newest first (what `u` walks back).
     fn history(&self, events: &EventSink) {
-        let found = if self.opts.journal {
-            Journal::default_location()
+        let found = match &self.opts.journal {
+            Some(journal) => journal
                 .open_fixes(&self.conn.context, &self.conn.server)
-                .map_err(|e| e.to_string())
-        } else {
-            Ok(Vec::new())
+                .map_err(|e| e.to_string()),
+            None => Ok(Vec::new()),
         };
         let _ = events.send(BackendEvent::History(found));
     }

@@ -52,7 +52,7 @@ pub async fn run_attached(cli: &Cli) -> CmdResult {
     let backend_opts = BackendOptions {
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),
-        journal: true,
+        journal: Some(crate::cluster::journal::Journal::default_location()),
         contexts: Some(std::sync::Arc::new(switcher)),
     };
     let feed = source.start(&conn);
@@ -100,7 +100,7 @@ async fn demo_on(
     let backend_opts = BackendOptions {
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),
-        journal: true,
+        journal: Some(crate::cluster::journal::Journal::default_location()),
         // One simulated cluster, not from a kubeconfig: nothing to switch to.
         contexts: None,
     };

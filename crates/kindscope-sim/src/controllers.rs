@@ -28,6 +28,15 @@ fn int(v: &Value, default: i64) -> i64 {
 }
 
 /// A pod counts as ready (and, with minReadySeconds 0, available) when its Ready condition is True.
+/// The pods `owner_uid` owns that are not finished or being deleted (what a controller counts).
+pub(crate) fn active_pods(e: &Engine, owner_uid: &str) -> Vec<Arc<Value>> {
+    e.index
+        .owned(owner_uid, &PODS)
+        .into_iter()
+        .filter(|p| pod_active(p))
+        .collect()
+}
+
 pub(crate) fn pod_ready(pod: &Value) -> bool {
     pod["status"]["conditions"].as_array().is_some_and(|c| {
         c.iter()
@@ -42,12 +51,7 @@ pub(crate) fn reconcile_replicaset(e: &mut Engine, ns: &str, name: &str) {
     };
     let uid = uid_of(&rs).to_string();
     let want = int(&rs["spec"]["replicas"], 1).max(0) as usize;
-    let pods: Vec<Arc<Value>> = e
-        .index
-        .owned(&uid, &PODS)
-        .into_iter()
-        .filter(|p| pod_active(p))
-        .collect();
+    let pods = active_pods(e, &uid);
     let src = Source::controller("replicaset-controller");
     if pods.len() < want {
         for _ in pods.len()..want {
@@ -103,12 +107,7 @@ pub(crate) fn reconcile_replicaset(e: &mut Engine, ns: &str, name: &str) {
         }
     }
     // Status from the index, which already holds the pods created or deleted above.
-    let pods: Vec<Arc<Value>> = e
-        .index
-        .owned(&uid, &PODS)
-        .into_iter()
-        .filter(|p| pod_active(p))
-        .collect();
+    let pods = active_pods(e, &uid);
     let ready = pods.iter().filter(|p| pod_ready(p)).count();
     let selector = rs["spec"]["selector"]["matchLabels"]
         .as_object()

@@ -164,64 +164,6 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
     }))
 }
 
-fn gv_path(group: &str, version: &str) -> String {
-    if group.is_empty() {
-        format!("api/{version}")
-    } else {
-        format!("apis/{group}/{version}")
-    }
-}
-
-/// `/openapi/v3`: the group versions that have a document. kubectl reads it (with the per-GV
-/// documents below) only to learn that the server validates fields itself (`fieldValidation`);
-/// without it, `kubectl create/apply` refuse to send anything.
-pub fn openapi_root() -> Value {
-    let mut paths = serde_json::Map::new();
-    for r in RESOURCES {
-        let p = gv_path(r.group, r.version);
-        let url = format!("/openapi/v3/{p}?hash=sim");
-        paths.insert(p, json!({"serverRelativeURL": url}));
-    }
-    json!({"paths": paths})
-}
-
-/// `/openapi/v3/api/v1` or `/openapi/v3/apis/G/V`: a minimal document declaring, per type, the
-/// PATCH operation with its `fieldValidation` parameter. Schemas are not served.
-pub fn openapi_gv(path: &str) -> Option<Value> {
-    let mut paths = serde_json::Map::new();
-    for r in RESOURCES
-        .iter()
-        .filter(|r| gv_path(r.group, r.version) == path)
-    {
-        let base = format!("/{path}");
-        let item = if r.namespaced {
-            format!("{base}/namespaces/{{namespace}}/{}/{{name}}", r.plural)
-        } else {
-            format!("{base}/{}/{{name}}", r.plural)
-        };
-        paths.insert(
-            item,
-            json!({"patch": {
-                "operationId": format!("patch{}", r.kind),
-                "x-kubernetes-group-version-kind": {"group": r.group, "version": r.version, "kind": r.kind},
-                "parameters": [
-                    {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
-                    {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
-                ],
-                "responses": {"200": {"description": "OK"}},
-            }}),
-        );
-    }
-    if paths.is_empty() {
-        return None;
-    }
-    Some(json!({
-        "openapi": "3.0.0",
-        "info": {"title": "Kubernetes", "version": "unversioned"},
-        "paths": paths,
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ pub mod identity;
 pub mod kubeconfig;
 pub mod kubelet;
 pub mod nodes;
+pub mod openapi;
 pub mod patch;
 pub mod query;
 pub mod replay;

@@ -8,9 +8,11 @@
 mod apply;
 mod auth;
 mod deletion;
+mod fields;
 mod handlers;
 mod listener;
 mod logs;
+mod openapi;
 mod protobuf;
 mod reviews;
 mod scale;
@@ -325,6 +327,14 @@ fn target(group: &str, version: &str, rest: &[&str]) -> Result<Target, ApiError>
 /// Query parameters, keeping the first value of each.
 pub(crate) struct Params(Vec<(String, String)>);
 
+fn params(req: &Request) -> Params {
+    Params(
+        axum::extract::Query::<Vec<(String, String)>>::try_from_uri(req.uri())
+            .map(|q| q.0)
+            .unwrap_or_default(),
+    )
+}
+
 impl Params {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
@@ -403,30 +413,16 @@ async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
                 None => error_response(&not_found_path()),
             };
         }
-        Route::OpenApiRoot => return json_value(StatusCode::OK, &discovery::openapi_root()),
-        Route::OpenApiGv(gv) => {
-            return match discovery::openapi_gv(&gv) {
-                Some(doc) => json_value(StatusCode::OK, &doc),
-                None => error_response(&not_found_path()),
-            };
-        }
+        Route::OpenApiRoot => return openapi::root(),
+        Route::OpenApiGv(gv) => return openapi::group_version(&gv, &params(&req), req.headers()),
         Route::NodeLease(node) => return node_lease(&st.store, &node),
         Route::PodLog(ns, name) => {
-            let params = Params(
-                axum::extract::Query::<Vec<(String, String)>>::try_from_uri(req.uri())
-                    .map(|q| q.0)
-                    .unwrap_or_default(),
-            );
-            return logs::serve(&st, &ns, &name, &params);
+            return logs::serve(&st, &ns, &name, &params(&req));
         }
         Route::Review(kind) => return review(&faults, kind, req).await,
         Route::Objects(t) => t,
     };
-    let params = Params(
-        axum::extract::Query::<Vec<(String, String)>>::try_from_uri(req.uri())
-            .map(|q| q.0)
-            .unwrap_or_default(),
-    );
+    let params = params(&req);
     let method = req.method().clone();
     if faults.is_forbidden(t.rt) {
         let v = verb(&method, &t, &params);

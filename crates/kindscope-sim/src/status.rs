@@ -54,11 +54,18 @@ impl ApiError {
             details: Some((rt.group.into(), rt.plural.into(), name.into())),
         }
     }
+    /// 422 Invalid, worded as the apiserver's `errors.NewInvalid`: the kind qualified by its
+    /// group (`Deployment.apps "web" is invalid: …`).
     pub fn invalid(rt: &ResourceType, name: &str, why: &str) -> Self {
+        let what = if rt.group.is_empty() {
+            rt.kind.to_string()
+        } else {
+            format!("{}.{}", rt.kind, rt.group)
+        };
         Self {
             code: 422,
             reason: "Invalid",
-            message: format!("{} \"{}\" is invalid: {}", rt.kind, name, why),
+            message: format!("{what} \"{name}\" is invalid: {why}"),
             details: Some((rt.group.into(), rt.kind.into(), name.into())),
         }
     }

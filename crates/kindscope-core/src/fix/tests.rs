@@ -262,7 +262,7 @@ fn a_recreated_object_fails_the_uid_test_of_patch_and_undo() {
 #[test]
 fn no_patch_to_a_name_the_nodes_do_not_resolve() {
     let worker: k8s_openapi::api::core::v1::Node = serde_saphyr::from_str(include_str!(
-        "../../../../tests/realworld/fixtures/autoscaler-kind-v1.26-worker.yaml"
+        "../../../../tests/fixtures/realworld/autoscaler-kind-v1.26-worker.yaml"
     ))
     .expect("fixture Node");
     let held = "docker.io/kindest/local-path-provisioner:v0.0.23-kind.0@sha256:f2d0a02831ff3a03cf51343226670d5060623b43a4cfc4808bd0875b2c4b9501";

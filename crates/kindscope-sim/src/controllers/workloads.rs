@@ -20,7 +20,7 @@ use super::super::engine::{Engine, pod_active, uid_of};
 use super::super::events::Source;
 use super::super::scheduler::filter;
 use super::super::store::{DAEMONSETS, NODES, PODS, STATEFULSETS};
-use super::{int, pod_ready, pod_template_hash};
+use super::{active_pods, int, pod_ready, pod_template_hash};
 
 fn owner_ref(kind: &str, obj: &Value) -> Value {
     json!([{"apiVersion": "apps/v1", "kind": kind, "name": obj["metadata"]["name"],
@@ -131,12 +131,7 @@ pub(crate) fn reconcile_statefulset(e: &mut Engine, ns: &str, set_name: &str) {
             e.event(&sts, None, &src, "Normal", "SuccessfulDelete", &msg);
         }
     }
-    let pods: Vec<Arc<Value>> = e
-        .index
-        .owned(&uid, &PODS)
-        .into_iter()
-        .filter(|p| pod_active(p))
-        .collect();
+    let pods = active_pods(e, &uid);
     let ready = pods.iter().filter(|p| pod_ready(p)).count();
     let updated = pods
         .iter()
@@ -202,12 +197,7 @@ pub(crate) fn reconcile_daemonset(e: &mut Engine, ns: &str, ds_name: &str) {
     let hash = pod_template_hash(&tpl);
     let hash = &hash[..hash.len().min(8)];
     let src = Source::controller("daemonset-controller");
-    let pods: Vec<Arc<Value>> = e
-        .index
-        .owned(&uid, &PODS)
-        .into_iter()
-        .filter(|p| pod_active(p))
-        .collect();
+    let pods = active_pods(e, &uid);
     let node_of = |p: &Value| -> String {
         if let Some(n) = p["spec"]["nodeName"].as_str().filter(|n| !n.is_empty()) {
             return n.to_string();
@@ -263,12 +253,7 @@ pub(crate) fn reconcile_daemonset(e: &mut Engine, ns: &str, ds_name: &str) {
             e.event(&ds, None, &src, "Normal", "SuccessfulDelete", &msg);
         }
     }
-    let pods: Vec<Arc<Value>> = e
-        .index
-        .owned(&uid, &PODS)
-        .into_iter()
-        .filter(|p| pod_active(p))
-        .collect();
+    let pods = active_pods(e, &uid);
     let updated = pods.iter().filter(|p| !outdated(p)).count();
     let scheduled = pods
         .iter()

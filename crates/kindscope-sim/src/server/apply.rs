@@ -392,7 +392,26 @@ pub(super) fn apply(
     }
     list.push(apply_entry(manager, &api_version, applied));
     store_entries(&mut merged, list);
+    keep_times_of_a_no_op(live, &mut merged);
     Ok(merged)
+}
+
+/// The apiserver's `IgnoreManagedFieldsTimestampsTransformer`: when an apply changes nothing but
+/// the managedFields timestamps, the old ones stay, so that the write is a no-op (no new
+/// resourceVersion).
+fn keep_times_of_a_no_op(live: &Value, merged: &mut Value) {
+    fn without_times(v: &Value) -> Value {
+        let mut v = v.clone();
+        if let Some(list) = v["metadata"]["managedFields"].as_array_mut() {
+            for e in list.iter_mut().filter_map(Value::as_object_mut) {
+                e.remove("time");
+            }
+        }
+        v
+    }
+    if without_times(live) == without_times(merged) {
+        merged["metadata"]["managedFields"] = live["metadata"]["managedFields"].clone();
+    }
 }
 
 fn apply_entry(manager: &str, api_version: &str, set: BTreeSet<Path>) -> Entry {

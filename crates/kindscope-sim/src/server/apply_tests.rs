@@ -69,3 +69,28 @@ fn fields_no_longer_applied_are_removed() {
     let out = apply(rt, "web", "kubectl", false, Some(&created), &smaller).expect("applied");
     assert!(out["metadata"]["labels"]["app"].is_null(), "{out}");
 }
+
+#[test]
+fn an_apply_that_changes_nothing_keeps_the_old_timestamps() {
+    let rt = &super::super::super::resources::DEPLOYMENTS;
+    let config = deployment(2, "nginx");
+    let mut live = apply(rt, "web", "kubectl", false, None, &config).expect("created");
+    live["metadata"]["managedFields"][0]["time"] = json!("2020-01-01T00:00:00Z");
+    let again = apply(rt, "web", "kubectl", false, Some(&live), &config).expect("applied");
+    assert_eq!(again, live, "a no-op apply is a no-op");
+    // A real change is recorded with a new time.
+    let changed = apply(
+        rt,
+        "web",
+        "kubectl",
+        false,
+        Some(&live),
+        &deployment(3, "nginx"),
+    )
+    .expect("applied");
+    assert_eq!(changed["spec"]["replicas"], 3);
+    assert_ne!(
+        changed["metadata"]["managedFields"][0]["time"],
+        "2020-01-01T00:00:00Z"
+    );
+}

@@ -21,8 +21,8 @@ use super::super::status::ApiError;
 use super::super::store::{name_of, namespace_of, now_rfc3339};
 use super::super::table::{IncludeObject, table, wants_table};
 use super::{
-    AppState, Params, Target, apply, deletion, error_response, json_bytes, json_value, protobuf,
-    scale, services, validate, watch, write_json,
+    AppState, Params, Target, apply, deletion, error_response, fields, json_bytes, json_value,
+    protobuf, scale, services, validate, watch, write_json,
 };
 
 const MAX_BODY: usize = 32 << 20;
@@ -290,7 +290,9 @@ fn create(
     body: &[u8],
     causes: &Causes,
 ) -> Result<Response, ApiError> {
-    create_object(st, t, params, parse_body(body)?, causes)
+    let mut obj = parse_body(body)?;
+    let warnings = fields::check(t.rt, &mut obj, params)?;
+    create_object(st, t, params, obj, causes).map(|r| fields::warn(r, &warnings))
 }
 
 /// Create from a parsed body (a create, or an apply of an object that does not exist yet).
@@ -493,6 +495,7 @@ fn update(
     causes: &Causes,
 ) -> Result<Response, ApiError> {
     let mut obj = parse_body(body)?;
+    let warnings = fields::check(t.rt, &mut obj, params)?;
     check_identity(t, &mut obj)?;
     let body_name = name_of(&obj);
     if !body_name.is_empty() && body_name != name {
@@ -506,6 +509,7 @@ fn update(
     write(st, t, name, expected.as_deref(), params.dry_run(), |cur| {
         finish_edit(t, params.get("fieldManager"), cur, obj, causes)
     })
+    .map(|r| fields::warn(r, &warnings))
 }
 
 fn patch_one(
@@ -533,30 +537,28 @@ fn patch_one(
     })?;
     let rt = t.rt;
     write(st, t, name, None, params.dry_run(), |cur| {
-        let patched = patch::apply(kind, cur, body).map_err(|e| match e {
-            PatchError::Malformed(m) => ApiError::bad_request(m),
-            // The apiserver's generic 422 for a failed `test` op: no field, no details.
-            PatchError::TestFailed => ApiError::new(
-                422,
-                "Invalid",
-                "the server rejected our request due to an error in our request",
-            ),
-            PatchError::NotApplicable { field, message } => {
-                let what = if rt.group.is_empty() {
-                    rt.kind.to_string()
-                } else {
-                    format!("{}.{}", rt.kind, rt.group)
-                };
-                let err = ApiError {
-                    code: 422,
-                    reason: "Invalid",
-                    message: format!("{what} \"{name}\" is invalid: {field}: {message}"),
-                    details: Some((rt.group.into(), rt.kind.into(), name.into())),
-                };
-                causes.borrow_mut().push((field, message));
-                err
+        let patched = patch::apply(kind, cur, body).map_err(|e| {
+            if let PatchError::NotApplicable { field, message } = &e {
+                causes.borrow_mut().push((field.clone(), message.clone()));
             }
+            patch_error(rt, name, e)
         })?;
         finish_edit(t, params.get("fieldManager"), cur, patched, causes)
     })
+}
+
+/// How the apiserver answers a patch that cannot be applied.
+pub(super) fn patch_error(rt: &ResourceType, name: &str, e: PatchError) -> ApiError {
+    match e {
+        PatchError::Malformed(m) => ApiError::bad_request(m),
+        // The apiserver's generic 422 for a failed `test` op: no field, no details.
+        PatchError::TestFailed => ApiError::new(
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request",
+        ),
+        PatchError::NotApplicable { field, message } => {
+            ApiError::invalid(rt, name, &format!("{field}: {message}"))
+        }
+    }
 }

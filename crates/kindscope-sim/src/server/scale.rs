@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 pub(super) use super::super::discovery::has_scale;
-use super::super::patch::{self, PatchError, PatchKind};
+use super::super::patch::{self, PatchKind};
 use super::super::status::ApiError;
 use super::super::table::selector_string;
 use super::{AppState, Params, Target, apply, json_value};
@@ -99,17 +99,8 @@ pub(super) fn handle(
                     ),
                 )
             })?;
-            let patched = patch::apply(kind, &scale_of(&current), body).map_err(|e| match e {
-                PatchError::Malformed(m) => ApiError::bad_request(m),
-                PatchError::TestFailed => ApiError::new(
-                    422,
-                    "Invalid",
-                    "the server rejected our request due to an error in our request",
-                ),
-                PatchError::NotApplicable { field, message } => {
-                    ApiError::invalid(rt, name, &format!("{field}: {message}"))
-                }
-            })?;
+            let patched = patch::apply(kind, &scale_of(&current), body)
+                .map_err(|e| super::handlers::patch_error(rt, name, e))?;
             (replicas_of(name, &patched)?, None)
         }
         _ => {

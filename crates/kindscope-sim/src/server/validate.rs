@@ -34,23 +34,13 @@ fn invalid(rt: &ResourceType, obj: &Value, errs: Vec<String>) -> Result<(), Box<
         })
         .collect();
     let name = obj["metadata"]["name"].as_str().unwrap_or("");
-    let what = if rt.group.is_empty() {
-        rt.kind.to_string()
-    } else {
-        format!("{}.{}", rt.kind, rt.group)
-    };
     let why = if errs.len() == 1 {
         errs[0].clone()
     } else {
         format!("[{}]", errs.join(", "))
     };
     Err(Box::new(Invalid {
-        error: ApiError {
-            code: 422,
-            reason: "Invalid",
-            message: format!("{what} \"{name}\" is invalid: {why}"),
-            details: Some((rt.group.to_string(), rt.kind.to_string(), name.to_string())),
-        },
+        error: ApiError::invalid(rt, name, &why),
         causes,
     }))
 }

@@ -1,5 +1,5 @@
 //! The rules against real Kind nodes: the two Nodes of a kind v0.18 cluster
-//! (`kindest/node:v1.26.3`) as its API served them (tests/realworld/SOURCES.md). They carry
+//! (`kindest/node:v1.26.3`) as its API served them (tests/fixtures/realworld/SOURCES.md). They carry
 //! `import-…` names beside real tags, tag+digest names, and digest names added by a pull,
 //! exactly as docs/findings.md ("Facts about real Kind nodes") describes. The workloads are
 //! the tests' own, except kind's own local-path-provisioner image string.
@@ -11,10 +11,10 @@ use crate::diagnose::testkit::{Cluster, Deploy, Fate};
 use crate::diagnose::{FindingKind, diagnose};
 
 const CONTROL_PLANE: &str = include_str!(
-    "../../../../../tests/realworld/fixtures/autoscaler-kind-v1.26-control-plane.yaml"
+    "../../../../../tests/fixtures/realworld/autoscaler-kind-v1.26-control-plane.yaml"
 );
 const WORKER: &str =
-    include_str!("../../../../../tests/realworld/fixtures/autoscaler-kind-v1.26-worker.yaml");
+    include_str!("../../../../../tests/fixtures/realworld/autoscaler-kind-v1.26-worker.yaml");
 /// kind v0.18's own pinned reference (pkg/build/nodeimage/const_storage.go).
 const PROVISIONER: &str = "docker.io/kindest/local-path-provisioner:v0.0.23-kind.0@sha256:f2d0a02831ff3a03cf51343226670d5060623b43a4cfc4808bd0875b2c4b9501";
 const PROVISIONER_BY_DIGEST: &str = "docker.io/kindest/local-path-provisioner@sha256:f2d0a02831ff3a03cf51343226670d5060623b43a4cfc4808bd0875b2c4b9501";
