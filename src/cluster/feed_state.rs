@@ -11,23 +11,23 @@ use tokio::sync::Notify;
 use super::connect::describe_kube_error;
 use super::watch::{REQUIRED, RESOURCES};
 use crate::error::CliError;
-use crate::model::{ResourceState, Snapshot};
+use crate::model::{Resource, ResourceState, Snapshot};
 
 pub(super) enum Readiness {
     Ready,
     Waiting,
-    Forbidden(&'static str, String),
+    Forbidden(Resource, String),
 }
 
 /// Can a one-shot report use this snapshot? A resource whose watch fails after it listed
 /// (e.g. every watch ends in 410 Gone) still holds a complete list, marked stale: good enough
 /// to report on, and better than waiting for a watch that may never stay up.
-pub(super) fn readiness(snap: &Snapshot, listed: &BTreeSet<&'static str>) -> Readiness {
+pub(super) fn readiness(snap: &Snapshot, listed: &BTreeSet<Resource>) -> Readiness {
     let mut ready = true;
     for name in RESOURCES {
-        match snap.resources.get(name) {
+        match snap.resources.get(&name) {
             Some(ResourceState::Live) => {}
-            Some(ResourceState::Stale { .. }) if listed.contains(name) => {}
+            Some(ResourceState::Stale { .. }) if listed.contains(&name) => {}
             Some(ResourceState::Forbidden { reason }) if REQUIRED.contains(&name) => {
                 return Readiness::Forbidden(name, reason.clone());
             }
@@ -44,22 +44,22 @@ pub(super) fn readiness(snap: &Snapshot, listed: &BTreeSet<&'static str>) -> Rea
 
 pub(super) fn timeout_result(
     snap: &Arc<Snapshot>,
-    listed: &BTreeSet<&'static str>,
+    listed: &BTreeSet<Resource>,
     timeout: Duration,
 ) -> Result<Arc<Snapshot>, CliError> {
     let required_live = REQUIRED
         .iter()
-        .all(|n| listed.contains(n) || matches!(snap.resources.get(*n), Some(ResourceState::Live)));
+        .all(|n| listed.contains(n) || matches!(snap.resources.get(n), Some(ResourceState::Live)));
     if required_live {
         tracing::warn!("events did not list in time; diagnosing without them");
         return Ok(snap.clone());
     }
     let pending: Vec<String> = REQUIRED
         .iter()
-        .filter_map(|n| match snap.resources.get(*n) {
+        .filter_map(|n| match snap.resources.get(n) {
             Some(ResourceState::Live) => None,
             Some(ResourceState::Stale { reason, .. }) => Some(format!("{n} ({reason})")),
-            _ => Some((*n).to_string()),
+            _ => Some(n.to_string()),
         })
         .collect();
     Err(CliError::cluster(format!(
@@ -72,10 +72,10 @@ pub(super) fn timeout_result(
 
 /// Per-resource watch state shared between the watcher tasks and the rebuild task.
 pub(super) struct Shared {
-    states: Mutex<BTreeMap<&'static str, Status>>,
+    states: Mutex<BTreeMap<Resource, Status>>,
     pub(super) changed: Notify,
     /// Resources whose complete list is in the newest published snapshot.
-    published_listed: Mutex<BTreeSet<&'static str>>,
+    published_listed: Mutex<BTreeSet<Resource>>,
     /// When the server last said anything (a watch item, a list, a probe's answer).
     last_word: Mutex<LastWord>,
     /// Bumped when the cluster behind the connection is another one (its nodes have new
@@ -116,15 +116,15 @@ pub(super) const SILENT: &str = "no answer from the server";
 
 /// The state of every resource at one instant, read under one lock.
 pub(super) struct Capture {
-    pub(super) states: BTreeMap<String, ResourceState>,
-    generations: BTreeMap<&'static str, u64>,
+    pub(super) states: BTreeMap<Resource, ResourceState>,
+    generations: BTreeMap<Resource, u64>,
     /// Resources that completed a list: their store holds a complete list from here on.
-    pub(super) listed: BTreeSet<&'static str>,
+    pub(super) listed: BTreeSet<Resource>,
 }
 
 impl Capture {
-    pub(super) fn generation(&self, name: &str) -> u64 {
-        self.generations.get(name).copied().unwrap_or(0)
+    pub(super) fn generation(&self, name: Resource) -> u64 {
+        self.generations.get(&name).copied().unwrap_or(0)
     }
 }
 
@@ -139,7 +139,7 @@ struct Status {
 }
 
 impl Shared {
-    pub(super) fn states(&self) -> BTreeMap<String, ResourceState> {
+    pub(super) fn states(&self) -> BTreeMap<Resource, ResourceState> {
         self.capture().states
     }
 
@@ -148,7 +148,7 @@ impl Shared {
     pub(super) fn capture(&self) -> Capture {
         let word = self.word();
         let map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
-        let status = |n: &str| map.get(n).cloned().unwrap_or_default();
+        let status = |n: &Resource| map.get(n).cloned().unwrap_or_default();
         let shown = |state: ResourceState| match state {
             ResourceState::Live if word.silent => ResourceState::Stale {
                 reason: SILENT.to_string(),
@@ -159,7 +159,7 @@ impl Shared {
         Capture {
             states: RESOURCES
                 .iter()
-                .map(|n| ((*n).to_string(), shown(status(n).state)))
+                .map(|n| (*n, shown(status(n).state)))
                 .collect(),
             generations: RESOURCES
                 .iter()
@@ -230,7 +230,7 @@ impl Shared {
     }
 
     /// A watcher dropped its objects to list again: loading until that list is done.
-    pub(super) fn forget(&self, name: &'static str) {
+    pub(super) fn forget(&self, name: Resource) {
         let mut map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
         let s = map.entry(name).or_default();
         s.listed = false;
@@ -248,7 +248,7 @@ impl Shared {
     }
 
     /// Resources listed in the newest published snapshot; read it before the snapshot.
-    pub(super) fn published_listed(&self) -> BTreeSet<&'static str> {
+    pub(super) fn published_listed(&self) -> BTreeSet<Resource> {
         self.published_listed
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -258,7 +258,7 @@ impl Shared {
     /// Record a watcher item; true when a snapshot should be rebuilt. Items of an initial list
     /// in progress are buffered by the reflector (its store changes only at `InitDone`), so
     /// rebuilding for each of them would only re-sort unchanged lists thousands of times.
-    pub(super) fn update(&self, name: &'static str, item: Step<'_>) -> bool {
+    pub(super) fn update(&self, name: Resource, item: Step<'_>) -> bool {
         let mut map = self.states.lock().unwrap_or_else(PoisonError::into_inner);
         let s = map.entry(name).or_default();
         let visible = !matches!(item, Step::Init | Step::InitApply);

@@ -198,7 +198,7 @@ fn deployment(
     let Some(template) = dep.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
         return Step::Fail(format!("{label} has no pod template"));
     };
-    let Some(spec_container) = find_container(template, container) else {
+    let Some(spec_container) = crate::k8s::container(template, container) else {
         return Step::Fail(format!(
             "{label} no longer has a container named {container}"
         ));
@@ -331,7 +331,7 @@ fn bare_pod(
     let Some(spec) = pod.spec.as_ref() else {
         return Step::Fail(format!("{label} has no spec"));
     };
-    let Some(c) = find_container(spec, container) else {
+    let Some(c) = crate::k8s::container(spec, container) else {
         return Step::Fail(format!("{label} has no container named {container}"));
     };
     let spec_image = c.image.clone().unwrap_or_default();
@@ -372,7 +372,7 @@ fn owned_pods(
         .filter(|p| {
             owned_by(
                 &p.metadata.owner_references,
-                &target.kind,
+                target.kind.as_str(),
                 &target.name,
                 None,
             )
@@ -383,7 +383,7 @@ fn owned_pods(
         p.metadata.deletion_timestamp.is_none()
             && p.spec
                 .as_ref()
-                .and_then(|s| find_container(s, container))
+                .and_then(|s| crate::k8s::container(s, container))
                 .is_some_and(|c| want.is_none_or(|w| c.image.as_deref() == Some(w)))
     };
     let new: Vec<&Arc<Pod>> = pods.iter().copied().filter(current).collect();
@@ -419,13 +419,6 @@ fn owned_by(
     })
 }
 
-fn find_container<'a>(spec: &'a PodSpec, name: &str) -> Option<&'a Container> {
-    spec.containers
-        .iter()
-        .chain(spec.init_containers.iter().flatten())
-        .find(|c| c.name == name)
-}
-
 fn container_status<'a>(pod: &'a Pod, name: &str) -> Option<&'a ContainerStatus> {
     let status = pod.status.as_ref()?;
     status
@@ -454,7 +447,7 @@ fn same_template(rs: &ReplicaSet, template: &PodSpec, container: &str, want: &Co
     if spec == template {
         return true;
     }
-    find_container(spec, container)
+    crate::k8s::container(spec, container)
         .is_some_and(|c| c.image == want.image && c.image_pull_policy == want.image_pull_policy)
 }
 

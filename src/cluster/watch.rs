@@ -30,15 +30,21 @@ use super::objects::{self, Objects};
 use super::retry::Retry;
 use super::runtime_feed::{NodeImagesCache, NodeKey, RuntimeLists, api_fingerprint};
 use crate::error::CliError;
+use crate::model::Resource as Watched;
 use crate::model::Snapshot;
 
 /// Minimum spacing between two published snapshots.
 pub const COALESCE: Duration = Duration::from_millis(15);
 
 /// The watched resources, as named in `Snapshot::resources`.
-pub const RESOURCES: [&str; 5] = ["nodes", "pods", "deployments", "replicasets", "events"];
+pub const RESOURCES: [Watched; 5] = Watched::ALL;
 /// Resources without which a diagnosis would be wrong; events only add evidence.
-pub const REQUIRED: [&str; 4] = ["nodes", "pods", "deployments", "replicasets"];
+pub const REQUIRED: [Watched; 4] = [
+    Watched::Nodes,
+    Watched::Pods,
+    Watched::Deployments,
+    Watched::ReplicaSets,
+];
 
 /// Live snapshots of one connection. Dropping it stops every watcher.
 pub struct Feed {
@@ -93,12 +99,18 @@ pub(crate) fn start_inner(conn: &Connection, options: super::session::FeedOption
     let client = &conn.client;
     let ns = conn.namespace.as_deref();
     let all = || watcher::Config::default().page_size(PAGE_SIZE);
-    let (nodes, t1) = spawn_watch::<Node>(Api::all(client.clone()), "nodes", &shared, all(), keep);
-    let (pods, t2) = spawn_watch::<Pod>(api(client, ns), "pods", &shared, all(), keep);
+    let (nodes, t1) = spawn_watch::<Node>(
+        Api::all(client.clone()),
+        Watched::Nodes,
+        &shared,
+        all(),
+        keep,
+    );
+    let (pods, t2) = spawn_watch::<Pod>(api(client, ns), Watched::Pods, &shared, all(), keep);
     let (deployments, t3) =
-        spawn_watch::<Deployment>(api(client, ns), "deployments", &shared, all(), keep);
+        spawn_watch::<Deployment>(api(client, ns), Watched::Deployments, &shared, all(), keep);
     let (replicasets, t4) =
-        spawn_watch::<ReplicaSet>(api(client, ns), "replicasets", &shared, all(), keep);
+        spawn_watch::<ReplicaSet>(api(client, ns), Watched::ReplicaSets, &shared, all(), keep);
     let (config, keep_event): (_, fn(&mut Event) -> bool) = match options.events {
         Events::All => (all(), keep),
         Events::Evidence => (all().fields(&not_evidence_selector()), |e| {
@@ -106,7 +118,13 @@ pub(crate) fn start_inner(conn: &Connection, options: super::session::FeedOption
             crate::diagnose::is_evidence(e)
         }),
     };
-    let (events, t5) = spawn_watch::<Event>(api(client, ns), "events", &shared, config, keep_event);
+    let (events, t5) = spawn_watch::<Event>(
+        api(client, ns),
+        Watched::Events,
+        &shared,
+        config,
+        keep_event,
+    );
     let stores = Stores {
         nodes,
         pods,
@@ -232,7 +250,7 @@ impl Feed {
                         "context \"{}\" may not list {name} ({reason}); use a context allowed to \
                          list and watch {}",
                         snap.context,
-                        REQUIRED.join(", ")
+                        REQUIRED.map(Watched::as_str).join(", ")
                     )));
                 }
                 Readiness::Waiting => {}
@@ -307,7 +325,7 @@ fn keep<K: Compact>(obj: &mut K) -> bool {
 
 fn spawn_watch<K>(
     api: Api<K>,
-    name: &'static str,
+    name: Watched,
     shared: &Arc<Shared>,
     config: watcher::Config,
     keep: fn(&mut K) -> bool,
@@ -319,7 +337,7 @@ where
     let (reader, mut writer) = objects::objects(keep);
     let shared = shared.clone();
     let task = tokio::spawn(async move {
-        let mut retry = Retry::new(name.len() as u64 ^ u64::from(std::process::id()));
+        let mut retry = Retry::new(name.as_str().len() as u64 ^ u64::from(std::process::id()));
         let mut epoch = shared.epoch.subscribe();
         epoch.borrow_and_update();
         tracing::info!("{name}: listing");
@@ -345,7 +363,7 @@ where
                         retry.reset();
                         shared.heard();
                         let step = Step::of(&event);
-                        let other_cluster = writer.apply(event) && name == "nodes";
+                        let other_cluster = writer.apply(event) && name == Watched::Nodes;
                         if other_cluster {
                             shared.new_cluster();
                             epoch.borrow_and_update();
@@ -424,9 +442,9 @@ async fn rebuild_loop(
         // Tell the runtime lister which nodes there are (it lists when they or their
         // reported images change); only when the nodes changed.
         if let Some((_, keys)) = &runtime
-            && nodes_generation != Some(capture.generation("nodes"))
+            && nodes_generation != Some(capture.generation(Watched::Nodes))
         {
-            nodes_generation = Some(capture.generation("nodes"));
+            nodes_generation = Some(capture.generation(Watched::Nodes));
             let key: NodeKey = snap
                 .nodes
                 .iter()
@@ -454,19 +472,21 @@ fn build(
     lists: &mut Lists,
 ) -> Snapshot {
     let c = capture;
-    let nodes = lists.nodes.get(c.generation("nodes"), &stores.nodes);
+    let nodes = lists.nodes.get(c.generation(Watched::Nodes), &stores.nodes);
     let node_images = cache.get(&nodes, runtime);
     Snapshot {
         nodes,
         node_images,
-        pods: lists.pods.get(c.generation("pods"), &stores.pods),
+        pods: lists.pods.get(c.generation(Watched::Pods), &stores.pods),
         deployments: lists
             .deployments
-            .get(c.generation("deployments"), &stores.deployments),
+            .get(c.generation(Watched::Deployments), &stores.deployments),
         replicasets: lists
             .replicasets
-            .get(c.generation("replicasets"), &stores.replicasets),
-        events: lists.events.get(c.generation("events"), &stores.events),
+            .get(c.generation(Watched::ReplicaSets), &stores.replicasets),
+        events: lists
+            .events
+            .get(c.generation(Watched::Events), &stores.events),
         resources: c.states.clone(),
         ..base.clone()
     }

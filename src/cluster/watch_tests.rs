@@ -89,27 +89,27 @@ fn readiness_needs_required_resources_and_tolerates_forbidden_events() {
     let none = BTreeSet::new();
     let mut snap = Snapshot::default();
     for n in RESOURCES {
-        snap.resources.insert(n.into(), ResourceState::Live);
+        snap.resources.insert(n, ResourceState::Live);
     }
     assert!(matches!(readiness(&snap, &none), Readiness::Ready));
     snap.resources.insert(
-        "events".into(),
+        Watched::Events,
         ResourceState::Forbidden {
             reason: "no".into(),
         },
     );
     assert!(matches!(readiness(&snap, &none), Readiness::Ready));
-    snap.resources.insert("pods".into(), ResourceState::Loading);
+    snap.resources.insert(Watched::Pods, ResourceState::Loading);
     assert!(matches!(readiness(&snap, &none), Readiness::Waiting));
     snap.resources.insert(
-        "nodes".into(),
+        Watched::Nodes,
         ResourceState::Forbidden {
             reason: "403".into(),
         },
     );
     assert!(matches!(
         readiness(&snap, &none),
-        Readiness::Forbidden("nodes", _)
+        Readiness::Forbidden(Watched::Nodes, _)
     ));
 }
 
@@ -117,20 +117,20 @@ fn readiness_needs_required_resources_and_tolerates_forbidden_events() {
 fn a_stale_resource_is_ready_only_when_it_listed_before() {
     let mut snap = Snapshot::default();
     for n in RESOURCES {
-        snap.resources.insert(n.into(), ResourceState::Live);
+        snap.resources.insert(n, ResourceState::Live);
     }
     let stale = ResourceState::Stale {
         reason: "HTTP 410".into(),
         since: None,
     };
-    snap.resources.insert("pods".into(), stale);
+    snap.resources.insert(Watched::Pods, stale);
     // Failing before its first list: nothing to report on yet.
     assert!(matches!(
         readiness(&snap, &BTreeSet::new()),
         Readiness::Waiting
     ));
     // Failing after a complete list (e.g. every watch ends in 410): the list is usable.
-    let listed: BTreeSet<&'static str> = ["pods"].into();
+    let listed: BTreeSet<Watched> = [Watched::Pods].into();
     assert!(matches!(readiness(&snap, &listed), Readiness::Ready));
 }
 

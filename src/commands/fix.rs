@@ -131,7 +131,7 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
     if let Some(note) = super::sources::attach(&mut findings, source_root.as_deref()).await {
         super::output::eprint_safe(&format!("kindscope: {note}\n"));
     }
-    let (plans, unpatched) = split(&findings, &snap);
+    let (plans, unpatched) = split(&findings);
     let style = Style::stdout();
     let mut report = FixReport {
         context: conn.context.clone(),
@@ -283,11 +283,11 @@ pub async fn run(cli: &Cli, args: &FixArgs) -> CmdResult {
 }
 
 /// Findings with a plan, and findings that need a command instead.
-fn split(findings: &[Finding], snap: &Snapshot) -> (Vec<(Finding, FixPlan)>, Vec<Finding>) {
+fn split(findings: &[Finding]) -> (Vec<(Finding, FixPlan)>, Vec<Finding>) {
     let mut plans = Vec::new();
     let mut rest = Vec::new();
     for f in findings {
-        match plan_for(f, snap) {
+        match plan_for(f) {
             Some(p) => plans.push((f.clone(), p)),
             None => rest.push(f.clone()),
         }
@@ -295,17 +295,17 @@ fn split(findings: &[Finding], snap: &Snapshot) -> (Vec<(Finding, FixPlan)>, Vec
     (plans, rest)
 }
 
-/// The plan for a finding: the core's guarded patch and its undo; `None` when there is no
-/// safe patch.
-fn plan_for(f: &Finding, snap: &Snapshot) -> Option<FixPlan> {
-    crate::fix::plan(f, snap)
+/// The plan for a finding: the core's guarded patch and its undo, built by the diagnosis of
+/// this very snapshot; `None` when there is no safe patch.
+fn plan_for(f: &Finding) -> Option<FixPlan> {
+    f.plan.as_deref().cloned()
 }
 
 fn planned(f: &Finding, p: &FixPlan) -> FixResult {
     FixResult {
         kind: f.kind.as_str().to_string(),
         namespace: p.target.namespace.clone(),
-        workload: f.workload.clone(),
+        workload: f.workload.to_string(),
         container: p.container.clone(),
         image_before: p.image_before.clone(),
         image_after: p.image_after.clone(),
@@ -384,7 +384,7 @@ async fn settle(feed: &watch::Feed, fixed: &[&FixPlan], report: &FixReport) -> A
                 r.status == Status::Running
                     && r.namespace == p.target.namespace
                     && r.container == p.container
-                    && r.workload == format!("{}/{}", p.target.kind, p.target.name)
+                    && r.workload == p.target.workload()
             })
         })
         .collect();

@@ -107,7 +107,7 @@ pub fn rows(entries: &[JournalEntry]) -> Vec<Row> {
                 context: e.context.clone(),
                 server: e.server.clone(),
                 namespace: p.target.namespace.clone(),
-                kind: p.target.kind.clone(),
+                kind: p.target.kind.to_string(),
                 workload: p.target.name.clone(),
                 container: p.container.clone(),
                 image_before: image_before.clone(),

@@ -197,7 +197,7 @@ pub fn findings_table(findings: &[Finding], style: Style) -> String {
             vec![
                 f.kind.as_str().to_string(),
                 f.namespace.clone(),
-                f.workload.clone(),
+                f.workload.to_string(),
                 container_label(f),
                 f.image.clone(),
                 f.suggested_image.clone().unwrap_or_else(|| "-".into()),
@@ -241,7 +241,7 @@ pub fn render_finding(index: usize, f: &Finding, style: Style) -> String {
         style.yellow(f.kind.as_str()),
         style.dim("·"),
         term(&f.namespace),
-        term(&f.workload),
+        term(f.workload.as_str()),
         term(&container_label(f))
     );
     if !f.summary.is_empty() {
@@ -284,7 +284,7 @@ pub fn render_plan(plan: &FixPlan, style: Style) -> String {
         out,
         "{} {} {}/{} container {}",
         style.bold("patch"),
-        term(&t.kind),
+        term(t.kind.as_str()),
         term(&t.namespace),
         term(&t.name),
         term(&plan.container)
@@ -412,6 +412,7 @@ mod tests {
             summary: "The node holds this image under localhost/.".into(),
             command: None,
             patch: Some(json!([{"op":"test","path":"/spec/template/spec/containers/0/image","value":"kubernaut/datastorage:debug"}])),
+            plan: None,
 
             sources: vec![],
         }

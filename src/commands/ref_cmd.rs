@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::cli::RefArgs;
 use crate::error::{CliError, CmdResult, exit};
-use crate::imageref::{ImageRef, default_pull_policy};
+use crate::imageref::ImageRef;
+use crate::k8s::PullPolicy;
 
 /// One explained reference, as `--json` prints it (one object per line).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -99,7 +100,7 @@ pub fn render_table(explained: &[RefExplanation], color: bool) -> String {
                     full.clone(),
                     lookup.clone(),
                     familiar.clone(),
-                    default_pull_policy(&e.input).to_string(),
+                    PullPolicy::default_for(&e.input).to_string(),
                 ],
                 _ => [
                     input,

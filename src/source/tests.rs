@@ -26,6 +26,7 @@ fn finding(image: &str, suggested: &str) -> Finding {
         summary: String::new(),
         command: None,
         patch: None,
+        plan: None,
         sources: vec![],
     }
 }

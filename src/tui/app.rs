@@ -75,7 +75,7 @@ impl Options {
             namespace: None,
             // Diagnosed again only when a change can alter the report (diagnosis_cache).
             diagnose: crate::tui::diagnosis_cache::memoized(crate::diagnose::report),
-            plan: Arc::new(crate::fix::plan),
+            plan: Arc::new(crate::diagnose::plan),
             notice: None,
             clock: system_clock,
             monochrome: false,

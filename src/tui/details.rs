@@ -1,6 +1,7 @@
 //! Enter: the full story of the selected row, in plain lines.
 
-use crate::imageref::{self, ImageRef};
+use crate::imageref::ImageRef;
+use crate::k8s::PullPolicy;
 use crate::tui::action::Pane;
 use crate::tui::app::App;
 use crate::tui::format;
@@ -142,7 +143,7 @@ pub fn for_selection(app: &App) -> Option<(String, Vec<String>)> {
             } => {
                 lines.push(format!("Image: {image}"));
                 explain_image(&mut lines, image);
-                let default = imageref::default_pull_policy(image);
+                let default = PullPolicy::default_for(image).as_str();
                 lines.push(format!(
                     "Pull policy: {}{}",
                     policy.as_deref().unwrap_or(default),

@@ -18,10 +18,6 @@ use crate::model::Snapshot;
 use crate::tui::app::DiagnoseFn;
 use crate::tui::view_cache::{Change, diff};
 
-/// The label that ties a pod to its ReplicaSet when the owner reference is missing; the only
-/// label of a pod or Deployment the diagnosis reads.
-const TEMPLATE_HASH: &str = "pod-template-hash";
-
 /// `inner`, reusing its last report while no change can alter it.
 pub fn memoized(inner: fn(&Snapshot) -> Report) -> DiagnoseFn {
     let last: Mutex<Option<(Snapshot, Report)>> = Mutex::new(None);
@@ -74,12 +70,9 @@ fn unchanged<K: Resource>(old: &[Arc<K>], new: &[Arc<K>], same: impl Fn(&K, &K) 
 /// Metadata equal but for what the diagnosis never reads: resourceVersion, managedFields, and
 /// (unless `all_labels`) labels other than the template hash and annotations.
 fn meta(a: &ObjectMeta, b: &ObjectMeta, all_labels: bool) -> bool {
-    let hash = |m: &ObjectMeta| {
-        m.labels
-            .as_ref()
-            .and_then(|l| l.get(TEMPLATE_HASH))
-            .cloned()
-    };
+    // The template hash ties a pod to its ReplicaSet when the owner reference is missing: the
+    // only label of a pod or Deployment the diagnosis reads.
+    let hash = crate::k8s::template_hash;
     let trimmed = |m: &ObjectMeta| ObjectMeta {
         resource_version: None,
         managed_fields: None,

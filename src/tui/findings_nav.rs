@@ -6,12 +6,13 @@ use crate::fix::Target;
 use crate::tui::action::Pane;
 use crate::tui::app::App;
 use crate::tui::view::WorkloadRow;
+use crate::workload::WorkloadRef;
 
 /// A finding by identity: its index changes when the snapshot does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FindingId {
     pub namespace: String,
-    pub workload: String,
+    pub workload: WorkloadRef,
     pub container: String,
     pub init: bool,
     pub kind: crate::diagnose::FindingKind,
@@ -85,9 +86,7 @@ impl App {
             .enumerate()
             .skip(start)
             .find(|(_, f)| {
-                skip.is_none_or(|t| {
-                    !(f.namespace == t.namespace && f.workload == format!("{}/{}", t.kind, t.name))
-                })
+                skip.is_none_or(|t| !(f.namespace == t.namespace && f.workload == t.workload()))
             })
             .map(|(i, _)| i)
         else {

@@ -8,7 +8,11 @@ use crate::fix::FixPlan;
 /// its `test` ops, so the API server refuses it (422) when the field changed meanwhile, exactly
 /// as the dashboard's own request.
 pub fn patch_command(context: &str, plan: &FixPlan) -> String {
-    let resource = format!("{}/{}", plan.target.kind.to_lowercase(), plan.target.name);
+    let resource = format!(
+        "{}/{}",
+        plan.target.kind.as_str().to_lowercase(),
+        plan.target.name
+    );
     let mut words = vec!["kubectl".to_string()];
     if !context.is_empty() {
         words.push("--context".into());

@@ -1,5 +1,7 @@
-//! How a node image relates to the image a workload asks for: the highlight in the node pane.
+//! How a node image relates to the image a workload asks for: the highlight in the node pane,
+//! by the diagnosis' own relation (`diagnose::likeness`), so a marker never contradicts a finding.
 
+use crate::diagnose::{Likeness, likeness};
 use crate::imageref::ImageRef;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -8,7 +10,8 @@ pub enum Mark {
     FixTarget,
     /// The exact name containerd would resolve the workload's image to.
     Exact,
-    /// Same path and tag under another registry, or same repository with another tag.
+    /// What a `registry-prefix` or `tag-mismatch` finding would offer: same path and tag under
+    /// another registry, or another tag of the same repository (or path under another registry).
     Near,
     None,
 }
@@ -30,23 +33,13 @@ pub fn classify(
     };
     let mut mark = Mark::None;
     for w in wanted {
-        if w.resolved_by(image) {
-            return Mark::Exact;
-        }
-        let same_tag = w.effective_tag() == image.effective_tag();
-        let same_path = w.path == image.path;
-        if (same_path && same_tag)
-            || w.repository() == image.repository()
-            || (same_tag && last_segment(&w.path) == last_segment(&image.path))
-        {
-            mark = Mark::Near;
+        match likeness(w, image) {
+            Likeness::Resolves => return Mark::Exact,
+            l if l.is_near() => mark = Mark::Near,
+            _ => {}
         }
     }
     mark
-}
-
-fn last_segment(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
 }
 
 #[cfg(test)]
@@ -75,6 +68,14 @@ mod tests {
         assert_eq!(classify(node, Some(&r(node)), &wanted, None), Mark::Exact);
         let other = "localhost/kubernaut/datastorage:debug";
         assert_eq!(classify(other, Some(&r(other)), &wanted, None), Mark::None);
+        // Same last path segment and tag, another path: no finding offers it, so no marker.
+        let wanted = [r("kubernaut/gateway:debug")];
+        let cousin = "localhost/other/gateway:debug";
+        assert_eq!(
+            classify(cousin, Some(&r(cousin)), &wanted, None),
+            Mark::None
+        );
+        let wanted = [r("nginx")];
         let tag = "docker.io/library/nginx:1.27";
         assert_eq!(classify(tag, Some(&r(tag)), &wanted, None), Mark::Near);
     }

@@ -15,10 +15,11 @@ impl App {
             .filter(|r| {
                 !self.loaded
                     || matches!(
-                        self.snapshot.resources.get(*r),
+                        self.snapshot.resources.get(r),
                         None | Some(ResourceState::Loading)
                     )
             })
+            .map(|r| r.as_str())
             .collect()
     }
 
@@ -44,10 +45,11 @@ impl App {
             .copied()
             .filter(|r| {
                 matches!(
-                    self.snapshot.resources.get(*r),
+                    self.snapshot.resources.get(r),
                     Some(ResourceState::Forbidden { .. })
                 )
             })
+            .map(|r| r.as_str())
             .collect()
     }
 

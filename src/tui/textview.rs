@@ -201,8 +201,8 @@ impl App {
         let spec = obj.spec.as_ref();
         let containers: Vec<String> = spec
             .into_iter()
-            .flat_map(|s| s.init_containers.iter().flatten().chain(&s.containers))
-            .map(|c| c.name.clone())
+            .flat_map(crate::k8s::containers)
+            .map(|(c, _)| c.name.clone())
             .collect();
         // The container row selected in Workloads, else kubectl's default container
         // (the annotation), else the first container.

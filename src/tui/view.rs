@@ -10,8 +10,10 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
 
 use crate::diagnose::Finding;
 use crate::imageref;
+use crate::k8s::{self, PullPolicy};
 use crate::model::{RuntimeListing, Snapshot};
 use crate::tui::system::{self, is_kind_base_image as is_kind_image, is_kind_namespace};
+use crate::workload::{WorkloadKind, WorkloadRef};
 
 /// A Deployment, by namespace and name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -22,8 +24,8 @@ pub struct WorkloadKey {
 
 impl WorkloadKey {
     /// The `Kind/name` form findings use.
-    pub fn finding_name(&self) -> String {
-        format!("Deployment/{}", self.name)
+    pub fn finding_name(&self) -> WorkloadRef {
+        WorkloadRef::new(WorkloadKind::Deployment, &self.name)
     }
 }
 
@@ -334,7 +336,8 @@ fn waiting_reason(statuses: Option<&Vec<ContainerStatus>>) -> Option<String> {
 }
 
 /// The Deployment owning a pod: pod → ReplicaSet → Deployment, falling back to the controller's
-/// naming (`<deployment>-<template-hash>`) when the ReplicaSet is not in the snapshot.
+/// naming (`<deployment>-<pod-template-hash>`, the pod's label) when the ReplicaSet is not in
+/// the snapshot, as the diagnosis does (`k8s::deployment_from_rs_name`).
 pub(crate) fn pod_workload(
     pod: &Pod,
     rs_owner: &HashMap<(String, String), String>,
@@ -342,7 +345,7 @@ pub(crate) fn pod_workload(
     let rs = owner_rs(pod)?;
     let name = match rs_owner.get(&rs) {
         Some(d) => d.clone(),
-        None => rs.1.rsplit_once('-')?.0.to_string(),
+        None => k8s::deployment_from_rs_name(&rs.1, k8s::template_hash(&pod.metadata))?.to_string(),
     };
     Some(WorkloadKey {
         namespace: rs.0,
@@ -352,12 +355,7 @@ pub(crate) fn pod_workload(
 
 /// The ReplicaSet a pod names as its owner: (the pod's namespace, the ReplicaSet's name).
 pub(crate) fn owner_rs(pod: &Pod) -> Option<(String, String)> {
-    let owner = pod
-        .metadata
-        .owner_references
-        .as_ref()?
-        .iter()
-        .find(|o| o.kind == "ReplicaSet")?;
+    let owner = k8s::owner_of_kind(&pod.metadata, "ReplicaSet")?;
     Some((
         pod.metadata.namespace.clone().unwrap_or_default(),
         owner.name.clone(),
@@ -374,12 +372,7 @@ pub(crate) fn rs_owner_map(snap: &Snapshot) -> HashMap<(String, String), String>
 
 /// One ReplicaSet's entry in [`rs_owner_map`].
 pub(crate) fn rs_owner(rs: &ReplicaSet) -> Option<((String, String), String)> {
-    let deploy = rs
-        .metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .find(|o| o.kind == "Deployment")?;
+    let deploy = k8s::owner_of_kind(&rs.metadata, "Deployment")?;
     let name = rs.metadata.name.clone()?;
     let ns = rs.metadata.namespace.clone().unwrap_or_default();
     Some(((ns, name), deploy.name.clone()))
@@ -462,12 +455,7 @@ fn deployment_containers(d: &Deployment) -> Vec<(bool, &k8s_openapi::api::core::
     let Some(spec) = d.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
         return Vec::new();
     };
-    spec.init_containers
-        .iter()
-        .flatten()
-        .map(|c| (true, c))
-        .chain(spec.containers.iter().map(|c| (false, c)))
-        .collect()
+    k8s::containers(spec).map(|(c, init)| (init, c)).collect()
 }
 
 pub(crate) fn workload_rows(
@@ -489,7 +477,7 @@ pub(crate) fn workload_rows(
     };
     deployments.sort_by_key(|d| sort_key(d));
     // Findings by (namespace, workload): one lookup per Deployment, not a scan of them all.
-    let mut by_workload: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    let mut by_workload: HashMap<(&str, &WorkloadRef), Vec<usize>> = HashMap::new();
     for (i, f) in findings.iter().enumerate() {
         by_workload
             .entry((&f.namespace, &f.workload))
@@ -512,7 +500,7 @@ pub(crate) fn workload_rows(
         }
         let kind_name = key.finding_name();
         let mine: &[usize] = by_workload
-            .get(&(key.namespace.as_str(), kind_name.as_str()))
+            .get(&(key.namespace.as_str(), &kind_name))
             .map_or(&[], Vec::as_slice);
         let status = d.status.as_ref();
         rows.push(WorkloadRow::Deployment {
@@ -526,7 +514,7 @@ pub(crate) fn workload_rows(
         });
         for (init, c) in containers {
             let image = c.image.clone().unwrap_or_default();
-            let default = imageref::default_pull_policy(&image);
+            let default = PullPolicy::default_for(&image).as_str();
             let finding = mine
                 .iter()
                 .copied()

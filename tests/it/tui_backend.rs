@@ -109,7 +109,7 @@ async fn fix_undo_conflict_and_namespace_switch() {
         .into_iter()
         .find(|f| f.workload == "Deployment/datastorage")
         .expect("finding");
-    let plan = kindscope::fix::plan(&finding, &snap).expect("a plan");
+    let plan = kindscope::diagnose::plan(&finding, &snap).expect("a plan");
     let (tx, mut rx) = mpsc::unbounded_channel();
 
     // Fix: accepted, journalled, followed with progress to Running.

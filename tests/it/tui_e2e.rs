@@ -333,7 +333,7 @@ fn gateway_bundle(path: &std::path::Path) {
             // nodes, workloads or events are still in flight, and the bundle would lack them.
             let listed = kindscope::cluster::watch::RESOURCES
                 .iter()
-                .all(|r| snap.resources.get(*r) == Some(&kindscope::model::ResourceState::Live));
+                .all(|r| snap.resources.get(r) == Some(&kindscope::model::ResourceState::Live));
             if listed && failing == 2 && running + failing == snap.pods.len() {
                 break snap;
             }

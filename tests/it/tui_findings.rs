@@ -19,7 +19,7 @@ fn press(app: &mut App, c: char) -> Option<Effect> {
 
 fn selected(app: &App) -> String {
     app.selected_finding()
-        .map(|f| f.workload.clone())
+        .map(|f| f.workload.to_string())
         .unwrap_or_default()
 }
 

@@ -230,7 +230,7 @@ async fn the_loop_keeps_up_with_a_churning_cluster() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while !feed_watch::RESOURCES.iter().all(|r| {
         matches!(
-            source.borrow_and_update().resources.get(*r),
+            source.borrow_and_update().resources.get(r),
             Some(ResourceState::Live)
         )
     }) {

@@ -129,7 +129,7 @@ fn help_fits_80x24() {
 fn stale_resources_show_a_banner_and_keep_data() {
     let mut snap = gateway_debug();
     snap.resources.insert(
-        "pods".into(),
+        kindscope::model::Resource::Pods,
         ResourceState::Stale {
             reason: "connection refused".into(),
             since: None,
@@ -153,7 +153,7 @@ fn forbidden_events_are_said_inside_the_pane() {
     let mut snap = gateway_debug();
     snap.events.clear();
     snap.resources.insert(
-        "events".into(),
+        kindscope::model::Resource::Events,
         ResourceState::Forbidden {
             reason: "events is forbidden: User \"dev\" cannot list resource \"events\"".into(),
         },

@@ -80,7 +80,8 @@ fn postgres_creating() -> Snapshot {
 fn partly_loaded(loading: &[&str]) -> Snapshot {
     let mut snap = gateway_debug();
     for r in loading {
-        snap.resources.insert(r.to_string(), ResourceState::Loading);
+        let resource = kindscope::model::Resource::parse(r).expect("a watched resource");
+        snap.resources.insert(resource, ResourceState::Loading);
         match *r {
             "pods" => snap.pods.clear(),
             "deployments" => snap.deployments.clear(),
@@ -206,7 +207,7 @@ fn starting_pods_are_counted_per_pod_and_filtered_by_namespace() {
 fn a_forbidden_required_list_never_reads_as_all_clear() {
     let mut snap = gateway_debug();
     snap.resources.insert(
-        "pods".into(),
+        kindscope::model::Resource::Pods,
         ResourceState::Forbidden {
             reason: "403".into(),
         },
@@ -293,7 +294,7 @@ fn pods_and_findings_come_before_the_events() {
     let mut snap = gateway_debug();
     snap.events.clear();
     snap.resources
-        .insert("events".into(), ResourceState::Loading);
+        .insert(kindscope::model::Resource::Events, ResourceState::Loading);
     let mut app = app_on(options(kind_write()), snap, 160, 45);
     assert!(app.ready(), "events are not required for a verdict");
     assert!(!app.findings.is_empty());

@@ -381,7 +381,7 @@ fn a_silent_server_banner_says_how_long_ago_it_last_answered() {
     let mut app = app(160, 40);
     let mut snap = gateway_debug();
     snap.resources.insert(
-        "pods".into(),
+        kindscope::model::Resource::Pods,
         kindscope::model::ResourceState::Stale {
             reason: "no answer from the server".into(),
             since: Some("2026-12-01T22:00:00Z".into()),

@@ -19,7 +19,7 @@ use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use serde::{Deserialize, Serialize};
 
 use crate::diagnose::Finding;
-use crate::model::{NodeImages, ResourceState, Snapshot};
+use crate::model::{NodeImages, Resource, ResourceState, Snapshot};
 
 pub mod redact;
 
@@ -165,7 +165,6 @@ impl Bundle {
 
     /// The snapshot the bundle was taken from (as far as it was kept), for replay and `diagnose`.
     pub fn to_snapshot(&self) -> Snapshot {
-        let live = |name: &str| (name.to_string(), ResourceState::Live);
         Snapshot {
             context: self.context.clone(),
             server: self.server.clone(),
@@ -176,9 +175,9 @@ impl Bundle {
             deployments: self.deployments.iter().cloned().map(Arc::new).collect(),
             replicasets: self.replicasets.iter().cloned().map(Arc::new).collect(),
             events: self.events.iter().cloned().map(Arc::new).collect(),
-            resources: ["nodes", "pods", "deployments", "replicasets", "events"]
+            resources: Resource::ALL
                 .into_iter()
-                .map(live)
+                .map(|r| (r, ResourceState::Live))
                 .collect(),
         }
     }

@@ -1,5 +1,7 @@
-//! Finding → FixPlan: a JSON patch guarded by `test` ops on the old values, and its undo.
-//! Pure: the plan is computed from the finding and the snapshot; applying lives in `cluster`.
+//! Change → FixPlan: a JSON patch guarded by `test` ops on the old values, and its undo.
+//! Pure: the plan is computed from the change and the snapshot; applying lives in `cluster`.
+//! The diagnosis builds each finding's plan with [`plan_change`] (`diagnose::plan`); this
+//! module knows nothing of findings, so the core has no circle.
 //!
 //! Patch shape (Deployment; bare pods use `/spec/containers/I/…`, init containers
 //! `…/initContainers/I/…`):
@@ -13,21 +15,38 @@
 //! undo start with `{"op":"test","path":"/metadata/uid","value":UID}`: an object deleted and
 //! recreated under the same name (same image, new uid) is another object and is not patched.
 
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::diagnose::{Finding, FindingKind};
-use crate::imageref::ImageRef;
+use crate::k8s::{ContainerAt, find_container, namespace};
 use crate::model::Snapshot;
+use crate::workload::{WorkloadKind, WorkloadRef};
 
-/// The object a plan patches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The object a plan patches: a workload in its namespace. Serialised as
+/// `{"kind","namespace","name"}` (the journal's format).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Target {
     /// `Deployment`, `StatefulSet`, `DaemonSet`, `Pod` …
-    pub kind: String,
+    pub kind: WorkloadKind,
     pub namespace: String,
     pub name: String,
+}
+
+impl Target {
+    pub fn new(namespace: impl Into<String>, workload: &WorkloadRef) -> Self {
+        Target {
+            kind: workload.kind(),
+            namespace: namespace.into(),
+            name: workload.name().to_string(),
+        }
+    }
+
+    /// The workload, as findings name it (`Deployment/gateway`).
+    pub fn workload(&self) -> WorkloadRef {
+        WorkloadRef::new(self.kind.clone(), &self.name)
+    }
 }
 
 /// A planned, reversible change.
@@ -59,72 +78,20 @@ pub struct Change {
     pub pull_policy_after: Option<String>,
 }
 
-/// The plan for a finding, when a safe patch exists: the finding suggests a new image and/or
-/// pull policy, the workload is a Deployment (or a bare Pod for an image-only change: a pod's
-/// pull policy is immutable), and its container still has the image the finding saw.
-/// `not-on-node`, `not-loaded` and `renamed-on-import` are never patched, and a suggested image
-/// taken from the nodes is patched in only when every node concerned resolves it as written.
-pub fn plan(finding: &Finding, snap: &Snapshot) -> Option<FixPlan> {
-    let from_nodes = matches!(
-        finding.kind,
-        FindingKind::RegistryPrefix | FindingKind::TagMismatch | FindingKind::UnresolvableName
-    );
-    if !from_nodes
-        && !matches!(
-            finding.kind,
-            FindingKind::PullPolicy | FindingKind::InvalidReference
-        )
-    {
-        return None;
-    }
-    if from_nodes
-        && let Some(image) = finding.suggested_image.as_deref()
-        && !resolves_on_all(image, &finding.nodes, snap)
-    {
-        return None;
-    }
-    let (kind, name) = finding.workload.split_once('/')?;
-    plan_change(
-        &Change {
-            target: Target {
-                kind: kind.to_string(),
-                namespace: finding.namespace.clone(),
-                name: name.to_string(),
-            },
-            container: finding.container.clone(),
-            image_before: finding.image.clone(),
-            image_after: finding.suggested_image.clone(),
-            pull_policy_after: finding.suggested_pull_policy.clone(),
-        },
-        snap,
-    )
-}
-
 /// The guarded patch for an explicit change (e.g. a candidate the user picked), or None when
 /// the target is not a Deployment or Pod in the snapshot, the container is gone or has another
 /// image by now, nothing would change, or a Pod's pull policy would have to change.
 pub fn plan_change(change: &Change, snap: &Snapshot) -> Option<FixPlan> {
     let t = &change.target;
-    let named = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-        meta.name.as_deref() == Some(t.name.as_str())
-            && meta.namespace.as_deref().unwrap_or("default") == t.namespace
-    };
-    let (spec, base, uid): (&PodSpec, &str, Option<&str>) = match t.kind.as_str() {
-        "Deployment" => {
-            let d = snap.deployments.iter().find(|d| named(&d.metadata))?;
-            (
-                d.spec.as_ref()?.template.spec.as_ref()?,
-                "/spec/template/spec",
-                d.metadata.uid.as_deref(),
-            )
-        }
-        "Pod" if change.pull_policy_after.is_none() => {
-            let p = snap.pods.iter().find(|p| named(&p.metadata))?;
-            (p.spec.as_ref()?, "/spec", p.metadata.uid.as_deref())
-        }
-        _ => return None,
-    };
-    let (list, index, c) = find_container(spec, &change.container)?;
+    if t.kind == WorkloadKind::Pod && change.pull_policy_after.is_some() {
+        return None;
+    }
+    let Patchable { spec, base, uid } = patchable(snap, t)?;
+    let ContainerAt {
+        list,
+        index,
+        container: c,
+    } = find_container(spec, &change.container)?;
     let old_image = c.image.as_deref().unwrap_or("");
     if old_image != change.image_before {
         return None;
@@ -185,34 +152,39 @@ pub fn plan_change(change: &Change, snap: &Snapshot) -> Option<FixPlan> {
     })
 }
 
-/// Every node named resolves a request for `image` as written: it lists the exact name
-/// containerd looks the request up by (a guard against patching to a `repo:tag@digest` the
-/// runtime cannot resolve). A node kindscope knows nothing about cannot vouch for it.
-fn resolves_on_all(image: &str, nodes: &[String], snap: &Snapshot) -> bool {
-    let Ok(want) = ImageRef::parse(image) else {
-        return false;
-    };
-    !nodes.is_empty()
-        && nodes.iter().all(|n| {
-            snap.node_images.get(n).is_some_and(|ni| {
-                ni.images
-                    .iter()
-                    .flat_map(|i| &i.names)
-                    .any(|held| ImageRef::parse(held).is_ok_and(|h| want.resolved_by(&h)))
-            })
-        })
+/// The pod spec a plan patches, where it sits in the object, and the object's uid.
+pub struct Patchable<'s> {
+    pub spec: &'s PodSpec,
+    /// JSON pointer to the spec: `/spec/template/spec` (Deployment) or `/spec` (Pod).
+    pub base: &'static str,
+    pub uid: Option<&'s str>,
 }
 
-/// (`containers`|`initContainers`, index, container) by name.
-fn find_container<'s>(
-    spec: &'s PodSpec,
-    name: &str,
-) -> Option<(&'static str, usize, &'s Container)> {
-    let find = |list: &'s [Container]| list.iter().enumerate().find(|(_, c)| c.name == name);
-    if let Some((i, c)) = find(&spec.containers) {
-        return Some(("containers", i, c));
+/// The Deployment's template or the bare Pod's spec that `t` names in `snap`; None for any
+/// other kind (kindscope patches only those two) or when the object is not there.
+pub fn patchable<'s>(snap: &'s Snapshot, t: &Target) -> Option<Patchable<'s>> {
+    let named = |meta: &ObjectMeta| {
+        meta.name.as_deref() == Some(t.name.as_str()) && namespace(meta) == t.namespace
+    };
+    match &t.kind {
+        WorkloadKind::Deployment => {
+            let d = snap.deployments.iter().find(|d| named(&d.metadata))?;
+            Some(Patchable {
+                spec: d.spec.as_ref()?.template.spec.as_ref()?,
+                base: "/spec/template/spec",
+                uid: d.metadata.uid.as_deref(),
+            })
+        }
+        WorkloadKind::Pod => {
+            let p = snap.pods.iter().find(|p| named(&p.metadata))?;
+            Some(Patchable {
+                spec: p.spec.as_ref()?,
+                base: "/spec",
+                uid: p.metadata.uid.as_deref(),
+            })
+        }
+        _ => None,
     }
-    find(spec.init_containers.as_deref().unwrap_or(&[])).map(|(i, c)| ("initContainers", i, c))
 }
 
 fn op_value(op: &str, path: &str, value: &str) -> Value {

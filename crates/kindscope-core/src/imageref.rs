@@ -192,17 +192,6 @@ pub fn is_import_name(name: &str) -> bool {
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
-/// The pull policy the apiserver defaults for an image string when the field is empty
-/// (`SetDefaults_Container`): `Always` when the parsed tag is `latest` (explicit, or implied by
-/// neither tag nor digest), else `IfNotPresent`. An unparsable image has no tag there, so it
-/// defaults to `IfNotPresent`.
-pub fn default_pull_policy(image: &str) -> &'static str {
-    match ImageRef::parse(image) {
-        Ok(r) if r.defaults_to_always() => "Always",
-        _ => "IfNotPresent",
-    }
-}
-
 impl fmt::Display for ImageRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.full())

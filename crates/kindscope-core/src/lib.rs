@@ -3,15 +3,19 @@
 //!
 //! `model` is the snapshot of a cluster, `imageref` parses image references as containerd and the
 //! kubelet do, `diagnose` turns a snapshot into findings, `fix` turns a finding into a patch,
-//! `bundle` is the triage file format, `limits` the size bounds on untrusted input.
+//! `bundle` is the triage file format, `limits` the size bounds on untrusted input, `k8s` the
+//! Kubernetes object helpers everyone shares (containers, owners, pull policy), `workload` the
+//! typed identity of a workload (`Deployment/gateway`).
 
 pub mod bundle;
 pub mod diagnose;
 pub mod fix;
 pub mod imageref;
+pub mod k8s;
 pub mod limits;
 pub mod model;
 pub mod source;
+pub mod workload;
 
 /// The kubelet reports at most this many images in `Node.status.images` (largest first).
 pub const NODE_STATUS_MAX_IMAGES: usize = 50;

@@ -66,6 +66,56 @@ impl NodeImages {
     }
 }
 
+/// A resource kindscope watches, named as the API's plural (`pods`) in `Snapshot::resources`
+/// and in bundles. Declared in the order of those names, so a map keyed by it orders (and
+/// serialises) exactly as the names did; it borrows as its name, so `get("pods")` works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resource {
+    Deployments,
+    Events,
+    Nodes,
+    Pods,
+    ReplicaSets,
+}
+
+impl Resource {
+    /// Every watched resource, in the order the feed starts them.
+    pub const ALL: [Resource; 5] = [
+        Resource::Nodes,
+        Resource::Pods,
+        Resource::Deployments,
+        Resource::ReplicaSets,
+        Resource::Events,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::Deployments => "deployments",
+            Resource::Events => "events",
+            Resource::Nodes => "nodes",
+            Resource::Pods => "pods",
+            Resource::ReplicaSets => "replicasets",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Resource::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl std::borrow::Borrow<str> for Resource {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Connection state of one watched resource, for banners and stale markers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "state", rename_all = "kebab-case")]
@@ -106,7 +156,7 @@ pub struct Snapshot {
     pub events: Vec<Arc<Event>>,
     /// Per resource (`pods`, `nodes`, `deployments`, `replicasets`, `events`) state.
     #[serde(default)]
-    pub resources: BTreeMap<String, ResourceState>,
+    pub resources: BTreeMap<Resource, ResourceState>,
 }
 
 impl Snapshot {
@@ -140,5 +190,31 @@ impl Snapshot {
             api_capped: list.len() >= crate::NODE_STATUS_MAX_IMAGES,
             runtime: RuntimeListing::NotTried,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_serialise_and_order_as_their_names() {
+        let states: BTreeMap<Resource, ResourceState> = Resource::ALL
+            .into_iter()
+            .map(|r| (r, ResourceState::Live))
+            .collect();
+        let json = serde_json::to_string(&states).unwrap_or_default();
+        let by_name: BTreeMap<&str, ResourceState> = Resource::ALL
+            .into_iter()
+            .map(|r| (r.as_str(), ResourceState::Live))
+            .collect();
+        assert_eq!(json, serde_json::to_string(&by_name).unwrap_or_default());
+        assert!(json.starts_with(r#"{"deployments":"#), "{json}");
+        let back: BTreeMap<Resource, ResourceState> =
+            serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(back, states);
+        assert_eq!(states.get("replicasets"), Some(&ResourceState::Live));
+        assert_eq!(Resource::parse("replicasets"), Some(Resource::ReplicaSets));
+        assert_eq!(Resource::parse("services"), None);
     }
 }

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::resources::ResourceType;
-use kindscope_core::imageref::ImageRef;
+use kindscope_core::k8s::PullPolicy;
 
 /// Fill in the fields the apiserver defaults for objects of this type. Idempotent: a field that
 /// is already set is never changed (that is why a defaulted pull policy survives an image patch).
@@ -40,17 +40,6 @@ pub fn apply(rt: &ResourceType, obj: &mut Value) {
         ("apps", "DaemonSet") => daemonset(obj),
         ("batch", "Job") => job(obj),
         _ => {}
-    }
-}
-
-/// The pull policy the apiserver gives a container without one. This mirrors
-/// `SetDefaults_Container`: the tag from `parsers.ParseImageName` (which adds `latest` when there
-/// is neither tag nor digest) decides; an unparsable image has no tag and gets `IfNotPresent`.
-pub fn default_pull_policy(image: &str) -> &'static str {
-    match ImageRef::parse(image) {
-        Ok(r) if r.tag.as_deref() == Some("latest") => "Always",
-        Ok(r) if r.tag.is_none() && r.digest.is_none() => "Always",
-        _ => "IfNotPresent",
     }
 }
 
@@ -102,7 +91,9 @@ fn pod_spec(spec: &mut Map<String, Value>) {
 
 fn container(c: &mut Map<String, Value>) {
     if unset(c, "imagePullPolicy") {
-        let policy = default_pull_policy(c.get("image").and_then(Value::as_str).unwrap_or(""));
+        // `SetDefaults_Container`, by the core's rule that the diagnosis applies too.
+        let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+        let policy = PullPolicy::default_for(image).as_str();
         c.insert("imagePullPolicy".into(), json!(policy));
     }
     set(c, "terminationMessagePath", json!("/dev/termination-log"));
@@ -352,7 +343,7 @@ mod tests {
             ("localhost/Kubernaut/gateway:debug", "IfNotPresent"),
         ];
         for (image, want) in rows {
-            assert_eq!(default_pull_policy(image), want, "{image}");
+            assert_eq!(PullPolicy::default_for(image).as_str(), want, "{image}");
         }
     }
 

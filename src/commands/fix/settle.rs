@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::cluster::watch;
 use crate::diagnose::diagnose;
 use crate::fix::FixPlan;
+use crate::k8s::container;
 use crate::model::Snapshot;
 
 use super::SETTLE;
@@ -17,7 +18,7 @@ pub(super) async fn settle_workloads(feed: &watch::Feed, running: &[&FixPlan]) -
             running.iter().any(|p| {
                 f.namespace == p.target.namespace
                     && f.container == p.container
-                    && f.workload == format!("{}/{}", p.target.kind, p.target.name)
+                    && f.workload == p.target.workload()
             })
         })
     })
@@ -43,7 +44,7 @@ pub(super) async fn caught_up(feed: &watch::Feed, conflicts: &[&FixPlan]) -> Arc
 /// A recreated workload with the old image has no pods at first, and a diagnosis then would
 /// call it healthy: settled means its finding is back, or it really is available.
 pub(super) fn diagnosed_or_available(p: &FixPlan, snap: &Snapshot) -> bool {
-    let workload = format!("{}/{}", p.target.kind, p.target.name);
+    let workload = p.target.workload();
     if diagnose(snap)
         .iter()
         .any(|f| f.namespace == p.target.namespace && f.workload == workload)
@@ -85,31 +86,6 @@ pub(super) async fn wait_until(
 
 /// The image the plan's container has in `snap` now (None when the target or container is gone).
 pub(super) fn current_image(p: &FixPlan, snap: &Snapshot) -> Option<String> {
-    let t = &p.target;
-    let named = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-        m.name.as_deref() == Some(t.name.as_str())
-            && m.namespace.as_deref().unwrap_or("default") == t.namespace
-    };
-    let spec = match t.kind.as_str() {
-        "Deployment" => snap
-            .deployments
-            .iter()
-            .find(|d| named(&d.metadata))?
-            .spec
-            .as_ref()?
-            .template
-            .spec
-            .as_ref()?,
-        _ => snap
-            .pods
-            .iter()
-            .find(|x| named(&x.metadata))?
-            .spec
-            .as_ref()?,
-    };
-    spec.containers
-        .iter()
-        .chain(spec.init_containers.iter().flatten())
-        .find(|c| c.name == p.container)
-        .and_then(|c| c.image.clone())
+    let spec = crate::fix::patchable(snap, &p.target)?.spec;
+    container(spec, &p.container).and_then(|c| c.image.clone())
 }

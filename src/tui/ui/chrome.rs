@@ -323,7 +323,7 @@ pub fn status(frame: &mut Frame, app: &App, area: Rect) {
             snap.resources
                 .iter()
                 .filter(|(_, s)| !matches!(s, ResourceState::Live))
-                .map(|(n, s)| resource_span(n, s)),
+                .map(|(n, s)| resource_span(n.as_str(), s)),
         );
     }
     if !server.is_empty() {

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{fit, fit_right, inner, pane_block, pane_message, row_style};
-use crate::imageref;
+use crate::k8s::PullPolicy;
 use crate::tui::action::Pane;
 use crate::tui::app::App;
 use crate::tui::backend::RolloutOutcome;
@@ -46,7 +46,7 @@ fn columns(rows: &[WorkloadRow], width: usize) -> (usize, usize, usize) {
             image_key = image_key.max(image_key_len(image));
             let shown = policy
                 .clone()
-                .unwrap_or_else(|| imageref::default_pull_policy(image).to_string());
+                .unwrap_or_else(|| PullPolicy::default_for(image).to_string());
             policy_w = policy_w.max(policy_text(&shown, *defaulted).chars().count());
         }
     }
@@ -220,7 +220,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 };
                 let shown_policy = policy
                     .clone()
-                    .unwrap_or_else(|| imageref::default_pull_policy(image).to_string());
+                    .unwrap_or_else(|| PullPolicy::default_for(image).to_string());
                 let mark = if finding.is_some() {
                     theme::MARK_FINDING
                 } else {

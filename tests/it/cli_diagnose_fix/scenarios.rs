@@ -325,7 +325,7 @@ async fn concurrent_edit_fails_the_guard_and_the_journal_undoes_a_fix() {
     let snap = sc.settle(&expected.into_iter().collect()).await;
     let plans: Vec<FixPlan> = diagnose(&snap)
         .iter()
-        .filter_map(|f| kindscope::fix::plan(f, &snap))
+        .filter_map(|f| kindscope::diagnose::plan(f, &snap))
         .collect();
     assert_eq!(plans.len(), 2);
 

@@ -76,7 +76,7 @@ fn uids<T: kube::Resource>(items: &[Arc<T>]) -> BTreeSet<String> {
 fn all_live(s: &Snapshot) -> bool {
     watch::RESOURCES
         .iter()
-        .all(|n| s.resources.get(*n) == Some(&ResourceState::Live))
+        .all(|n| s.resources.get(n) == Some(&ResourceState::Live))
 }
 
 /// Wait (up to `bound`, a failure bound only) for a snapshot that passes `ok`.
@@ -141,7 +141,7 @@ async fn after_an_outage_the_new_cluster_is_live_soon_and_nothing_of_the_old_one
         |s| {
             watch::RESOURCES.iter().all(|n| {
                 matches!(
-                    s.resources.get(*n),
+                    s.resources.get(n),
                     Some(ResourceState::Stale { since: Some(_), .. })
                 )
             })
@@ -195,7 +195,7 @@ async fn a_stopped_server_reads_as_stale_since_its_last_word_then_live_again() {
     assert!(stopped.is_ok_and(|s| s.success()), "SIGSTOP");
     let silent = wait_for(&feed, Duration::from_secs(30), "stale while stopped", |s| {
         watch::RESOURCES.iter().all(|n| {
-            matches!(s.resources.get(*n), Some(ResourceState::Stale { reason, since: Some(_) })
+            matches!(s.resources.get(n), Some(ResourceState::Stale { reason, since: Some(_) })
                 if reason.contains("no answer"))
         })
     })

@@ -80,7 +80,7 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
                 snap.events.push(Arc::new(event));
             }
             snap.resources
-                .insert("events".into(), ResourceState::Forbidden { reason });
+                .insert(kindscope::model::Resource::Events, ResourceState::Forbidden { reason });
             snap
         })
 }
@@ -133,7 +133,7 @@ proptest! {
         colour in any::<bool>(),
     ) {
         let plan = FixPlan {
-            target: Target { kind: parts[0].clone(), namespace: parts[1].clone(), name: parts[2].clone() },
+            target: Target { kind: parts[0].clone().into(), namespace: parts[1].clone(), name: parts[2].clone() },
             container: parts[3].clone(),
             patch: json!([{"op": "replace", "path": "/x", "value": parts[4]}]),
             undo: json!([]),

@@ -140,8 +140,8 @@ pub fn gateway_debug() -> Snapshot {
         },
     );
     let mut resources = BTreeMap::new();
-    for r in ["deployments", "events", "nodes", "pods", "replicasets"] {
-        resources.insert(r.to_string(), ResourceState::Live);
+    for r in kindscope::model::Resource::ALL {
+        resources.insert(r, ResourceState::Live);
     }
     Snapshot {
         context: "kind-gateway-debug".into(),
@@ -245,7 +245,7 @@ fn finding(name: &str, pod: &str) -> Finding {
     Finding {
         kind: FindingKind::RegistryPrefix,
         namespace: "default".into(),
-        workload: format!("Deployment/{name}"),
+        workload: format!("Deployment/{name}").into(),
         container: name.into(),
         init_container: false,
         image: image.clone(),
@@ -263,6 +263,7 @@ fn finding(name: &str, pod: &str) -> Finding {
             {"op": "test", "path": path, "value": image},
             {"op": "replace", "path": path, "value": suggested}
         ])),
+        plan: None,
         sources: vec![],
     }
 }

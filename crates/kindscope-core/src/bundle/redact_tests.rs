@@ -137,6 +137,7 @@ fn finding() -> Finding {
         summary: "s3cr3t-arg-alone".into(),
         command: None,
         patch: None,
+        plan: None,
     }
 }
 

@@ -8,6 +8,8 @@
 //! pending.rs    containers not started yet and without a finding
 //! rules.rs      one container → at most one finding (the classification)
 //! evidence.rs   the kubelet's waiting messages and events for a container
+//! likeness.rs   how a held name relates to the asked-for image (the rules, the dashboard)
+//! plan.rs       which findings get a guarded patch (`fix::plan_change`), kept in the finding
 //! advice.rs     `kind load …` and `kubectl patch …` commands
 //! testkit.rs    hand-made and synthetic snapshots for tests and the benchmark
 //! ```
@@ -16,7 +18,11 @@ mod advice;
 mod evidence;
 pub use evidence::is_evidence;
 mod index;
+mod likeness;
+pub use likeness::{Likeness, likeness};
 mod pending;
+mod plan;
+pub use plan::plan;
 pub mod preflight;
 pub use pending::Pending;
 mod rules;
@@ -29,7 +35,9 @@ mod workloads;
 
 use serde::{Deserialize, Serialize};
 
+use crate::fix::{FixPlan, Target};
 use crate::model::Snapshot;
+use crate::workload::WorkloadRef;
 
 /// Stable finding identifiers (add more, never rename).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -74,8 +82,9 @@ impl FindingKind {
 pub struct Finding {
     pub kind: FindingKind,
     pub namespace: String,
-    /// `Kind/name` of the owning workload: `Deployment/datastorage`, `StatefulSet/db`, `Pod/x`.
-    pub workload: String,
+    /// The owning workload, serialised `Kind/name`: `Deployment/datastorage`, `StatefulSet/db`,
+    /// `Pod/x`.
+    pub workload: WorkloadRef,
     pub container: String,
     /// True for an init container.
     #[serde(default)]
@@ -99,10 +108,22 @@ pub struct Finding {
     pub command: Option<String>,
     /// The guarded JSON patch (array of ops) when a safe one exists, else null.
     pub patch: Option<serde_json::Value>,
+    /// The whole plan behind `patch` (target, undo, before/after), built once by the diagnosis
+    /// against the snapshot it diagnosed. Not part of the JSON document: a finding read back
+    /// from JSON has only its `patch`.
+    #[serde(skip)]
+    pub plan: Option<Box<FixPlan>>,
     /// Where the asked-for name comes from in the user's repository (`--source`), strongest
     /// first; empty when no search ran or nothing was found.
     #[serde(default)]
     pub sources: Vec<crate::source::Source>,
+}
+
+impl Finding {
+    /// The workload in its namespace, as a plan targets it.
+    pub fn target(&self) -> Target {
+        Target::new(self.namespace.clone(), &self.workload)
+    }
 }
 
 /// The report `diagnose --json` prints.
@@ -122,7 +143,7 @@ pub struct Report {
 /// One finding per (workload, container) whose pods wait with `ErrImageNeverPull`,
 /// `ErrImagePull`, `ImagePullBackOff` or `InvalidImageName`, or whose Deployment uses
 /// `imagePullPolicy: Never` for an image no schedulable node holds. Each finding carries its
-/// guarded patch (`fix::plan`) when a safe one exists, else a `command`.
+/// guarded patch and plan ([`plan`]) when a safe one exists, else a `command`.
 pub fn diagnose(snap: &Snapshot) -> Vec<Finding> {
     analyse(snap, false).0
 }

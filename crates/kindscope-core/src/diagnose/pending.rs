@@ -14,6 +14,7 @@ use super::Finding;
 use super::index::{NodeIndex, NodeSet};
 use super::workloads::{Collected, Fate, Owner, Want, containers, fate};
 use crate::imageref::ImageRef;
+use crate::workload::WorkloadRef;
 
 /// Similar names listed per pending container; the point is a hint, not an inventory.
 const MAX_SIMILAR: usize = 5;
@@ -44,15 +45,16 @@ pub struct Pending {
 }
 
 pub(crate) fn collect(c: &Collected<'_>, ix: &NodeIndex<'_>, findings: &[Finding]) -> Vec<Pending> {
-    let covered = |namespace: &str, workload: &str, container: &str, init: bool, image: &str| {
-        findings.iter().any(|f| {
-            f.namespace == namespace
-                && f.workload == workload
-                && f.container == container
-                && f.init_container == init
-                && f.image == image
-        })
-    };
+    let covered =
+        |namespace: &str, workload: &WorkloadRef, container: &str, init: bool, image: &str| {
+            findings.iter().any(|f| {
+                f.namespace == namespace
+                    && f.workload == *workload
+                    && f.container == container
+                    && f.init_container == init
+                    && f.image == image
+            })
+        };
     let mut out: Vec<Pending> = Vec::new();
     for u in &c.unstarted {
         let (Some(spec), Some(pod_name)) = (u.pod.spec.as_ref(), u.pod.metadata.name.as_deref())
@@ -83,7 +85,7 @@ pub(crate) fn collect(c: &Collected<'_>, ix: &NodeIndex<'_>, findings: &[Finding
             };
             out.push(Pending {
                 namespace: u.namespace.to_string(),
-                workload: u.workload.clone(),
+                workload: u.workload.to_string(),
                 pod: Some(pod_name.to_string()),
                 container: want.name.to_string(),
                 init_container: init,
@@ -111,7 +113,7 @@ pub(crate) fn collect(c: &Collected<'_>, ix: &NodeIndex<'_>, findings: &[Finding
         }
         out.push(Pending {
             namespace: s.namespace.to_string(),
-            workload: s.workload.clone(),
+            workload: s.workload.to_string(),
             pod: None,
             container: s.container.to_string(),
             init_container: s.init,

@@ -21,10 +21,12 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
 use super::index::NodeIndex;
-use super::workloads::containers;
 use super::{Finding, FindingKind};
-use crate::imageref::{ImageRef, default_pull_policy};
+use crate::imageref::ImageRef;
+use crate::k8s::PullPolicy;
+use crate::k8s::containers;
 use crate::model::Snapshot;
+use crate::workload::WorkloadRef;
 
 /// A workload as a manifest defines it.
 #[derive(Debug, Clone)]
@@ -80,11 +82,11 @@ pub fn preflight(cluster: &Snapshot, planned: &[PlannedWorkload]) -> Vec<Finding
 pub fn offline(planned: &[PlannedWorkload]) -> Vec<Finding> {
     let mut out = Vec::new();
     for w in planned {
-        let workload = format!("{}/{}", w.kind, w.name);
+        let workload = WorkloadRef::new(w.kind.as_str(), w.name.as_str());
         for (c, init) in containers(&w.spec) {
             let image = c.image.as_deref().unwrap_or("");
             let explicit = c.image_pull_policy.as_deref().filter(|p| !p.is_empty());
-            let policy = explicit.unwrap_or_else(|| default_pull_policy(image));
+            let policy = explicit.unwrap_or_else(|| PullPolicy::default_for(image).as_str());
             let base = Finding {
                 kind: FindingKind::InvalidReference,
                 namespace: w.namespace.clone(),
@@ -101,6 +103,7 @@ pub fn offline(planned: &[PlannedWorkload]) -> Vec<Finding> {
                 summary: String::new(),
                 command: None,
                 patch: None,
+                plan: None,
                 sources: Vec::new(),
             };
             let r = match ImageRef::parse(image) {
@@ -220,7 +223,7 @@ fn predict(image: &str, explicit: Option<&str>, ix: &NodeIndex<'_>, i: usize) ->
             );
         }
     };
-    let policy = explicit.unwrap_or_else(|| default_pull_policy(image));
+    let policy = explicit.unwrap_or_else(|| PullPolicy::default_for(image).as_str());
     let held = ix.holders(&r).contains(i);
     let similar = ix
         .same_familiar_path(&r)

@@ -26,6 +26,7 @@ use self::spelling::{names_list, other_spelling, per_node_names, unresolvable};
 use super::advice::{KindCluster, controller_command, set_image_command};
 use super::evidence::EventIndex;
 use super::index::{Held, NodeIndex, NodeSet};
+use super::likeness::{Likeness, likeness};
 use super::workloads::{Owner, Subject};
 use super::{Finding, FindingKind};
 use crate::imageref::ImageRef;
@@ -140,11 +141,15 @@ pub(crate) fn judge(s: &Subject<'_>, cx: &Ctx<'_>) -> Option<Finding> {
         summary: verdict.summary,
         command: verdict.command,
         patch: None,
+        plan: None,
         sources: Vec::new(),
     };
     let changes = finding.suggested_image.is_some() || finding.suggested_pull_policy.is_some();
-    match crate::fix::plan(&finding, cx.snap) {
-        Some(plan) => finding.patch = Some(plan.patch),
+    match super::plan(&finding, cx.snap) {
+        Some(plan) => {
+            finding.patch = Some(plan.patch.clone());
+            finding.plan = Some(Box::new(plan));
+        }
         None if changes && finding.command.is_none() => {
             let (kind, name) = s.kind_and_name();
             finding.command = Some(controller_command(
@@ -329,14 +334,10 @@ fn classify(
         });
     }
 
-    let same_tag = |h: &Held<'_>| match (&r.digest, &h.r.digest) {
-        (Some(d), Some(hd)) => d == hd,
-        (Some(_), None) => false,
-        (None, _) => h.r.tag.is_some() && h.r.tag.as_deref() == r.effective_tag(),
-    };
+    let is = |h: &Held<'_>, want: Likeness| likeness(r, &h.r) == want;
     let prefixed: Vec<&Held<'_>> = ix
         .same_familiar_path(r)
-        .filter(|h| h.r.repository() != r.repository() && same_tag(h))
+        .filter(|h| is(h, Likeness::OtherRegistry))
         .collect();
     if !prefixed.is_empty() {
         return Some(suggest(
@@ -355,12 +356,13 @@ fn classify(
 
     let mut other_tags: Vec<&Held<'_>> = ix
         .same_repository(r)
-        .filter(|h| h.r.tag.is_some() && !r.resolved_by(&h.r))
+        .filter(|h| is(h, Likeness::OtherTag))
         .collect();
     if other_tags.is_empty() {
+        // (No held name here is `OtherRegistry` with a tag: `prefixed` would have had it.)
         other_tags = ix
             .same_familiar_path(r)
-            .filter(|h| h.r.tag.is_some() && h.r.repository() != r.repository())
+            .filter(|h| is(h, Likeness::OtherRegistryAndTag))
             .collect();
     }
     if !other_tags.is_empty() {

@@ -22,7 +22,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, OwnerReference};
 
-use crate::imageref::default_pull_policy;
+use crate::k8s::PullPolicy;
 use crate::model::{ImageSources, NodeImage, NodeImages, RuntimeListing, Snapshot};
 
 /// How one container of a test pod fares. Messages are the kubelet's; `IMAGE` is filled in.
@@ -266,7 +266,7 @@ impl Cluster {
             for c in containers.iter_mut().chain(init.iter_mut()) {
                 if c.image_pull_policy.is_none() {
                     c.image_pull_policy =
-                        Some(default_pull_policy(c.image.as_deref().unwrap_or("")).into());
+                        Some(PullPolicy::default_for(c.image.as_deref().unwrap_or("")).to_string());
                 }
             }
         }
@@ -374,7 +374,7 @@ impl Cluster {
             containers: containers
                 .iter()
                 .map(|(n, i, p)| {
-                    let p = p.unwrap_or_else(|| default_pull_policy(i));
+                    let p = p.unwrap_or_else(|| PullPolicy::default_for(i).as_str());
                     container(n, i, Some(p))
                 })
                 .collect(),
@@ -446,19 +446,12 @@ fn make_pod(
 ) -> Pod {
     spec.node_name = node.map(String::from);
     let image_of = |name: &str| {
-        spec.containers
-            .iter()
-            .chain(spec.init_containers.iter().flatten())
-            .find(|c| c.name == name)
+        crate::k8s::container(&spec, name)
             .and_then(|c| c.image.clone())
             .unwrap_or_default()
     };
-    let is_init = |name: &str| {
-        spec.init_containers
-            .iter()
-            .flatten()
-            .any(|c| c.name == name)
-    };
+    let is_init =
+        |name: &str| crate::k8s::find_container(&spec, name).is_some_and(|at| at.is_init());
     let mut statuses = Vec::new();
     let mut init_statuses = Vec::new();
     for (name, fate) in fates {

@@ -15,8 +15,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use k8s_openapi::jiff::Timestamp;
 
 use super::index::{FastMap, NodeIndex};
-use crate::imageref::{ImageRef, default_pull_policy};
+use crate::imageref::ImageRef;
+pub(crate) use crate::k8s::containers;
+use crate::k8s::{
+    PullPolicy, controller_ref, deployment_from_rs_name, effective_pull_policy as effective_policy,
+    namespace as ns, template_hash,
+};
 use crate::model::Snapshot;
+use crate::workload::{WorkloadKind, WorkloadRef};
 
 /// Kubelet waiting reasons that mean "this container's image could not be had".
 pub(crate) const IMAGE_REASONS: [&str; 4] = [
@@ -38,7 +44,6 @@ const AFTER_IMAGE_REASONS: [&str; 7] = [
     "CrashLoopBackOff",
 ];
 const REVISION: &str = "deployment.kubernetes.io/revision";
-const TEMPLATE_HASH: &str = "pod-template-hash";
 
 /// The object that owns a container's definition.
 #[derive(Debug, Clone, Copy)]
@@ -65,8 +70,7 @@ pub(crate) struct FailingPod<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Subject<'a> {
     pub namespace: &'a str,
-    /// `Kind/name`
-    pub workload: String,
+    pub workload: WorkloadRef,
     pub owner: Owner,
     pub container: &'a str,
     pub init: bool,
@@ -93,42 +97,12 @@ pub(crate) struct Subject<'a> {
 
 impl Subject<'_> {
     pub fn kind_and_name(&self) -> (&str, &str) {
-        self.workload
-            .split_once('/')
-            .unwrap_or(("Pod", &self.workload))
+        (self.workload.kind_str(), self.workload.name())
     }
-}
-
-fn effective_policy(c: &Container) -> &str {
-    match c.image_pull_policy.as_deref() {
-        Some(p) if !p.is_empty() => p,
-        _ => default_pull_policy(c.image.as_deref().unwrap_or("")),
-    }
-}
-
-fn controller_ref(meta: &ObjectMeta) -> Option<&OwnerReference> {
-    let refs = meta.owner_references.as_deref()?;
-    refs.iter()
-        .find(|r| r.controller == Some(true))
-        .or_else(|| refs.first())
-}
-
-fn ns(meta: &ObjectMeta) -> &str {
-    meta.namespace.as_deref().unwrap_or("default")
 }
 
 fn in_scope(snap: &Snapshot, meta: &ObjectMeta) -> bool {
     snap.namespace.as_deref().is_none_or(|n| n == ns(meta))
-}
-
-/// Init containers first (flagged `true`), then the containers.
-pub(crate) fn containers(spec: &PodSpec) -> impl Iterator<Item = (&Container, bool)> {
-    spec.init_containers
-        .as_deref()
-        .unwrap_or(&[])
-        .iter()
-        .map(|c| (c, true))
-        .chain(spec.containers.iter().map(|c| (c, false)))
 }
 
 fn status_of<'p>(pod: &'p Pod, name: &str, init: bool) -> Option<&'p ContainerStatus> {
@@ -243,7 +217,7 @@ fn maybe_unstarted(pod: &Pod) -> bool {
 /// A pod of some workload with a container that may not have started.
 pub(crate) struct Unstarted<'a> {
     pub namespace: &'a str,
-    pub workload: String,
+    pub workload: WorkloadRef,
     pub pod: &'a Pod,
 }
 
@@ -330,19 +304,14 @@ pub(crate) fn collect<'a>(
         if let Some(name) = rs.metadata.name.as_deref() {
             rs_by_name.insert((namespace, name), i);
         }
-        if let Some(h) = rs
-            .metadata
-            .labels
-            .as_ref()
-            .and_then(|l| l.get(TEMPLATE_HASH))
-        {
-            rs_by_hash.insert((namespace, h.as_str()), i);
+        if let Some(h) = template_hash(&rs.metadata) {
+            rs_by_hash.insert((namespace, h), i);
         }
     }
 
     // Sort pods into Deployment buckets and other-workload buckets.
     let mut dep_pods: Vec<Vec<&Pod>> = vec![Vec::new(); deps.len()];
-    let mut other: BTreeMap<(&str, String), (Owner, Vec<&Pod>)> = BTreeMap::new();
+    let mut other: BTreeMap<(&str, WorkloadRef), (Owner, Vec<&Pod>)> = BTreeMap::new();
     for pod in snap.pods.iter().map(|p| &**p) {
         let meta = &pod.metadata;
         if !in_scope(snap, meta) || meta.deletion_timestamp.is_some() {
@@ -350,7 +319,6 @@ pub(crate) fn collect<'a>(
         }
         let namespace = ns(meta);
         let owner = controller_ref(meta);
-        let hash = || meta.labels.as_ref().and_then(|l| l.get(TEMPLATE_HASH));
         let rs = match owner {
             Some(r) if r.kind == "ReplicaSet" => if r.uid.is_empty() {
                 rs_by_name.get(&(namespace, r.name.as_str()))
@@ -359,21 +327,17 @@ pub(crate) fn collect<'a>(
             }
             .copied(),
             Some(_) => None,
-            None => hash().and_then(|h| rs_by_hash.get(&(namespace, h.as_str())).copied()),
+            None => template_hash(meta).and_then(|h| rs_by_hash.get(&(namespace, h)).copied()),
         };
         let dep = match rs {
             Some(i) => rs_info[i]
                 .dep
                 .filter(|&d| newest[d].is_none_or(|n| rs_info[i].key == n)),
             // The ReplicaSet is not in the snapshot: Deployment `x` names it `x-HASH`.
-            None => match (owner, hash()) {
-                (Some(r), Some(h)) if r.kind == "ReplicaSet" => r
-                    .name
-                    .strip_suffix(h.as_str())
-                    .and_then(|n| n.strip_suffix('-'))
-                    .and_then(|n| dep_by_name.get(&(namespace, n)).copied()),
-                _ => None,
-            },
+            None => owner
+                .filter(|r| r.kind == "ReplicaSet")
+                .and_then(|r| deployment_from_rs_name(&r.name, template_hash(meta)))
+                .and_then(|n| dep_by_name.get(&(namespace, n)).copied()),
         };
         let older = rs.and_then(|i| rs_info[i].dep);
         if let Some(d) = dep.or(older) {
@@ -381,7 +345,7 @@ pub(crate) fn collect<'a>(
                 let name = deps[d].metadata.name.as_deref().unwrap_or("");
                 starting.push(Unstarted {
                     namespace,
-                    workload: format!("Deployment/{name}"),
+                    workload: WorkloadRef::new(WorkloadKind::Deployment, name),
                     pod,
                 });
             }
@@ -392,9 +356,12 @@ pub(crate) fn collect<'a>(
             continue;
         }
         let (workload, kind) = match owner {
-            Some(r) => (format!("{}/{}", r.kind, r.name), Owner::Controller),
+            Some(r) => (
+                WorkloadRef::new(r.kind.as_str(), r.name.as_str()),
+                Owner::Controller,
+            ),
             None => (
-                format!("Pod/{}", meta.name.as_deref().unwrap_or("")),
+                WorkloadRef::new(WorkloadKind::Pod, meta.name.as_deref().unwrap_or("")),
                 Owner::Pod,
             ),
         };
@@ -417,7 +384,10 @@ pub(crate) fn collect<'a>(
         let Some(spec) = dep.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
             continue;
         };
-        let workload = format!("Deployment/{}", dep.metadata.name.as_deref().unwrap_or(""));
+        let workload = WorkloadRef::new(
+            WorkloadKind::Deployment,
+            dep.metadata.name.as_deref().unwrap_or(""),
+        );
         let replicas = dep.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
         let expects_pods = replicas != 0;
         let observed = dep.status.as_ref().and_then(|s| s.observed_generation);
@@ -524,7 +494,7 @@ fn judge<'a>(subject: &mut Subject<'a>, pod: &'a Pod, ix: &NodeIndex<'_>) {
 /// ask for is judged.
 fn other_subjects<'a>(
     namespace: &'a str,
-    workload: &str,
+    workload: &WorkloadRef,
     owner: Owner,
     pods: &[&'a Pod],
     ix: &NodeIndex<'_>,
@@ -560,10 +530,13 @@ fn other_subjects<'a>(
         let spec = failing[0].spec.as_ref();
         let policy = spec
             .and_then(|s| containers(s).find(|(c, i)| *i == init && c.name == name))
-            .map_or_else(|| default_pull_policy(image), |(c, _)| effective_policy(c));
+            .map_or_else(
+                || PullPolicy::default_for(image).as_str(),
+                |(c, _)| effective_policy(c),
+            );
         let mut subject = Subject {
             namespace,
-            workload: workload.to_string(),
+            workload: workload.clone(),
             owner,
             container: name,
             init,

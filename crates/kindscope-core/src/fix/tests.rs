@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::{Change, Target, plan, plan_change};
+use super::{Change, Target, plan_change};
+use crate::diagnose::plan;
 use crate::diagnose::testkit::{Cluster, Deploy, Fate};
 use crate::diagnose::{FindingKind, diagnose};
 use crate::model::Snapshot;
@@ -288,6 +289,7 @@ fn no_patch_to_a_name_the_nodes_do_not_resolve() {
         summary: String::new(),
         command: None,
         patch: None,
+        plan: None,
         sources: vec![],
     };
     assert!(

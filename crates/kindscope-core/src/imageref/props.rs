@@ -5,6 +5,11 @@ use proptest::prelude::*;
 
 use super::*;
 
+/// The apiserver's default, as the cluster applies it (`k8s`, which builds on this module).
+fn default_pull_policy(image: &str) -> &'static str {
+    crate::k8s::PullPolicy::default_for(image).as_str()
+}
+
 fn component() -> impl Strategy<Value = String> {
     "[a-z0-9]{1,6}(([._]|__|-{1,2})[a-z0-9]{1,6}){0,2}"
 }

@@ -3,6 +3,11 @@
 
 use super::*;
 
+/// The apiserver's default, as the cluster applies it (`k8s`, which builds on this module).
+fn default_pull_policy(image: &str) -> &'static str {
+    crate::k8s::PullPolicy::default_for(image).as_str()
+}
+
 const FF64: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
 const FF128: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\
 ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";

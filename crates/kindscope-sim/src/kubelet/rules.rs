@@ -20,26 +20,9 @@ const FAILED_PULL: Duration = Duration::from_millis(600);
 /// After ErrImagePull, the next sync reports ImagePullBackOff this much later.
 const BACKOFF_REPORT: Duration = Duration::from_secs(2);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PullPolicy {
-    Always,
-    IfNotPresent,
-    Never,
-}
-
-impl PullPolicy {
-    /// The container's policy; absent (not defaulted) means what the apiserver would default.
-    pub fn of(policy: Option<&str>, image: &str) -> PullPolicy {
-        match policy
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| super::super::defaults::default_pull_policy(image))
-        {
-            "Always" => PullPolicy::Always,
-            "Never" => PullPolicy::Never,
-            _ => PullPolicy::IfNotPresent,
-        }
-    }
-}
+/// The container's policy (`PullPolicy::of`: absent means what the apiserver would default; a
+/// value the kubelet does not know falls through to `IfNotPresent`).
+pub use kindscope_core::k8s::PullPolicy;
 
 /// What `EnsureImageExists` decides for one container image on one node.
 #[derive(Debug, Clone, PartialEq)]
