@@ -14,6 +14,7 @@ use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::cli::{kindscope, text};
 use kindscope::cli::ConnectArgs;
 use kindscope::cluster::apply::{self, ApplyError};
 use kindscope::cluster::connect::{self, Connection};
@@ -140,26 +141,4 @@ async fn until(
             .unwrap_or_else(|_| panic!("timed out waiting for {what}; last: {:?}", snap.resources))
             .expect("feed alive");
     }
-}
-
-/// Run the real binary (blocking, off the runtime so the in-process sim keeps serving).
-async fn kindscope(args: &[&str], state_dir: &Path) -> Output {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let state = state_dir.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_kindscope"))
-            .args(&args)
-            .env("KINDSCOPE_STATE_DIR", state)
-            .env("NO_COLOR", "1")
-            .env_remove("KUBECONFIG")
-            .env_remove("KINDSCOPE_LOG")
-            .output()
-            .expect("run kindscope")
-    })
-    .await
-    .expect("join")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }

@@ -25,6 +25,7 @@ use kindscope::sim::{RunningSim, SimOptions, start};
 use serde_json::{Value, json};
 
 use crate::support::ports;
+use crate::support::text;
 
 const WAIT: Duration = Duration::from_secs(15);
 const BIN: &str = env!("CARGO_BIN_EXE_kindscope");
@@ -107,10 +108,6 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// (kind, workload, container) of every finding in `diagnose --json` output.

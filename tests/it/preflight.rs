@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::text;
 use kindscope::sim::{RunningSim, SimOptions};
 use serde_json::Value;
 
@@ -93,10 +94,6 @@ async fn offline(args: &[&str], stdin: Option<&str>) -> Output {
     let dir = tempfile::tempdir().expect("temp dir");
     let args = args.iter().map(|s| s.to_string()).collect();
     run(args, stdin, dir.path()).await
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn json(out: &Output) -> Value {

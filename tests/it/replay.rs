@@ -5,10 +5,11 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::cli::{kindscope, text};
 use kindscope::cli::ConnectArgs;
 use kindscope::cluster::{connect, watch};
 use kindscope::diagnose::diagnose;
@@ -38,28 +39,6 @@ fn keys(findings: &Value) -> BTreeSet<Key> {
             )
         })
         .collect()
-}
-
-/// Run the real binary off the runtime, so an in-process sim keeps serving.
-async fn kindscope(args: &[&str], state: &Path) -> Output {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let state = state.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_kindscope"))
-            .args(&args)
-            .env("KINDSCOPE_STATE_DIR", state)
-            .env("NO_COLOR", "1")
-            .env_remove("KUBECONFIG")
-            .env_remove("KINDSCOPE_LOG")
-            .output()
-            .expect("run kindscope")
-    })
-    .await
-    .expect("join")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// Every live pod's containers run or wait for a reason that will not change by itself.

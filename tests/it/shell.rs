@@ -7,6 +7,7 @@ mod cluster;
 #[path = "shell/scripts.rs"]
 mod scripts;
 
+pub use crate::support::text;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -28,10 +29,6 @@ pub fn run(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Output {
     }
     cmd.envs(env.iter().copied());
     cmd.output().expect("run the kindscope binary")
-}
-
-pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// Whether `program` is an executable file in a directory of PATH.

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+pub use crate::support::text;
 use kindscope::sim::{RunningSim, SimOptions};
 
 /// A running sim and a kubeconfig it wrote, in a temporary directory.
@@ -61,10 +62,6 @@ pub async fn kindscope(args: &[&str], dir: &Path) -> Output {
     tokio::task::spawn_blocking(move || command(&args, &dir).output().expect("run kindscope"))
         .await
         .expect("join")
-}
-
-pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// The first character a terminal would act on (any control but newline and tab, bidi

@@ -1,5 +1,8 @@
-//! What several test modules share: free ports that outlive a server restart, and the
+//! What several test modules share: running the binary, free ports that outlive a server restart, and the
 //! hand-made gateway-debug snapshots of the dashboard tests.
 
+pub mod cli;
 pub mod ports;
 pub mod tui_fixtures;
+
+pub use cli::text;
