@@ -337,17 +337,7 @@ async fn until(
     what: &str,
     pred: impl Fn(&Snapshot) -> bool,
 ) -> Arc<Snapshot> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let snap = rx.borrow_and_update().clone();
-        if pred(&snap) {
-            return snap;
-        }
-        tokio::time::timeout_at(deadline, rx.changed())
-            .await
-            .unwrap_or_else(|_| panic!("timed out waiting for {what}; last: {:?}", snap.resources))
-            .expect("feed alive");
-    }
+    crate::support::feed::until_within(rx, WAIT, what, pred).await
 }
 
 fn uids(names: impl Iterator<Item = Option<String>>) -> BTreeSet<String> {
