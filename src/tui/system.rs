@@ -92,6 +92,14 @@ impl<'a> PodFold<'a> {
     }
 }
 
+/// The node images findings name (a suggestion, a candidate): never folded.
+pub(crate) fn named_images(findings: &[Finding]) -> impl Iterator<Item = &str> {
+    findings
+        .iter()
+        .flat_map(|f| f.suggested_image.iter().chain(&f.candidates))
+        .map(String::as_str)
+}
+
 /// The pods of Kind's own namespaces that findings name (never folded).
 pub(crate) fn named_system_pods(findings: &[Finding]) -> impl Iterator<Item = (&str, &str)> {
     findings

@@ -249,11 +249,7 @@ pub(crate) fn node_rows(
     show_system: bool,
 ) -> Vec<NodeRow> {
     // Never fold an image a finding names (a suggestion, a candidate).
-    let named: std::collections::HashSet<&str> = findings
-        .iter()
-        .flat_map(|f| f.suggested_image.iter().chain(&f.candidates))
-        .map(String::as_str)
-        .collect();
+    let named: std::collections::HashSet<&str> = system::named_images(findings).collect();
     let mut rows = Vec::new();
     let control_plane = control_plane_nodes(snap);
     let mut nodes: Vec<(&String, &crate::model::NodeImages)> = snap.node_images.iter().collect();

@@ -125,6 +125,8 @@ struct Built {
     show_system: bool,
     /// The pods of Kind's own namespaces that findings name (folding keeps them).
     named: BTreeSet<Key>,
+    /// The node images the shown findings name (folding keeps them).
+    named_images: BTreeSet<String>,
 }
 
 /// The incremental builder behind `App`'s view (see the module docs).
@@ -206,6 +208,7 @@ impl ViewCache {
             ordered: false,
             show_system,
             named: named_of(findings),
+            named_images: named_images_of(&view.findings),
         };
         for pod in &snap.pods {
             b.count_namespace(pod.metadata.namespace.as_deref(), 1);
@@ -345,10 +348,18 @@ impl ViewCache {
         if !pods.is_empty() || deployments_changed {
             view.namespaces = b.namespaces.keys().cloned().collect();
         }
-        // Findings name the images folding keeps.
+        // Findings name the images folding keeps: only a change of those refolds the nodes.
+        let images_named = if findings_changed && !b.show_system {
+            let now = named_images_of(&view.findings);
+            let changed = now != b.named_images;
+            b.named_images = now;
+            changed
+        } else {
+            false
+        };
         if old.node_images != snap.node_images
             || !same_list(&old.nodes, &snap.nodes)
-            || (findings_changed && !b.show_system)
+            || images_named
         {
             view.nodes = view::node_rows(snap, &filter, &view.findings, b.show_system);
             view.folded.images = system::folded_images(&view.nodes);
@@ -366,6 +377,10 @@ impl ViewCache {
         b.snap = snap.clone();
         true
     }
+}
+
+fn named_images_of(findings: &[Finding]) -> BTreeSet<String> {
+    system::named_images(findings).map(str::to_string).collect()
 }
 
 /// The Kind pods findings name, by (namespace, name).
