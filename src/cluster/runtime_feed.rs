@@ -116,12 +116,15 @@ pub(crate) fn spawn_lister(
     (rx, task)
 }
 
-/// Node images change only with nodes or runtime listings; pod churn reuses the last merge.
+/// Node images change only with nodes or runtime listings; pod churn reuses the last merge,
+/// shared (not copied: nodes × images names) with every snapshot published meanwhile.
 #[derive(Default)]
 pub(crate) struct NodeImagesCache {
-    key: Vec<(Option<String>, Option<String>)>,
+    /// The node objects merged last: the store replaces a node's `Arc` exactly when a watch
+    /// event changed it, so comparing pointers is comparing resourceVersions.
+    key: Vec<Arc<Node>>,
     runtime: Option<Arc<RuntimeLists>>,
-    value: BTreeMap<String, NodeImages>,
+    value: Arc<BTreeMap<String, NodeImages>>,
 }
 
 impl NodeImagesCache {
@@ -129,19 +132,17 @@ impl NodeImagesCache {
         &mut self,
         nodes: &[Arc<Node>],
         runtime: Option<&Arc<RuntimeLists>>,
-    ) -> BTreeMap<String, NodeImages> {
-        let key: Vec<_> = nodes
-            .iter()
-            .map(|n| (n.metadata.name.clone(), n.metadata.resource_version.clone()))
-            .collect();
+    ) -> Arc<BTreeMap<String, NodeImages>> {
+        let same_nodes = self.key.len() == nodes.len()
+            && self.key.iter().zip(nodes).all(|(a, b)| Arc::ptr_eq(a, b));
         let same_runtime = match (runtime, &self.runtime) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             (None, None) => true,
             _ => false,
         };
-        if key != self.key || !same_runtime || (self.value.is_empty() && !nodes.is_empty()) {
-            self.value = assemble_node_images(nodes, runtime.map(Arc::as_ref));
-            self.key = key;
+        if !same_nodes || !same_runtime || (self.value.is_empty() && !nodes.is_empty()) {
+            self.value = Arc::new(assemble_node_images(nodes, runtime.map(Arc::as_ref)));
+            self.key = nodes.to_vec();
             self.runtime = runtime.cloned();
         }
         self.value.clone()

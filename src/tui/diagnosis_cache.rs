@@ -40,7 +40,7 @@ pub(crate) fn same_for_diagnosis(old: &Snapshot, new: &Snapshot) -> bool {
         && old.namespace == new.namespace
         && old.nodes.len() == new.nodes.len()
         && old.nodes.iter().zip(&new.nodes).all(|(a, b)| a == b)
-        && old.node_images == new.node_images
+        && (Arc::ptr_eq(&old.node_images, &new.node_images) || old.node_images == new.node_images)
         && unchanged(&old.pods, &new.pods, |a, b| {
             a.spec == b.spec && a.status == b.status && meta(&a.metadata, &b.metadata, false)
         })

@@ -268,7 +268,7 @@ impl World {
         }
         Arc::new(Snapshot {
             context: "kind-test".into(),
-            node_images: [("w".to_string(), Snapshot::api_node_images(&node))].into(),
+            node_images: Arc::new([("w".to_string(), Snapshot::api_node_images(&node))].into()),
             nodes: vec![node],
             pods,
             deployments: self.deployments.values().cloned().collect(),

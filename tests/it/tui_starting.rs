@@ -88,7 +88,7 @@ fn partly_loaded(loading: &[&str]) -> Snapshot {
             "replicasets" => snap.replicasets.clear(),
             "nodes" => {
                 snap.nodes.clear();
-                snap.node_images.clear();
+                Arc::make_mut(&mut snap.node_images).clear();
             }
             _ => {}
         }

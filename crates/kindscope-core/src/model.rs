@@ -148,8 +148,9 @@ pub struct Snapshot {
     #[serde(default)]
     pub namespace: Option<String>,
     pub nodes: Vec<Arc<Node>>,
-    /// Node name → images, for every node in `nodes`.
-    pub node_images: BTreeMap<String, NodeImages>,
+    /// Node name → images, for every node in `nodes`. Shared: the feed publishes a snapshot
+    /// per change, and the node lists (nodes × images) change far less often than pods.
+    pub node_images: Arc<BTreeMap<String, NodeImages>>,
     pub pods: Vec<Arc<Pod>>,
     pub deployments: Vec<Arc<Deployment>>,
     pub replicasets: Vec<Arc<ReplicaSet>>,

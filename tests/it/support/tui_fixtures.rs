@@ -151,7 +151,7 @@ pub fn gateway_debug() -> Snapshot {
             obj(json!({"metadata": {"name": "gateway-debug-control-plane"}})),
             obj(json!({"metadata": {"name": WORKER}})),
         ],
-        node_images,
+        node_images: Arc::new(node_images),
         pods: vec![
             obj(pod(
                 DS_POD,

@@ -186,7 +186,7 @@ impl Cluster {
             }),
             status: None,
         }));
-        self.snap.node_images.insert(
+        Arc::make_mut(&mut self.snap.node_images).insert(
             name.into(),
             NodeImages {
                 node: name.into(),
@@ -225,7 +225,7 @@ impl Cluster {
     /// from `Node.status.images` exactly as the API shows it.
     pub fn real_node(mut self, node: Node) -> Self {
         let images = Snapshot::api_node_images(&node);
-        self.snap.node_images.insert(images.node.clone(), images);
+        Arc::make_mut(&mut self.snap.node_images).insert(images.node.clone(), images);
         self.snap.nodes.push(Arc::new(node));
         self
     }
@@ -241,7 +241,7 @@ impl Cluster {
                     .map(|p| p.replace("kind://docker/", "kind://podman/"));
             }
         }
-        for ni in self.snap.node_images.values_mut() {
+        for ni in Arc::make_mut(&mut self.snap.node_images).values_mut() {
             ni.runtime = RuntimeListing::Ok {
                 runtime: "podman".into(),
             };
@@ -251,7 +251,7 @@ impl Cluster {
 
     /// The node's list comes from `Node.status.images` only and hit the kubelet's cap of 50.
     pub fn capped(mut self, node: &str) -> Self {
-        if let Some(ni) = self.snap.node_images.get_mut(node) {
+        if let Some(ni) = Arc::make_mut(&mut self.snap.node_images).get_mut(node) {
             ni.api_capped = true;
             ni.runtime = RuntimeListing::NotTried;
         }

@@ -156,7 +156,7 @@ fn never_is_not_certain_on_an_incomplete_list_or_when_the_node_holds_it() {
     let mut c = cluster(&["docker.io/shop/cart:1.2.0"])
         .deploy(cart("Never"))
         .pod("cart", W, &[("cart", Fate::Pending)]);
-    if let Some(ni) = c.snapshot_mut().node_images.get_mut(W) {
+    if let Some(ni) = std::sync::Arc::make_mut(&mut c.snapshot_mut().node_images).get_mut(W) {
         ni.runtime = crate::model::RuntimeListing::Failed {
             runtime: "docker".into(),
             reason: "docker is not running".into(),

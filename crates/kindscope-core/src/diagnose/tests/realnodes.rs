@@ -211,7 +211,9 @@ fn an_image_named_only_by_an_import_is_renamed_on_import() {
         .deploy(Deploy::new("multivendor", "ceos").container_policy("ceos", "ceos:latest", "Never"))
         .pod("ceos", "kind-worker", &[("ceos", Fate::never_pull())]);
     let unnamed = "docker.io/library/import-2023-06-01@sha256:0a0b0c0d0e0f0a0b0c0d0e0f0a0b0c0d0e0f0a0b0c0d0e0f0a0b0c0d0e0f0a0b";
-    if let Some(ni) = cluster.snapshot_mut().node_images.get_mut("kind-worker") {
+    if let Some(ni) =
+        std::sync::Arc::make_mut(&mut cluster.snapshot_mut().node_images).get_mut("kind-worker")
+    {
         ni.images.push(crate::model::NodeImage {
             names: vec![unnamed.into()],
             ..Default::default()
@@ -238,7 +240,7 @@ fn the_retag_starts_from_the_image_id_when_the_runtime_reported_it() {
             &[("local-path-provisioner", Fate::err_pull())],
         );
     // The same image (same ID) on both nodes, as crictl lists it there.
-    for ni in cluster.snapshot_mut().node_images.values_mut() {
+    for ni in std::sync::Arc::make_mut(&mut cluster.snapshot_mut().node_images).values_mut() {
         for img in ni
             .images
             .iter_mut()
