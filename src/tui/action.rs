@@ -116,7 +116,9 @@ pub enum Action {
     },
     /// A new snapshot from the feed (diagnosed here).
     Snapshot(Arc<Snapshot>),
-    /// A new snapshot with its diagnosis, made off the UI task.
+    /// A new snapshot from the feed, shown before its diagnosis (made off the UI task) is done.
+    Rows(Arc<Snapshot>),
+    /// A snapshot with its diagnosis, made off the UI task.
     Derived(Arc<Snapshot>, crate::diagnose::Report),
     /// The feed ended (the cluster edge stopped).
     FeedClosed,

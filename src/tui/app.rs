@@ -219,6 +219,9 @@ pub struct App {
     pub findings: Vec<Finding>,
     /// Containers of the snapshot that have not started yet and have no finding.
     pub starting: Vec<Pending>,
+    /// The rows shown are newer than the diagnosis (`findings`, `starting`), which is being
+    /// made off the UI task: no all-clear is claimed until it catches up.
+    pub judging: bool,
     /// (context, server) from the options, until a snapshot names them.
     pub cluster: Option<(String, String)>,
     /// Epoch seconds when the dashboard started (elapsed time while loading).
@@ -281,6 +284,7 @@ impl App {
             loaded: false,
             findings: Vec::new(),
             starting: Vec::new(),
+            judging: false,
             cluster: opts.cluster,
             started_at: (opts.clock)(),
             view: View::default(),
@@ -464,6 +468,33 @@ impl App {
         self.starting = report.pending;
         self.snapshot = snap;
         self.loaded = true;
+        self.judging = false;
+        self.rebuild_view();
+        if !self.user_moved {
+            self.select_finding(0, None);
+        }
+    }
+
+    /// The feed's newest snapshot shown before its diagnosis is made: rows move at once, the
+    /// findings stay those of the last diagnosis until [`App::set_diagnosis`] brings its own.
+    pub(crate) fn set_rows(&mut self, snap: Arc<Snapshot>) {
+        if Arc::ptr_eq(&snap, &self.snapshot) {
+            return;
+        }
+        self.snapshot = snap;
+        self.judging = true;
+        self.rebuild_view();
+    }
+
+    /// A diagnosis made off the UI task of `snap`. When newer rows are already shown (the feed
+    /// moved on while it was made), its findings are shown with them — a newer diagnosis is
+    /// on its way, so `judging` stays and no all-clear is claimed meanwhile.
+    pub(crate) fn set_diagnosis(&mut self, snap: Arc<Snapshot>, report: Report) {
+        if !self.loaded || Arc::ptr_eq(&snap, &self.snapshot) {
+            return self.set_snapshot(snap, report);
+        }
+        self.findings = report.findings;
+        self.starting = report.pending;
         self.rebuild_view();
         if !self.user_moved {
             self.select_finding(0, None);

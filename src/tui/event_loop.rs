@@ -108,44 +108,95 @@ pub const FRAME: Duration = Duration::from_millis(16);
 /// A diagnosis that took `t` waits until `t × DIAGNOSE_SHARE` has passed before the next.
 const DIAGNOSE_SHARE: u32 = 4;
 
-/// What the deriving task hands the loop: a snapshot with its diagnosis, or the feed's end.
+/// What the deriving task hands the loop: a snapshot to show, a snapshot with its diagnosis,
+/// or the feed's end.
 enum Derived {
+    Rows(Arc<Snapshot>),
     Ready(Arc<Snapshot>, Report),
     Closed,
 }
 
-/// Diagnose the feed's snapshots off the UI task: the newest snapshot at a time (older ones
-/// are skipped), at most one per [`FRAME`], each on the blocking pool so that neither keys nor
-/// drawing ever wait for it. Results are tagged with the feed's number (namespace switches).
+/// Every required list is in: the first diagnosis of such a snapshot is the first verdict the
+/// user waits for, so it is never held back by the churn budget.
+fn complete(s: &Snapshot) -> bool {
+    crate::cluster::watch::REQUIRED.iter().all(|r| {
+        !matches!(
+            s.resources.get(r),
+            None | Some(crate::model::ResourceState::Loading)
+        )
+    })
+}
+
+/// Follow the feed off the UI task. Each new snapshot is handed on at once as rows (at most one
+/// per [`FRAME`]; older ones are skipped), so a change reaches the screen within a frame
+/// whatever the cluster's size. Diagnoses run on the blocking pool, one at a time, of the
+/// newest snapshot; a diagnosis slower than a frame (a very big cluster) spaces the next one
+/// out so that diagnosing takes at most a quarter of a core while the cluster churns — except
+/// the first of a fully listed snapshot. Results are tagged with the feed's number (namespace
+/// switches).
 fn spawn_deriver(
     mut rx: watch::Receiver<Arc<Snapshot>>,
     diagnose: DiagnoseFn,
     feed: u64,
     out: mpsc::UnboundedSender<(u64, Derived)>,
 ) -> JoinHandle<()> {
+    use tokio::time::{Instant, sleep_until};
+    type Job = JoinHandle<(Arc<Snapshot>, Report, Duration)>;
     tokio::spawn(async move {
+        // The newest snapshot not diagnosed yet, the diagnosis running, when the next may start,
+        // and whether the last diagnosed snapshot was complete.
+        let mut wanted: Option<Arc<Snapshot>> = None;
+        let mut job: Option<Job> = None;
+        let mut next_at = Instant::now();
+        let mut judged_complete = false;
+        let mut rows_at = Instant::now();
         loop {
-            if rx.changed().await.is_err() {
-                let _ = out.send((feed, Derived::Closed));
-                return;
-            }
-            let started = tokio::time::Instant::now();
-            let snap = rx.borrow_and_update().clone();
-            if !has_data(&snap) {
-                continue;
-            }
-            let (d, s) = (diagnose.clone(), snap.clone());
-            let Ok(report) = tokio::task::spawn_blocking(move || d(&s)).await else {
-                return;
+            let due = match &wanted {
+                Some(s) if job.is_none() => Some(if complete(s) != judged_complete {
+                    Instant::now()
+                } else {
+                    next_at
+                }),
+                _ => None,
             };
-            if out.send((feed, Derived::Ready(snap, report))).is_err() {
-                return;
+            tokio::select! {
+                changed = rx.changed() => {
+                    if changed.is_err() {
+                        // What is still running or wanted is not worth waiting for.
+                        let _ = out.send((feed, Derived::Closed));
+                        return;
+                    }
+                    // The frame budget: changes arriving meanwhile wait, only the newest counts.
+                    sleep_until(rows_at).await;
+                    let snap = rx.borrow_and_update().clone();
+                    if !has_data(&snap) {
+                        continue;
+                    }
+                    rows_at = Instant::now() + FRAME;
+                    if out.send((feed, Derived::Rows(snap.clone()))).is_err() {
+                        return;
+                    }
+                    wanted = Some(snap);
+                }
+                done = async { job.as_mut().expect("guarded").await }, if job.is_some() => {
+                    job = None;
+                    let Ok((snap, report, took)) = done else { return };
+                    judged_complete = complete(&snap);
+                    next_at = Instant::now() + FRAME.max(took * (DIAGNOSE_SHARE - 1));
+                    if out.send((feed, Derived::Ready(snap, report))).is_err() {
+                        return;
+                    }
+                }
+                () = async { sleep_until(due.expect("guarded")).await }, if due.is_some() => {
+                    let Some(snap) = wanted.take() else { continue };
+                    let d = diagnose.clone();
+                    job = Some(tokio::task::spawn_blocking(move || {
+                        let started = std::time::Instant::now();
+                        let report = d(&snap);
+                        (snap, report, started.elapsed())
+                    }));
+                }
             }
-            // The frame budget: changes arriving meanwhile wait, and only the newest counts.
-            // A diagnosis slower than a frame (a very big cluster) spaces the next one out so
-            // that diagnosing takes at most a quarter of a core while the cluster churns.
-            let took = started.elapsed();
-            tokio::time::sleep_until(started + FRAME.max(took * DIAGNOSE_SHARE)).await;
         }
     })
 }
@@ -268,8 +319,11 @@ where
             Some((no, result)) = derived.recv() => {
                 if no == feed_no {
                     match result {
-                        Derived::Ready(snap, report) => {
+                        Derived::Rows(snap) => {
                             app.stats.handled(Handled::Snapshot);
+                            app.update(Action::Rows(snap));
+                        }
+                        Derived::Ready(snap, report) => {
                             app.update(Action::Derived(snap, report));
                         }
                         Derived::Closed => {
@@ -339,5 +393,87 @@ fn catch_up(
     if has_data(&newest) && !Arc::ptr_eq(&newest, &app.snapshot) {
         app.stats.handled(Handled::Snapshot);
         app.update(Action::Snapshot(newest));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ResourceState;
+
+    fn loaded(context: &str) -> Arc<Snapshot> {
+        let mut s = Snapshot {
+            context: context.into(),
+            ..Snapshot::default()
+        };
+        for r in crate::cluster::watch::REQUIRED {
+            s.resources.insert(r, ResourceState::Live);
+        }
+        Arc::new(s)
+    }
+
+    /// A snapshot's rows are handed on while its diagnosis is still running; the diagnosis
+    /// follows, of the same snapshot.
+    #[tokio::test]
+    async fn rows_go_out_before_the_diagnosis_is_done() {
+        let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+        let gate = std::sync::Mutex::new(gate_rx);
+        let diagnose: DiagnoseFn = Arc::new(move |s: &Snapshot| {
+            let _ = gate.lock().map(|g| g.recv());
+            crate::diagnose::report(s)
+        });
+        let (snaps, rx) = watch::channel(Arc::new(Snapshot::default()));
+        let (out, mut derived) = mpsc::unbounded_channel();
+        let task = spawn_deriver(rx, diagnose, 7, out);
+        let first = loaded("kind-a");
+        snaps.send(first.clone()).expect("deriver alive");
+        let Some((7, Derived::Rows(rows))) = derived.recv().await else {
+            panic!("rows first");
+        };
+        assert!(Arc::ptr_eq(&rows, &first));
+        // The diagnosis is held at the gate: nothing else may have come.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            derived.try_recv().is_err(),
+            "nothing before the diagnosis ends"
+        );
+        gate_tx.send(()).expect("diagnosis waiting");
+        let Some((7, Derived::Ready(judged, _))) = derived.recv().await else {
+            panic!("then its diagnosis");
+        };
+        assert!(Arc::ptr_eq(&judged, &first));
+        task.abort();
+    }
+
+    /// While a diagnosis runs, newer snapshots still reach the screen as rows, and the next
+    /// diagnosis is of the newest one.
+    #[tokio::test]
+    async fn rows_keep_coming_while_a_diagnosis_runs() {
+        let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+        let gate = std::sync::Mutex::new(gate_rx);
+        let diagnose: DiagnoseFn = Arc::new(move |s: &Snapshot| {
+            let _ = gate.lock().map(|g| g.recv());
+            crate::diagnose::report(s)
+        });
+        let (snaps, rx) = watch::channel(Arc::new(Snapshot::default()));
+        let (out, mut derived) = mpsc::unbounded_channel();
+        let task = spawn_deriver(rx, diagnose, 0, out);
+        let (a, b) = (loaded("kind-a"), loaded("kind-b"));
+        snaps.send(a.clone()).expect("deriver alive");
+        assert!(matches!(derived.recv().await, Some((0, Derived::Rows(s))) if Arc::ptr_eq(&s, &a)));
+        snaps.send(b.clone()).expect("deriver alive");
+        assert!(matches!(derived.recv().await, Some((0, Derived::Rows(s))) if Arc::ptr_eq(&s, &b)));
+        // The diagnosis of `a` may or may not have started before `b` came; whichever ran,
+        // the last one is of the newest snapshot.
+        gate_tx.send(()).expect("diagnosis waiting");
+        gate_tx.send(()).expect("diagnosis waiting");
+        loop {
+            match derived.recv().await {
+                Some((0, Derived::Ready(s, _))) if Arc::ptr_eq(&s, &b) => break,
+                Some((0, Derived::Ready(s, _))) if Arc::ptr_eq(&s, &a) => continue,
+                _ => panic!("only diagnoses of a, then of b"),
+            }
+        }
+        task.abort();
     }
 }

@@ -109,8 +109,12 @@ impl App {
                 self.set_snapshot(snap, report);
                 self.refresh_describe();
             }
+            Action::Rows(snap) => {
+                self.set_rows(snap);
+                self.refresh_describe();
+            }
             Action::Derived(snap, report) => {
-                self.set_snapshot(snap, report);
+                self.set_diagnosis(snap, report);
                 self.refresh_describe();
             }
             Action::FeedClosed => self.feed_closed = true,

@@ -188,7 +188,9 @@ fn rollout_progress_then_failure_in_workloads() {
 #[test]
 fn capped_api_list_is_noted_under_the_node() {
     let mut snap = gateway_debug();
-    let worker = snap.node_images.get_mut(WORKER).expect("worker in fixture");
+    let worker = std::sync::Arc::make_mut(&mut snap.node_images)
+        .get_mut(WORKER)
+        .expect("worker in fixture");
     worker.api_capped = true;
     worker.runtime = RuntimeListing::NotTried;
     let mut app = app_with(snap, kind_write(), 80, 24);
@@ -360,4 +362,62 @@ fn fix_dialog_shows_the_durable_edit_found_in_the_repository() {
         screen.contains("deploy/datastorage.yaml:17: kubernaut/datastorage:debug →"),
         "{screen}"
     );
+}
+
+/// A snapshot's rows are shown at once, before its diagnosis (made off the UI task) is done;
+/// meanwhile the last verdict is not repeated as an all-clear, and a diagnosis of an older
+/// snapshot brings its findings without taking the newer rows back.
+#[test]
+fn rows_move_before_their_diagnosis_and_no_all_clear_is_claimed_meanwhile() {
+    use std::sync::Arc;
+    let broken = Arc::new(gateway_debug());
+    let mut quiet = gateway_debug();
+    quiet.pods.clear();
+    quiet.deployments.clear();
+    quiet.replicasets.clear();
+    quiet.events.clear();
+    let quiet = Arc::new(quiet);
+    let mut app = kindscope::tui::App::new(options(kind_write()));
+    app.now = NOW;
+    app.update(Action::Resize {
+        width: 160,
+        height: 45,
+    });
+    app.update(Action::Derived(
+        quiet.clone(),
+        kindscope::diagnose::report(&quiet),
+    ));
+    let screen = render(&app);
+    assert!(screen.contains("✓ No image mismatches"), "{screen}");
+
+    app.update(Action::Rows(broken.clone()));
+    let screen = render(&app);
+    assert!(app.judging);
+    assert!(screen.contains(GW_POD), "rows at once:\n{screen}");
+    assert!(screen.contains("Checking the latest changes"), "{screen}");
+    assert!(
+        !screen.contains("No image mismatches"),
+        "no all-clear:\n{screen}"
+    );
+
+    // The quiet snapshot's diagnosis arriving late keeps the broken rows on screen.
+    app.update(Action::Derived(
+        quiet.clone(),
+        kindscope::diagnose::report(&quiet),
+    ));
+    assert!(Arc::ptr_eq(&app.snapshot, &broken));
+    assert!(
+        app.judging,
+        "a diagnosis of the rows shown is still to come"
+    );
+    assert!(!render(&app).contains("No image mismatches"));
+
+    let report = kindscope::diagnose::report(&broken);
+    let n = report.findings.len();
+    assert!(n > 0);
+    app.update(Action::Derived(broken.clone(), report));
+    let screen = render(&app);
+    assert!(!app.judging);
+    assert!(screen.contains(&format!("Findings ({n})")), "{screen}");
+    assert!(!screen.contains("Checking the latest changes"), "{screen}");
 }

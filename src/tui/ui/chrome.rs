@@ -193,6 +193,9 @@ pub fn findings(frame: &mut Frame, app: &App, area: Rect) {
         for p in starting.iter().take(room) {
             lines.push(starting_line(app, p));
         }
+    } else if n == 0 && app.judging {
+        // The rows moved on; their diagnosis is still being made.
+        lines.push(Line::styled("⧗ Checking the latest changes…", theme::DIM));
     } else if n == 0 {
         lines.push(Line::styled(
             "✓ No image mismatches: every workload's image is on its nodes.",
