@@ -1,7 +1,7 @@
 //! Dashboard state: the latest snapshot, its derived view, selection, overlays, rollout and
 //! banners. Changed only by `update` (src/tui/update.rs); read by drawing.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use ratatui::layout::Rect;
@@ -211,6 +211,12 @@ impl PaneState {
     }
 }
 
+/// The findings strip's wrapped rows and what they were wrapped for.
+pub type StripRows = (
+    (u64, Option<usize>, u16),
+    Arc<Vec<crate::tui::ui::strip::Row>>,
+);
+
 pub struct App {
     pub snapshot: Arc<Snapshot>,
     /// Whether any snapshot arrived yet.
@@ -237,6 +243,8 @@ pub struct App {
     pub chosen_finding: Option<FindingId>,
     /// First row of the findings strip drawn (kept so the selected finding stays in view).
     pub strip_offset: Cell<usize>,
+    /// The strip's rows as last wrapped, by (findings generation, selected finding, width).
+    pub strip_rows: RefCell<Option<StripRows>>,
     /// Rows scrolled in the open dialog (drawing clamps it to the text), and in the events list.
     pub dialog_scroll: Cell<u16>,
     pub events_scroll: u16,
@@ -295,6 +303,7 @@ impl App {
             show_system: false,
             chosen_finding: None,
             strip_offset: Cell::new(0),
+            strip_rows: RefCell::new(None),
             dialog_scroll: Cell::new(0),
             events_scroll: 0,
             overlay: Overlay::None,
@@ -405,7 +414,8 @@ impl App {
                 _ => 1,
             }
         } else {
-            crate::tui::ui::strip::rows(self, self.viewport.width).len()
+            let max = usize::from((self.viewport.height / 4).max(5));
+            crate::tui::ui::strip::count_rows(self, self.viewport.width, max)
         };
         let max = usize::from((self.viewport.height / 4).max(5));
         rows.clamp(1, max) as u16

@@ -138,6 +138,9 @@ pub struct ViewCache {
     /// Full builds and incremental updates so far (tests and the log read them).
     pub full_builds: u64,
     pub updates: u64,
+    /// Bumped whenever `View::findings` may have changed: what is drawn from the findings
+    /// alone (the strip's wrapped rows) is kept until it moves.
+    pub findings_gen: u64,
 }
 
 impl ViewCache {
@@ -191,6 +194,7 @@ impl ViewCache {
         show_system: bool,
     ) {
         self.full_builds += 1;
+        self.findings_gen += 1;
         *view = view::build(snap, findings, namespace, &filter, show_system);
         view.events.clear();
         let rs_owner = view::rs_owner_map(snap);
@@ -324,6 +328,7 @@ impl ViewCache {
         let findings_changed = findings != view.findings;
         if findings_changed {
             view.findings = findings;
+            self.findings_gen += 1;
             workloads_changed = true;
         }
         if workloads_changed {

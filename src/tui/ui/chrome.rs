@@ -232,7 +232,12 @@ pub fn findings(frame: &mut Frame, app: &App, area: Rect) {
         } else if n > 1 {
             title.push_str("· ] next [ previous ");
         }
-        lines.extend(rows.into_iter().skip(offset).take(height).map(|r| r.line));
+        lines.extend(
+            rows.iter()
+                .skip(offset)
+                .take(height)
+                .map(|r| r.line.clone()),
+        );
     }
     let block = Block::default()
         .borders(Borders::TOP)

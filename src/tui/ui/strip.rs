@@ -2,6 +2,8 @@
 //! edge), scrolled so that the selected one is in view; the title says what is above and below.
 //! One pure layout ([`rows`]) serves drawing and mouse clicks alike.
 
+use std::sync::Arc;
+
 use ratatui::text::{Line, Span};
 
 use super::chrome::{compact, detail_lines};
@@ -41,9 +43,43 @@ fn group(app: &App, i: usize, selected: bool) -> Vec<Line<'static>> {
     lines
 }
 
-/// Every row of the strip at `width`, top to bottom.
-pub fn rows(app: &App, width: u16) -> Vec<Row> {
+/// Every row of the strip at `width`, top to bottom. Wrapping every finding is the costly part
+/// of a frame when there are hundreds, so the rows are kept until the findings, the selected
+/// one or the width change (`App::strip_rows`).
+pub fn rows(app: &App, width: u16) -> Arc<Vec<Row>> {
+    let key = (app.cache.findings_gen, app.selected_finding_index(), width);
+    if let Some((k, rows)) = app.strip_rows.borrow().as_ref()
+        && *k == key
+    {
+        return rows.clone();
+    }
+    let rows = Arc::new(build(app, key.1, width));
+    *app.strip_rows.borrow_mut() = Some((key, rows.clone()));
+    rows
+}
+
+/// How many rows the strip has, counted no further than `max`.
+pub fn count_rows(app: &App, width: u16, max: usize) -> usize {
+    if let Some(((gen_, selected, w), rows)) = app.strip_rows.borrow().as_ref()
+        && (*gen_, *selected, *w) == (app.cache.findings_gen, app.selected_finding_index(), width)
+    {
+        return rows.len();
+    }
     let selected = app.selected_finding_index();
+    let width = usize::from(width).max(8);
+    let mut n = 0;
+    for i in 0..app.view.findings.len() {
+        for line in group(app, i, selected == Some(i)) {
+            n += wrap(line, width).len();
+            if n >= max {
+                return n;
+            }
+        }
+    }
+    n
+}
+
+fn build(app: &App, selected: Option<usize>, width: u16) -> Vec<Row> {
     let width = usize::from(width).max(8);
     let mut out = Vec::new();
     for i in 0..app.view.findings.len() {
