@@ -172,7 +172,7 @@ impl Live {
             *last = key.to_string();
             super::output::eprint_safe(&format!(
                 "{} {message}\n",
-                chrono::Utc::now().format("%H:%M:%SZ")
+                jiff::Timestamp::now().strftime("%H:%M:%SZ")
             ));
         }
     }

@@ -344,9 +344,9 @@ impl App {
 
     /// `34s ago` for an RFC 3339 time (as is when it does not parse).
     fn ago(&self, t: &str) -> String {
-        match chrono::DateTime::parse_from_rfc3339(t) {
-            Ok(at) => format!("{} ago", crate::tui::format::age(self.now - at.timestamp())),
-            Err(_) => t.to_string(),
+        match kindscope_core::time::parse_rfc3339(t) {
+            Some(at) => format!("{} ago", crate::tui::format::age(self.now - at.as_second())),
+            None => t.to_string(),
         }
     }
 

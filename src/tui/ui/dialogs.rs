@@ -330,7 +330,7 @@ fn journal_lines(lines: &mut Vec<Line<'static>>, d: &UndoDialog) {
             "Fixed",
             format!(
                 "{} (journal id {})",
-                e.time.format("%Y-%m-%d %H:%M:%S UTC"),
+                e.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
                 e.id
             ),
         ));
