@@ -10,9 +10,9 @@ use crate::diagnose::{Finding, Pending, Report};
 use crate::fix::{FixPlan, Target};
 use crate::model::{ResourceState, Snapshot};
 use crate::tui::action::Pane;
-use crate::tui::backend::{RolloutOutcome, WriteAccess};
 pub use crate::tui::findings_nav::FindingId;
 use crate::tui::layout::{self, Areas, LayoutInput};
+use crate::tui::port::{FollowOutcome, WriteAccess};
 use crate::tui::view::{NodeRow, View, WorkloadKey, WorkloadRow};
 use crate::tui::view_cache::ViewCache;
 
@@ -174,7 +174,7 @@ pub struct Rollout {
     pub target: Target,
     pub undo: bool,
     pub message: String,
-    pub outcome: Option<RolloutOutcome>,
+    pub outcome: Option<FollowOutcome>,
 }
 
 /// One line in the status bar about the last thing that happened.

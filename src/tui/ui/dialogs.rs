@@ -12,8 +12,8 @@ use super::chrome::sentence;
 use super::wrapped_rows;
 use crate::fix::FixPlan;
 use crate::tui::app::{App, DialogStatus, FixDialog, Overlay, UndoDialog};
-use crate::tui::backend::WriteAccess;
 use crate::tui::keymap::HELP;
+use crate::tui::port::WriteAccess;
 use crate::tui::theme;
 
 pub fn draw(frame: &mut Frame, app: &App) {
