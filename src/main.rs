@@ -67,7 +67,7 @@ async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Some(Command::Check(args)) => commands::check::run(&cli, args).await,
         Some(Command::Wait(args)) => commands::wait::run(&cli, args).await,
         Some(Command::Ref(args)) => commands::ref_cmd::run(args),
-        Some(Command::Snapshot(args)) => commands::snapshot::run(&cli, args).await,
+        Some(Command::Snapshot(args)) => commands::bundle_cmd::run(&cli, args).await,
         Some(Command::Load(args)) => commands::load::run(&cli, args).await,
         #[cfg(feature = "demo")]
         Some(Command::Sim(SimCommand::Serve(args))) => commands::sim_serve::run(args).await,

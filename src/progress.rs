@@ -227,7 +227,7 @@ fn spinner(message: &str) -> ProgressBar {
 }
 
 fn plain_line(sink: &Mutex<Box<dyn Write + Send>>, text: &str) {
-    let now = chrono::Local::now().format("%H:%M:%S");
+    let now = jiff::Zoned::now().strftime("%H:%M:%S");
     let mut sink = lock(sink);
     // Progress is best effort: a closed stderr must not stop the work it describes.
     let _ = writeln!(sink, "{now} {}", crate::sanitize::term(text));

@@ -108,7 +108,10 @@ impl Default for Shared {
 }
 
 fn now_wall() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    kindscope_core::time::rfc3339(
+        jiff::Timestamp::now(),
+        kindscope_core::time::Precision::Secs,
+    )
 }
 
 /// What a silent server reads as.

@@ -8,7 +8,7 @@ use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 
-use chrono::{DateTime, Utc};
+use kindscope_core::time::{self, Precision, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::fix::FixPlan;
@@ -31,7 +31,8 @@ pub enum Action {
 pub struct JournalEntry {
     /// Unique within the journal: RFC 3339 time plus target, enough to refer back to it.
     pub id: String,
-    pub time: DateTime<Utc>,
+    #[serde(with = "time::serde_auto")]
+    pub time: Timestamp,
     pub action: Action,
     pub context: String,
     pub server: String,
@@ -45,12 +46,12 @@ pub struct JournalEntry {
 impl JournalEntry {
     /// A new entry stamped now. `time` is the only clock read; the core never sees it.
     pub fn new(action: Action, context: &str, server: &str, plan: &FixPlan) -> Self {
-        let time = Utc::now();
+        let time = Timestamp::now();
         let t = &plan.target;
         Self {
             id: format!(
                 "{}/{}/{}/{}/{}",
-                time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                time::rfc3339(time, Precision::Micros),
                 t.kind,
                 t.namespace,
                 t.name,

@@ -102,7 +102,7 @@ pub fn rows(entries: &[JournalEntry]) -> Vec<Row> {
             };
             Row {
                 id: e.id.clone(),
-                time: e.time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                time: kindscope_core::time::rfc3339(e.time, kindscope_core::time::Precision::Secs),
                 action: e.action,
                 context: e.context.clone(),
                 server: e.server.clone(),

@@ -1,5 +1,6 @@
 //! The non-interactive commands. Each file is one subcommand; IO lives here and in `cluster`.
 
+pub mod bundle_cmd;
 pub mod check;
 pub mod check_input;
 pub mod confirm;
@@ -11,7 +12,6 @@ pub mod output;
 pub mod ref_cmd;
 #[cfg(feature = "demo")]
 pub mod sim_serve;
-pub mod snapshot;
 pub mod sources;
 pub mod starting;
 pub mod undo;

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::cli::SimServeArgs;
 use crate::error::{CliError, CmdResult, exit};
-use crate::sim::serve::restart_base;
+use crate::sim::restart::version_base;
 use crate::sim::{SimError, SimOptions, faults, scenario, synthetic};
 
 impl From<SimError> for CliError {
@@ -50,7 +50,7 @@ pub async fn run(args: &SimServeArgs) -> CmdResult {
         speed: args.speed,
         faults,
         // A new start gets versions no earlier run handed out, like a rebuilt cluster.
-        start_resource_version: restart_base(),
+        start_resource_version: version_base(),
         identity: None,
         plain_http: args.plain_http,
     };

@@ -173,7 +173,7 @@ fn render_intro(fix: &JournalEntry, style: Style) -> String {
         "{} fix {} made {} on context {}:\n{}",
         style.bold("undo"),
         term(&fix.id),
-        fix.time.format("%Y-%m-%d %H:%M:%S UTC"),
+        fix.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
         term(&fix.context),
         render_plan(&undo, style)
     )

@@ -172,7 +172,7 @@ impl Live {
             *last = key.to_string();
             super::output::eprint_safe(&format!(
                 "{} {message}\n",
-                chrono::Utc::now().format("%H:%M:%SZ")
+                jiff::Timestamp::now().strftime("%H:%M:%SZ")
             ));
         }
     }
@@ -306,10 +306,10 @@ async fn bundle(
     let Some(path) = path else {
         return;
     };
-    let version = super::snapshot::server_version(conn).await;
+    let version = super::bundle_cmd::server_version(conn).await;
     // A bundle written for a CI artifact is redacted as `snapshot` redacts by default.
     let options = crate::bundle::redact::Options::default();
-    match super::snapshot::write_bundle(snap, findings, version, path, options).await {
+    match super::bundle_cmd::write_bundle(snap, findings, version, path, options).await {
         Ok(bytes) => super::output::eprint_safe(&format!(
             "kindscope: wrote the triage bundle {} ({bytes} bytes)\n",
             path.display()

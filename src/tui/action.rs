@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::fix::FixPlan;
 use crate::model::Snapshot;
-use crate::tui::backend::BackendEvent;
+use crate::tui::port::PortEvent;
 
 /// The three panes, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,7 +122,7 @@ pub enum Action {
     Derived(Arc<Snapshot>, crate::diagnose::Report),
     /// The feed ended (the cluster edge stopped).
     FeedClosed,
-    Backend(BackendEvent),
+    Port(PortEvent),
     /// Animation frame (only while something animates).
     Tick,
 }
@@ -135,7 +135,7 @@ pub enum Effect {
     Undo(FixPlan),
     SwitchNamespace(Option<String>),
     /// Any other request to the backend.
-    Backend(crate::tui::backend::Request),
+    Port(crate::tui::port::Request),
     RefreshNodeImages,
     /// Put this text on the terminal's clipboard (OSC 52).
     Copy(String),

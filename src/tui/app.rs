@@ -10,9 +10,9 @@ use crate::diagnose::{Finding, Pending, Report};
 use crate::fix::{FixPlan, Target};
 use crate::model::{ResourceState, Snapshot};
 use crate::tui::action::Pane;
-use crate::tui::backend::{RolloutOutcome, WriteAccess};
 pub use crate::tui::findings_nav::FindingId;
 use crate::tui::layout::{self, Areas, LayoutInput};
+use crate::tui::port::{FollowOutcome, WriteAccess};
 use crate::tui::view::{NodeRow, View, WorkloadKey, WorkloadRow};
 use crate::tui::view_cache::ViewCache;
 
@@ -174,7 +174,7 @@ pub struct Rollout {
     pub target: Target,
     pub undo: bool,
     pub message: String,
-    pub outcome: Option<RolloutOutcome>,
+    pub outcome: Option<FollowOutcome>,
 }
 
 /// One line in the status bar about the last thing that happened.
@@ -357,9 +357,9 @@ impl App {
 
     /// `34s ago` for an RFC 3339 time (as is when it does not parse).
     fn ago(&self, t: &str) -> String {
-        match chrono::DateTime::parse_from_rfc3339(t) {
-            Ok(at) => format!("{} ago", crate::tui::format::age(self.now - at.timestamp())),
-            Err(_) => t.to_string(),
+        match kindscope_core::time::parse_rfc3339(t) {
+            Some(at) => format!("{} ago", crate::tui::format::age(self.now - at.as_second())),
+            None => t.to_string(),
         }
     }
 

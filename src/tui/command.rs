@@ -4,7 +4,7 @@
 
 use crate::tui::action::{Effect, Pane};
 use crate::tui::app::{App, Overlay, StatusLine};
-use crate::tui::backend::Request;
+use crate::tui::port::Request;
 
 /// The words `:` understands, with their aliases, as Tab offers them.
 pub const COMMANDS: &[&str] = &["ns", "ctx", "pods", "deploy", "nodes", "help", "quit"];
@@ -151,7 +151,7 @@ impl App {
                     text: format!("Switching to context {ctx}…"),
                     error: false,
                 });
-                return Some(Effect::Backend(Request::SwitchContext(ctx)));
+                return Some(Effect::Port(Request::SwitchContext(ctx)));
             }
             _ => {
                 return fail(
@@ -203,7 +203,7 @@ impl App {
     /// The backend attached to another context (its feed follows), or could not.
     pub(super) fn context_switched(
         &mut self,
-        switched: Result<Box<crate::tui::backend::ContextInfo>, String>,
+        switched: Result<Box<crate::tui::port::ContextInfo>, String>,
     ) {
         let info = match switched {
             Ok(info) => info,

@@ -12,8 +12,8 @@ use crate::cluster::guard;
 use crate::cluster::watch::Feed;
 use crate::config::Config;
 use crate::error::CliError;
-use crate::tui::backend::ContextInfo;
-use crate::tui::cluster_backend::FeedSource;
+use crate::tui::cluster_service::FeedSource;
+use crate::tui::port::ContextInfo;
 
 /// What the backend needs to attach to another context.
 #[derive(Debug, Clone)]

@@ -8,8 +8,8 @@ use k8s_openapi::api::core::v1::{ContainerState, ContainerStatus, Event, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::model::Snapshot;
-use crate::tui::backend::{ObjectKind, ObjectRef};
 use crate::tui::format::age;
+use crate::tui::port::{ObjectKind, ObjectRef};
 
 /// Lines describing `obj` as the snapshot has it at `now` (epoch seconds).
 pub fn describe(snap: &Snapshot, obj: &ObjectRef, now: i64) -> Vec<String> {

@@ -18,7 +18,7 @@ use crate::diagnose::Report;
 use crate::model::Snapshot;
 use crate::tui::action::{Action, Effect};
 use crate::tui::app::{App, DiagnoseFn, Handled, Options};
-use crate::tui::backend::{Backend, BackendEvent, Request};
+use crate::tui::port::{ClusterPort, PortEvent, Request};
 use crate::tui::{keymap, ui};
 
 const ANIMATION: Duration = Duration::from_millis(100);
@@ -92,7 +92,7 @@ impl Signals {
 pub async fn run(
     terminal: &mut ratatui::DefaultTerminal,
     snapshots: watch::Receiver<Arc<Snapshot>>,
-    backend: impl Backend,
+    backend: impl ClusterPort,
     opts: Options,
     signals: Signals,
 ) -> io::Result<()> {
@@ -212,7 +212,7 @@ pub async fn run_with<B, S>(
     terminal: &mut Terminal<B>,
     mut input: S,
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
-    mut backend: impl Backend,
+    mut backend: impl ClusterPort,
     opts: Options,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<App>
@@ -233,7 +233,7 @@ where
     if has_data(&first) {
         app.update(Action::Snapshot(first));
     }
-    let (tx, mut results) = mpsc::unbounded_channel::<BackendEvent>();
+    let (tx, mut results) = mpsc::unbounded_channel::<PortEvent>();
     let (derived_tx, mut derived) = mpsc::unbounded_channel::<(u64, Derived)>();
     let mut feed_no = 0u64;
     let mut deriver = Deriver(spawn_deriver(
@@ -301,7 +301,7 @@ where
             },
             Some(event) = results.recv() => {
                 match event {
-                    BackendEvent::Feed(feed) => {
+                    PortEvent::Feed(feed) => {
                         snapshots = feed;
                         feed_no += 1;
                         app.feed_closed = false;
@@ -311,7 +311,7 @@ where
                         deriver = Deriver(spawn_deriver(rx, diagnose.clone(), feed_no, derived_tx.clone()));
                     }
                     other => {
-                        app.update(Action::Backend(other));
+                        app.update(Action::Port(other));
                     }
                 }
                 dirty = true;
@@ -349,7 +349,7 @@ where
             Some(Effect::Apply(plan)) => backend.submit(Request::Apply(plan), &tx),
             Some(Effect::Undo(plan)) => backend.submit(Request::Undo(plan), &tx),
             Some(Effect::SwitchNamespace(ns)) => backend.submit(Request::SwitchNamespace(ns), &tx),
-            Some(Effect::Backend(request)) => backend.submit(request, &tx),
+            Some(Effect::Port(request)) => backend.submit(request, &tx),
             Some(Effect::RefreshNodeImages) => backend.submit(Request::RefreshNodeImages, &tx),
             Some(Effect::Copy(text)) => {
                 if let Err(e) = clipboard(&text) {
@@ -378,12 +378,12 @@ impl Drop for Deriver {
 /// On the way out: what the backend already reported and the newest snapshot, applied.
 fn catch_up(
     app: &mut App,
-    results: &mut mpsc::UnboundedReceiver<BackendEvent>,
+    results: &mut mpsc::UnboundedReceiver<PortEvent>,
     snapshots: &watch::Receiver<Arc<Snapshot>>,
 ) {
     while let Ok(event) = results.try_recv() {
-        if !matches!(event, BackendEvent::Feed(_)) {
-            app.update(Action::Backend(event));
+        if !matches!(event, PortEvent::Feed(_)) {
+            app.update(Action::Port(event));
         }
     }
     if snapshots.has_changed().is_err() {

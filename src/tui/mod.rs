@@ -5,15 +5,14 @@
 //! * `view` — rows derived from a snapshot (once per snapshot, not per frame);
 //! * `ui/` — drawing; `layout` — screen areas (shared with mouse hit-testing);
 //! * `keymap` — keys → actions; `backend` — requests to the cluster and their results;
-//!   `cluster_backend` — the real backend on the cluster edge; `start` — attach and demo set-up;
+//!   `cluster_service` — the real backend on the cluster edge; `start` — attach and demo set-up;
 //! * `event_loop` — select over input, snapshots, backend results, signals, animation timer;
 //! * `terminal` — set-up/teardown and tracing into the log pane.
 
 pub mod action;
 pub mod app;
-pub mod backend;
 pub mod clipboard;
-pub mod cluster_backend;
+pub mod cluster_service;
 pub mod columns;
 pub mod command;
 pub mod contexts;
@@ -28,6 +27,7 @@ pub mod keymap;
 pub mod kubectl;
 pub mod layout;
 pub mod matching;
+pub mod port;
 mod readiness;
 mod start;
 pub mod system;
@@ -47,11 +47,10 @@ use tokio::sync::watch;
 
 pub use action::{Action, Effect, Pane};
 pub use app::{App, Options};
-pub use backend::{
-    Backend, BackendEvent, FakeBackend, LogRequest, ObjectKind, ObjectRef, Request, RolloutOutcome,
-    WriteAccess,
-};
 pub use event_loop::{run, run_with};
+pub use port::{
+    ClusterPort, FollowOutcome, LogRequest, ObjectKind, ObjectRef, PortEvent, Request, WriteAccess,
+};
 
 use crate::cli::{Cli, DemoArgs};
 use crate::error::{CliError, CmdResult, exit};
@@ -62,7 +61,7 @@ use crate::model::Snapshot;
 /// they have a snapshot feed and a backend.
 pub async fn open(
     snapshots: watch::Receiver<Arc<Snapshot>>,
-    backend: impl Backend,
+    backend: impl ClusterPort,
     opts: Options,
 ) -> CmdResult {
     terminal::init_logging();

@@ -21,9 +21,9 @@ use crate::error::CmdResult;
 #[cfg(feature = "demo")]
 use crate::sim::{self, SimOptions, scenario};
 use crate::tui::app::Options;
-use crate::tui::backend::WriteAccess;
-use crate::tui::cluster_backend::{BackendOptions, ClusterBackend, FeedSource};
+use crate::tui::cluster_service::{ClusterService, FeedSource, ServiceOptions};
 use crate::tui::contexts::Switcher;
+use crate::tui::port::WriteAccess;
 
 #[cfg(feature = "demo")]
 /// How long `demo` waits for the simulated cluster to stop after the dashboard closed.
@@ -49,14 +49,14 @@ pub async fn run_attached(cli: &Cli) -> CmdResult {
         config: std::sync::Arc::new(config.clone()),
     };
     opts.contexts = switcher.choices();
-    let backend_opts = BackendOptions {
+    let backend_opts = ServiceOptions {
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),
         journal: Some(crate::cluster::journal::Journal::default_location()),
         contexts: Some(std::sync::Arc::new(switcher)),
     };
     let feed = source.start(&conn);
-    let backend = ClusterBackend::new(conn, feed, source, backend_opts);
+    let backend = ClusterService::new(conn, feed, source, backend_opts);
     let snapshots = backend.snapshots();
     super::open(snapshots, backend, opts).await
 }
@@ -97,7 +97,7 @@ async fn demo_on(
     opts.notice = Some(demo_notice(args, scenario));
     opts.monochrome = !crate::shell::color::stdout();
     opts.cluster = Some((conn.context.clone(), conn.server.clone()));
-    let backend_opts = BackendOptions {
+    let backend_opts = ServiceOptions {
         write: guard.map(|_| ()),
         rollout_timeout: config.timeouts.rollout(),
         journal: Some(crate::cluster::journal::Journal::default_location()),
@@ -107,7 +107,7 @@ async fn demo_on(
     // The sim's nodes are not containers: node images come from the API, complete (< 50).
     let source = FeedSource::api_only();
     let feed = source.start(&conn);
-    let backend = ClusterBackend::new(conn, feed, source, backend_opts);
+    let backend = ClusterService::new(conn, feed, source, backend_opts);
     let snapshots = backend.snapshots();
     super::open(snapshots, backend, opts).await
 }

@@ -9,8 +9,8 @@ use crate::cluster::inspect::LogQuery;
 use crate::sanitize;
 use crate::tui::action::{Effect, Pane};
 use crate::tui::app::{App, Overlay, StatusLine};
-use crate::tui::backend::{LogRequest, ObjectKind, ObjectRef, Request};
 use crate::tui::describe;
+use crate::tui::port::{LogRequest, ObjectKind, ObjectRef, Request};
 
 /// Lines a view keeps.
 pub const MAX_LINES: usize = 5000;
@@ -247,7 +247,7 @@ impl App {
             ..
         } = &kind
         else {
-            return Effect::Backend(Request::CloseView);
+            return Effect::Port(Request::CloseView);
         };
         // A previous container has stopped: nothing to follow.
         let follow = *follow && !*previous;
@@ -273,7 +273,7 @@ impl App {
             stick: true,
             status: ViewStatus::Loading,
         }));
-        Effect::Backend(Request::Logs(request))
+        Effect::Port(Request::Logs(request))
     }
 
     /// `d`: describe the focused pane's selection, from the snapshot (kept current while open).
@@ -309,7 +309,7 @@ impl App {
             stick: false,
             status: ViewStatus::Loading,
         }));
-        Some(Effect::Backend(Request::Yaml { id, object: obj }))
+        Some(Effect::Port(Request::Yaml { id, object: obj }))
     }
 
     /// A new snapshot: a describe view shows the object as it is now.
@@ -412,7 +412,7 @@ impl App {
         let was_logs =
             matches!(&self.overlay, Overlay::View(v) if matches!(v.kind, ViewKind::Logs { .. }));
         self.overlay = Overlay::None;
-        was_logs.then_some(Effect::Backend(Request::CloseView))
+        was_logs.then_some(Effect::Port(Request::CloseView))
     }
 }
 

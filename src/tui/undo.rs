@@ -5,7 +5,7 @@ use crate::cluster::journal::JournalEntry;
 use crate::fix::FixPlan;
 use crate::tui::action::Effect;
 use crate::tui::app::{App, DialogStatus, Overlay, StatusLine, UndoDialog};
-use crate::tui::backend::Request;
+use crate::tui::port::Request;
 
 impl App {
     /// `u`: ask first, showing the newest fix not undone yet; the journal is read again each
@@ -28,7 +28,7 @@ impl App {
                 });
             }
         }
-        Some(Effect::Backend(Request::UndoHistory))
+        Some(Effect::Port(Request::UndoHistory))
     }
 
     /// What `u` undoes now: this session's last fix when the journal (as last read) does not

@@ -3,9 +3,9 @@
 
 use crate::tui::action::{Action, Effect, Pane};
 use crate::tui::app::{App, DialogStatus, FixDialog, Overlay, Rollout, StatusLine};
-use crate::tui::backend::{BackendEvent, RolloutOutcome, WriteAccess};
 use crate::tui::details;
 use crate::tui::layout;
+use crate::tui::port::{FollowOutcome, PortEvent, WriteAccess};
 
 impl App {
     pub fn update(&mut self, action: Action) -> Option<Effect> {
@@ -118,7 +118,7 @@ impl App {
                 self.refresh_describe();
             }
             Action::FeedClosed => self.feed_closed = true,
-            Action::Backend(event) => self.backend_event(event),
+            Action::Port(event) => self.port_event(event),
             Action::Tick => self.spinner = self.spinner.wrapping_add(1),
             Action::NextFinding => self.step_finding(true),
             Action::PrevFinding => self.step_finding(false),
@@ -466,9 +466,9 @@ impl App {
         }
     }
 
-    fn backend_event(&mut self, event: BackendEvent) {
+    fn port_event(&mut self, event: PortEvent) {
         match event {
-            BackendEvent::Applied { target, undo } => {
+            PortEvent::Applied { target, undo } => {
                 if undo {
                     self.undone();
                 } else if let Some(plan) = self.pending.take() {
@@ -494,7 +494,7 @@ impl App {
                     outcome: None,
                 });
             }
-            BackendEvent::ApplyFailed {
+            PortEvent::ApplyFailed {
                 target,
                 undo,
                 message,
@@ -516,7 +516,7 @@ impl App {
                     error: true,
                 });
             }
-            BackendEvent::Rollout { target, message } => match &mut self.rollout {
+            PortEvent::Rollout { target, message } => match &mut self.rollout {
                 Some(r) if r.target == target => r.message = message,
                 _ => {
                     self.rollout = Some(Rollout {
@@ -527,7 +527,7 @@ impl App {
                     })
                 }
             },
-            BackendEvent::RolloutDone { target, outcome } => {
+            PortEvent::RolloutDone { target, outcome } => {
                 let name = format!("{}/{}", target.kind, target.name);
                 let undo = self
                     .rollout
@@ -535,23 +535,23 @@ impl App {
                     .is_some_and(|r| r.target == target && r.undo);
                 // After an undo the old image is back on purpose: its failure is expected.
                 let (text, error) = match (&outcome, undo) {
-                    (RolloutOutcome::Running, false) => {
+                    (FollowOutcome::Running, false) => {
                         (format!("{name}: new pods are Running."), false)
                     }
-                    (RolloutOutcome::Running, true) => (
+                    (FollowOutcome::Running, true) => (
                         format!("{name}: undone; the pods run the old image again."),
                         false,
                     ),
-                    (RolloutOutcome::Failed(reason), false) => {
+                    (FollowOutcome::Failed(reason), false) => {
                         (format!("{name} did not come up: {reason}"), true)
                     }
-                    (RolloutOutcome::Failed(reason), true) => (
+                    (FollowOutcome::Failed(reason), true) => (
                         format!("{name}: undone, the old image is back — {reason}"),
                         false,
                     ),
                 };
                 self.status = Some(StatusLine { text, error });
-                let moved_on = outcome == RolloutOutcome::Running
+                let moved_on = outcome == FollowOutcome::Running
                     && self.rollout.as_ref().is_none_or(|r| !r.undo);
                 if let Some(r) = &mut self.rollout
                     && r.target == target
@@ -562,12 +562,12 @@ impl App {
                     self.select_finding(0, Some(&target));
                 }
             }
-            BackendEvent::Notice(text) => self.status = Some(StatusLine { text, error: false }),
-            BackendEvent::History(found) => self.history_arrived(found),
-            BackendEvent::View { id, update } => self.view_update(id, update),
-            BackendEvent::Context(switched) => self.context_switched(switched),
+            PortEvent::Notice(text) => self.status = Some(StatusLine { text, error: false }),
+            PortEvent::History(found) => self.history_arrived(found),
+            PortEvent::View { id, update } => self.view_update(id, update),
+            PortEvent::Context(switched) => self.context_switched(switched),
             // The event loop swaps feeds itself; nothing to keep here.
-            BackendEvent::Feed(_) => {}
+            PortEvent::Feed(_) => {}
         }
     }
 }

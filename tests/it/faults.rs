@@ -18,8 +18,8 @@ use kindscope::cluster::connect::{self, Connection};
 use kindscope::cluster::watch;
 use kindscope::model::{ResourceState, Snapshot};
 use kindscope::sim::faults::Faults;
+use kindscope::sim::restart::version_base;
 use kindscope::sim::scenario::{self, Scenario};
-use kindscope::sim::serve::restart_base;
 use kindscope::sim::store::PODS;
 use kindscope::sim::{RunningSim, SimOptions, start};
 use serde_json::{Value, json};
@@ -375,7 +375,7 @@ async fn a_feed_survives_a_sim_restart_on_the_same_port_without_ghosts() {
         &scenario,
         SimOptions {
             port: ports::outside_ephemeral_range(),
-            start_resource_version: restart_base(),
+            start_resource_version: version_base(),
             ..SimOptions::default()
         },
     )
@@ -408,7 +408,7 @@ async fn a_feed_survives_a_sim_restart_on_the_same_port_without_ghosts() {
         &scenario,
         SimOptions {
             port,
-            start_resource_version: restart_base(),
+            start_resource_version: version_base(),
             identity: Some(identity),
             ..SimOptions::default()
         },

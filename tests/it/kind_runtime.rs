@@ -518,8 +518,8 @@ fn find<'a>(images: &'a [NodeImage], name: &str) -> Option<&'a NodeImage> {
 async fn refresh_rereads_node_images_through_the_runtime() {
     use kindscope::cli::ConnectArgs;
     use kindscope::cluster::connect;
-    use kindscope::tui::cluster_backend::{BackendOptions, ClusterBackend, FeedSource};
-    use kindscope::tui::{Backend, BackendEvent, Request};
+    use kindscope::tui::cluster_service::{ClusterService, FeedSource, ServiceOptions};
+    use kindscope::tui::{ClusterPort, PortEvent, Request};
 
     const LOADED: &str = "localhost/kubernaut/freshly-loaded:dev";
     const WAIT: Duration = Duration::from_secs(60);
@@ -541,11 +541,11 @@ async fn refresh_rereads_node_images_through_the_runtime() {
     let source =
         FeedSource::with_runtime(standin_in(RuntimeKind::Podman, fixture_dir.path()), PROBE);
     let feed = source.start(&conn);
-    let mut backend = ClusterBackend::new(
+    let mut backend = ClusterService::new(
         conn,
         feed,
         source,
-        BackendOptions {
+        ServiceOptions {
             write: Err("read-only test".into()),
             rollout_timeout: Duration::from_secs(1),
             journal: None,
@@ -599,7 +599,7 @@ async fn refresh_rereads_node_images_through_the_runtime() {
     let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
     backend.submit(Request::RefreshNodeImages, &tx);
     match tokio::time::timeout(WAIT, events.recv()).await {
-        Ok(Some(BackendEvent::Notice(text))) => {
+        Ok(Some(PortEvent::Notice(text))) => {
             assert!(
                 text.contains("podman"),
                 "the notice names the runtime: {text}"

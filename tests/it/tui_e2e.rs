@@ -343,7 +343,7 @@ fn gateway_bundle(path: &std::path::Path) {
                 .expect("feed alive");
         };
         let findings = kindscope::diagnose::diagnose(&snap);
-        kindscope::bundle::Bundle::from_snapshot(&snap, &findings, None, chrono::Utc::now())
+        kindscope::bundle::Bundle::from_snapshot(&snap, &findings, None, jiff::Timestamp::now())
             .write(path)
             .expect("write bundle");
         drop(feed);

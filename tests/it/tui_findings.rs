@@ -270,7 +270,7 @@ async fn an_idle_dashboard_redraws_only_when_an_age_on_screen_changes() {
             &mut terminal,
             futures::stream::pending(),
             snap_rx,
-            kindscope::tui::FakeBackend::default(),
+            crate::support::fake_port::FakePort::default(),
             opts,
             async {
                 let _ = stop_rx.await;

@@ -7,9 +7,10 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::fake_port::FakePort;
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use kindscope::model::Snapshot;
-use kindscope::tui::{FakeBackend, Pane, Request, run_with};
+use kindscope::tui::{Pane, Request, run_with};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -49,7 +50,7 @@ async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 struct Harness {
     keys: mpsc::UnboundedSender<io::Result<Event>>,
     snapshots: watch::Sender<Arc<Snapshot>>,
-    backend: FakeBackend,
+    backend: FakePort,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<io::Result<kindscope::tui::App>>,
 }
@@ -57,7 +58,7 @@ struct Harness {
 fn start(first: Snapshot, width: u16, height: u16) -> Harness {
     let (keys, key_rx) = mpsc::unbounded_channel();
     let (snapshots, snap_rx) = watch::channel(Arc::new(first));
-    let backend = FakeBackend::default();
+    let backend = FakePort::default();
     let (stop, stop_rx) = oneshot::channel::<()>();
     let b = backend.clone();
     let task = tokio::spawn(async move {
@@ -262,7 +263,7 @@ async fn the_loop_keeps_up_with_a_churning_cluster() {
             &mut terminal,
             ReceiverStream(key_rx),
             fwd_rx,
-            FakeBackend::default(),
+            FakePort::default(),
             opts,
             std::future::pending::<()>(),
         )

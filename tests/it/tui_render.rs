@@ -5,7 +5,7 @@ use crate::support::tui_fixtures;
 
 use kindscope::fix::Target;
 use kindscope::model::{ResourceState, RuntimeListing};
-use kindscope::tui::{Action, BackendEvent, RolloutOutcome};
+use kindscope::tui::{Action, FollowOutcome, PortEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -83,7 +83,7 @@ fn failed_patch_is_a_line_in_the_dialog() {
     let mut app = app(120, 36);
     key(&mut app, 'f');
     key(&mut app, 'y');
-    app.update(Action::Backend(BackendEvent::ApplyFailed {
+    app.update(Action::Port(PortEvent::ApplyFailed {
         target: target("datastorage"),
         undo: false,
         message: "the API server answered 422: test operation failed (someone changed the image)"
@@ -169,18 +169,18 @@ fn rollout_progress_then_failure_in_workloads() {
     let mut app = app(120, 24);
     key(&mut app, 'f');
     key(&mut app, 'y');
-    app.update(Action::Backend(BackendEvent::Applied {
+    app.update(Action::Port(PortEvent::Applied {
         target: target("datastorage"),
         undo: false,
     }));
-    app.update(Action::Backend(BackendEvent::Rollout {
+    app.update(Action::Port(PortEvent::Rollout {
         target: target("datastorage"),
         message: "1 updated, 0/1 ready: ContainerCreating".into(),
     }));
     insta::assert_snapshot!("rollout_progress", render(&app));
-    app.update(Action::Backend(BackendEvent::RolloutDone {
+    app.update(Action::Port(PortEvent::RolloutDone {
         target: target("datastorage"),
-        outcome: RolloutOutcome::Failed("new pod waits in CrashLoopBackOff".into()),
+        outcome: FollowOutcome::Failed("new pod waits in CrashLoopBackOff".into()),
     }));
     insta::assert_snapshot!("rollout_failed", render(&app));
 }
@@ -223,7 +223,7 @@ fn undo_dialog_reverses_the_last_fix() {
     let mut app = app(120, 30);
     key(&mut app, 'f');
     key(&mut app, 'y');
-    app.update(Action::Backend(BackendEvent::Applied {
+    app.update(Action::Port(PortEvent::Applied {
         target: target("datastorage"),
         undo: false,
     }));

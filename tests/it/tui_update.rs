@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kindscope::fix::Target;
 use kindscope::tui::app::{DialogStatus, Overlay};
-use kindscope::tui::{Action, App, BackendEvent, Effect, Pane, Request, RolloutOutcome, keymap};
+use kindscope::tui::{Action, App, Effect, FollowOutcome, Pane, PortEvent, Request, keymap};
 use tui_fixtures::*;
 
 fn press(app: &mut App, code: KeyCode) -> Option<Effect> {
@@ -96,7 +96,7 @@ fn successful_rollout_moves_to_the_next_finding_and_enables_undo() {
     let Some(Effect::Apply(plan)) = ch(&mut app, 'y') else {
         panic!("apply");
     };
-    app.update(Action::Backend(BackendEvent::Applied {
+    app.update(Action::Port(PortEvent::Applied {
         target: target("datastorage"),
         undo: false,
     }));
@@ -105,9 +105,9 @@ fn successful_rollout_moves_to_the_next_finding_and_enables_undo() {
         "dialog closes once patched"
     );
     assert!(app.animating(), "rollout spinner runs");
-    app.update(Action::Backend(BackendEvent::RolloutDone {
+    app.update(Action::Port(PortEvent::RolloutDone {
         target: target("datastorage"),
-        outcome: RolloutOutcome::Running,
+        outcome: FollowOutcome::Running,
     }));
     assert!(!app.animating());
     assert_eq!(selected_workload(&app), "gateway/gateway");
@@ -115,10 +115,7 @@ fn successful_rollout_moves_to_the_next_finding_and_enables_undo() {
     assert_eq!(app.last_fix.as_ref(), Some(&plan));
 
     // u asks first (and reads the journal again), then sends the undo patch.
-    assert_eq!(
-        ch(&mut app, 'u'),
-        Some(Effect::Backend(Request::UndoHistory))
-    );
+    assert_eq!(ch(&mut app, 'u'), Some(Effect::Port(Request::UndoHistory)));
     assert!(matches!(app.overlay, Overlay::Undo(_)));
     assert_eq!(ch(&mut app, 'y'), Some(Effect::Undo(plan)));
 }
@@ -128,7 +125,7 @@ fn failed_patch_stays_in_the_dialog_and_can_be_retried() {
     let mut app = app(160, 40);
     ch(&mut app, 'f');
     ch(&mut app, 'y');
-    app.update(Action::Backend(BackendEvent::ApplyFailed {
+    app.update(Action::Port(PortEvent::ApplyFailed {
         target: target("datastorage"),
         undo: false,
         message: "422".into(),
@@ -147,7 +144,7 @@ fn a_refused_patch_is_never_resent_blindly() {
     let mut app = app(160, 40);
     ch(&mut app, 'f');
     ch(&mut app, 'y');
-    app.update(Action::Backend(BackendEvent::ApplyFailed {
+    app.update(Action::Port(PortEvent::ApplyFailed {
         target: target("datastorage"),
         undo: false,
         message: "the workload changed since this plan".into(),
@@ -178,11 +175,8 @@ fn a_refused_patch_is_never_resent_blindly() {
 fn undo_without_a_fix_says_so() {
     let mut app = app(160, 40);
     // Nothing known: the journal is read first, and it is empty.
-    assert_eq!(
-        ch(&mut app, 'u'),
-        Some(Effect::Backend(Request::UndoHistory))
-    );
-    app.update(Action::Backend(BackendEvent::History(Ok(Vec::new()))));
+    assert_eq!(ch(&mut app, 'u'), Some(Effect::Port(Request::UndoHistory)));
+    app.update(Action::Port(PortEvent::History(Ok(Vec::new()))));
     assert!(matches!(app.overlay, Overlay::None));
     assert!(
         app.status
@@ -484,7 +478,7 @@ fn ctx_completes_among_the_allowed_contexts_only() {
     );
     assert_eq!(
         press(&mut app, KeyCode::Enter),
-        Some(Effect::Backend(Request::SwitchContext("kind-b".into())))
+        Some(Effect::Port(Request::SwitchContext("kind-b".into())))
     );
     assert_eq!(typed(&mut app, ":ctx prod\r"), None);
     assert!(status(&app).contains("kind-a, kind-b"), "{}", status(&app));
@@ -532,12 +526,9 @@ fn entry(name: &str, secs: i64) -> kindscope::cluster::journal::JournalEntry {
 fn undo_walks_back_the_journal_one_fix_at_a_time() {
     let mut app = app(160, 40);
     // Nothing known yet: u reads the journal, then asks about the newest fix.
-    assert_eq!(
-        ch(&mut app, 'u'),
-        Some(Effect::Backend(Request::UndoHistory))
-    );
+    assert_eq!(ch(&mut app, 'u'), Some(Effect::Port(Request::UndoHistory)));
     let (newest, older) = (entry("gateway", 2), entry("datastorage", 1));
-    app.update(Action::Backend(BackendEvent::History(Ok(vec![
+    app.update(Action::Port(PortEvent::History(Ok(vec![
         newest.clone(),
         older.clone(),
     ]))));
@@ -548,15 +539,12 @@ fn undo_walks_back_the_journal_one_fix_at_a_time() {
     assert_eq!(d.older, 1);
     assert_eq!(d.entry.as_ref().map(|e| e.id.as_str()), Some("2/gateway"));
     assert_eq!(ch(&mut app, 'y'), Some(Effect::Undo(newest.plan.clone())));
-    app.update(Action::Backend(BackendEvent::Applied {
+    app.update(Action::Port(PortEvent::Applied {
         target: target("gateway"),
         undo: true,
     }));
     // The next u goes one further back, at once (the journal is read again meanwhile).
-    assert_eq!(
-        ch(&mut app, 'u'),
-        Some(Effect::Backend(Request::UndoHistory))
-    );
+    assert_eq!(ch(&mut app, 'u'), Some(Effect::Port(Request::UndoHistory)));
     let Overlay::Undo(d) = &app.overlay else {
         panic!("the next undo dialog");
     };
@@ -566,7 +554,7 @@ fn undo_walks_back_the_journal_one_fix_at_a_time() {
     ch(&mut app, 'n');
     let mut app2 = tui_fixtures::app(160, 40);
     ch(&mut app2, 'u');
-    app2.update(Action::Backend(BackendEvent::History(Err(
+    app2.update(Action::Port(PortEvent::History(Err(
         "journal /x: cannot read".into(),
     ))));
     assert!(
@@ -594,18 +582,18 @@ fn views_open_on_the_selection_and_escape_what_arrives() {
     press(&mut app, KeyCode::Esc);
     assert!(matches!(app.overlay, Overlay::None));
     // l: the linked pod's log is asked for, bounded, followed.
-    let Some(Effect::Backend(Request::Logs(req))) = ch(&mut app, 'l') else {
+    let Some(Effect::Port(Request::Logs(req))) = ch(&mut app, 'l') else {
         panic!("logs are requested");
     };
     assert_eq!(req.query.pod, DS_POD);
     assert_eq!(req.query.container, "datastorage");
     assert!(req.query.follow && req.query.tail_lines > 0);
     // What the cluster sends is escaped; answers for an older view are dropped.
-    app.update(Action::Backend(BackendEvent::View {
+    app.update(Action::Port(PortEvent::View {
         id: req.id,
         update: ViewUpdate::Lines(vec!["boom\x1b]52;c;aGk=\x07".into()]),
     }));
-    app.update(Action::Backend(BackendEvent::View {
+    app.update(Action::Port(PortEvent::View {
         id: req.id + 100,
         update: ViewUpdate::Lines(vec!["stale".into()]),
     }));
@@ -615,12 +603,12 @@ fn views_open_on_the_selection_and_escape_what_arrives() {
     assert_eq!(v.lines, vec!["boom\\x1b]52;c;aGk=\\x07".to_string()]);
     assert_eq!(v.status, ViewStatus::Ready);
     // p asks again for the previous container, not followed.
-    let Some(Effect::Backend(Request::Logs(prev))) = ch(&mut app, 'p') else {
+    let Some(Effect::Port(Request::Logs(prev))) = ch(&mut app, 'p') else {
         panic!("previous is requested");
     };
     assert!(prev.query.previous && !prev.query.follow);
     assert_eq!(
         press(&mut app, KeyCode::Esc),
-        Some(Effect::Backend(Request::CloseView))
+        Some(Effect::Port(Request::CloseView))
     );
 }

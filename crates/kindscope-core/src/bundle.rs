@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use serde::{Deserialize, Serialize};
@@ -35,7 +35,8 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 pub struct Bundle {
     pub format: String,
     pub format_version: u32,
-    pub created: DateTime<Utc>,
+    #[serde(with = "crate::time::serde_auto")]
+    pub created: Timestamp,
     pub kindscope_version: String,
     pub context: String,
     pub server: String,
@@ -64,7 +65,7 @@ impl Bundle {
         snap: &Snapshot,
         findings: &[Finding],
         kubernetes_version: Option<String>,
-        created: DateTime<Utc>,
+        created: Timestamp,
     ) -> Bundle {
         Self::from_snapshot_with(
             snap,
@@ -80,7 +81,7 @@ impl Bundle {
         snap: &Snapshot,
         findings: &[Finding],
         kubernetes_version: Option<String>,
-        created: DateTime<Utc>,
+        created: Timestamp,
         options: redact::Options,
     ) -> Bundle {
         let mut r = redact::Redactor::new(options);
@@ -343,10 +344,8 @@ mod tests {
         }
     }
 
-    fn created() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
-            .expect("valid time")
-            .with_timezone(&Utc)
+    fn created() -> Timestamp {
+        crate::time::parse_rfc3339("2026-01-02T03:04:05Z").expect("valid time")
     }
 
     #[test]

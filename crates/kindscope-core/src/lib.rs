@@ -15,6 +15,7 @@ pub mod k8s;
 pub mod limits;
 pub mod model;
 pub mod source;
+pub mod time;
 pub mod workload;
 
 /// The kubelet reports at most this many images in `Node.status.images` (largest first).

@@ -67,12 +67,18 @@ impl Clock {
 
 /// Wall-clock time as the apiserver writes metadata timestamps (RFC 3339, seconds).
 pub fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    kindscope_core::time::rfc3339(
+        jiff::Timestamp::now(),
+        kindscope_core::time::Precision::Secs,
+    )
 }
 
 /// Wall-clock time as a `MicroTime` (`eventTime`), RFC 3339 with microseconds.
 pub fn now_micro() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    kindscope_core::time::rfc3339(
+        jiff::Timestamp::now(),
+        kindscope_core::time::Precision::Micros,
+    )
 }
 
 /// A duration printed like Go's `time.Duration.String()` after `Truncate(time.Millisecond)`,

@@ -64,9 +64,8 @@ impl Recorder {
     }
 
     fn name_for(&mut self, object_name: &str) -> String {
-        let now = chrono::Utc::now()
-            .timestamp_nanos_opt()
-            .unwrap_or(self.last_nanos + 1);
+        let now =
+            i64::try_from(jiff::Timestamp::now().as_nanosecond()).unwrap_or(self.last_nanos + 1);
         self.last_nanos = now.max(self.last_nanos + 1);
         format!("{object_name}.{:x}", self.last_nanos)
     }

@@ -39,7 +39,7 @@ fn bundle() -> Bundle {
     Bundle {
         format: kindscope_core::bundle::FORMAT.into(),
         format_version: kindscope_core::bundle::FORMAT_VERSION,
-        created: chrono::DateTime::from_timestamp(1_766_563_200, 0).expect("valid time"),
+        created: jiff::Timestamp::from_second(1_766_563_200).expect("valid time"),
         kindscope_version: "0.1.0".into(),
         context: "kind-dev".into(),
         server: "https://127.0.0.1:40000".into(),

@@ -480,7 +480,10 @@ fn node_lease(store: &Store, node: &str) -> Response {
     let Some(n) = store.get(&NODES, "", node) else {
         return error_response(&ApiError::not_found(&lease, node));
     };
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let now = kindscope_core::time::rfc3339(
+        jiff::Timestamp::now(),
+        kindscope_core::time::Precision::Micros,
+    );
     json_value(
         StatusCode::OK,
         &serde_json::json!({

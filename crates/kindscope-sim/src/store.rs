@@ -539,7 +539,10 @@ pub fn namespace_of(obj: &Value) -> &str {
 
 /// RFC 3339 with seconds, as the apiserver writes metadata timestamps.
 pub fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    kindscope_core::time::rfc3339(
+        jiff::Timestamp::now(),
+        kindscope_core::time::Precision::Secs,
+    )
 }
 
 /// Five characters from the alphabet the apiserver uses for generated names.

@@ -301,11 +301,14 @@ pub fn generate(spec: &SyntheticSpec) -> Scenario {
         })));
         deployments.push((ns, dname, image));
     }
-    let base = chrono::Utc::now();
-    let base_nanos = base.timestamp_nanos_opt().unwrap_or(0);
+    let base = jiff::Timestamp::now();
+    let base_nanos = i64::try_from(base.as_nanosecond()).unwrap_or(0);
     for e in 0..spec.events {
-        let at = (base - chrono::Duration::seconds((e % 3600) as i64 + 60))
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let ago = jiff::SignedDuration::from_secs((e % 3600) as i64 + 60);
+        let at = kindscope_core::time::rfc3339(
+            base.saturating_sub(ago).unwrap_or(base),
+            kindscope_core::time::Precision::Secs,
+        );
         manifests.push(generated(
             &EVENTS,
             history_event(e, &deployments, &nodes, base_nanos - e as i64 * 1000, &at),

@@ -2,7 +2,7 @@
 //! `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`), with the columns and cell wording of
 //! the apiserver's printers (pkg/printers/internalversion) for the types kindscope cares about.
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 use super::resources::ResourceType;
@@ -156,7 +156,7 @@ pub fn table<'a>(
     items: impl IntoIterator<Item = &'a Value>,
     include: IncludeObject,
     list_meta: Value,
-    now: DateTime<Utc>,
+    now: Timestamp,
 ) -> Value {
     let defs: Vec<Value> = columns(rt)
         .iter()
@@ -182,7 +182,7 @@ pub fn table<'a>(
     })
 }
 
-fn row(rt: &ResourceType, obj: &Value, include: IncludeObject, now: DateTime<Utc>) -> Value {
+fn row(rt: &ResourceType, obj: &Value, include: IncludeObject, now: Timestamp) -> Value {
     let cells = match rt.kind {
         "Pod" => pod_cells(obj, now),
         "Node" => node_cells(obj, now),
@@ -228,10 +228,8 @@ mod tests {
     use super::*;
     use crate::resources::{EVENTS, NODES, PODS};
 
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2025-01-01T01:00:00Z")
-            .expect("time")
-            .with_timezone(&Utc)
+    fn now() -> Timestamp {
+        kindscope_core::time::parse_rfc3339("2025-01-01T01:00:00Z").expect("time")
     }
 
     #[test]
@@ -314,7 +312,7 @@ mod tests {
 
     #[test]
     fn human_durations() {
-        let d = |s: i64| human_duration(chrono::Duration::seconds(s));
+        let d = |s: i64| human_duration(jiff::SignedDuration::from_secs(s));
         assert_eq!(
             [
                 d(5),

@@ -303,8 +303,8 @@ pub fn status(frame: &mut Frame, app: &App, area: Rect) {
     let snap = &app.snapshot;
     let ns = app.namespace.as_deref().unwrap_or("all namespaces");
     let write_style = match app.write {
-        crate::tui::backend::WriteAccess::Allowed { .. } => theme::OK,
-        crate::tui::backend::WriteAccess::Refused { .. } => theme::WARN,
+        crate::tui::port::WriteAccess::Allowed { .. } => theme::OK,
+        crate::tui::port::WriteAccess::Refused { .. } => theme::WARN,
     };
     let (known, server) = app.cluster_name();
     let context = if known.is_empty() {

@@ -12,8 +12,8 @@ use super::chrome::sentence;
 use super::wrapped_rows;
 use crate::fix::FixPlan;
 use crate::tui::app::{App, DialogStatus, FixDialog, Overlay, UndoDialog};
-use crate::tui::backend::WriteAccess;
 use crate::tui::keymap::HELP;
+use crate::tui::port::WriteAccess;
 use crate::tui::theme;
 
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -330,7 +330,7 @@ fn journal_lines(lines: &mut Vec<Line<'static>>, d: &UndoDialog) {
             "Fixed",
             format!(
                 "{} (journal id {})",
-                e.time.format("%Y-%m-%d %H:%M:%S UTC"),
+                e.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
                 e.id
             ),
         ));

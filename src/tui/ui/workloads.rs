@@ -11,10 +11,10 @@ use super::{fit, fit_right, inner, pane_block, pane_message, row_style};
 use crate::k8s::PullPolicy;
 use crate::tui::action::Pane;
 use crate::tui::app::App;
-use crate::tui::backend::RolloutOutcome;
 use crate::tui::columns::{Col, allocate};
 use crate::tui::elide::{elide_image, elide_middle, image_key_len};
 use crate::tui::layout::visible_rows;
+use crate::tui::port::FollowOutcome;
 use crate::tui::theme;
 use crate::tui::view::{WorkloadKey, WorkloadRow};
 
@@ -79,8 +79,8 @@ fn rollout_text(app: &App, key: &WorkloadKey) -> Option<(String, Style)> {
             ),
             theme::WARN,
         ),
-        Some(RolloutOutcome::Running) => ("✓ Running".to_string(), theme::OK),
-        Some(RolloutOutcome::Failed(reason)) => (format!("✗ {reason}"), theme::ERROR),
+        Some(FollowOutcome::Running) => ("✓ Running".to_string(), theme::OK),
+        Some(FollowOutcome::Failed(reason)) => (format!("✗ {reason}"), theme::ERROR),
     })
 }
 

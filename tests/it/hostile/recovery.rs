@@ -154,7 +154,7 @@ async fn after_an_outage_the_new_cluster_is_live_soon_and_nothing_of_the_old_one
         SimOptions {
             port,
             identity: Some(identity_holder),
-            start_resource_version: kindscope::sim::serve::restart_base(),
+            start_resource_version: kindscope::sim::restart::version_base(),
             ..SimOptions::default()
         },
     )

@@ -2,6 +2,7 @@
 //! hand-made gateway-debug snapshots of the dashboard tests.
 
 pub mod cli;
+pub mod fake_port;
 pub mod feed;
 pub mod ports;
 pub mod tui_fixtures;

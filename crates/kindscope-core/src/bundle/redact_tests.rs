@@ -142,8 +142,13 @@ fn finding() -> Finding {
 }
 
 fn bundle_text(options: Options) -> String {
-    let b =
-        Bundle::from_snapshot_with(&snapshot(), &[finding()], None, chrono::Utc::now(), options);
+    let b = Bundle::from_snapshot_with(
+        &snapshot(),
+        &[finding()],
+        None,
+        jiff::Timestamp::now(),
+        options,
+    );
     String::from_utf8(b.to_bytes(false).expect("serialise")).expect("utf8")
 }
 

@@ -500,8 +500,8 @@ fn sync_status(
             Some(at) => at.elapsed(),
             None => c["lastUpdateTime"]
                 .as_str()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .and_then(|last| chrono::Utc::now().signed_duration_since(last).to_std().ok())
+                .and_then(kindscope_core::time::parse_rfc3339)
+                .and_then(|last| jiff::Timestamp::now().duration_since(last).try_into().ok())
                 .unwrap_or_default(),
         };
         if elapsed >= e.clock.real(deadline) {

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::SecondsFormat;
+use kindscope_core::time::{self, Precision};
 use serde_json::{Value, json};
 
 use super::super::resources::{NAMESPACES, PODS, RESOURCES, ResourceType};
@@ -146,8 +146,8 @@ pub(super) fn serve(
 }
 
 fn now_plus(secs: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::seconds(secs))
-        .to_rfc3339_opts(SecondsFormat::Secs, true)
+    let t = jiff::Timestamp::now().saturating_add(jiff::SignedDuration::from_secs(secs));
+    time::rfc3339(t.unwrap_or(jiff::Timestamp::MAX), Precision::Secs)
 }
 
 /// Set the pod's deletion timestamp; a later delete may only shorten the grace period.

@@ -188,7 +188,7 @@ fn list(st: &AppState, t: &Target, params: &Params, accept: &str) -> Result<Resp
             page.items.iter().map(|o| o.as_ref()),
             include,
             meta,
-            chrono::Utc::now(),
+            jiff::Timestamp::now(),
         );
         return Ok(json_value(StatusCode::OK, &doc));
     }
@@ -225,7 +225,7 @@ fn get(
     if wants_table(accept) && t.sub.is_none() {
         let include = IncludeObject::parse(params.get("includeObject"));
         let meta = json!({"resourceVersion": obj["metadata"]["resourceVersion"]});
-        let doc = table(t.rt, [obj.as_ref()], include, meta, chrono::Utc::now());
+        let doc = table(t.rt, [obj.as_ref()], include, meta, jiff::Timestamp::now());
         return Ok(json_value(StatusCode::OK, &doc));
     }
     Ok(json_value(StatusCode::OK, obj.as_ref()))

@@ -16,6 +16,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
+use kindscope_core::time::{self, Precision, SignedDuration, Timestamp};
 use serde_json::Value;
 
 use super::super::resources::PODS;
@@ -55,7 +56,7 @@ fn log(st: &Arc<AppState>, ns: &str, name: &str, params: &Params) -> Result<Resp
         .and_then(|c| c["image"].as_str())
         .unwrap_or("")
         .to_string();
-    let now = chrono::Utc::now();
+    let now = Timestamp::now();
     let mut lines = printed(&container, &image, started, now);
     // A followed log goes on counting from the health checks printed so far.
     let checks = lines.len().saturating_sub(3) as u64;
@@ -99,7 +100,7 @@ fn log(st: &Arc<AppState>, ns: &str, name: &str, params: &Params) -> Result<Resp
             if kubelet_check(&pod, &name, &container, false).is_err() {
                 break;
             }
-            yield Ok(Bytes::from(line(chrono::Utc::now(), &health(&container, n), stamps)));
+            yield Ok(Bytes::from(line(Timestamp::now(), &health(&container, n), stamps)));
             n += 1;
         }
     };
@@ -161,7 +162,7 @@ fn kubelet_check(
     name: &str,
     container: &str,
     previous: bool,
-) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+) -> Result<Timestamp, ApiError> {
     let status = pod["status"]["containerStatuses"]
         .as_array()
         .into_iter()
@@ -176,9 +177,8 @@ fn kubelet_check(
     };
     let at = |v: &Value| {
         v.as_str()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .unwrap_or_else(chrono::Utc::now)
+            .and_then(time::parse_rfc3339)
+            .unwrap_or_else(Timestamp::now)
     };
     let state = &s["state"];
     let last = &s["lastState"]["terminated"];
@@ -224,9 +224,9 @@ fn kubelet_check(
 fn printed(
     container: &str,
     image: &str,
-    started: chrono::DateTime<chrono::Utc>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<(chrono::DateTime<chrono::Utc>, String)> {
+    started: Timestamp,
+    now: Timestamp,
+) -> Vec<(Timestamp, String)> {
     let mut out = vec![
         (
             started,
@@ -241,12 +241,12 @@ fn printed(
             "level=info msg=\"listening\" addr=:8080".to_string(),
         ),
     ];
-    let step = chrono::Duration::seconds(10);
-    let mut t = started + step;
+    let step = SignedDuration::from_secs(10);
+    let mut t = started.checked_add(step).ok();
     let mut n = 0;
-    while t <= now && out.len() < MAX_LINES {
-        out.push((t, health(container, n)));
-        t += step;
+    while let Some(at) = t.filter(|at| *at <= now && out.len() < MAX_LINES) {
+        out.push((at, health(container, n)));
+        t = at.checked_add(step).ok();
         n += 1;
     }
     out
@@ -257,12 +257,9 @@ fn health(container: &str, n: u64) -> String {
 }
 
 /// One log line; `timestamps=true` puts the time first as the kubelet does (RFC 3339, nanoseconds).
-fn line(t: chrono::DateTime<chrono::Utc>, text: &str, stamps: bool) -> String {
+fn line(t: Timestamp, text: &str, stamps: bool) -> String {
     if stamps {
-        format!(
-            "{} {text}\n",
-            t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
-        )
+        format!("{} {text}\n", time::rfc3339(t, Precision::Nanos))
     } else {
         format!("{text}\n")
     }
@@ -280,7 +277,7 @@ mod tests {
         })
     }
 
-    fn message(r: Result<chrono::DateTime<chrono::Utc>, ApiError>) -> String {
+    fn message(r: Result<Timestamp, ApiError>) -> String {
         let e = r.expect_err("refused");
         assert_eq!(e.code, 400);
         e.to_status()["message"].as_str().unwrap_or("").to_string()
@@ -328,10 +325,8 @@ mod tests {
 
     #[test]
     fn a_running_container_prints_start_up_and_health_checks() {
-        let t0 = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
-            .expect("time")
-            .with_timezone(&chrono::Utc);
-        let lines = printed("gw", "gw:1", t0, t0 + chrono::Duration::seconds(35));
+        let t0 = time::parse_rfc3339("2026-01-01T00:00:00Z").expect("time");
+        let lines = printed("gw", "gw:1", t0, t0 + SignedDuration::from_secs(35));
         assert_eq!(lines.len(), 6);
         assert!(lines[0].1.contains("image=gw:1"));
         assert!(line(t0, "x", true).starts_with("2026-01-01T00:00:00.000000000Z x"));

@@ -56,8 +56,10 @@ pub(super) fn group_version(gv: &str, params: &Params, headers: &HeaderMap) -> R
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, immutable"),
         );
-        let expires = chrono::Utc::now() + chrono::Duration::days(365);
-        let text = expires.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        let expires = jiff::Timestamp::now()
+            .saturating_add(jiff::SignedDuration::from_hours(365 * 24))
+            .unwrap_or(jiff::Timestamp::MAX);
+        let text = expires.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
         if let Ok(v) = HeaderValue::from_str(&text) {
             h.insert(header::EXPIRES, v);
         }

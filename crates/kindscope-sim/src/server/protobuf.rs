@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use base64::Engine;
+use kindscope_core::time::Precision;
 use serde_json::{Map, Value, json};
 
 use super::super::status::ApiError;
@@ -254,14 +255,15 @@ fn time(buf: &[u8], micro: bool) -> Result<Value, ApiError> {
     if secs == 0 && nanos == 0 {
         return Ok(Value::Null);
     }
-    let t = chrono::DateTime::from_timestamp(secs, u32::try_from(nanos).unwrap_or(0))
-        .ok_or_else(|| malformed("time out of range"))?;
+    // Negative nanos read as 0, as before; too many are out of range.
+    let nanos = i32::try_from(nanos.max(0)).unwrap_or(i32::MAX);
+    let t = jiff::Timestamp::new(secs, nanos).map_err(|_| malformed("time out of range"))?;
     let format = if micro {
-        chrono::SecondsFormat::Micros
+        Precision::Micros
     } else {
-        chrono::SecondsFormat::Secs
+        Precision::Secs
     };
-    Ok(json!(t.to_rfc3339_opts(format, true)))
+    Ok(json!(kindscope_core::time::rfc3339(t, format)))
 }
 
 /// Go's `time.Duration.String()` for whole seconds or less (`1h2m3s`, `1.5s`, `0s`).

@@ -96,7 +96,7 @@ impl Encoder {
         match self.table {
             Some(include) => {
                 let meta = json!({"resourceVersion": obj["metadata"]["resourceVersion"]});
-                let t = table(self.rt, [obj], include, meta, chrono::Utc::now());
+                let t = table(self.rt, [obj], include, meta, jiff::Timestamp::now());
                 write_json(&mut out, &t);
             }
             None => write_json(&mut out, obj),

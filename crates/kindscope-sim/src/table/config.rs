@@ -2,7 +2,7 @@
 //! apiserver's printers (`printConfigMap`, `printSecret`, `printService`, `printStatefulSet`,
 //! `printDaemonSet` in pkg/printers/internalversion).
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::printers::{age, s};
@@ -11,7 +11,7 @@ fn count(v: &Value) -> usize {
     v.as_object().map_or(0, |m| m.len())
 }
 
-pub(super) fn configmap_cells(cm: &Value, now: DateTime<Utc>) -> Vec<Value> {
+pub(super) fn configmap_cells(cm: &Value, now: Timestamp) -> Vec<Value> {
     vec![
         json!(s(&cm["metadata"]["name"])),
         json!(count(&cm["data"]) + count(&cm["binaryData"])),
@@ -19,7 +19,7 @@ pub(super) fn configmap_cells(cm: &Value, now: DateTime<Utc>) -> Vec<Value> {
     ]
 }
 
-pub(super) fn secret_cells(secret: &Value, now: DateTime<Utc>) -> Vec<Value> {
+pub(super) fn secret_cells(secret: &Value, now: Timestamp) -> Vec<Value> {
     vec![
         json!(s(&secret["metadata"]["name"])),
         json!(s(&secret["type"])),
@@ -82,7 +82,7 @@ fn external_ip(spec: &Value, status: &Value) -> String {
     }
 }
 
-pub(super) fn service_cells(svc: &Value, now: DateTime<Utc>) -> Vec<Value> {
+pub(super) fn service_cells(svc: &Value, now: Timestamp) -> Vec<Value> {
     let spec = &svc["spec"];
     let selector = match spec["selector"].as_object() {
         Some(m) if !m.is_empty() => {
@@ -107,7 +107,7 @@ pub(super) fn service_cells(svc: &Value, now: DateTime<Utc>) -> Vec<Value> {
     ]
 }
 
-pub(super) fn statefulset_cells(sts: &Value, now: DateTime<Utc>) -> Vec<Value> {
+pub(super) fn statefulset_cells(sts: &Value, now: Timestamp) -> Vec<Value> {
     let st = &sts["status"];
     vec![
         json!(s(&sts["metadata"]["name"])),
@@ -120,7 +120,7 @@ pub(super) fn statefulset_cells(sts: &Value, now: DateTime<Utc>) -> Vec<Value> {
     ]
 }
 
-pub(super) fn daemonset_cells(ds: &Value, now: DateTime<Utc>) -> Vec<Value> {
+pub(super) fn daemonset_cells(ds: &Value, now: Timestamp) -> Vec<Value> {
     let st = &ds["status"];
     let n = |k: &str| json!(st[k].as_i64().unwrap_or(0));
     let selector = match ds["spec"]["template"]["spec"]["nodeSelector"].as_object() {
@@ -144,7 +144,7 @@ pub(super) fn daemonset_cells(ds: &Value, now: DateTime<Utc>) -> Vec<Value> {
 }
 
 /// `printJob`: Running/Complete, `1/1`, the run's duration.
-pub(super) fn job_cells(job: &Value, now: DateTime<Utc>) -> Vec<Value> {
+pub(super) fn job_cells(job: &Value, now: Timestamp) -> Vec<Value> {
     let st = &job["status"];
     let complete = st["conditions"].as_array().is_some_and(|c| {
         c.iter()
@@ -168,10 +168,8 @@ pub(super) fn job_cells(job: &Value, now: DateTime<Utc>) -> Vec<Value> {
     ]
 }
 
-fn parse(t: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(t)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+fn parse(t: &str) -> Option<Timestamp> {
+    kindscope_core::time::parse_rfc3339(t)
 }
 
 #[cfg(test)]
@@ -180,7 +178,7 @@ mod tests {
 
     #[test]
     fn service_row_like_kubectl() {
-        let now = Utc::now();
+        let now = Timestamp::now();
         let svc = json!({"metadata": {"name": "web"}, "spec": {"type": "NodePort",
             "clusterIP": "10.96.3.4", "selector": {"app": "web"},
             "ports": [{"port": 80, "nodePort": 30080, "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}]}});

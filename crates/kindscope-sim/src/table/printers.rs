@@ -1,6 +1,6 @@
 //! The cells of each row, as the apiserver's printers (pkg/printers/internalversion) word them.
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 use serde_json::{Value, json};
 
 pub(super) fn s(v: &Value) -> &str {
@@ -18,23 +18,21 @@ fn int(v: &Value) -> i64 {
     v.as_i64().unwrap_or(0)
 }
 
-fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(v.as_str()?)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+fn parse_time(v: &Value) -> Option<Timestamp> {
+    kindscope_core::time::parse_rfc3339(v.as_str()?)
 }
 
 /// kubectl's age of a timestamp (`translateTimestampSince`).
-pub(super) fn age(ts: &Value, now: DateTime<Utc>) -> String {
+pub(super) fn age(ts: &Value, now: Timestamp) -> String {
     match parse_time(ts) {
-        Some(t) => human_duration(now.signed_duration_since(t)),
+        Some(t) => human_duration(now.duration_since(t)),
         None => "<unknown>".to_string(),
     }
 }
 
 /// apimachinery's `duration.HumanDuration`.
-pub fn human_duration(d: chrono::Duration) -> String {
-    let secs = d.num_seconds();
+pub fn human_duration(d: jiff::SignedDuration) -> String {
+    let secs = d.as_secs();
     if secs < -1 {
         return "<invalid>".into();
     }
@@ -170,7 +168,7 @@ pub fn pod_status(pod: &Value) -> String {
     reason
 }
 
-pub(super) fn pod_cells(pod: &Value, now: DateTime<Utc>) -> Vec<Value> {
+pub(super) fn pod_cells(pod: &Value, now: Timestamp) -> Vec<Value> {
     let empty = Vec::new();
     let statuses = pod["status"]["containerStatuses"]
         .as_array()
@@ -185,7 +183,7 @@ pub(super) fn pod_cells(pod: &Value, now: DateTime<Utc>) -> Vec<Value> {
             .as_array()
             .unwrap_or(&empty),
     );
-    let (mut restarts, mut last) = (0i64, None::<DateTime<Utc>>);
+    let (mut restarts, mut last) = (0i64, None::<Timestamp>);
     for c in all {
         restarts += int(&c["restartCount"]);
         if let Some(t) = parse_time(&c["lastState"]["terminated"]["finishedAt"]) {
@@ -194,10 +192,7 @@ pub(super) fn pod_cells(pod: &Value, now: DateTime<Utc>) -> Vec<Value> {
     }
     let restarts = match last {
         Some(t) if restarts > 0 => {
-            format!(
-                "{restarts} ({} ago)",
-                human_duration(now.signed_duration_since(t))
-            )
+            format!("{restarts} ({} ago)", human_duration(now.duration_since(t)))
         }
         _ => restarts.to_string(),
     };
@@ -231,7 +226,7 @@ pub(super) fn pod_cells(pod: &Value, now: DateTime<Utc>) -> Vec<Value> {
     ]
 }
 
-pub(super) fn node_cells(node: &Value, now: DateTime<Utc>) -> Vec<Value> {
+pub(super) fn node_cells(node: &Value, now: Timestamp) -> Vec<Value> {
     let ready = node["status"]["conditions"]
         .as_array()
         .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"));
@@ -314,7 +309,7 @@ pub fn selector_string(sel: &Value) -> String {
     }
 }
 
-pub(super) fn workload_cells(obj: &Value, now: DateTime<Utc>, deployment: bool) -> Vec<Value> {
+pub(super) fn workload_cells(obj: &Value, now: Timestamp, deployment: bool) -> Vec<Value> {
     let containers = obj["spec"]["template"]["spec"]["containers"]
         .as_array()
         .map(Vec::as_slice)
@@ -340,7 +335,7 @@ pub(super) fn workload_cells(obj: &Value, now: DateTime<Utc>, deployment: bool) 
     cells
 }
 
-pub(super) fn event_cells(ev: &Value, now: DateTime<Utc>) -> Vec<Value> {
+pub(super) fn event_cells(ev: &Value, now: Timestamp) -> Vec<Value> {
     let time_or = |ts: &Value, fallback: &Value| {
         if parse_time(ts).is_some() {
             age(ts, now)

@@ -63,7 +63,7 @@ pub async fn write_bundle(
         snapshot,
         findings,
         kubernetes_version,
-        chrono::Utc::now(),
+        jiff::Timestamp::now(),
         options,
     );
     let path = path.to_path_buf();

@@ -1,9 +1,9 @@
 //! What the dashboard asks of the cluster, and what comes back.
 //!
-//! The event loop sends [`Request`]s to a [`Backend`]; the backend does the IO (on its own tasks)
-//! and reports [`BackendEvent`]s on a channel, which the loop turns into actions. The real
-//! backend wraps the cluster edge (`cluster::apply`, `undo`, `rollout::follow`); tests use
-//! [`FakeBackend`].
+//! The event loop sends [`Request`]s to a [`ClusterPort`]; the port does the IO (on its own
+//! tasks) and reports [`PortEvent`]s on a channel, which the loop turns into actions. The real
+//! port (`cluster_service::ClusterService`) wraps the cluster edge (`cluster::apply`, `undo`,
+//! `rollout::follow`); tests use a scripted fake (`tests/it/support/fake_port.rs`).
 
 use std::sync::Arc;
 
@@ -85,9 +85,10 @@ pub struct LogRequest {
     pub query: crate::cluster::inspect::LogQuery,
 }
 
-/// How a followed rollout ended.
+/// How a followed rollout ended, as the dashboard shows it: `cluster::rollout::RolloutOutcome`
+/// with a timeout told as a failure's sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RolloutOutcome {
+pub enum FollowOutcome {
     /// The new pods are Running and ready.
     Running,
     /// It did not get there: a new waiting reason, a timeout, a deleted object (one sentence).
@@ -96,7 +97,7 @@ pub enum RolloutOutcome {
 
 /// What the backend reports back.
 #[derive(Debug, Clone)]
-pub enum BackendEvent {
+pub enum PortEvent {
     /// The patch was accepted by the API server (`undo` = it was an undo patch).
     Applied { target: Target, undo: bool },
     /// The patch was refused or could not be sent (422 guard failure, 403, connection…).
@@ -110,7 +111,7 @@ pub enum BackendEvent {
     /// The rollout ended.
     RolloutDone {
         target: Target,
-        outcome: RolloutOutcome,
+        outcome: FollowOutcome,
     },
     /// A new snapshot feed replaces the old one (after a namespace switch).
     Feed(watch::Receiver<Arc<Snapshot>>),
@@ -129,11 +130,11 @@ pub enum BackendEvent {
 }
 
 /// Channel on which a backend reports.
-pub type EventSink = mpsc::UnboundedSender<BackendEvent>;
+pub type EventSink = mpsc::UnboundedSender<PortEvent>;
 
 /// The cluster side of the dashboard. `submit` must return at once (spawn the work) and report
 /// progress and results through `events`.
-pub trait Backend: Send + 'static {
+pub trait ClusterPort: Send + 'static {
     fn submit(&mut self, request: Request, events: &EventSink);
 }
 
@@ -154,79 +155,6 @@ impl WriteAccess {
     pub fn label(&self) -> &str {
         match self {
             WriteAccess::Allowed { label } | WriteAccess::Refused { label, .. } => label,
-        }
-    }
-}
-
-/// A backend for tests and demos without a cluster: records requests and answers with a
-/// scripted outcome.
-#[derive(Debug, Default, Clone)]
-pub struct FakeBackend {
-    pub requests: Arc<std::sync::Mutex<Vec<Request>>>,
-    /// When set, every apply/undo fails with this message.
-    pub fail_with: Option<String>,
-    /// What `UndoHistory` answers (an empty journal by default).
-    pub history: Vec<JournalEntry>,
-}
-
-impl Backend for FakeBackend {
-    fn submit(&mut self, request: Request, events: &EventSink) {
-        // Recorded after answering, so a test that sees the request also finds the answers queued.
-        let record = request.clone();
-        let (plan, undo) = match request {
-            Request::Apply(plan) => (plan, false),
-            Request::Undo(plan) => (plan, true),
-            Request::SwitchContext(context) => {
-                let _ = events.send(BackendEvent::Context(Err(format!(
-                    "cannot switch to {context}: this dashboard has no kubeconfig"
-                ))));
-                if let Ok(mut log) = self.requests.lock() {
-                    log.push(record);
-                }
-                return;
-            }
-            Request::Logs(_) | Request::Yaml { .. } | Request::CloseView => {
-                if let Ok(mut log) = self.requests.lock() {
-                    log.push(record);
-                }
-                return;
-            }
-            Request::UndoHistory => {
-                let _ = events.send(BackendEvent::History(Ok(self.history.clone())));
-                if let Ok(mut log) = self.requests.lock() {
-                    log.push(record);
-                }
-                return;
-            }
-            Request::SwitchNamespace(_) | Request::RefreshNodeImages => {
-                if let Ok(mut log) = self.requests.lock() {
-                    log.push(record);
-                }
-                return;
-            }
-        };
-        let target = plan.target.clone();
-        // A closed receiver means the loop is gone; nothing left to report to.
-        let _ = match &self.fail_with {
-            Some(message) => events.send(BackendEvent::ApplyFailed {
-                target,
-                undo,
-                message: message.clone(),
-            }),
-            None => events
-                .send(BackendEvent::Applied {
-                    target: target.clone(),
-                    undo,
-                })
-                .and_then(|()| {
-                    events.send(BackendEvent::RolloutDone {
-                        target,
-                        outcome: RolloutOutcome::Running,
-                    })
-                }),
-        };
-        if let Ok(mut log) = self.requests.lock() {
-            log.push(record);
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The real [`Backend`]: the dashboard's requests carried out on the cluster edge.
+//! The real [`ClusterPort`]: the dashboard's requests carried out on the cluster edge.
 //!
 //! Every request is handled on a spawned task that reports over the event sink, so the UI loop
 //! never waits on the network. A fix is `session::apply_and_follow` (write guard again,
@@ -21,10 +21,10 @@ use crate::cluster::session::{
     self, Direction, Events, Feed, FeedOptions, RuntimeSource, Step, WriteOptions,
 };
 use crate::fix::FixPlan;
-use crate::tui::backend::{
-    Backend, BackendEvent, EventSink, LogRequest, ObjectKind, ObjectRef, Request, RolloutOutcome,
-};
 use crate::tui::contexts::{Attached, Switcher};
+use crate::tui::port::{
+    ClusterPort, EventSink, FollowOutcome, LogRequest, ObjectKind, ObjectRef, PortEvent, Request,
+};
 use crate::tui::textview::ViewUpdate;
 use tokio::sync::mpsc;
 
@@ -64,9 +64,9 @@ impl FeedSource {
     }
 }
 
-/// Settings of a [`ClusterBackend`].
+/// Settings of a [`ClusterService`].
 #[derive(Debug, Clone)]
-pub struct BackendOptions {
+pub struct ServiceOptions {
     /// `Err(sentence)` when the write guard refuses writes on this context.
     pub write: Result<(), String>,
     /// How long to follow a rollout after a patch.
@@ -79,13 +79,13 @@ pub struct BackendOptions {
 }
 
 /// The dashboard's backend on a real (or simulated) cluster.
-pub struct ClusterBackend {
+pub struct ClusterService {
     conn: Connection,
     /// Shared with rollout tasks, so a namespace switch does not cut a rollout being followed:
     /// the old feed lives until the last task using it ends.
     feed: Arc<Feed>,
     source: FeedSource,
-    opts: BackendOptions,
+    opts: ServiceOptions,
     /// The log stream of the open logs view.
     log_task: Option<tokio::task::JoinHandle<()>>,
     /// Connections made by `:ctx`, installed before the next request is handled.
@@ -95,15 +95,15 @@ pub struct ClusterBackend {
     ),
 }
 
-impl Drop for ClusterBackend {
+impl Drop for ClusterService {
     fn drop(&mut self) {
         self.stop_logs();
     }
 }
 
-impl ClusterBackend {
-    pub fn new(conn: Connection, feed: Feed, source: FeedSource, opts: BackendOptions) -> Self {
-        ClusterBackend {
+impl ClusterService {
+    pub fn new(conn: Connection, feed: Feed, source: FeedSource, opts: ServiceOptions) -> Self {
+        ClusterService {
             conn,
             feed: Arc::new(feed),
             source,
@@ -176,7 +176,7 @@ impl ClusterBackend {
                     // The server's refusal is the whole story: no "stream ended" after it.
                     Err(e) => (ViewUpdate::Failed(e), true),
                 };
-                if events.send(BackendEvent::View { id, update }).is_err() || last {
+                if events.send(PortEvent::View { id, update }).is_err() || last {
                     return;
                 }
             }
@@ -189,7 +189,7 @@ impl ClusterBackend {
             } else {
                 ViewUpdate::Lines(Vec::new())
             };
-            let _ = events.send(BackendEvent::View { id, update: end });
+            let _ = events.send(PortEvent::View { id, update: end });
         }));
     }
 
@@ -197,7 +197,7 @@ impl ClusterBackend {
     /// backend takes the new connection before its next request.
     fn switch_context(&mut self, context: String, events: &EventSink) {
         let Some(switcher) = self.opts.contexts.clone() else {
-            let _ = events.send(BackendEvent::Context(Err(
+            let _ = events.send(PortEvent::Context(Err(
                 "this dashboard cannot switch contexts (the demo runs one simulated cluster)"
                     .into(),
             )));
@@ -213,11 +213,11 @@ impl ClusterBackend {
                     let snapshots = attached.feed.snapshots();
                     tracing::info!(context = %info.context, server = %info.server, "switched context");
                     let _ = install.send(attached);
-                    let _ = events.send(BackendEvent::Context(Ok(Box::new(info))));
-                    let _ = events.send(BackendEvent::Feed(snapshots));
+                    let _ = events.send(PortEvent::Context(Ok(Box::new(info))));
+                    let _ = events.send(PortEvent::Feed(snapshots));
                 }
                 Err(e) => {
-                    let _ = events.send(BackendEvent::Context(Err(format!(
+                    let _ = events.send(PortEvent::Context(Err(format!(
                         "still on the old context: {e}"
                     ))));
                 }
@@ -252,7 +252,7 @@ impl ClusterBackend {
                 Ok(text) => ViewUpdate::Replace(text.lines().map(str::to_string).collect()),
                 Err(e) => ViewUpdate::Failed(format!("cannot read {}: {e}", object.label())),
             };
-            let _ = events.send(BackendEvent::View { id, update });
+            let _ = events.send(PortEvent::View { id, update });
         });
     }
 
@@ -264,23 +264,23 @@ impl ClusterBackend {
                 .map_err(|e| e.to_string()),
             None => Ok(Vec::new()),
         };
-        let _ = events.send(BackendEvent::History(found));
+        let _ = events.send(PortEvent::History(found));
     }
 
     fn switch_namespace(&mut self, namespace: Option<String>, events: &EventSink) {
         if self.conn.namespace == namespace {
-            let _ = events.send(BackendEvent::Feed(self.feed.snapshots()));
+            let _ = events.send(PortEvent::Feed(self.feed.snapshots()));
             return;
         }
         self.conn.namespace = namespace;
         tracing::info!(namespace = ?self.conn.namespace, "switching the watch to another namespace");
         // Starting a feed only spawns watch tasks; the old one stops when its last user drops it.
         self.feed = Arc::new(self.source.start(&self.conn));
-        let _ = events.send(BackendEvent::Feed(self.feed.snapshots()));
+        let _ = events.send(PortEvent::Feed(self.feed.snapshots()));
     }
 }
 
-impl Backend for ClusterBackend {
+impl ClusterPort for ClusterService {
     fn submit(&mut self, request: Request, events: &EventSink) {
         while let Ok(next) = self.attached.1.try_recv() {
             self.install(next);
@@ -303,7 +303,7 @@ impl Backend for ClusterBackend {
                           updates by itself; there is no container runtime to ask."
                         .to_string(),
                 };
-                let _ = events.send(BackendEvent::Notice(text));
+                let _ = events.send(PortEvent::Notice(text));
             }
         }
     }
@@ -321,7 +321,7 @@ async fn report(
     let what = describe_target(&target);
     while let Some(step) = steps.next().await {
         let event = match step {
-            Step::Refused(message) => BackendEvent::ApplyFailed {
+            Step::Refused(message) => PortEvent::ApplyFailed {
                 target: target.clone(),
                 undo,
                 message,
@@ -336,7 +336,7 @@ async fn report(
                     ),
                     other => other.to_string(),
                 };
-                BackendEvent::ApplyFailed {
+                PortEvent::ApplyFailed {
                     target: target.clone(),
                     undo,
                     message,
@@ -344,29 +344,29 @@ async fn report(
             }
             Step::Applied(applied) => {
                 tracing::info!(target = %what, undo, generation = ?applied.generation, "patch accepted");
-                BackendEvent::Applied {
+                PortEvent::Applied {
                     target: target.clone(),
                     undo,
                 }
             }
             Step::Journaled(_) => continue,
-            Step::NotJournaled(e) => BackendEvent::Notice(format!(
+            Step::NotJournaled(e) => PortEvent::Notice(format!(
                 "{what} was patched but not recorded in the journal: {e}"
             )),
-            Step::Progress(p) => BackendEvent::Rollout {
+            Step::Progress(p) => PortEvent::Rollout {
                 target: target.clone(),
                 message: progress_line(&p),
             },
             Step::Done(outcome) => {
                 let outcome = match outcome {
-                    rollout::RolloutOutcome::Running => RolloutOutcome::Running,
-                    rollout::RolloutOutcome::Failed { reason } => RolloutOutcome::Failed(reason),
+                    rollout::RolloutOutcome::Running => FollowOutcome::Running,
+                    rollout::RolloutOutcome::Failed { reason } => FollowOutcome::Failed(reason),
                     rollout::RolloutOutcome::TimedOut { last } => {
-                        RolloutOutcome::Failed(session::timed_out_reason(timeout, &last))
+                        FollowOutcome::Failed(session::timed_out_reason(timeout, &last))
                     }
                 };
                 tracing::info!(target = %what, ?outcome, "rollout followed");
-                BackendEvent::RolloutDone {
+                PortEvent::RolloutDone {
                     target: target.clone(),
                     outcome,
                 }

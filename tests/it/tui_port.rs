@@ -11,13 +11,13 @@ use kindscope::cluster::journal::{self, Action};
 use kindscope::diagnose::diagnose;
 use kindscope::model::{ResourceState, Snapshot};
 use kindscope::sim::SimOptions;
-use kindscope::tui::cluster_backend::{BackendOptions, ClusterBackend, FeedSource};
-use kindscope::tui::{Backend, BackendEvent, Request, RolloutOutcome};
+use kindscope::tui::cluster_service::{ClusterService, FeedSource, ServiceOptions};
+use kindscope::tui::{ClusterPort, FollowOutcome, PortEvent, Request};
 use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-async fn next(rx: &mut mpsc::UnboundedReceiver<BackendEvent>) -> BackendEvent {
+async fn next(rx: &mut mpsc::UnboundedReceiver<PortEvent>) -> PortEvent {
     tokio::time::timeout(WAIT, rx.recv())
         .await
         .expect("the backend reports in time")
@@ -25,16 +25,14 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<BackendEvent>) -> BackendEvent {
 }
 
 /// Events until the rollout of this request ends: (progress lines, outcome).
-async fn until_done(
-    rx: &mut mpsc::UnboundedReceiver<BackendEvent>,
-) -> (Vec<String>, RolloutOutcome) {
+async fn until_done(rx: &mut mpsc::UnboundedReceiver<PortEvent>) -> (Vec<String>, FollowOutcome) {
     let mut progress = Vec::new();
     loop {
         match next(rx).await {
-            BackendEvent::Rollout { message, .. } => progress.push(message),
-            BackendEvent::RolloutDone { outcome, .. } => return (progress, outcome),
-            BackendEvent::ApplyFailed { message, .. } => panic!("refused: {message}"),
-            BackendEvent::Notice(n) => panic!("unexpected notice: {n}"),
+            PortEvent::Rollout { message, .. } => progress.push(message),
+            PortEvent::RolloutDone { outcome, .. } => return (progress, outcome),
+            PortEvent::ApplyFailed { message, .. } => panic!("refused: {message}"),
+            PortEvent::Notice(n) => panic!("unexpected notice: {n}"),
             // Acceptance, feeds, journal reads and views: not about the rollout.
             _ => {}
         }
@@ -87,11 +85,11 @@ async fn fix_undo_conflict_and_namespace_switch() {
     .expect("connects");
     let source = FeedSource::api_only();
     let feed = source.start(&conn);
-    let mut backend = ClusterBackend::new(
+    let mut backend = ClusterService::new(
         conn,
         feed,
         source,
-        BackendOptions {
+        ServiceOptions {
             write: Ok(()),
             rollout_timeout: Duration::from_secs(30),
             journal: Some(journal.clone()),
@@ -116,10 +114,10 @@ async fn fix_undo_conflict_and_namespace_switch() {
     backend.submit(Request::Apply(plan.clone()), &tx);
     assert!(matches!(
         next(&mut rx).await,
-        BackendEvent::Applied { undo: false, .. }
+        PortEvent::Applied { undo: false, .. }
     ));
     let (progress, outcome) = until_done(&mut rx).await;
-    assert_eq!(outcome, RolloutOutcome::Running, "progress: {progress:?}");
+    assert_eq!(outcome, FollowOutcome::Running, "progress: {progress:?}");
     assert!(!progress.is_empty(), "the rollout reports progress");
     let entries = journal.entries().expect("journal");
     assert_eq!(entries.len(), 1);
@@ -129,7 +127,7 @@ async fn fix_undo_conflict_and_namespace_switch() {
     // The same plan again is stale: its guard fails (422), reported once, nothing retried.
     backend.submit(Request::Apply(plan.clone()), &tx);
     match next(&mut rx).await {
-        BackendEvent::ApplyFailed { message, undo, .. } => {
+        PortEvent::ApplyFailed { message, undo, .. } => {
             assert!(!undo);
             assert!(message.contains("changed since this plan"), "{message}");
             assert!(message.contains("nothing was changed"), "{message}");
@@ -148,12 +146,12 @@ async fn fix_undo_conflict_and_namespace_switch() {
     backend.submit(Request::Undo(plan.clone()), &tx);
     assert!(matches!(
         next(&mut rx).await,
-        BackendEvent::Applied { undo: true, .. }
+        PortEvent::Applied { undo: true, .. }
     ));
     let (_, outcome) = until_done(&mut rx).await;
     match outcome {
-        RolloutOutcome::Failed(reason) => assert!(reason.contains("ErrImageNeverPull"), "{reason}"),
-        RolloutOutcome::Running => panic!("the old image cannot run"),
+        FollowOutcome::Failed(reason) => assert!(reason.contains("ErrImageNeverPull"), "{reason}"),
+        FollowOutcome::Running => panic!("the old image cannot run"),
     }
     let entries = journal.entries().expect("journal");
     assert_eq!(entries.len(), 2);
@@ -162,7 +160,7 @@ async fn fix_undo_conflict_and_namespace_switch() {
 
     // A namespace switch hands over a feed of that namespace only.
     backend.submit(Request::SwitchNamespace(Some("kube-system".into())), &tx);
-    let BackendEvent::Feed(mut narrowed) = next(&mut rx).await else {
+    let PortEvent::Feed(mut narrowed) = next(&mut rx).await else {
         panic!("a namespace switch answers with a feed");
     };
     // Each resource has its own watch: wait until pods and nodes have both finished their
@@ -203,11 +201,11 @@ async fn a_refused_write_guard_never_sends() {
     .expect("connects");
     let source = FeedSource::api_only();
     let feed = source.start(&conn);
-    let mut backend = ClusterBackend::new(
+    let mut backend = ClusterService::new(
         conn,
         feed,
         source,
-        BackendOptions {
+        ServiceOptions {
             write: Err("writes are disabled by --read-only".into()),
             rollout_timeout: Duration::from_secs(5),
             journal: None,
@@ -235,7 +233,7 @@ async fn a_refused_write_guard_never_sends() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     backend.submit(Request::Apply(plan), &tx);
     match next(&mut rx).await {
-        BackendEvent::ApplyFailed { message, .. } => assert!(message.contains("--read-only")),
+        PortEvent::ApplyFailed { message, .. } => assert!(message.contains("--read-only")),
         other => panic!("expected a refusal, got {other:?}"),
     }
     let after = sim
