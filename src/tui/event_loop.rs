@@ -19,6 +19,7 @@ use crate::model::Snapshot;
 use crate::tui::action::{Action, Effect};
 use crate::tui::app::{App, DiagnoseFn, Handled, Options};
 use crate::tui::port::{ClusterPort, PortEvent, Request};
+use crate::tui::readiness::all_listed;
 use crate::tui::{keymap, ui};
 
 const ANIMATION: Duration = Duration::from_millis(100);
@@ -122,17 +123,6 @@ enum Derived {
     Closed,
 }
 
-/// Every required list is in: the first diagnosis of such a snapshot is the first verdict the
-/// user waits for, so it is never held back by the churn budget.
-fn complete(s: &Snapshot) -> bool {
-    crate::cluster::watch::REQUIRED.iter().all(|r| {
-        !matches!(
-            s.resources.get(r),
-            None | Some(crate::model::ResourceState::Loading)
-        )
-    })
-}
-
 /// Follow the feed off the UI task. Each new snapshot is handed on at once as rows (at most one
 /// per [`ROWS_EVERY`]; older ones are skipped), so a change reaches the screen within that time
 /// whatever the cluster's size. Diagnoses run on the blocking pool, one at a time, of the
@@ -158,7 +148,7 @@ fn spawn_deriver(
         let mut rows_at = Instant::now();
         loop {
             let due = match &wanted {
-                Some(s) if job.is_none() => Some(if complete(s) != judged_complete {
+                Some(s) if job.is_none() => Some(if all_listed(s) != judged_complete {
                     Instant::now()
                 } else {
                     next_at
@@ -187,7 +177,7 @@ fn spawn_deriver(
                 done = async { job.as_mut().expect("guarded").await }, if job.is_some() => {
                     job = None;
                     let Ok((snap, report, took)) = done else { return };
-                    judged_complete = complete(&snap);
+                    judged_complete = all_listed(&snap);
                     next_at = Instant::now() + FRAME.max(took * (DIAGNOSE_SHARE - 1));
                     if out.send((feed, Derived::Ready(snap, report))).is_err() {
                         return;
@@ -418,10 +408,16 @@ mod tests {
         Arc::new(s)
     }
 
-    /// A snapshot's rows are handed on while its diagnosis is still running; the diagnosis
-    /// follows, of the same snapshot.
-    #[tokio::test]
-    async fn rows_go_out_before_the_diagnosis_is_done() {
+    /// A deriver whose every diagnosis waits for one `()` on `gate`.
+    struct Gated {
+        gate: std::sync::mpsc::Sender<()>,
+        snaps: watch::Sender<Arc<Snapshot>>,
+        derived: mpsc::UnboundedReceiver<(u64, Derived)>,
+        task: JoinHandle<()>,
+    }
+
+    /// A [`Gated`] deriver for feed number `feed`.
+    fn gated_deriver(feed: u64) -> Gated {
         let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
         let gate = std::sync::Mutex::new(gate_rx);
         let diagnose: DiagnoseFn = Arc::new(move |s: &Snapshot| {
@@ -429,8 +425,26 @@ mod tests {
             crate::diagnose::report(s)
         });
         let (snaps, rx) = watch::channel(Arc::new(Snapshot::default()));
-        let (out, mut derived) = mpsc::unbounded_channel();
-        let task = spawn_deriver(rx, diagnose, 7, out);
+        let (out, derived) = mpsc::unbounded_channel();
+        let task = spawn_deriver(rx, diagnose, feed, out);
+        Gated {
+            gate: gate_tx,
+            snaps,
+            derived,
+            task,
+        }
+    }
+
+    /// A snapshot's rows are handed on while its diagnosis is still running; the diagnosis
+    /// follows, of the same snapshot.
+    #[tokio::test]
+    async fn rows_go_out_before_the_diagnosis_is_done() {
+        let Gated {
+            gate: gate_tx,
+            snaps,
+            mut derived,
+            task,
+        } = gated_deriver(7);
         let first = loaded("kind-a");
         snaps.send(first.clone()).expect("deriver alive");
         let Some((7, Derived::Rows(rows))) = derived.recv().await else {
@@ -455,15 +469,12 @@ mod tests {
     /// diagnosis is of the newest one.
     #[tokio::test]
     async fn rows_keep_coming_while_a_diagnosis_runs() {
-        let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
-        let gate = std::sync::Mutex::new(gate_rx);
-        let diagnose: DiagnoseFn = Arc::new(move |s: &Snapshot| {
-            let _ = gate.lock().map(|g| g.recv());
-            crate::diagnose::report(s)
-        });
-        let (snaps, rx) = watch::channel(Arc::new(Snapshot::default()));
-        let (out, mut derived) = mpsc::unbounded_channel();
-        let task = spawn_deriver(rx, diagnose, 0, out);
+        let Gated {
+            gate: gate_tx,
+            snaps,
+            mut derived,
+            task,
+        } = gated_deriver(0);
         let (a, b) = (loaded("kind-a"), loaded("kind-b"));
         snaps.send(a.clone()).expect("deriver alive");
         assert!(matches!(derived.recv().await, Some((0, Derived::Rows(s))) if Arc::ptr_eq(&s, &a)));

@@ -3,8 +3,21 @@
 //! count of findings) before these say so (docs/dashboard.md, "Findings").
 
 use crate::diagnose::Pending;
-use crate::model::ResourceState;
+use crate::model::{Resource as Watched, ResourceState, Snapshot};
 use crate::tui::app::App;
+
+/// Whether `r` of `snap` has not been listed yet.
+fn unlisted(snap: &Snapshot, r: &Watched) -> bool {
+    matches!(snap.resources.get(r), None | Some(ResourceState::Loading))
+}
+
+/// Every required list of `snap` is in (possibly forbidden): its diagnosis is a verdict. The
+/// dashboard's deriver never holds back the first diagnosis of such a snapshot.
+pub(crate) fn all_listed(snap: &Snapshot) -> bool {
+    !crate::cluster::watch::REQUIRED
+        .iter()
+        .any(|r| unlisted(snap, r))
+}
 
 impl App {
     /// Required resources (nodes, pods, Deployments, ReplicaSets) not listed yet.
@@ -12,13 +25,7 @@ impl App {
         crate::cluster::watch::REQUIRED
             .iter()
             .copied()
-            .filter(|r| {
-                !self.loaded
-                    || matches!(
-                        self.snapshot.resources.get(r),
-                        None | Some(ResourceState::Loading)
-                    )
-            })
+            .filter(|r| !self.loaded || unlisted(&self.snapshot, r))
             .map(|r| r.as_str())
             .collect()
     }

@@ -47,52 +47,49 @@ fn group(app: &App, i: usize, selected: bool) -> Vec<Line<'static>> {
 /// of a frame when there are hundreds, so the rows are kept until the findings, the selected
 /// one or the width change (`App::strip_rows`).
 pub fn rows(app: &App, width: u16) -> Arc<Vec<Row>> {
-    let key = (app.cache.findings_gen, app.selected_finding_index(), width);
-    if let Some((k, rows)) = app.strip_rows.borrow().as_ref()
-        && *k == key
-    {
-        return rows.clone();
+    if let Some(rows) = kept(app, width) {
+        return rows;
     }
-    let rows = Arc::new(build(app, key.1, width));
+    let key = key(app, width);
+    let rows: Arc<Vec<Row>> = Arc::new(wrapped(app, key.1, width).collect());
     *app.strip_rows.borrow_mut() = Some((key, rows.clone()));
     rows
 }
 
 /// How many rows the strip has, counted no further than `max`.
 pub fn count_rows(app: &App, width: u16, max: usize) -> usize {
-    if let Some(((gen_, selected, w), rows)) = app.strip_rows.borrow().as_ref()
-        && (*gen_, *selected, *w) == (app.cache.findings_gen, app.selected_finding_index(), width)
-    {
-        return rows.len();
+    match kept(app, width) {
+        Some(rows) => rows.len(),
+        None => wrapped(app, app.selected_finding_index(), width)
+            .take(max)
+            .count(),
     }
-    let selected = app.selected_finding_index();
-    let width = usize::from(width).max(8);
-    let mut n = 0;
-    for i in 0..app.view.findings.len() {
-        for line in group(app, i, selected == Some(i)) {
-            n += wrap(line, width).len();
-            if n >= max {
-                return n;
-            }
-        }
-    }
-    n
 }
 
-fn build(app: &App, selected: Option<usize>, width: u16) -> Vec<Row> {
+/// What the kept rows were wrapped for: (findings generation, selected finding, width).
+fn key(app: &App, width: u16) -> (u64, Option<usize>, u16) {
+    (app.cache.findings_gen, app.selected_finding_index(), width)
+}
+
+/// The kept rows, if they are still the strip's at `width`.
+fn kept(app: &App, width: u16) -> Option<Arc<Vec<Row>>> {
+    let kept = app.strip_rows.borrow();
+    let (k, rows) = kept.as_ref()?;
+    (*k == key(app, width)).then(|| rows.clone())
+}
+
+/// The strip's rows, wrapped as they are asked for.
+fn wrapped(app: &App, selected: Option<usize>, width: u16) -> impl Iterator<Item = Row> + '_ {
     let width = usize::from(width).max(8);
-    let mut out = Vec::new();
-    for i in 0..app.view.findings.len() {
-        for line in group(app, i, selected == Some(i)) {
-            for l in wrap(line, width) {
-                out.push(Row {
-                    line: l,
-                    finding: Some(i),
-                });
-            }
-        }
-    }
-    out
+    (0..app.view.findings.len()).flat_map(move |i| {
+        group(app, i, selected == Some(i))
+            .into_iter()
+            .flat_map(move |line| wrap(line, width))
+            .map(move |line| Row {
+                line,
+                finding: Some(i),
+            })
+    })
 }
 
 /// The first row to show in `height` rows so the selected finding's rows are in view
