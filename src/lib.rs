@@ -21,7 +21,7 @@ pub mod tui;
 // The pure core is its own crate; its modules keep their `kindscope::…` paths.
 pub use kindscope_core::{
     NODE_STATUS_MAX_IMAGES, NODE_STATUS_MAX_NAMES_PER_IMAGE, bundle, diagnose, fix, imageref, k8s,
-    model, workload,
+    model, object_list, workload,
 };
 /// The simulated Kind cluster (crate `kindscope-sim`), behind the default feature `demo`.
 #[cfg(feature = "demo")]

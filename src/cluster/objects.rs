@@ -3,32 +3,34 @@
 //! Replaces kube's reflector store for the feed: the reflector clones every object it stores
 //! (the original travels on down the stream), which at 5,000 pods and 40,000 events cost a
 //! fifth of `diagnose`'s CPU and a transient second copy; and its hash map needed a sort on
-//! every snapshot. Here objects are moved in, and the map is already in display order.
+//! every snapshot. Here objects are moved in, into an [`ObjectList`]: a snapshot of the store
+//! is an O(1) copy sharing its structure, and a change copies only its path, so the cost of one
+//! watch event does not grow with the cluster.
 //!
 //! Semantics follow the reflector's: an initial list (`Init` … `InitApply` … `InitDone`) is
 //! buffered and replaces the visible objects at once when it completes, so a relist never
 //! shows a half-listed state and drops every object the new list does not contain (no ghosts).
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use k8s_openapi::Metadata;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Resource;
 use kube::runtime::watcher;
 
-type Key = (String, String);
-type Map<K> = BTreeMap<Key, Arc<K>>;
+use crate::model::ObjectList;
 
-fn key<K: Resource>(obj: &K) -> Key {
+fn names<K: Resource>(obj: &K) -> (&str, &str) {
     let m = obj.meta();
     (
-        m.namespace.clone().unwrap_or_default(),
-        m.name.clone().unwrap_or_default(),
+        m.namespace.as_deref().unwrap_or(""),
+        m.name.as_deref().unwrap_or(""),
     )
 }
 
 /// Read side: cheap to clone, shared with the snapshot builder.
 pub struct Objects<K> {
-    live: Arc<RwLock<Map<K>>>,
+    live: Arc<RwLock<ObjectList<K>>>,
 }
 
 impl<K> Clone for Objects<K> {
@@ -40,10 +42,12 @@ impl<K> Clone for Objects<K> {
 }
 
 impl<K> Objects<K> {
-    /// Every object, ordered by (namespace, name).
-    pub fn state(&self) -> Vec<Arc<K>> {
-        let live = self.live.read().unwrap_or_else(PoisonError::into_inner);
-        live.values().cloned().collect()
+    /// Every object, ordered by (namespace, name): an O(1) copy of the store as it is now.
+    pub fn state(&self) -> ObjectList<K> {
+        self.live
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn len(&self) -> usize {
@@ -60,9 +64,9 @@ impl<K> Objects<K> {
 
 /// Write side: owned by the task that drives the watcher.
 pub struct Writer<K> {
-    live: Arc<RwLock<Map<K>>>,
+    live: Arc<RwLock<ObjectList<K>>>,
     /// The initial list in progress, if any.
-    buffer: Option<Map<K>>,
+    buffer: Option<ObjectList<K>>,
     /// Applied to every object before it is kept (e.g. dropping managedFields); false when
     /// the object is not to be kept at all.
     keep: fn(&mut K) -> bool,
@@ -70,7 +74,7 @@ pub struct Writer<K> {
 
 /// A new, empty set of objects: the writer for the watch task, the reader for snapshots.
 pub fn objects<K>(keep: fn(&mut K) -> bool) -> (Objects<K>, Writer<K>) {
-    let live = Arc::new(RwLock::new(Map::new()));
+    let live = Arc::new(RwLock::new(ObjectList::new()));
     (
         Objects { live: live.clone() },
         Writer {
@@ -81,25 +85,25 @@ pub fn objects<K>(keep: fn(&mut K) -> bool) -> (Objects<K>, Writer<K>) {
     )
 }
 
-impl<K: Resource> Writer<K> {
+impl<K: Resource + Metadata<Ty = ObjectMeta>> Writer<K> {
     /// Apply one watcher event, taking ownership of its object. True when a completed list
     /// holds an object under a name the previous one had with another uid: for nodes, the
     /// sign of another cluster behind the same address (a rebuilt Kind cluster).
     pub fn apply(&mut self, event: watcher::Event<K>) -> bool {
         match event {
-            watcher::Event::Init => self.buffer = Some(Map::new()),
+            watcher::Event::Init => self.buffer = Some(ObjectList::new()),
             watcher::Event::InitApply(mut obj) => {
-                let buffer = self.buffer.get_or_insert_with(Map::new);
+                let buffer = self.buffer.get_or_insert_with(ObjectList::new);
                 if (self.keep)(&mut obj) {
-                    buffer.insert(key(&obj), Arc::new(obj));
+                    buffer.insert(Arc::new(obj));
                 }
             }
             watcher::Event::InitDone => {
                 let listed = self.buffer.take().unwrap_or_default();
                 let replaced = {
                     let live = self.read();
-                    listed.iter().any(|(k, new)| {
-                        live.get(k)
+                    listed.iter().any(|new| {
+                        live.get_same(new)
                             .is_some_and(|old| old.meta().uid != new.meta().uid)
                     })
                 };
@@ -109,15 +113,18 @@ impl<K: Resource> Writer<K> {
                 return replaced;
             }
             watcher::Event::Apply(mut obj) => {
-                let k = key(&obj);
                 if (self.keep)(&mut obj) {
-                    self.write().insert(k, Arc::new(obj));
+                    self.write().insert(Arc::new(obj));
                 } else {
-                    self.write().remove(&k);
+                    let (ns, name) = names(&obj);
+                    let gone = self.write().remove(ns, name);
+                    drop(gone);
                 }
             }
             watcher::Event::Delete(obj) => {
-                self.write().remove(&key(&obj));
+                let (ns, name) = names(&obj);
+                let gone = self.write().remove(ns, name);
+                drop(gone);
             }
         }
         false
@@ -130,11 +137,11 @@ impl<K: Resource> Writer<K> {
         drop(old);
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Map<K>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, ObjectList<K>> {
         self.live.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Map<K>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, ObjectList<K>> {
         self.live.write().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -51,9 +51,9 @@ fn pod(name: &str, rs: &str, state: serde_json::Value) -> Arc<Pod> {
 
 fn snap(d: Arc<Deployment>, rss: Vec<Arc<ReplicaSet>>, pods: Vec<Arc<Pod>>) -> Snapshot {
     Snapshot {
-        deployments: vec![d],
-        replicasets: rss,
-        pods,
+        deployments: vec![d].into(),
+        replicasets: rss.into(),
+        pods: pods.into(),
         ..Snapshot::default()
     }
 }

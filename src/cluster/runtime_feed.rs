@@ -14,7 +14,7 @@ use crate::cluster::kind::is_kind_cluster;
 use crate::cluster::node_images::merge_all;
 use crate::cluster::runtime::{self, Programs, Runtime, Selection, list_node_images};
 use crate::config::Config;
-use crate::model::{NodeImage, NodeImages, Snapshot};
+use crate::model::{NodeImage, NodeImages, ObjectList, Snapshot};
 use k8s_openapi::api::core::v1::Node;
 
 /// One listing per node name.
@@ -122,7 +122,7 @@ pub(crate) fn spawn_lister(
 pub(crate) struct NodeImagesCache {
     /// The node objects merged last: the store replaces a node's `Arc` exactly when a watch
     /// event changed it, so comparing pointers is comparing resourceVersions.
-    key: Vec<Arc<Node>>,
+    key: ObjectList<Node>,
     runtime: Option<Arc<RuntimeLists>>,
     value: Arc<BTreeMap<String, NodeImages>>,
 }
@@ -130,11 +130,10 @@ pub(crate) struct NodeImagesCache {
 impl NodeImagesCache {
     pub(crate) fn get(
         &mut self,
-        nodes: &[Arc<Node>],
+        nodes: &ObjectList<Node>,
         runtime: Option<&Arc<RuntimeLists>>,
     ) -> Arc<BTreeMap<String, NodeImages>> {
-        let same_nodes = self.key.len() == nodes.len()
-            && self.key.iter().zip(nodes).all(|(a, b)| Arc::ptr_eq(a, b));
+        let same_nodes = self.key.ptr_eq(nodes) || self.key.changes(nodes).next().is_none();
         let same_runtime = match (runtime, &self.runtime) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             (None, None) => true,
@@ -142,7 +141,7 @@ impl NodeImagesCache {
         };
         if !same_nodes || !same_runtime || (self.value.is_empty() && !nodes.is_empty()) {
             self.value = Arc::new(assemble_node_images(nodes, runtime.map(Arc::as_ref)));
-            self.key = nodes.to_vec();
+            self.key = nodes.clone();
             self.runtime = runtime.cloned();
         }
         self.value.clone()
@@ -153,7 +152,7 @@ impl NodeImagesCache {
 /// ([`Snapshot::api_node_images`]), with the runtime listings merged on top
 /// ([`merge_all`]) when there are any.
 pub fn assemble_node_images(
-    nodes: &[Arc<Node>],
+    nodes: &ObjectList<Node>,
     runtime: Option<&RuntimeLists>,
 ) -> BTreeMap<String, NodeImages> {
     let api: BTreeMap<String, NodeImages> = nodes

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::cluster::runtime_feed::assemble_node_images;
-use crate::model::ResourceState;
 use crate::model::{ImageSources, NodeImage, RuntimeListing};
+use crate::model::{ObjectList, ResourceState};
 use k8s_openapi::api::core::v1::{ContainerImage, NodeStatus};
 use std::collections::BTreeSet;
 
@@ -48,10 +48,11 @@ fn lists() -> Arc<RuntimeLists> {
 
 #[test]
 fn node_images_start_from_the_api_and_merge_the_runtime() {
-    let nodes = vec![
+    let nodes: ObjectList<Node> = vec![
         node("w1", &[&["docker.io/library/nginx:1.27"]]),
         node("w2", &[]),
-    ];
+    ]
+    .into();
     let api_only = assemble_node_images(&nodes, None);
     assert_eq!(api_only["w1"].images.len(), 1);
     assert_eq!(api_only["w1"].runtime, RuntimeListing::NotTried);
@@ -72,7 +73,7 @@ fn node_images_start_from_the_api_and_merge_the_runtime() {
 #[test]
 fn node_images_cache_follows_nodes_and_runtime_lists() {
     let mut cache = NodeImagesCache::default();
-    let nodes = vec![node("w1", &[&["a:1"]])];
+    let nodes: ObjectList<Node> = vec![node("w1", &[&["a:1"]])].into();
     assert_eq!(cache.get(&nodes, None)["w1"].images.len(), 1);
     let lists = lists();
     // A new runtime list is merged even though the nodes did not change.
@@ -80,7 +81,7 @@ fn node_images_cache_follows_nodes_and_runtime_lists() {
     // A changed node (new resourceVersion) is re-read.
     let mut changed = (*node("w1", &[&["a:1"], &["b:1"]])).clone();
     changed.metadata.resource_version = Some("2".into());
-    let nodes = vec![Arc::new(changed)];
+    let nodes: ObjectList<Node> = vec![Arc::new(changed)].into();
     assert_eq!(cache.get(&nodes, Some(&lists))["w1"].images.len(), 4);
 }
 

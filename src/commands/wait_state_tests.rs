@@ -26,7 +26,7 @@ fn gateway() -> Target {
 }
 
 fn set_status(snap: &mut Snapshot, status: DeploymentStatus, generation: i64) {
-    let d = Arc::make_mut(&mut snap.deployments[0]);
+    let d = Arc::make_mut(snap.deployments.first_mut().expect("a deployment"));
     d.metadata.generation = Some(generation);
     d.status = Some(status);
 }

@@ -11,12 +11,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::Resource;
 
 use crate::diagnose::{Report, is_evidence};
-use crate::model::Snapshot;
+use crate::model::{ObjectList, Snapshot};
 use crate::tui::app::DiagnoseFn;
-use crate::tui::view_cache::{Change, diff};
 
 /// `inner`, reusing its last report while no change can alter it.
 pub fn memoized(inner: fn(&Snapshot) -> Report) -> DiagnoseFn {
@@ -38,8 +36,7 @@ pub fn memoized(inner: fn(&Snapshot) -> Report) -> DiagnoseFn {
 pub(crate) fn same_for_diagnosis(old: &Snapshot, new: &Snapshot) -> bool {
     old.context == new.context
         && old.namespace == new.namespace
-        && old.nodes.len() == new.nodes.len()
-        && old.nodes.iter().zip(&new.nodes).all(|(a, b)| a == b)
+        && unchanged(&old.nodes, &new.nodes, |a, b| a == b)
         && (Arc::ptr_eq(&old.node_images, &new.node_images) || old.node_images == new.node_images)
         && unchanged(&old.pods, &new.pods, |a, b| {
             a.spec == b.spec && a.status == b.status && meta(&a.metadata, &b.metadata, false)
@@ -50,20 +47,17 @@ pub(crate) fn same_for_diagnosis(old: &Snapshot, new: &Snapshot) -> bool {
         && unchanged(&old.replicasets, &new.replicasets, |a: &ReplicaSet, b| {
             a.spec == b.spec && a.status == b.status && meta(&a.metadata, &b.metadata, true)
         })
-        && diff(&old.events, &new.events).is_some_and(|changes| {
-            changes
-                .iter()
-                .all(|c| !c.old.iter().chain(&c.new).any(|e| is_evidence(e)))
-        })
+        && old
+            .events
+            .changes(&new.events)
+            .all(|c| !c.old.iter().chain(&c.new).any(|e| is_evidence(e)))
 }
 
 /// Every object that differs between the lists is the same for the diagnosis (`same`).
-fn unchanged<K: Resource>(old: &[Arc<K>], new: &[Arc<K>], same: impl Fn(&K, &K) -> bool) -> bool {
-    diff(old, new).is_some_and(|changes: Vec<Change<K>>| {
-        changes.iter().all(|c| match (&c.old, &c.new) {
-            (Some(a), Some(b)) => same(a, b),
-            _ => false,
-        })
+fn unchanged<K>(old: &ObjectList<K>, new: &ObjectList<K>, same: impl Fn(&K, &K) -> bool) -> bool {
+    old.changes(new).all(|c| match (&c.old, &c.new) {
+        (Some(a), Some(b)) => same(a, b),
+        _ => false,
     })
 }
 
@@ -133,7 +127,13 @@ mod tests {
             value: 2,
         });
         let b = world.snapshot();
-        assert!(!Arc::ptr_eq(&a.pods[0], &b.pods[0]), "a new object");
+        assert!(
+            !Arc::ptr_eq(
+                a.pods.first().expect("a pod"),
+                b.pods.first().expect("a pod")
+            ),
+            "a new object"
+        );
         assert!(same_for_diagnosis(&a, &b));
         world.apply(Op::Pod {
             ns: 0,

@@ -581,7 +581,9 @@ pub(crate) fn pod_event_rows<'a>(events: impl Iterator<Item = &'a Event>) -> Vec
 }
 
 /// Every pod's event rows (the full build; the dashboard builds only the selected pod's).
-pub fn event_rows(events: &[std::sync::Arc<Event>]) -> HashMap<(String, String), Vec<EventRow>> {
+pub fn event_rows(
+    events: &crate::model::ObjectList<Event>,
+) -> HashMap<(String, String), Vec<EventRow>> {
     let mut by_pod: HashMap<(String, String), Vec<&Event>> = HashMap::new();
     for e in events {
         if let Some(key) = event_pod(e) {

@@ -1,16 +1,14 @@
 //! The view kept up to date with work proportional to what changed, not to the cluster.
 //!
-//! The feed keeps unchanged objects as the same `Arc`s from one snapshot to the next (objects
-//! are moved into its stores once and lists are kept in (namespace, name) order, see
-//! `cluster::objects`), so comparing two snapshots is a walk over pointers ([`diff`]) and only
-//! the objects that differ are looked at: their pod rows are patched into place, the waiting
-//! reason of the workloads they touch is re-read, events are re-indexed by the pod they are
-//! about, and the event text is built for the selected pod only. Workload and node rows are
-//! rebuilt only when their inputs (Deployments, findings, waiting reasons, node images)
-//! changed. A snapshot not in that order (hand-made ones in tests), or another namespace or
-//! filter, is built in full; both ways give the same [`View`] (property-tested).
+//! The feed keeps unchanged objects as the same `Arc`s from one snapshot to the next, in lists
+//! that share their structure ([`ObjectList`]), so comparing two snapshots skips everything
+//! they share ([`ObjectList::changes`]) and only the objects that differ are looked at: their
+//! pod rows are patched into place, the waiting reason of the workloads they touch is re-read,
+//! events are re-indexed by the pod they are about, and the event text is built for the
+//! selected pod only. Workload and node rows are rebuilt only when their inputs (Deployments,
+//! findings, waiting reasons, node images) changed. Another namespace or filter is built in
+//! full; both ways give the same [`View`] (property-tested).
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -18,7 +16,7 @@ use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::Resource;
 
 use crate::diagnose::Finding;
-use crate::model::Snapshot;
+use crate::model::{ObjectList, Snapshot};
 use crate::tui::system;
 use crate::tui::view::{self, PodRow, View, WorkloadKey};
 
@@ -39,60 +37,16 @@ fn owned_key<K: Resource>(o: &K) -> Key {
     (ns.to_string(), name.to_string())
 }
 
-/// One object that differs between two lists: before and after (None = absent).
-pub(crate) struct Change<K> {
-    pub old: Option<Arc<K>>,
-    pub new: Option<Arc<K>>,
+pub(crate) use crate::object_list::Change;
+
+/// What differs from `old` to `new`, in (namespace, name) order.
+pub(crate) fn diff<K>(old: &ObjectList<K>, new: &ObjectList<K>) -> Vec<Change<K>> {
+    old.changes(new).collect()
 }
 
-/// What differs from `old` to `new`, both in strict (namespace, name) order; None when `new`
-/// is not in that order (then the caller rebuilds everything). `old` is trusted to be in order
-/// (it was checked when it was new). Unchanged objects are the same `Arc`, so they cost one
-/// pointer comparison each; every object that differs has its neighbours' order checked,
-/// which with the ordered runs of unchanged objects proves the whole of `new` ordered.
-pub(crate) fn diff<K: Resource>(old: &[Arc<K>], new: &[Arc<K>]) -> Option<Vec<Change<K>>> {
-    let in_order = |j: usize| {
-        (j == 0 || key_of(&*new[j - 1]) < key_of(&*new[j]))
-            && (j + 1 >= new.len() || key_of(&*new[j]) < key_of(&*new[j + 1]))
-    };
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::new();
-    loop {
-        // Which side advances: the old object alone (removed), the new one alone (added), or
-        // both (the same object, or a changed one).
-        let (take_old, take_new) = match (old.get(i), new.get(j)) {
-            (None, None) => return Some(out),
-            (Some(o), Some(n)) if Arc::ptr_eq(o, n) => {
-                i += 1;
-                j += 1;
-                continue;
-            }
-            (Some(o), Some(n)) => match key_of(&**o).cmp(&key_of(&**n)) {
-                Ordering::Less => (true, false),
-                Ordering::Greater => (false, true),
-                Ordering::Equal => (true, true),
-            },
-            (Some(_), None) => (true, false),
-            (None, Some(_)) => (false, true),
-        };
-        if take_new && !in_order(j) {
-            return None;
-        }
-        out.push(Change {
-            old: take_old.then(|| old[i].clone()),
-            new: take_new.then(|| new[j].clone()),
-        });
-        i += usize::from(take_old);
-        j += usize::from(take_new);
-    }
-}
-
-fn in_order<K: Resource>(list: &[Arc<K>]) -> bool {
-    list.windows(2).all(|w| key_of(&*w[0]) < key_of(&*w[1]))
-}
-
-fn same_list<K>(a: &[Arc<K>], b: &[Arc<K>]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| Arc::ptr_eq(x, y))
+/// Whether anything differs from `old` to `new` (stops at the first difference).
+pub(crate) fn differs<K>(old: &ObjectList<K>, new: &ObjectList<K>) -> bool {
+    !old.ptr_eq(new) && old.changes(new).next().is_some()
 }
 
 fn order_of(row: &PodRow) -> PodOrder {
@@ -119,8 +73,6 @@ struct Built {
     events_by_pod: HashMap<Key, BTreeMap<Key, Arc<Event>>>,
     /// How many pods and Deployments each namespace has (the namespace chooser).
     namespaces: BTreeMap<String, usize>,
-    /// The snapshot's lists were in (namespace, name) order: the next one can be compared.
-    ordered: bool,
     /// Kind's own namespaces and base images shown (`s`), not folded.
     show_system: bool,
     /// The pods of Kind's own namespaces that findings name (folding keeps them).
@@ -209,7 +161,6 @@ impl ViewCache {
             waiting: HashMap::new(),
             events_by_pod: HashMap::new(),
             namespaces: BTreeMap::new(),
-            ordered: false,
             show_system,
             named: named_of(findings),
             named_images: named_images_of(&view.findings),
@@ -228,33 +179,20 @@ impl ViewCache {
         for e in &snap.events {
             b.add_event(e);
         }
-        // Snapshots out of (namespace, name) order cannot be compared by walking them.
-        let ordered = in_order(&snap.pods)
-            && in_order(&snap.replicasets)
-            && in_order(&snap.events)
-            && in_order(&snap.deployments);
-        b.ordered = ordered;
         self.built = Some(b);
     }
 
     /// Patch `view` for what changed since the last snapshot; false when it cannot be patched
-    /// (a list out of order), and nothing was changed then.
+    /// (nothing built yet, or a Kind pod's folding changed), and nothing was changed then.
     fn patch(&mut self, view: &mut View, snap: &Arc<Snapshot>, all_findings: &[Finding]) -> bool {
-        let Some(b) = self.built.as_mut().filter(|b| b.ordered) else {
+        let Some(b) = self.built.as_mut() else {
             return false;
         };
         let old = b.snap.clone();
-        let (Some(pods), Some(replicasets), Some(events)) = (
-            diff(&old.pods, &snap.pods),
-            diff(&old.replicasets, &snap.replicasets),
-            diff(&old.events, &snap.events),
-        ) else {
-            return false;
-        };
-        let deployments_changed = !same_list(&old.deployments, &snap.deployments);
-        if deployments_changed && !in_order(&snap.deployments) {
-            return false;
-        }
+        let pods = diff(&old.pods, &snap.pods);
+        let replicasets = diff(&old.replicasets, &snap.replicasets);
+        let events = diff(&old.events, &snap.events);
+        let deployments_changed = differs(&old.deployments, &snap.deployments);
         // A Kind pod a finding names now (or no longer) is unfolded (or folded): rare, built
         // in full.
         if !b.show_system && named_of(all_findings) != b.named {
@@ -300,13 +238,9 @@ impl ViewCache {
         }
         // Pods whose ReplicaSet changed: their workload may be another one now.
         for key in repod {
-            let Ok(i) = snap
-                .pods
-                .binary_search_by(|p| key_of(&**p).cmp(&(key.0.as_str(), key.1.as_str())))
-            else {
+            let Some(pod) = snap.pods.get(&key.0, &key.1) else {
                 continue;
             };
-            let pod = &snap.pods[i];
             if let Some(row) = b.remove_pod(pod) {
                 unshow(view, &row, &filter, &fold);
                 touched.extend(row.workload);
@@ -342,7 +276,7 @@ impl ViewCache {
             );
         }
         if deployments_changed {
-            for c in diff(&old.deployments, &snap.deployments).unwrap_or_default() {
+            for c in diff(&old.deployments, &snap.deployments) {
                 for (d, n) in [(&c.old, -1), (&c.new, 1)] {
                     if let Some(d) = d {
                         b.count_namespace(d.metadata.namespace.as_deref(), n);
@@ -362,10 +296,7 @@ impl ViewCache {
         } else {
             false
         };
-        if old.node_images != snap.node_images
-            || !same_list(&old.nodes, &snap.nodes)
-            || images_named
-        {
+        if old.node_images != snap.node_images || differs(&old.nodes, &snap.nodes) || images_named {
             view.nodes = view::node_rows(snap, &filter, &view.findings, b.show_system);
             view.folded.images = system::folded_images(&view.nodes);
         }

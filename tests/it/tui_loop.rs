@@ -97,12 +97,16 @@ async fn fix_flow_through_the_loop() {
     .await;
     // The cluster follows: datastorage now asks for the node's name.
     let mut fixed = gateway_debug();
-    let text = serde_json::to_string(&*fixed.deployments[0]).expect("serialise");
+    let text = serde_json::to_string(&**fixed.deployments.first().expect("a deployment"))
+        .expect("serialise");
     let text = text.replace(
         "\"kubernaut/datastorage:debug\"",
         "\"localhost/kubernaut/datastorage:debug\"",
     );
-    fixed.deployments[0] = Arc::new(serde_json::from_str(&text).expect("deserialise"));
+    // Same name: replaces the old one.
+    fixed
+        .deployments
+        .insert(Arc::new(serde_json::from_str(&text).expect("deserialise")));
     h.snapshots.send(Arc::new(fixed)).expect("loop alive");
     h.keys.send(key('q')).expect("loop alive");
     let app = h.task.await.expect("no panic").expect("loop ok");

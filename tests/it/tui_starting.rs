@@ -54,10 +54,10 @@ fn app_on(opts: Options, snap: Snapshot, width: u16, height: u16) -> App {
 /// The story's cluster with its postgres pod still being created.
 fn postgres_creating() -> Snapshot {
     let mut snap = gateway_debug();
-    for pod in &mut snap.pods {
+    snap.pods.for_each_mut(|pod| {
         let pod = Arc::make_mut(pod);
         if pod.metadata.name.as_deref() != Some("postgres-5c7d9f8b4-kq7lm") {
-            continue;
+            return;
         }
         if let Some(status) = pod.status.as_mut() {
             status.phase = Some("Pending".into());
@@ -72,7 +72,7 @@ fn postgres_creating() -> Snapshot {
                 });
             }
         }
-    }
+    });
     snap
 }
 

@@ -151,7 +151,7 @@ fn a_refused_patch_is_never_resent_blindly() {
     }));
     // Someone else fixed it meanwhile: the watch shows the new image, the finding is gone.
     let mut snap = gateway_debug();
-    for d in snap.deployments.iter_mut() {
+    snap.deployments.for_each_mut(|d| {
         if d.metadata.name.as_deref() == Some("datastorage") {
             let mut changed = (**d).clone();
             if let Some(spec) = changed.spec.as_mut().and_then(|s| s.template.spec.as_mut()) {
@@ -159,7 +159,7 @@ fn a_refused_patch_is_never_resent_blindly() {
             }
             *d = Arc::new(changed);
         }
-    }
+    });
     app.update(Action::Snapshot(Arc::new(snap)));
     assert_eq!(ch(&mut app, 'y'), None, "nothing is sent again");
     assert!(matches!(app.overlay, Overlay::None));
@@ -354,9 +354,11 @@ fn selection_survives_a_new_snapshot() {
     ch(&mut app, 'j');
     ch(&mut app, 'j');
     let before = selected_workload(&app);
-    // The same cluster with pods reordered and one more deployment at the front.
+    // The same cluster with one more deployment at the front of the list.
     let mut snap = gateway_debug();
-    snap.pods.reverse();
+    let mut first = (**snap.deployments.first().expect("a deployment")).clone();
+    first.metadata.name = Some("aaa-first".into());
+    snap.deployments.insert(Arc::new(first));
     app.update(Action::Snapshot(Arc::new(snap)));
     assert_eq!(selected_workload(&app), before);
 }

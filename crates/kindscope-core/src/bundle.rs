@@ -338,8 +338,8 @@ mod tests {
         Snapshot {
             context: "kind-dev".into(),
             server: "https://127.0.0.1:1".into(),
-            pods: vec![Arc::new(pod())],
-            deployments: vec![Arc::new(deployment())],
+            pods: vec![Arc::new(pod())].into(),
+            deployments: vec![Arc::new(deployment())].into(),
             ..Snapshot::default()
         }
     }

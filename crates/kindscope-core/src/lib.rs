@@ -14,6 +14,7 @@ pub mod imageref;
 pub mod k8s;
 pub mod limits;
 pub mod model;
+pub mod object_list;
 pub mod source;
 pub mod time;
 pub mod workload;

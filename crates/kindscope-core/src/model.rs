@@ -11,6 +11,8 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use serde::{Deserialize, Serialize};
 
+pub use crate::object_list::ObjectList;
+
 /// Where one node image entry was seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ImageSources {
@@ -147,14 +149,15 @@ pub struct Snapshot {
     /// Namespace filter (None = all namespaces).
     #[serde(default)]
     pub namespace: Option<String>,
-    pub nodes: Vec<Arc<Node>>,
+    /// Every list is an [`ObjectList`]: shared between snapshots, in (namespace, name) order.
+    pub nodes: ObjectList<Node>,
     /// Node name → images, for every node in `nodes`. Shared: the feed publishes a snapshot
     /// per change, and the node lists (nodes × images) change far less often than pods.
     pub node_images: Arc<BTreeMap<String, NodeImages>>,
-    pub pods: Vec<Arc<Pod>>,
-    pub deployments: Vec<Arc<Deployment>>,
-    pub replicasets: Vec<Arc<ReplicaSet>>,
-    pub events: Vec<Arc<Event>>,
+    pub pods: ObjectList<Pod>,
+    pub deployments: ObjectList<Deployment>,
+    pub replicasets: ObjectList<ReplicaSet>,
+    pub events: ObjectList<Event>,
     /// Per resource (`pods`, `nodes`, `deployments`, `replicasets`, `events`) state.
     #[serde(default)]
     pub resources: BTreeMap<Resource, ResourceState>,

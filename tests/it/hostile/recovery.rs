@@ -69,7 +69,7 @@ async fn feed(kubeconfig: PathBuf) -> watch::Feed {
     watch::start(&conn)
 }
 
-fn uids<T: kube::Resource>(items: &[Arc<T>]) -> BTreeSet<String> {
+fn uids<T: kube::Resource>(items: &kindscope::model::ObjectList<T>) -> BTreeSet<String> {
     items.iter().filter_map(|o| o.meta().uid.clone()).collect()
 }
 

@@ -150,7 +150,8 @@ pub fn gateway_debug() -> Snapshot {
         nodes: vec![
             obj(json!({"metadata": {"name": "gateway-debug-control-plane"}})),
             obj(json!({"metadata": {"name": WORKER}})),
-        ],
+        ]
+        .into(),
         node_images: Arc::new(node_images),
         pods: vec![
             obj(pod(
@@ -171,7 +172,8 @@ pub fn gateway_debug() -> Snapshot {
                 "docker.io/library/postgres:16",
                 None,
             )),
-        ],
+        ]
+        .into(),
         deployments: vec![
             obj(deployment(
                 "datastorage",
@@ -194,12 +196,14 @@ pub fn gateway_debug() -> Snapshot {
                 1,
                 None,
             )),
-        ],
+        ]
+        .into(),
         replicasets: vec![
             obj(replicaset("datastorage-6d4c9b7f8", "datastorage")),
             obj(replicaset("gateway-7f9c8d5b6", "gateway")),
             obj(replicaset("postgres-5c7d9f8b4", "postgres")),
-        ],
+        ]
+        .into(),
         events: vec![
             obj(event(
                 DS_POD,
@@ -233,7 +237,8 @@ pub fn gateway_debug() -> Snapshot {
                 "2025-12-24T07:59:00Z",
                 &never("kubernaut/gateway:debug"),
             )),
-        ],
+        ]
+        .into(),
         resources,
     }
 }

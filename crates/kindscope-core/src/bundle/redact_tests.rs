@@ -95,10 +95,10 @@ fn snapshot() -> Snapshot {
     };
     Snapshot {
         context: "kind-dev".into(),
-        pods: vec![Arc::new(pod)],
-        deployments: vec![Arc::new(deployment)],
-        replicasets: vec![Arc::new(rs)],
-        nodes: vec![Arc::new(node)],
+        pods: vec![Arc::new(pod)].into(),
+        deployments: vec![Arc::new(deployment)].into(),
+        replicasets: vec![Arc::new(rs)].into(),
+        nodes: vec![Arc::new(node)].into(),
         events: vec![
             // The kubelet's wording (pkg/kubelet/lifecycle/handlers.go) quotes the command.
             event(
@@ -114,7 +114,7 @@ fn snapshot() -> Snapshot {
                 "Pulled",
                 "Container image \"kubernaut/gateway:debug\" already present on machine",
             ),
-        ],
+        ].into(),
         ..Snapshot::default()
     }
 }

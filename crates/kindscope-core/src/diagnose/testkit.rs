@@ -232,7 +232,7 @@ impl Cluster {
 
     /// Nodes run under podman (providerID `kind://podman/…`, runtime listing by podman).
     pub fn podman(mut self) -> Self {
-        for n in &mut self.snap.nodes {
+        self.snap.nodes.for_each_mut(|n| {
             let n = Arc::make_mut(n);
             if let Some(s) = n.spec.as_mut() {
                 s.provider_id = s
@@ -240,7 +240,7 @@ impl Cluster {
                     .as_ref()
                     .map(|p| p.replace("kind://docker/", "kind://podman/"));
             }
-        }
+        });
         for ni in Arc::make_mut(&mut self.snap.node_images).values_mut() {
             ni.runtime = RuntimeListing::Ok {
                 runtime: "podman".into(),
@@ -423,7 +423,7 @@ impl Cluster {
     pub fn pod_name(&self, n: usize) -> String {
         self.snap
             .pods
-            .get(n - 1)
+            .nth(n - 1)
             .and_then(|p| p.metadata.name.clone())
             .unwrap_or_default()
     }

@@ -18,7 +18,8 @@ fn apply(doc: &Value, ops: &Value) -> Result<Value, String> {
 }
 
 fn deployment_json(snap: &Snapshot) -> Value {
-    serde_json::to_value(&*snap.deployments[0]).expect("deployment to JSON")
+    serde_json::to_value(&**snap.deployments.first().expect("a deployment"))
+        .expect("deployment to JSON")
 }
 
 fn change(

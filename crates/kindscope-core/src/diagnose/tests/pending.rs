@@ -51,7 +51,15 @@ fn a_pod_without_status_is_pending_with_what_its_node_holds() {
     assert_eq!(p.workload, "Deployment/cart");
     assert_eq!(
         p.pod.as_deref(),
-        Some(snap.pods[0].metadata.name.as_deref().unwrap_or(""))
+        Some(
+            snap.pods
+                .nth(0)
+                .expect("a pod")
+                .metadata
+                .name
+                .as_deref()
+                .unwrap_or("")
+        )
     );
     assert_eq!(p.container, "cart");
     assert_eq!(p.image, CART);
@@ -131,7 +139,15 @@ fn never_and_absent_on_the_scheduled_node_is_a_finding_before_the_kubelet_says_s
     );
     assert_eq!(
         f.pods,
-        vec![snap.pods[0].metadata.name.clone().unwrap_or_default()]
+        vec![
+            snap.pods
+                .nth(0)
+                .expect("a pod")
+                .metadata
+                .name
+                .clone()
+                .unwrap_or_default()
+        ]
     );
     assert!(
         f.evidence

@@ -206,7 +206,7 @@ fn pods_of_an_outdated_template_do_not_speak_for_it() {
         .pod("gw", W, &[("gw", Fate::err_pull())]);
     // Someone fixed the Deployment; the controller has not replaced the pod yet.
     let snap = c.snapshot_mut();
-    let d = std::sync::Arc::make_mut(&mut snap.deployments[0]);
+    let d = std::sync::Arc::make_mut(snap.deployments.first_mut().expect("a deployment"));
     let tpl = d
         .spec
         .as_mut()
@@ -219,7 +219,7 @@ fn pods_of_an_outdated_template_do_not_speak_for_it() {
         .deploy(Deploy::new("default", "tool").container("tool", "localhost/kubernaut/tool"))
         .pod("tool", W, &[("tool", Fate::err_pull())]);
     let snap2 = c2.snapshot_mut();
-    let d = std::sync::Arc::make_mut(&mut snap2.deployments[0]);
+    let d = std::sync::Arc::make_mut(snap2.deployments.first_mut().expect("a deployment"));
     let tpl = d
         .spec
         .as_mut()
