@@ -2,7 +2,8 @@
 //!
 //! Most changes of a busy cluster touch nothing a diagnosis reads: a label or annotation set by
 //! an operator or a controller, a new resourceVersion, a routine event (Scheduled, Pulled,
-//! Started). Comparing the new snapshot with the last diagnosed one walks the lists by pointer
+//! Started), the repeat of an image event (a broken pod's kubelet retrying: only `count` and
+//! `lastTimestamp` move). Comparing the new snapshot with the last diagnosed one walks the lists by pointer
 //! (unchanged objects are the same `Arc`s, see `view_cache::diff`) and looks only at the
 //! objects that differ; when none of them differs in a field the diagnosis reads, the last
 //! report is reused (property-tested against a fresh diagnosis).
@@ -12,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::diagnose::{Report, is_evidence};
+use crate::diagnose::{Report, is_evidence, same_evidence};
 use crate::model::{ObjectList, Snapshot};
 use crate::tui::app::DiagnoseFn;
 
@@ -50,7 +51,10 @@ pub(crate) fn same_for_diagnosis(old: &Snapshot, new: &Snapshot) -> bool {
         && old
             .events
             .changes(&new.events)
-            .all(|c| !c.old.iter().chain(&c.new).any(|e| is_evidence(e)))
+            .all(|c| match (&c.old, &c.new) {
+                (Some(a), Some(b)) if is_evidence(a) || is_evidence(b) => same_evidence(a, b),
+                (a, b) => !a.iter().chain(b).any(|e| is_evidence(e)),
+            })
 }
 
 /// Every object that differs between the lists is the same for the diagnosis (`same`).
@@ -108,6 +112,34 @@ mod tests {
                 prop_assert_eq!(cached(&snap), crate::diagnose::report(&snap));
             }
         }
+    }
+
+    #[test]
+    fn a_repeated_image_event_reuses_the_report_and_a_new_message_does_not() {
+        let mut world = World::default();
+        let event = |time| Op::Event {
+            ns: 0,
+            name: 3,
+            pod: 1,
+            about_pod: true,
+            time,
+        };
+        // An even time gives the event a firstTimestamp, as the kubelet's recorder does.
+        world.apply(event(2));
+        let a = world.snapshot();
+        world.apply(Op::Repeat { ns: 0, name: 3 });
+        let b = world.snapshot();
+        assert!(!a.events.ptr_eq(&b.events), "the event changed");
+        assert!(same_for_diagnosis(&a, &b), "count and lastTimestamp only");
+        world.apply(event(4));
+        let c = world.snapshot();
+        assert!(!same_for_diagnosis(&b, &c), "a new message is new evidence");
+        // Without firstTimestamp the last one orders the evidence: a repeat may reorder it.
+        world.apply(event(3));
+        let d = world.snapshot();
+        world.apply(Op::Repeat { ns: 0, name: 3 });
+        let e = world.snapshot();
+        assert!(!same_for_diagnosis(&d, &e));
     }
 
     #[test]

@@ -68,6 +68,11 @@ pub(crate) enum Op {
         ns: usize,
         name: u8,
     },
+    /// The recorder saw an event again: `count` and `lastTimestamp` move, nothing else.
+    Repeat {
+        ns: usize,
+        name: u8,
+    },
     NodeImages(usize),
     Scope {
         namespace: Option<usize>,
@@ -101,6 +106,7 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         4 => (ns.clone(), 0u8..10, 0u8..8, any::<bool>(), 0u8..5)
             .prop_map(|(ns, name, pod, about_pod, time)| Op::Event { ns, name, pod, about_pod, time }),
         1 => (ns.clone(), 0u8..10).prop_map(|(ns, name)| Op::DeleteEvent { ns, name }),
+        3 => (ns.clone(), 0u8..10).prop_map(|(ns, name)| Op::Repeat { ns, name }),
         1 => (0usize..IMAGES.len()).prop_map(Op::NodeImages),
         1 => (proptest::option::of(ns.clone()), 0..FILTERS.len(), any::<bool>())
             .prop_map(|(namespace, filter, show_system)| Op::Scope { namespace, filter, show_system }),
@@ -239,19 +245,33 @@ impl World {
                 time,
             } => {
                 let name = format!("e{name}");
-                self.events.insert(
-                    key(ns, name.clone()),
-                    from(json!({
-                        "metadata": {"name": name, "namespace": NAMESPACES[ns]},
-                        "involvedObject": {"kind": if about_pod { "Pod" } else { "Node" },
-                            "name": format!("p{pod}"), "namespace": NAMESPACES[ns]},
-                        "reason": "Failed", "message": format!("try {time}"), "type": "Warning",
-                        "lastTimestamp": format!("2025-12-24T07:00:0{time}Z")
-                    })),
-                );
+                let mut e = json!({
+                    "metadata": {"name": name, "namespace": NAMESPACES[ns]},
+                    "involvedObject": {"kind": if about_pod { "Pod" } else { "Node" },
+                        "name": format!("p{pod}"), "namespace": NAMESPACES[ns]},
+                    "reason": "Failed", "message": format!("try {time}"), "type": "Warning",
+                    "lastTimestamp": format!("2025-12-24T07:00:0{time}Z"), "count": 1
+                });
+                // Old recorders (and hand-made events) may leave firstTimestamp out: then the
+                // last one is all there is to order by.
+                if time % 2 == 0 {
+                    e["firstTimestamp"] = json!(format!("2025-12-24T06:00:0{time}Z"));
+                }
+                self.events.insert(key(ns, name.clone()), from(e));
             }
             Op::DeleteEvent { ns, name } => {
                 self.events.remove(&key(ns, format!("e{name}")));
+            }
+            Op::Repeat { ns, name } => {
+                let k = key(ns, format!("e{name}"));
+                if let Some(e) = self.events.get(&k) {
+                    let mut e = Event::clone(e);
+                    let count = e.count.unwrap_or(1) + 1;
+                    e.count = Some(count);
+                    let at = format!("2025-12-24T07:30:{:02}Z", count % 60);
+                    e.last_timestamp = Some(serde_json::from_value(json!(at)).expect("time"));
+                    self.events.insert(k, Arc::new(e));
+                }
             }
             Op::NodeImages(n) => self.node = n,
             Op::Scope {

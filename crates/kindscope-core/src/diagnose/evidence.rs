@@ -18,6 +18,18 @@ pub fn is_evidence(e: &Event) -> bool {
             .as_deref()
             .is_some_and(|r| EVENT_REASONS.contains(&r))
 }
+/// Whether a diagnosis reads the same of `a` as of `b`. It reads an event's subject, reason,
+/// message and when its series began ([`when`]); a repeat (the recorder bumping `count` and
+/// `lastTimestamp`, or a new-style event's `series`) changes none of them, so a cluster whose
+/// broken pods keep retrying brings nothing to re-judge.
+pub fn same_evidence(a: &Event, b: &Event) -> bool {
+    a.involved_object == b.involved_object
+        && a.reason == b.reason
+        && a.message == b.message
+        && a.metadata.namespace == b.metadata.namespace
+        && when(a) == when(b)
+}
+
 /// The line for a failure the kubelet has not reported yet but will (workloads.rs, `Certain`).
 fn predicted_line(s: &Subject<'_>, f: &FailingPod<'_>) -> String {
     let node = f.node.unwrap_or("its node");

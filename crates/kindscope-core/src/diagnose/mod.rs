@@ -16,7 +16,7 @@
 
 mod advice;
 mod evidence;
-pub use evidence::is_evidence;
+pub use evidence::{is_evidence, same_evidence};
 mod index;
 mod likeness;
 pub use likeness::{Likeness, likeness};
