@@ -12,9 +12,13 @@ use base64::Engine;
 use kindscope::sim::identity::Identity;
 use kindscope::sim::kubeconfig::{Credentials, kubeconfig_yaml};
 
+use crate::support::cli::{NO_HANG, command};
+
 const BIN: &str = env!("CARGO_BIN_EXE_kindscope");
-/// The promise: a cluster kindscope cannot use is reported within this.
-const PROMISE: Duration = Duration::from_secs(10);
+/// A cluster kindscope cannot use is reported within 10 s (docs/cli.md). That promise is held
+/// by connect's own deadlines and checked on paused time in `cluster::connect`'s tests; here a
+/// run only has to end by itself ([`NO_HANG`], a give-up bound no busy machine reaches).
+const PROMISE: Duration = NO_HANG;
 
 /// `kindscope sim serve` in the background, with the kubeconfig it wrote.
 struct Served {
@@ -96,18 +100,14 @@ impl Drop for Served {
 /// `kindscope diagnose` with `kubeconfig`: (output, how long it took).
 fn diagnose(kubeconfig: &Path, dir: &Path) -> (Output, Duration) {
     let started = Instant::now();
-    let out = Command::new(BIN)
-        .arg("diagnose")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(["--runtime", "none"])
-        .env("KINDSCOPE_STATE_DIR", dir.join("state"))
-        .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG")
-        .env_remove("KINDSCOPE_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run kindscope diagnose");
+    let kc = kubeconfig.to_str().expect("utf8 path");
+    let out = command(
+        &["diagnose", "--kubeconfig", kc, "--runtime", "none"],
+        &dir.join("state"),
+    )
+    .stdin(Stdio::null())
+    .output()
+    .expect("run kindscope diagnose");
     (out, started.elapsed())
 }
 

@@ -86,20 +86,7 @@ async fn wait_for(
     what: &str,
     ok: impl Fn(&Snapshot) -> bool,
 ) -> Arc<Snapshot> {
-    let mut rx = feed.snapshots();
-    let deadline = tokio::time::Instant::now() + bound;
-    loop {
-        let snap = rx.borrow_and_update().clone();
-        if ok(&snap) {
-            return snap;
-        }
-        if tokio::time::timeout_at(deadline, rx.changed())
-            .await
-            .is_err()
-        {
-            panic!("{what} within {bound:?}; states: {:?}", snap.resources);
-        }
-    }
+    crate::support::feed::until_within(&mut feed.snapshots(), bound, what, ok).await
 }
 
 // A rebuilt cluster at the same address: new uids, versions from another run. The sim is
