@@ -3,13 +3,12 @@
 //! real `kindscope sim serve --from`, and `kindscope diagnose` names the same findings.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Output};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::cli::{command, kindscope, text};
+use crate::support::cli::{command, kindscope, ready, sim_serve, text};
 use crate::support::feed::{pods_settled, until_within};
 use kindscope::cli::ConnectArgs;
 use kindscope::cluster::{connect, watch};
@@ -76,20 +75,9 @@ struct Served {
 impl Served {
     fn start(bundle: &Path, dir: &Path) -> Served {
         let kubeconfig = dir.join("replay-kubeconfig");
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindscope"))
-            .args(["sim", "serve", "--speed", "20", "--from"])
-            .arg(bundle)
-            .arg("--write-kubeconfig")
-            .arg(&kubeconfig)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start kindscope sim serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the ready line");
+        let mut cmd = sim_serve(&kubeconfig);
+        cmd.args(["--speed", "20", "--from"]).arg(bundle);
+        let (child, line) = ready(cmd);
         assert!(
             line.starts_with("kindscope sim: serving gateway-debug at https://127.0.0.1:"),
             "{line}"

@@ -2,9 +2,8 @@
 //! fail, print garbage or hang each end in one sentence and exit 3 within 10 s; the sim refuses
 //! clients without credentials and requests addressed to another host.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,9 +11,8 @@ use base64::Engine;
 use kindscope::sim::identity::Identity;
 use kindscope::sim::kubeconfig::{Credentials, kubeconfig_yaml};
 
-use crate::support::cli::{NO_HANG, command};
+use crate::support::cli::{NO_HANG, command, ready, sim_serve};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kindscope");
 /// A cluster kindscope cannot use is reported within 10 s (docs/cli.md). That promise is held
 /// by connect's own deadlines and checked on paused time in `cluster::connect`'s tests; here a
 /// run only has to end by itself ([`NO_HANG`], a give-up bound no busy machine reaches).
@@ -31,19 +29,9 @@ struct Served {
 impl Served {
     fn start(dir: &Path, name: &str, flags: &[&str]) -> Served {
         let kubeconfig = dir.join(name);
-        let mut child = Command::new(BIN)
-            .args(["sim", "serve", "--write-kubeconfig"])
-            .arg(&kubeconfig)
-            .args(flags)
-            .env_remove("KINDSCOPE_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start kindscope sim serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the ready line");
+        let mut cmd = sim_serve(&kubeconfig);
+        cmd.args(flags);
+        let (child, line) = ready(cmd);
         let url = line
             .split(" at ")
             .nth(1)

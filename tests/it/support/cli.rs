@@ -1,9 +1,9 @@
 //! Running the real binary from tests, and reading what it printed.
 
 use std::ffi::OsStr;
-use std::io::Write as _;
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 /// A give-up bound for a run of the binary that must end by itself: far past every timeout of
@@ -67,4 +67,29 @@ pub async fn kindscope(args: &[&str], state_dir: &Path) -> Output {
 /// Output bytes as text (lossy: a test prints what it got).
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// `kindscope sim serve --write-kubeconfig KUBECONFIG`, for the caller's further flags.
+pub fn sim_serve(kubeconfig: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kindscope"));
+    cmd.args(["sim", "serve", "--write-kubeconfig"])
+        .arg(kubeconfig);
+    cmd
+}
+
+/// `cmd` (a [`sim_serve`]) started, once it printed its ready line (`kindscope sim: serving …
+/// at URL`): the child and that line. Its stderr is discarded, its log level its own default.
+pub fn ready(mut cmd: Command) -> (Child, String) {
+    let mut child = cmd
+        .env_remove("KINDSCOPE_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start kindscope sim serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the ready line");
+    assert!(line.contains("serving"), "sim serve said: {line:?}");
+    (child, line)
 }
