@@ -16,9 +16,11 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+// tokio's clock, the one the waits' own timers run on (and that tests can pause).
+use tokio::time::Instant;
 
 /// A wait shorter than this shows nothing on a terminal (no flicker for quick answers).
 pub const TERMINAL_AFTER: Duration = Duration::from_millis(300);
@@ -272,7 +274,8 @@ mod tests {
             && b[8] == b' '
     }
 
-    #[tokio::test]
+    // Paused time: the waits last exactly what their timers say, however busy the machine.
+    #[tokio::test(start_paused = true)]
     async fn a_quick_wait_prints_nothing_a_long_one_two_timestamped_lines() {
         let buf = Buf::default();
         let p = Progress::plain(Box::new(buf.clone())).plain_after(Duration::from_millis(50));
@@ -291,12 +294,12 @@ mod tests {
         assert!(lines.iter().all(|l| is_timestamped(l)), "{text}");
         assert!(lines[0].ends_with("connecting to kind-dev…"), "{text}");
         assert!(
-            lines[1].contains("connecting to kind-dev: ended after 0."),
+            lines[1].ends_with("connecting to kind-dev: ended after 0.2 s"),
             "{text}"
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_bounded_wait_reports_a_slow_success_only() {
         let buf = Buf::default();
         let p = Progress::plain(Box::new(buf.clone())).plain_after(Duration::from_millis(50));
@@ -324,7 +327,7 @@ mod tests {
         let text = buf.text();
         assert_eq!(text.lines().count(), 1, "{text}");
         assert!(
-            is_timestamped(&text) && text.contains("listing: done after 0."),
+            is_timestamped(&text) && text.trim_end().ends_with("listing: done after 0.1 s"),
             "{text}"
         );
     }

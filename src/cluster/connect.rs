@@ -505,11 +505,32 @@ users:
     async fn unreachable_server_is_cluster_error_quickly() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = file(&dir, "config", GOOD);
-        let started = std::time::Instant::now();
         let err = connect(&args(&path)).await.expect_err("unreachable");
         assert_eq!(err.code, crate::error::exit::CLUSTER, "{}", err.message);
         assert!(err.message.contains("127.0.0.1:1"), "{}", err.message);
-        assert!(started.elapsed() < Duration::from_secs(10));
+
+        // The worst case of the "within 10 s" promise (docs/cli.md): a server that accepts
+        // and never answers. On paused time the runtime jumps to the next timer whenever it
+        // waits, so the time taken is what connect's own deadlines allow, not the machine's
+        // load. (Paused only now: a refusal, above, must arrive before any timer.)
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = silent.local_addr().expect("addr").port();
+        let path = file(
+            &dir,
+            "silent",
+            &GOOD.replace("127.0.0.1:1", &format!("127.0.0.1:{port}")),
+        );
+        tokio::time::pause();
+        let started = tokio::time::Instant::now();
+        let err = connect(&args(&path)).await.expect_err("silent");
+        assert_eq!(err.code, crate::error::exit::CLUSTER, "{}", err.message);
+        assert!(
+            started.elapsed() <= CONNECT_DEADLINE,
+            "{:?}: {}",
+            started.elapsed(),
+            err.message
+        );
+        drop(silent);
     }
 
     #[test]

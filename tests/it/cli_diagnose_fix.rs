@@ -9,7 +9,7 @@ mod edge;
 #[path = "cli_diagnose_fix/scenarios.rs"]
 mod scenarios;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

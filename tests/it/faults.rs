@@ -7,7 +7,6 @@
 //! as a user would; the feed tests run the sim in-process to drive it between assertions.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
@@ -24,6 +23,7 @@ use kindscope::sim::store::PODS;
 use kindscope::sim::{RunningSim, SimOptions, start};
 use serde_json::{Value, json};
 
+use crate::support::cli::{ready, sim_serve};
 use crate::support::ports;
 use crate::support::text;
 
@@ -56,26 +56,14 @@ impl Served {
     fn start_with(flags: &[&str], faults: &[&str]) -> Served {
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
-        let mut cmd = Command::new(BIN);
-        cmd.args(["sim", "serve", "--port", "0", "--scenario"])
+        let mut cmd = sim_serve(&kubeconfig);
+        cmd.args(["--port", "0", "--scenario"])
             .arg(scenario_path())
-            .arg("--write-kubeconfig")
-            .arg(&kubeconfig)
             .args(flags);
         for f in faults {
             cmd.args(["--fault", f]);
         }
-        let mut child = cmd
-            .env_remove("KINDSCOPE_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the sim");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("ready line");
+        let (child, line) = ready(cmd);
         assert!(line.contains("serving gateway-debug at"), "{line}");
         Served {
             child,

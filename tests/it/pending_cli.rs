@@ -3,10 +3,10 @@
 //! `diagnose --wait` reports once every pod has started or has a finding. The real binaries,
 //! reached through the kubeconfig the sim writes.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+use crate::support::cli::{ready, sim_serve};
 use crate::support::text;
 use serde_json::Value;
 
@@ -24,24 +24,11 @@ impl Served {
     fn start(scenario: Option<&Path>) -> Served {
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
-        let mut cmd = Command::new(BIN);
-        cmd.args(["sim", "serve"])
-            .arg("--write-kubeconfig")
-            .arg(&kubeconfig);
+        let mut cmd = sim_serve(&kubeconfig);
         if let Some(s) = scenario {
             cmd.arg("--scenario").arg(s);
         }
-        let mut child = cmd
-            .env_remove("KINDSCOPE_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the sim");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("ready line");
+        let (child, line) = ready(cmd);
         assert!(line.contains("kindscope sim: serving"), "{line}");
         Served {
             child,

@@ -6,13 +6,13 @@
 //! `strings.TrimPrefix(gatewayImageName, "localhost/")` wrote the wrong name. `helm-template.yaml`
 //! is what `helm template` prints for such a chart (fed on stdin).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
+use crate::support::cli::{NO_HANG, command, output_fed};
+use crate::support::sim::TestSim;
 use crate::support::text;
-use kindscope::sim::{RunningSim, SimOptions};
 use serde_json::Value;
 
 const GO_FILE: &str = "test/infrastructure/gateway_e2e.go";
@@ -22,78 +22,19 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/preflight")
 }
 
-struct Cluster {
-    sim: RunningSim,
-    dir: tempfile::TempDir,
-    kubeconfig: PathBuf,
+/// `check --json -f DIR`, which must find something (exit 1); its report.
+async fn check_findings(c: &TestSim, dir: &Path) -> Value {
+    let out = c
+        .run(&["check", "--json", "-f", dir.to_str().expect("utf8")])
+        .await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    json(&out)
 }
 
-impl Cluster {
-    async fn start() -> Cluster {
-        let scenario = kindscope::sim::scenario::embedded_default();
-        let sim = kindscope::sim::start(&scenario, SimOptions::default())
-            .await
-            .expect("sim starts");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let kubeconfig = dir.path().join("kubeconfig");
-        sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-        Cluster {
-            sim,
-            dir,
-            kubeconfig,
-        }
-    }
-
-    /// `check --json -f DIR`, which must find something (exit 1); its report.
-    async fn check_findings(&self, dir: &Path) -> Value {
-        let out = self
-            .run(
-                &["check", "--json", "-f", dir.to_str().expect("utf8")],
-                None,
-            )
-            .await;
-        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-        json(&out)
-    }
-
-    async fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let kc = self.kubeconfig.to_str().expect("utf8 path").to_string();
-        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        all.extend(["--kubeconfig".into(), kc, "--runtime".into(), "none".into()]);
-        run(all, stdin, &self.dir.path().join("state")).await
-    }
-}
-
-async fn run(args: Vec<String>, stdin: Option<&str>, state: &Path) -> Output {
-    let input = stdin.map(str::to_string);
-    let state = state.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindscope"))
-            .args(&args)
-            .env("KINDSCOPE_STATE_DIR", state)
-            .env("NO_COLOR", "1")
-            .env_remove("KUBECONFIG")
-            .env_remove("KINDSCOPE_LOG")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run kindscope");
-        let mut pipe = child.stdin.take().expect("stdin");
-        if let Some(text) = input {
-            pipe.write_all(text.as_bytes()).expect("write stdin");
-        }
-        drop(pipe);
-        child.wait_with_output().expect("wait")
-    })
-    .await
-    .expect("join")
-}
-
+/// The binary without a cluster, `stdin` (if any) as its input.
 async fn offline(args: &[&str], stdin: Option<&str>) -> Output {
     let dir = tempfile::tempdir().expect("temp dir");
-    let args = args.iter().map(|s| s.to_string()).collect();
-    run(args, stdin, dir.path()).await
+    output_fed(command(args, dir.path()), stdin).await
 }
 
 fn json(out: &Output) -> Value {
@@ -132,9 +73,9 @@ fn at(f: &Value) -> (String, u64, u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_names_file_line_and_column_for_a_manifests_folder() {
-    let c = Cluster::start().await;
+    let c = TestSim::gateway_debug().await;
     let dir = fixtures().join("repo/deploy");
-    let r = c.check_findings(&dir).await;
+    let r = check_findings(&c, &dir).await;
     assert_eq!(r["context"], "kind-gateway-debug");
     assert_eq!(r["findings"].as_array().map(Vec::len), Some(2), "{r:#}");
     let gw = finding(&r, "Deployment/gateway", "gateway");
@@ -158,9 +99,9 @@ async fn check_names_file_line_and_column_for_a_manifests_folder() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_reads_helm_template_output_on_stdin() {
     let rendered = std::fs::read_to_string(fixtures().join("helm-template.yaml")).expect("fixture");
-    let c = Cluster::start().await;
+    let c = TestSim::gateway_debug().await;
     let out = c
-        .run(&["check", "--json", "-f", "-"], Some(&rendered))
+        .run_fed(&["check", "--json", "-f", "-"], Some(&rendered))
         .await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let r = json(&out);
@@ -195,9 +136,9 @@ async fn check_reads_helm_template_output_on_stdin() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_reads_a_kustomization_tree() {
-    let c = Cluster::start().await;
+    let c = TestSim::gateway_debug().await;
     let dir = fixtures().join("repo/kustomize");
-    let r = c.check_findings(&dir).await;
+    let r = check_findings(&c, &dir).await;
     assert_eq!(r["files"], 3);
     let gw = finding(&r, "Deployment/gateway", "gateway");
     assert_eq!(
@@ -217,9 +158,9 @@ async fn check_fix_yes_changes_exactly_the_image_scalars() {
         std::fs::write(work.path().join(name), &text).expect("copy");
         before.push((name, text));
     }
-    let c = Cluster::start().await;
+    let c = TestSim::gateway_debug().await;
     let dir = work.path().to_str().expect("utf8").to_string();
-    let out = c.run(&["check", "--fix", "-f", &dir], None).await;
+    let out = c.run_fed(&["check", "--fix", "-f", &dir], None).await;
     let shown = text(&out.stdout);
     assert!(shown.contains("+          image: localhost/kubernaut/gateway:debug   # the loaded image keeps localhost/"), "{shown}");
     assert!(shown.contains("nothing written"), "{shown}");
@@ -230,7 +171,9 @@ async fn check_fix_yes_changes_exactly_the_image_scalars() {
             "--fix alone wrote {name}"
         );
     }
-    let out = c.run(&["check", "--fix", "--yes", "-f", &dir], None).await;
+    let out = c
+        .run_fed(&["check", "--fix", "--yes", "-f", &dir], None)
+        .await;
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -252,7 +195,7 @@ async fn check_fix_yes_changes_exactly_the_image_scalars() {
         assert_eq!(new, expected, "{name} changed beyond its image scalar");
         assert_ne!(&new, old);
     }
-    let out = c.run(&["check", "-f", &dir], None).await;
+    let out = c.run_fed(&["check", "-f", &dir], None).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     c.sim.shutdown().await;
 }
@@ -291,13 +234,13 @@ async fn check_refuses_bad_input_with_exit_2() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn diagnose_names_the_go_line_that_strips_the_prefix() {
-    let c = Cluster::start().await;
+    let c = TestSim::gateway_debug().await;
     let repo = fixtures().join("repo");
     // Let the kubelet reach ErrImageNeverPull first.
     let deadline = Instant::now() + Duration::from_secs(30);
     let r = loop {
         let out = c
-            .run(
+            .run_fed(
                 &[
                     "diagnose",
                     "--json",
@@ -342,12 +285,12 @@ async fn diagnose_names_the_go_line_that_strips_the_prefix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_stops_early_with_the_diagnosis_and_the_bundle_then_passes_after_fix() {
-    let c = Cluster::start().await;
+    let c = TestSim::gateway_debug().await;
     let repo = fixtures().join("repo");
     let bundle = c.dir.path().join("triage.json.gz");
     let started = Instant::now();
     let out = c
-        .run(
+        .run_fed(
             &[
                 "-n",
                 "default",
@@ -366,8 +309,8 @@ async fn wait_stops_early_with_the_diagnosis_and_the_bundle_then_passes_after_fi
     let elapsed = started.elapsed();
     let shown = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{shown}\n{}", text(&out.stderr));
-    // A failure bound, not a benchmark: the 120 s timeout must not be waited out.
-    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    // A give-up bound, not a benchmark: the 120 s timeout was not waited out.
+    assert!(elapsed < NO_HANG, "took {elapsed:?}");
     assert!(
         shown.contains(&format!(
             "Deployment/gateway cannot start: it asks for kubernaut/gateway:debug, the node holds localhost/kubernaut/gateway:debug (set in {GO_FILE}:{GO_LINE})"
@@ -378,7 +321,7 @@ async fn wait_stops_early_with_the_diagnosis_and_the_bundle_then_passes_after_fi
     let loaded = kindscope::sim::replay::load(&bundle).expect("the bundle replays");
     assert!(!loaded.nodes.is_empty());
 
-    let out = c.run(&["fix", "--yes", "--no-source"], None).await;
+    let out = c.run_fed(&["fix", "--yes", "--no-source"], None).await;
     // 4: every patch applied and running, but postgres may still be pulling (docs/cli.md).
     assert!(
         matches!(out.status.code(), Some(0 | 4)),
@@ -386,7 +329,7 @@ async fn wait_stops_early_with_the_diagnosis_and_the_bundle_then_passes_after_fi
         text(&out.stdout)
     );
     let out = c
-        .run(
+        .run_fed(
             &[
                 "-n",
                 "default",
@@ -412,9 +355,9 @@ async fn wait_stops_early_with_the_diagnosis_and_the_bundle_then_passes_after_fi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_times_out_with_what_it_knows() {
-    let c = Cluster::start().await;
+    let c = TestSim::gateway_debug().await;
     let out = c
-        .run(
+        .run_fed(
             &[
                 "-n",
                 "default",
@@ -433,7 +376,7 @@ async fn wait_times_out_with_what_it_knows() {
         shown.contains("Pod/never-created not ready: no pods yet"),
         "{shown}"
     );
-    let out = c.run(&["wait", "cronjob/x"], None).await;
+    let out = c.run_fed(&["wait", "cronjob/x"], None).await;
     assert_eq!(out.status.code(), Some(2));
     c.sim.shutdown().await;
 }

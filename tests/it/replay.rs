@@ -3,13 +3,13 @@
 //! real `kindscope sim serve --from`, and `kindscope diagnose` names the same findings.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, Output};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::cli::{kindscope, text};
+use crate::support::cli::{command, kindscope, ready, sim_serve, text};
+use crate::support::feed::{pods_settled, until_within};
 use kindscope::cli::ConnectArgs;
 use kindscope::cluster::{connect, watch};
 use kindscope::diagnose::diagnose;
@@ -41,35 +41,6 @@ fn keys(findings: &Value) -> BTreeSet<Key> {
         .collect()
 }
 
-/// Every live pod's containers run or wait for a reason that will not change by itself.
-fn pods_settled(s: &Snapshot) -> bool {
-    !s.pods.is_empty()
-        && s.pods
-            .iter()
-            .filter(|p| p.metadata.deletion_timestamp.is_none())
-            .all(|p| {
-                let want = p.spec.as_ref().map_or(0, |s| s.containers.len());
-                let statuses = p
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.container_statuses.as_ref());
-                statuses.is_some_and(|cs| {
-                    cs.len() == want
-                        && cs.iter().all(|c| {
-                            c.state.as_ref().is_some_and(|st| {
-                                st.running.is_some()
-                                    || st.waiting.as_ref().is_some_and(|w| {
-                                        !matches!(
-                                            w.reason.as_deref(),
-                                            None | Some("ContainerCreating" | "PodInitializing")
-                                        )
-                                    })
-                            })
-                        })
-                })
-            })
-}
-
 /// Wait (on snapshot changes) until the cluster behind `kubeconfig` has settled with
 /// `findings` findings, as a user would look a few seconds after start.
 async fn settle(kubeconfig: &Path, findings: usize) -> Arc<Snapshot> {
@@ -81,17 +52,18 @@ async fn settle(kubeconfig: &Path, findings: usize) -> Arc<Snapshot> {
     .expect("connects");
     let feed = watch::start(&conn);
     let mut rx = feed.snapshots();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let snap = rx.borrow_and_update().clone();
-        if pods_settled(&snap) && diagnose(&snap).len() == findings {
-            return snap;
-        }
-        tokio::time::timeout_at(deadline, rx.changed())
-            .await
-            .unwrap_or_else(|_| panic!("timed out waiting for {findings} findings"))
-            .expect("feed alive");
-    }
+    until_within(&mut rx, WAIT, &format!("{findings} findings"), |s| {
+        !s.pods.is_empty() && pods_settled(s) && diagnose(s).len() == findings
+    })
+    .await
+}
+
+/// The binary with `args` against the cluster of `kubeconfig` (no container runtime), its
+/// journal in `state`.
+async fn against(kubeconfig: &str, args: &[&str], state: &Path) -> Output {
+    let mut all = args.to_vec();
+    all.extend(["--kubeconfig", kubeconfig, "--runtime", "none"]);
+    kindscope(&all, state).await
 }
 
 /// `kindscope sim serve --from BUNDLE`, up once it printed its ready line.
@@ -103,20 +75,9 @@ struct Served {
 impl Served {
     fn start(bundle: &Path, dir: &Path) -> Served {
         let kubeconfig = dir.join("replay-kubeconfig");
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindscope"))
-            .args(["sim", "serve", "--speed", "20", "--from"])
-            .arg(bundle)
-            .arg("--write-kubeconfig")
-            .arg(&kubeconfig)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start kindscope sim serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the ready line");
+        let mut cmd = sim_serve(&kubeconfig);
+        cmd.args(["--speed", "20", "--from"]).arg(bundle);
+        let (child, line) = ready(cmd);
         assert!(
             line.starts_with("kindscope sim: serving gateway-debug at https://127.0.0.1:"),
             "{line}"
@@ -153,34 +114,11 @@ async fn a_replayed_bundle_diagnoses_the_same_findings() {
     sim.write_kubeconfig(&original_kc).expect("kubeconfig");
     settle(&original_kc, 2).await;
     let kc = original_kc.to_str().expect("utf8 path");
-    let out = kindscope(
-        &[
-            "diagnose",
-            "--json",
-            "--kubeconfig",
-            kc,
-            "--runtime",
-            "none",
-        ],
-        &state,
-    )
-    .await;
+    let out = against(kc, &["diagnose", "--json"], &state).await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let before: Value = serde_json::from_slice(&out.stdout).expect("diagnose JSON");
     let bundle_arg = bundle.to_str().expect("utf8 path");
-    let out = kindscope(
-        &[
-            "snapshot",
-            "-o",
-            bundle_arg,
-            "--kubeconfig",
-            kc,
-            "--runtime",
-            "none",
-        ],
-        &state,
-    )
-    .await;
+    let out = against(kc, &["snapshot", "-o", bundle_arg], &state).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("2 findings"),
@@ -193,18 +131,7 @@ async fn a_replayed_bundle_diagnoses_the_same_findings() {
     let served = Served::start(&bundle, dir.path());
     settle(&served.kubeconfig, 2).await;
     let kc = served.kubeconfig.to_str().expect("utf8 path");
-    let out = kindscope(
-        &[
-            "diagnose",
-            "--json",
-            "--kubeconfig",
-            kc,
-            "--runtime",
-            "none",
-        ],
-        &state,
-    )
-    .await;
+    let out = against(kc, &["diagnose", "--json"], &state).await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let after: Value = serde_json::from_slice(&out.stdout).expect("diagnose JSON");
     assert_eq!(after["context"], before["context"]);
@@ -225,10 +152,8 @@ fn a_file_that_is_not_a_bundle_is_a_usage_error() {
     let path = dir.path().join("notes.json");
     std::fs::write(&path, "{\"hello\": 1}").expect("write");
     for args in [vec!["demo", "--from"], vec!["sim", "serve", "--from"]] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kindscope"))
-            .args(&args)
+        let out = command(&args, dir.path())
             .arg(&path)
-            .env("KINDSCOPE_STATE_DIR", dir.path())
             .output()
             .expect("run kindscope");
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -1,9 +1,14 @@
 //! In-process: the gateway-debug scenario through the controllers (no HTTP), from
 //! ErrImageNeverPull to a fixed rollout.
+//!
+//! The controllers run on tokio timers (the sim's `Clock` reads `tokio::time::Instant`), so
+//! these tests run on paused time: the runtime jumps to the next timer whenever every task
+//! waits, every bound below is simulated time, and a busy machine cannot change the outcome.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use kindscope::sim::clock::Clock;
 use kindscope::sim::cluster::{Sim, populate, spawn_controllers};
 use kindscope::sim::scenario::{self, embedded_default};
 use kindscope::sim::store::{DEPLOYMENTS, EVENTS, NODES, PODS, REPLICASETS, Store};
@@ -67,7 +72,7 @@ async fn start(speed: f64) -> (Arc<Store>, Arc<Sim>, kindscope::sim::cluster::Co
     (store, sim, ctl)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn gateway_debug_never_pull_then_fixed_rollout() {
     let (store, sim, ctl) = start(50.0).await;
     // Kind's own pods are Running from the start.
@@ -292,7 +297,7 @@ async fn gateway_debug_never_pull_then_fixed_rollout() {
     ctl.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn deleting_a_deployment_collects_its_replicasets_and_pods() {
     let (store, _sim, ctl) = start(50.0).await;
     wait_for(&store, "gateway pod", Duration::from_secs(10), |s| {
@@ -319,7 +324,7 @@ async fn deleting_a_deployment_collects_its_replicasets_and_pods() {
     ctl.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn image_pull_backoff_grows_and_never_busy_loops() {
     let text = "kind: Scenario\nname: pull\nnodes:\n  - {name: pull-control-plane, role: control-plane}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: gw}\nspec:\n  containers: [{name: gw, image: kubernaut/gateway:debug}]\n";
     let s = scenario::parse(text, "inline").expect("scenario");
@@ -360,17 +365,16 @@ async fn image_pull_backoff_grows_and_never_busy_loops() {
         )),
         "{reasons:?}"
     );
-    // Quiet between retries: the next pull is 20 s away (1 s real), so in 400 ms only the
-    // back-off report may change anything; a busy loop would write hundreds of times.
+    // Quiet between retries: the next pull is 20 s away (1 s at speed 20), so in 400 ms only
+    // the back-off report may change anything; a busy loop would write hundreds of times.
     let mut rx = store.subscribe();
     let deadline = tokio::time::Instant::now() + Duration::from_millis(400);
     let mut changes = 0;
     while let Ok(Ok(c)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-        // The third pull began (a stalled test thread may get here late): the quiet time
-        // between the retries is over, and the pull's own writes are not a loop.
-        if c.object["reason"] == "Pulling" && c.object["count"] == 3 {
-            break;
-        }
+        assert!(
+            !(c.object["reason"] == "Pulling" && c.object["count"] == 3),
+            "the third pull began before its back-off ended"
+        );
         changes += 1;
     }
     assert!(
@@ -403,7 +407,7 @@ async fn synthetic_settles(spec: &str, want_pods: usize, limit: Duration) -> Dur
     use kindscope::sim::synthetic::{SyntheticSpec, generate};
     let spec: SyntheticSpec = spec.parse().expect("spec");
     let store = Store::new(0);
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let sim = populate(&store, &generate(&spec)).expect("populate");
     let ctl = spawn_controllers(store.clone(), sim, 100.0).expect("speed");
     let system = store.list(&PODS, Some("kube-system")).0.len()
@@ -435,7 +439,7 @@ async fn synthetic_settles(spec: &str, want_pods: usize, limit: Duration) -> Dur
     took
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_thousand_pods_settle_quickly() {
     synthetic_settles(
         "nodes=10,deployments=200,replicas=5,images-per-node=30,events=1000",
@@ -449,7 +453,7 @@ async fn a_thousand_pods_settle_quickly() {
 type Expect = (&'static str, &'static str, &'static str);
 
 /// Every shipped scenario tells the story its header promises.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn shipped_scenarios_show_their_waiting_reasons() {
     let rows: &[(&str, &[Expect])] = &[
         (
@@ -532,17 +536,20 @@ async fn shipped_scenarios_show_their_waiting_reasons() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_stuck_rollout_exceeds_its_progress_deadline() {
     let text = "kind: Scenario\nname: stuck\nnodes:\n  - {name: stuck-control-plane, role: control-plane}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  progressDeadlineSeconds: 60\n  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n    spec:\n      containers: [{name: app, image: kubernaut/app:debug, imagePullPolicy: Never}]\n";
     let s = scenario::parse(text, "inline").expect("scenario");
     let store = Store::new(0);
     let sim = populate(&store, &s).expect("populate");
-    // Taken before the controllers start, so the deadline (set by them) is at least 0.6 s away
-    // from it even if this thread is descheduled right after the spawn.
-    let started = std::time::Instant::now();
+    // Taken before the controllers start, so the deadline (set by them) is at least 60 s
+    // simulated away from it. The same arithmetic as the sim's, so no rounding between them.
+    let started = tokio::time::Instant::now();
+    let progress_deadline = Clock::new(100.0)
+        .expect("speed")
+        .real(Duration::from_secs(60));
     let ctl = spawn_controllers(store.clone(), sim, 100.0).expect("speed");
-    // Not before the deadline (60 s simulated = 0.6 s real): still progressing when stuck.
+    // Not before the deadline: still progressing when stuck.
     wait_for(
         &store,
         "app in ErrImageNeverPull",
@@ -557,14 +564,17 @@ async fn a_stuck_rollout_exceeds_its_progress_deadline() {
     let early = store
         .get(&DEPLOYMENTS, "default", "app")
         .expect("deployment");
-    if started.elapsed() < Duration::from_millis(400) {
-        assert!(
-            !early["status"]
-                .to_string()
-                .contains("ProgressDeadlineExceeded"),
-            "{early}"
-        );
-    }
+    assert!(
+        started.elapsed() < progress_deadline,
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        !early["status"]
+            .to_string()
+            .contains("ProgressDeadlineExceeded"),
+        "{early}"
+    );
     let cond = wait_for(
         &store,
         "ProgressDeadlineExceeded",
@@ -582,7 +592,7 @@ async fn a_stuck_rollout_exceeds_its_progress_deadline() {
     .await;
     let (d, c) = cond;
     assert!(
-        started.elapsed() >= Duration::from_millis(550),
+        started.elapsed() >= progress_deadline,
         "too early: {:?}",
         started.elapsed()
     );
@@ -604,7 +614,7 @@ async fn a_stuck_rollout_exceeds_its_progress_deadline() {
 
 /// A stuck init container and a stuck container only wake the controllers at their retry
 /// times: no spinning while waiting.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn waiting_pods_do_not_spin() {
     let text = "kind: Scenario\nname: idle\nnodes:\n  - {name: idle-control-plane, role: control-plane}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: init}\nspec:\n  initContainers: [{name: i, image: kubernaut/init:debug, imagePullPolicy: Never}]\n  containers: [{name: c, image: kubernaut/app:debug, imagePullPolicy: Never}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: main}\nspec:\n  containers: [{name: c, image: kubernaut/app:debug, imagePullPolicy: Never}]\n";
     let s = scenario::parse(text, "inline").expect("scenario");

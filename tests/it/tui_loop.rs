@@ -1,5 +1,7 @@
 //! The event loop end to end, in process: a TestBackend terminal, scripted input events, a
-//! snapshot watch channel and the fake backend.
+//! snapshot watch channel and the fake backend. The loop runs on tokio timers, so the tests
+//! without a real cluster run on paused time (every wait below is the loop's own time, not the
+//! machine's).
 
 use crate::support::tui_fixtures;
 
@@ -85,7 +87,7 @@ fn start(first: Snapshot, width: u16, height: u16) -> Harness {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn fix_flow_through_the_loop() {
     let h = start(gateway_debug(), 120, 30);
     h.keys.send(key('f')).expect("loop alive");
@@ -126,7 +128,7 @@ async fn fix_flow_through_the_loop() {
     drop(h.stop);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn shutdown_signal_ends_the_loop() {
     let mut h = start(gateway_debug(), 80, 24);
     h.stop.take().expect("stop").send(()).expect("loop alive");
@@ -135,7 +137,7 @@ async fn shutdown_signal_ends_the_loop() {
     assert!(app.loaded);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_closed_feed_keeps_the_last_data() {
     let h = start(gateway_debug(), 80, 24);
     drop(h.snapshots);
@@ -149,7 +151,7 @@ async fn a_closed_feed_keeps_the_last_data() {
     drop(h.stop);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_empty_placeholder_is_not_shown_as_data() {
     let h = start(Snapshot::default(), 80, 24);
     h.keys.send(key('q')).expect("loop alive");
@@ -165,7 +167,7 @@ async fn settle() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn keys_go_before_pending_updates_and_a_burst_is_one_rebuild() {
     use kindscope::tui::app::Handled;
     let h = start(gateway_debug(), 120, 30);
@@ -207,28 +209,15 @@ async fn keys_go_before_pending_updates_and_a_burst_is_one_rebuild() {
 /// cluster's last word.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_loop_keeps_up_with_a_churning_cluster() {
+    use crate::support::sim::TestSim;
     use k8s_openapi::api::apps::v1::Deployment;
-    use kindscope::cli::ConnectArgs;
-    use kindscope::cluster::{connect, watch as feed_watch};
+    use kindscope::cluster::watch as feed_watch;
     use kindscope::model::ResourceState;
     use kube::api::{Api, Patch, PatchParams};
 
     const CHANGES: usize = 60;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sim = kindscope::sim::start(
-        &kindscope::sim::scenario::embedded_default(),
-        kindscope::sim::SimOptions::default(),
-    )
-    .await
-    .expect("sim starts");
-    let kubeconfig = dir.path().join("kubeconfig");
-    sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-    let conn = connect::connect(&ConnectArgs {
-        kubeconfig: Some(kubeconfig),
-        ..ConnectArgs::default()
-    })
-    .await
-    .expect("connects");
+    let sim = TestSim::gateway_debug().await;
+    let conn = sim.connect().await;
     let feed = feed_watch::start(&conn);
     // Everything the test reads is live before the churn starts.
     let mut source = feed.snapshots();
@@ -314,5 +303,5 @@ async fn the_loop_keeps_up_with_a_churning_cluster() {
         "the loop ends on the cluster's last word"
     );
     drop(feed);
-    sim.shutdown().await;
+    sim.sim.shutdown().await;
 }

@@ -5,15 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kindscope::cli::ConnectArgs;
-use kindscope::cluster::connect;
 use kindscope::cluster::journal::{self, Action};
 use kindscope::diagnose::diagnose;
 use kindscope::model::{ResourceState, Snapshot};
 use kindscope::sim::SimOptions;
-use kindscope::tui::cluster_service::{ClusterService, FeedSource, ServiceOptions};
+use kindscope::tui::cluster_service::{FeedSource, ServiceOptions};
 use kindscope::tui::{ClusterPort, FollowOutcome, PortEvent, Request};
 use tokio::sync::mpsc;
+
+use crate::support::feed::until_within;
+use crate::support::sim::{TestSim, connect_to, service};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -44,25 +45,17 @@ async fn wait_for(
     what: &str,
     ok: impl Fn(&Snapshot) -> bool,
 ) -> Arc<Snapshot> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let snap = rx.borrow_and_update().clone();
-        if ok(&snap) {
-            return snap;
-        }
-        tokio::time::timeout_at(deadline, rx.changed())
-            .await
-            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-            .expect("feed alive");
-    }
+    until_within(rx, WAIT, what, ok).await
 }
 
 // The journal's directory is passed in, never set in the environment the tests share.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fix_undo_conflict_and_namespace_switch() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let journal = journal::Journal::at(dir.path());
-    let sim = kindscope::sim::start(
+    let TestSim {
+        sim,
+        dir,
+        kubeconfig,
+    } = TestSim::start(
         &kindscope::sim::scenario::embedded_default(),
         SimOptions {
             // Slow enough that a rollout (its sandbox alone takes 0.5 s simulated) outlasts any
@@ -73,22 +66,12 @@ async fn fix_undo_conflict_and_namespace_switch() {
             ..SimOptions::default()
         },
     )
-    .await
-    .expect("sim starts");
-    let kubeconfig = dir.path().join("kubeconfig");
-    sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-    let conn = connect::connect(&ConnectArgs {
-        kubeconfig: Some(kubeconfig),
-        ..ConnectArgs::default()
-    })
-    .await
-    .expect("connects");
-    let source = FeedSource::api_only();
-    let feed = source.start(&conn);
-    let mut backend = ClusterService::new(
+    .await;
+    let journal = journal::Journal::at(dir.path());
+    let conn = connect_to(&kubeconfig).await;
+    let mut backend = service(
         conn,
-        feed,
-        source,
+        FeedSource::api_only(),
         ServiceOptions {
             write: Ok(()),
             rollout_timeout: Duration::from_secs(30),
@@ -184,27 +167,14 @@ async fn fix_undo_conflict_and_namespace_switch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_write_guard_never_sends() {
-    let sim = kindscope::sim::start(
-        &kindscope::sim::scenario::embedded_default(),
-        SimOptions::default(),
-    )
-    .await
-    .expect("sim starts");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let kubeconfig = dir.path().join("kubeconfig");
-    sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-    let conn = connect::connect(&ConnectArgs {
-        kubeconfig: Some(kubeconfig),
-        ..ConnectArgs::default()
-    })
-    .await
-    .expect("connects");
-    let source = FeedSource::api_only();
-    let feed = source.start(&conn);
-    let mut backend = ClusterService::new(
-        conn,
-        feed,
-        source,
+    let TestSim {
+        sim,
+        dir: _dir,
+        kubeconfig,
+    } = TestSim::gateway_debug().await;
+    let mut backend = service(
+        connect_to(&kubeconfig).await,
+        FeedSource::api_only(),
         ServiceOptions {
             write: Err("writes are disabled by --read-only".into()),
             rollout_timeout: Duration::from_secs(5),

@@ -4,108 +4,46 @@ use std::collections::BTreeSet;
 
 use kindscope::cluster::journal::JournalEntry;
 use kindscope::diagnose::diagnose;
-use kindscope::sim::{RunningSim, SimOptions};
+use kindscope::sim::SimOptions;
+
+use crate::support::feed::pods_settled;
+use crate::support::sim::{TestSim, shipped_scenario};
 
 use super::*;
 
 /// (kind, workload, container) of a finding, as `diagnose --json` prints it.
 type Key = (String, String, String);
 
-struct Scenario {
-    sim: RunningSim,
-    dir: tempfile::TempDir,
-    kubeconfig: PathBuf,
+/// The scenario `name` of `assets/scenarios/` at speed 20.
+async fn start(name: &str) -> TestSim {
+    let opts = SimOptions {
+        speed: 20.0,
+        ..SimOptions::default()
+    };
+    TestSim::start(&shipped_scenario(name), opts).await
 }
 
-impl Scenario {
-    async fn start(name: &str) -> Scenario {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("assets/scenarios")
-            .join(format!("{name}.yaml"));
-        let scenario = kindscope::sim::scenario::load_file(&path).expect("scenario loads");
-        let opts = SimOptions {
-            speed: 20.0,
-            ..SimOptions::default()
-        };
-        let sim = kindscope::sim::start(&scenario, opts)
-            .await
-            .expect("sim starts");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let kubeconfig = dir.path().join("kubeconfig");
-        sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-        Scenario {
-            sim,
-            dir,
-            kubeconfig,
-        }
-    }
-
-    /// Run kindscope with this sim's kubeconfig (and no container runtime: the sim has none).
-    async fn run(&self, args: &[&str]) -> Output {
-        let kc = self.kubeconfig.to_str().expect("utf8 path");
-        let mut all = args.to_vec();
-        all.extend(["--kubeconfig", kc, "--runtime", "none"]);
-        kindscope(&all, &self.dir.path().join("state")).await
-    }
-
-    async fn connect(&self) -> Connection {
-        connect::connect(&ConnectArgs {
-            kubeconfig: Some(self.kubeconfig.clone()),
-            ..ConnectArgs::default()
-        })
-        .await
-        .expect("connects")
-    }
-
-    /// Wait until every pod has reached a steady state and the diagnosis names `expected`, so
-    /// the binary sees what a user would see a few seconds after `kind create cluster`.
-    async fn settle(&self, expected: &BTreeSet<Key>) -> Arc<Snapshot> {
-        let conn = self.connect().await;
-        let feed = watch::start(&conn);
-        feed.ready(WAIT).await.expect("ready");
-        let mut rx = feed.snapshots();
-        until(&mut rx, "the scenario to settle", |s| {
-            pods_settled(s) && keys(&serde_json::to_value(diagnose(s)).expect("json")) == *expected
-        })
-        .await
-    }
-
-    fn image(&self, ns: &str, name: &str) -> Value {
-        let d = self
-            .sim
-            .store
-            .get(&DEPLOYMENTS, ns, name)
-            .expect("deployment");
-        d["spec"]["template"]["spec"]["containers"][0]["image"].clone()
-    }
+/// Wait until every pod has reached a steady state and the diagnosis names `expected`, so the
+/// binary sees what a user would see a few seconds after `kind create cluster`.
+async fn settle(sc: &TestSim, expected: &BTreeSet<Key>) -> Arc<Snapshot> {
+    let conn = sc.connect().await;
+    let feed = watch::start(&conn);
+    feed.ready(WAIT).await.expect("ready");
+    let mut rx = feed.snapshots();
+    until(&mut rx, "the scenario to settle", |s| {
+        pods_settled(s) && keys(&serde_json::to_value(diagnose(s)).expect("json")) == *expected
+    })
+    .await
 }
 
-/// Every live pod's containers are running or waiting for a reason that will not change soon.
-fn pods_settled(s: &Snapshot) -> bool {
-    s.pods
-        .iter()
-        .filter(|p| p.metadata.deletion_timestamp.is_none())
-        .all(|p| {
-            let want = p.spec.as_ref().map_or(0, |s| s.containers.len());
-            let statuses = p
-                .status
-                .as_ref()
-                .and_then(|s| s.container_statuses.as_ref());
-            statuses.is_some_and(|cs| {
-                cs.len() == want
-                    && cs.iter().all(|c| {
-                        c.state.as_ref().is_some_and(|st| {
-                            st.running.is_some()
-                                || st.waiting.as_ref().is_some_and(|w| {
-                                    !matches!(
-                                        w.reason.as_deref(),
-                                        None | Some("ContainerCreating" | "PodInitializing")
-                                    )
-                                })
-                        })
-                    })
-            })
-        })
+/// The image of the first container of Deployment `ns/name`, as the sim holds it.
+fn image(sc: &TestSim, ns: &str, name: &str) -> Value {
+    let d = sc
+        .sim
+        .store
+        .get(&DEPLOYMENTS, ns, name)
+        .expect("deployment");
+    d["spec"]["template"]["spec"]["containers"][0]["image"].clone()
 }
 
 fn key(kind: &str, workload: &str, container: &str) -> Key {
@@ -132,9 +70,9 @@ fn json(out: &Output) -> Value {
 /// diagnose --json names exactly `expected`; fix --yes brings every `fixable` workload to
 /// Running and exits `fix_exit`; afterwards exactly `expected` minus `fixable` remains.
 async fn check(name: &str, expected: &[Key], fixable: &[&str], fix_exit: i32) {
-    let sc = Scenario::start(name).await;
+    let sc = start(name).await;
     let expected: BTreeSet<Key> = expected.iter().cloned().collect();
-    sc.settle(&expected).await;
+    settle(&sc, &expected).await;
 
     let out = sc.run(&["diagnose", "--json"]).await;
     let report = json(&out);
@@ -270,12 +208,12 @@ async fn tag_mismatch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_changes_nothing_and_writes_no_journal() {
-    let sc = Scenario::start("gateway-debug").await;
+    let sc = start("gateway-debug").await;
     let expected = [
         key("registry-prefix", "Deployment/datastorage", "datastorage"),
         key("registry-prefix", "Deployment/gateway", "gateway"),
     ];
-    sc.settle(&expected.into_iter().collect()).await;
+    settle(&sc, &expected.into_iter().collect()).await;
     let out = sc.run(&["fix", "--dry-run", "--json"]).await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let report = json(&out);
@@ -283,9 +221,9 @@ async fn dry_run_changes_nothing_and_writes_no_journal() {
     for r in report["results"].as_array().expect("results") {
         assert_eq!(r["status"], "dry-run", "{r}");
     }
-    assert_eq!(sc.image("default", "gateway"), "kubernaut/gateway:debug");
+    assert_eq!(image(&sc, "default", "gateway"), "kubernaut/gateway:debug");
     assert_eq!(
-        sc.image("default", "datastorage"),
+        image(&sc, "default", "datastorage"),
         "kubernaut/datastorage:debug"
     );
     assert!(!sc.dir.path().join("state/journal.jsonl").exists());
@@ -293,8 +231,9 @@ async fn dry_run_changes_nothing_and_writes_no_journal() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_yes_and_without_a_terminal_nothing_is_applied() {
-    let sc = Scenario::start("registry-prefix").await;
-    sc.settle(
+    let sc = start("registry-prefix").await;
+    settle(
+        &sc,
         &[key("registry-prefix", "Deployment/api", "api")]
             .into_iter()
             .collect(),
@@ -312,17 +251,17 @@ async fn without_yes_and_without_a_terminal_nothing_is_applied() {
         "{}",
         text(&out.stdout)
     );
-    assert_eq!(sc.image("default", "api"), "team/api:1.4.2");
+    assert_eq!(image(&sc, "default", "api"), "team/api:1.4.2");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_edit_fails_the_guard_and_the_journal_undoes_a_fix() {
-    let sc = Scenario::start("gateway-debug").await;
+    let sc = start("gateway-debug").await;
     let expected = [
         key("registry-prefix", "Deployment/datastorage", "datastorage"),
         key("registry-prefix", "Deployment/gateway", "gateway"),
     ];
-    let snap = sc.settle(&expected.into_iter().collect()).await;
+    let snap = settle(&sc, &expected.into_iter().collect()).await;
     let plans: Vec<FixPlan> = diagnose(&snap)
         .iter()
         .filter_map(|f| kindscope::diagnose::plan(f, &snap))
@@ -355,12 +294,12 @@ async fn concurrent_edit_fails_the_guard_and_the_journal_undoes_a_fix() {
         }
     }
     assert_eq!(
-        sc.image("default", "gateway"),
+        image(&sc, "default", "gateway"),
         "kubernaut/gateway:v2",
         "their edit survives"
     );
     assert_eq!(
-        sc.image("default", "datastorage"),
+        image(&sc, "default", "datastorage"),
         "localhost/kubernaut/datastorage:debug"
     );
 
@@ -379,15 +318,16 @@ async fn concurrent_edit_fails_the_guard_and_the_journal_undoes_a_fix() {
         .await
         .expect("undo");
     assert_eq!(
-        sc.image("default", "datastorage"),
+        image(&sc, "default", "datastorage"),
         "kubernaut/datastorage:debug"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fix_journals_every_applied_patch_with_its_undo() {
-    let sc = Scenario::start("registry-prefix").await;
-    sc.settle(
+    let sc = start("registry-prefix").await;
+    settle(
+        &sc,
         &[key("registry-prefix", "Deployment/api", "api")]
             .into_iter()
             .collect(),
@@ -426,7 +366,7 @@ async fn fix_journals_every_applied_patch_with_its_undo() {
 }
 
 /// `kindscope journal --json`, parsed.
-async fn journal_rows(sc: &Scenario) -> Vec<Value> {
+async fn journal_rows(sc: &TestSim) -> Vec<Value> {
     let out = sc.run(&["journal", "--json"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     serde_json::from_slice::<Vec<Value>>(&out.stdout).expect("journal --json is a JSON array")
@@ -434,12 +374,12 @@ async fn journal_rows(sc: &Scenario) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undo_walks_back_the_journal_and_journal_lists_it() {
-    let sc = Scenario::start("gateway-debug").await;
+    let sc = start("gateway-debug").await;
     let keys = [
         key("registry-prefix", "Deployment/datastorage", "datastorage"),
         key("registry-prefix", "Deployment/gateway", "gateway"),
     ];
-    sc.settle(&keys.into_iter().collect()).await;
+    settle(&sc, &keys.into_iter().collect()).await;
     let out = sc.run(&["fix", "--yes"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
@@ -479,7 +419,7 @@ async fn undo_walks_back_the_journal_and_journal_lists_it() {
         text(&out.stderr)
     );
     assert_eq!(
-        sc.image("default", &newest),
+        image(&sc, "default", &newest),
         format!("localhost/kubernaut/{newest}:debug").as_str()
     );
 
@@ -498,11 +438,11 @@ async fn undo_walks_back_the_journal_and_journal_lists_it() {
         "the guarded undo patch is shown: {stdout}"
     );
     assert_eq!(
-        sc.image("default", &newest),
+        image(&sc, "default", &newest),
         format!("kubernaut/{newest}:debug").as_str()
     );
     assert_eq!(
-        sc.image("default", &older),
+        image(&sc, "default", &older),
         format!("localhost/kubernaut/{older}:debug").as_str()
     );
     let rows = journal_rows(&sc).await;
@@ -520,7 +460,7 @@ async fn undo_walks_back_the_journal_and_journal_lists_it() {
     let out = sc.run(&["undo", "--last", "--yes"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
-        sc.image("default", &older),
+        image(&sc, "default", &older),
         format!("kubernaut/{older}:debug").as_str()
     );
     let out = sc.run(&["undo", "--last", "--yes"]).await;

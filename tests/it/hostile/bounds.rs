@@ -10,9 +10,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use super::support::{Sim, command, kindscope, last_sentence, one_sentence, text};
+use super::support::{isolated, kindscope, last_sentence, one_sentence, start_sim, text};
 
-/// [`support::command`] run to its end, with the peak resident memory of that one child in KiB
+/// [`isolated`] run to its end, with the peak resident memory of that one child in KiB
 /// (from its own `wait4`: the process-wide `RUSAGE_CHILDREN` would also count the children of
 /// every other test running in this process).
 async fn kindscope_rss(args: &[&str], dir: &Path) -> (Output, i64) {
@@ -21,7 +21,7 @@ async fn kindscope_rss(args: &[&str], dir: &Path) -> (Output, i64) {
     tokio::task::spawn_blocking(move || {
         // Reaped below by wait4 itself (std's wait would not give this child's own usage).
         #[allow(clippy::zombie_processes)]
-        let mut child = command(&args, &dir)
+        let mut child = isolated(&args, &dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -76,7 +76,7 @@ spec:
         - {{name: big, image: "{image}"}}
 "#
     );
-    let sim = Sim::start(&scenario).await;
+    let sim = start_sim(&scenario).await;
     // Wait until the pod exists and has a verdict (before that, `diagnose` exits 4: pending).
     for args in [
         vec!["diagnose", "--wait", "30s"],

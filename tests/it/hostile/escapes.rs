@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use kindscope::sim::resources::{EVENTS, PODS};
 use serde_json::{Value, json};
 
-use super::support::{Sim, assert_terminal_safe, kindscope, text};
+use super::support::{Sim, assert_terminal_safe, kindscope, start_sim, text};
 
 /// OSC 52 (clipboard), a window title, clear-screen, C1 CSI, bidi override and isolate, NUL,
 /// CR and DEL, in YAML double-quoted escapes.
@@ -82,7 +82,7 @@ async fn settled(sim: &Sim) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planted_escapes_reach_no_stream_of_any_command() {
-    let sim = Sim::start(&scenario()).await;
+    let sim = start_sim(&scenario()).await;
     let report = settled(&sim).await;
     // The hostile text really is in the data (JSON carries it escaped, but equal once parsed).
     assert!(report.to_string().contains("txt"), "{report}");

@@ -10,7 +10,8 @@ use kindscope::sim::resources::DEPLOYMENTS;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use serde_json::{Value, json};
 
-use super::support::{Sim, kindscope, one_sentence, text};
+use super::support::{Sim, isolated, kindscope, one_sentence, start_sim, text};
+use crate::support::cli::output;
 
 const SCENARIO: &str = r#"kind: Scenario
 name: ident
@@ -115,7 +116,7 @@ async fn settled(sim: &Sim) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deployment_recreated_between_plan_and_apply_is_not_patched() {
-    let sim = Sim::start(SCENARIO).await;
+    let sim = start_sim(SCENARIO).await;
     settled(&sim).await;
     let store = sim.sim.store.clone();
     let old_uid = store
@@ -154,7 +155,7 @@ async fn a_deployment_recreated_between_plan_and_apply_is_not_patched() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_loser_of_two_fixes_reports_the_healthy_cluster_it_sees() {
-    let sim = Sim::start(SCENARIO).await;
+    let sim = start_sim(SCENARIO).await;
     settled(&sim).await;
     let store = sim.sim.store.clone();
     let (code, printed) = fix_with_prompt(&sim, || {
@@ -183,20 +184,12 @@ async fn the_loser_of_two_fixes_reports_the_healthy_cluster_it_sees() {
 async fn read_only_refuses_load_before_anything_runs() {
     let dir = tempfile::tempdir().expect("dir");
     // `docker` would be asked first; with PATH empty, reaching it would be another sentence.
-    let out = tokio::task::spawn_blocking({
-        let dir = dir.path().to_path_buf();
-        move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_kindscope"))
-                .args(["--read-only", "load", "team/api:1", "--cluster", "dev"])
-                .env("PATH", "")
-                .env("KINDSCOPE_STATE_DIR", dir.join("state"))
-                .env("XDG_CONFIG_HOME", dir.join("config"))
-                .output()
-                .expect("run")
-        }
-    })
-    .await
-    .expect("join");
+    let mut cmd = isolated(
+        &["--read-only", "load", "team/api:1", "--cluster", "dev"],
+        dir.path(),
+    );
+    cmd.env("PATH", "");
+    let out = output(cmd).await;
     assert_eq!(out.status.code(), Some(2));
     let sentence = one_sentence(&out);
     assert!(

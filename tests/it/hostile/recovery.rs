@@ -8,9 +8,8 @@
 //! real dashboard.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +17,8 @@ use kindscope::cli::ConnectArgs;
 use kindscope::cluster::{connect, watch};
 use kindscope::model::{ResourceState, Snapshot};
 use kindscope::sim::SimOptions;
+
+use crate::support::cli::{ready, sim_serve};
 
 const SPEC: &str = "nodes=2,deployments=6,replicas=2,events=20";
 
@@ -37,25 +38,9 @@ impl Drop for Served {
 }
 
 fn serve(kubeconfig: &Path) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kindscope"))
-        .args([
-            "sim",
-            "serve",
-            "--synthetic",
-            "nodes=2,deployments=6,replicas=2,events=20",
-        ])
-        .arg("--write-kubeconfig")
-        .arg(kubeconfig)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sim serve starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("the ready line");
-    assert!(line.contains("serving"), "{line:?}");
+    let mut cmd = sim_serve(kubeconfig);
+    cmd.args(["--synthetic", "nodes=2,deployments=6,replicas=2,events=20"]);
+    let (child, _) = ready(cmd);
     Served { child }
 }
 
@@ -86,20 +71,7 @@ async fn wait_for(
     what: &str,
     ok: impl Fn(&Snapshot) -> bool,
 ) -> Arc<Snapshot> {
-    let mut rx = feed.snapshots();
-    let deadline = tokio::time::Instant::now() + bound;
-    loop {
-        let snap = rx.borrow_and_update().clone();
-        if ok(&snap) {
-            return snap;
-        }
-        if tokio::time::timeout_at(deadline, rx.changed())
-            .await
-            .is_err()
-        {
-            panic!("{what} within {bound:?}; states: {:?}", snap.resources);
-        }
-    }
+    crate::support::feed::until_within(&mut feed.snapshots(), bound, what, ok).await
 }
 
 // A rebuilt cluster at the same address: new uids, versions from another run. The sim is

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use kindscope::sim::resources::{EVENTS, PODS};
 use serde_json::json;
 
-use super::support::{Sim, text};
+use super::support::{start_sim, text};
 
 const SECRETS: [&str; 9] = [
     "hunter2-command",
@@ -70,7 +70,7 @@ fn read_bundle(path: &std::path::Path) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planted_secrets_stay_out_of_the_bundle_and_the_file_is_0600() {
-    let sim = Sim::start(SCENARIO).await;
+    let sim = start_sim(SCENARIO).await;
     // The pod (its spec carries everything but the event) and a hook failure quoting it.
     let start = Instant::now();
     let pod = loop {

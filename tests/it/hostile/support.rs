@@ -1,67 +1,27 @@
 //! Shared harness of the hostile tests: a sim from a scenario text, the binary against it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
+pub use crate::support::cli::isolated;
+use crate::support::cli::output;
+pub use crate::support::sim::TestSim as Sim;
 pub use crate::support::text;
-use kindscope::sim::{RunningSim, SimOptions};
+use kindscope::sim::SimOptions;
 
-/// A running sim and a kubeconfig it wrote, in a temporary directory.
-pub struct Sim {
-    pub sim: RunningSim,
-    pub dir: tempfile::TempDir,
-    pub kubeconfig: PathBuf,
+/// The sim running `scenario` (YAML text) at speed 20.
+pub async fn start_sim(scenario: &str) -> Sim {
+    let scenario = kindscope::sim::scenario::parse(scenario, "test").expect("scenario parses");
+    let opts = SimOptions {
+        speed: 20.0,
+        ..SimOptions::default()
+    };
+    Sim::start(&scenario, opts).await
 }
 
-impl Sim {
-    /// The sim running `scenario` (YAML text) at speed 20.
-    pub async fn start(scenario: &str) -> Sim {
-        let scenario = kindscope::sim::scenario::parse(scenario, "test").expect("scenario parses");
-        let opts = SimOptions {
-            speed: 20.0,
-            ..SimOptions::default()
-        };
-        let sim = kindscope::sim::start(&scenario, opts)
-            .await
-            .expect("sim starts");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let kubeconfig = dir.path().join("kubeconfig");
-        sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-        Sim {
-            sim,
-            dir,
-            kubeconfig,
-        }
-    }
-
-    /// kindscope `args` against this sim (no container runtime: the sim has none).
-    pub async fn run(&self, args: &[&str]) -> Output {
-        let kc = self.kubeconfig.to_str().expect("utf8 path");
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--kubeconfig", kc, "--runtime", "none"]);
-        kindscope(&all, self.dir.path()).await
-    }
-}
-
-/// The binary with `args`, its journal and config under `dir`, without colour.
-pub fn command(args: &[String], dir: &Path) -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kindscope"));
-    cmd.args(args)
-        .env("KINDSCOPE_STATE_DIR", dir.join("state"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG")
-        .env_remove("KINDSCOPE_LOG");
-    cmd
-}
-
-/// [`command`] run to its end, off the async runtime.
+/// The binary with `args`, its journal and config under `dir`, run to its end.
 pub async fn kindscope(args: &[&str], dir: &Path) -> Output {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || command(&args, &dir).output().expect("run kindscope"))
-        .await
-        .expect("join")
+    output(isolated(args, dir)).await
 }
 
 /// The first character a terminal would act on (any control but newline and tab, bidi

@@ -7,6 +7,8 @@ use std::time::Duration;
 use kindscope::sim::faults::Faults;
 use kindscope::sim::{RunningSim, SimOptions};
 
+use crate::support::sim::{TestSim, shipped_scenario};
+
 use super::*;
 
 struct Sim {
@@ -17,20 +19,16 @@ struct Sim {
 
 impl Sim {
     async fn start(faults: Faults) -> Sim {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/gateway-debug.yaml");
-        let scenario = kindscope::sim::scenario::load_file(&path).expect("scenario loads");
         let opts = SimOptions {
             speed: 20.0,
             faults,
             ..SimOptions::default()
         };
-        let sim = kindscope::sim::start(&scenario, opts)
-            .await
-            .expect("sim starts");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let kubeconfig = dir.path().join("kubeconfig");
-        sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+        let TestSim {
+            sim,
+            dir,
+            kubeconfig,
+        } = TestSim::start(&shipped_scenario("gateway-debug"), opts).await;
         Sim {
             sim,
             dir,

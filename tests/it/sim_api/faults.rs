@@ -57,8 +57,8 @@ async fn faults_forbid_delay_fail_and_break_watches() {
         other => panic!("expected 410, got {other:?}"),
     }
 
+    // The dropped watch ends (an undropped one would run into the give-up bound WAIT).
     faults.set(Faults::parse(&["drop-watch=200ms"]).expect("spec"));
-    let t0 = Instant::now();
     let mut stream = pods
         .watch(&WatchParams::default().disable_bookmarks(), "0")
         .await
@@ -74,7 +74,6 @@ async fn faults_forbid_delay_fail_and_break_watches() {
         added += 1;
     }
     assert_eq!(added, 2);
-    assert!(t0.elapsed() < Duration::from_secs(5));
 
     faults.set(Faults::default());
     assert!(events.list(&ListParams::default()).await.is_ok());

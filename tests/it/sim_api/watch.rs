@@ -48,17 +48,14 @@ async fn watch_from_a_version_replays_then_streams_in_order() {
     assert_eq!(describe(next().await), "MODIFIED new Running");
     assert_eq!(describe(next().await), "DELETED p0000");
 
-    // A live change reaches the client quickly.
+    // A live change reaches the client (printed, not bounded: the latency's figures are in
+    // docs/performance.md).
     let t0 = Instant::now();
     store
         .create(&PODS, pod("live", "web", "w1", "Pending"))
         .expect("create");
     assert_eq!(describe(next().await), "ADDED live");
-    let latency = t0.elapsed();
-    assert!(
-        latency < Duration::from_millis(500),
-        "watch latency {latency:?}"
-    );
+    eprintln!("watch latency {:?}", t0.elapsed());
     // Other namespaces do not leak into a namespaced watch.
     store
         .create(
@@ -255,11 +252,10 @@ async fn watch_ends_at_timeout_seconds() {
         .await
         .expect("stream ends");
     assert_eq!(events.len(), 1, "one ADDED, then the end");
+    // Not before the timeout (a lower bound no busy machine can break); that it ends at all is
+    // the give-up bound above.
     let took = t0.elapsed();
-    assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
-        "{took:?}"
-    );
+    assert!(took >= Duration::from_millis(900), "{took:?}");
 }
 
 #[tokio::test]

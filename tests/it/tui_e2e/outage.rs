@@ -4,10 +4,10 @@
 //! watch alone never notices. The dashboard must say "stale" while it is away (never "live"),
 //! and be live again within seconds of the server answering.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use super::*;
+use crate::support::cli::{ready, sim_serve};
 
 /// The outage of issue 14's acceptance.
 const OUTAGE: Duration = Duration::from_secs(120);
@@ -39,24 +39,9 @@ fn signal(child: &std::process::Child, sig: &str) {
 fn after_two_minutes_away_the_dashboard_is_stale_then_live_again_within_seconds() {
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = dir.path().join("kubeconfig");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kindscope"))
-        .args([
-            "sim",
-            "serve",
-            "--synthetic",
-            "nodes=2,deployments=4,replicas=2,events=10",
-            "--write-kubeconfig",
-        ])
-        .arg(&kubeconfig)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sim serve starts");
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut ready)
-        .expect("the ready line");
-    assert!(ready.contains("serving"), "{ready:?}");
+    let mut cmd = sim_serve(&kubeconfig);
+    cmd.args(["--synthetic", "nodes=2,deployments=4,replicas=2,events=10"]);
+    let (child, _) = ready(cmd);
     let sim = StoppedSim(child);
 
     let kc = kubeconfig.to_str().expect("utf8 path");
