@@ -15,9 +15,10 @@ pub enum Piece<'a> {
     Item(&'a [u8]),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum At {
     /// Before the opening `{`.
+    #[default]
     Start,
     /// Where a key (or the closing `}`) is next.
     Key,
@@ -51,7 +52,7 @@ struct Open {
 }
 
 /// Feed it the body's bytes in any chunks; it calls back with every complete piece.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ListSplitter {
     buf: Vec<u8>,
     /// Scanned up to here.
@@ -60,18 +61,6 @@ pub struct ListSplitter {
     open: Option<Open>,
     /// The key whose value comes next.
     key: Vec<u8>,
-}
-
-impl Default for ListSplitter {
-    fn default() -> Self {
-        ListSplitter {
-            buf: Vec::new(),
-            pos: 0,
-            at: At::Start,
-            open: None,
-            key: Vec::new(),
-        }
-    }
 }
 
 impl ListSplitter {

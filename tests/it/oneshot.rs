@@ -19,9 +19,8 @@ use kindscope::sim::faults::Faults;
 use kindscope::sim::resources::{DEPLOYMENTS, EVENTS, NAMESPACES, NODES, PODS, REPLICASETS};
 use kindscope::sim::server::{self, RunningServer, ServerOptions};
 use kindscope::sim::store::Store;
-use kindscope::sim::{SimOptions, scenario};
 
-use crate::support::feed::until_within;
+use crate::support::feed::{scenario_sim, until_within};
 
 const SETTLE: Duration = Duration::from_secs(90);
 const READY: Duration = Duration::from_secs(15);
@@ -40,20 +39,7 @@ impl Frozen {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("assets/scenarios")
             .join(file);
-        let scenario = scenario::load_file(&path).expect("scenario loads");
-        let sim = kindscope::sim::start(
-            &scenario,
-            SimOptions {
-                speed: 50.0,
-                ..SimOptions::default()
-            },
-        )
-        .await
-        .expect("sim starts");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let kubeconfig = dir.path().join("live");
-        sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-        let live = connect_to(&kubeconfig, None).await;
+        let (sim, live, _live_dir) = scenario_sim(&path).await;
         let feed = watch::start_keeping(&live, Events::Evidence);
         let mut rx = feed.snapshots();
         until_within(&mut rx, SETTLE, "a settled cluster", |s| {
@@ -78,6 +64,7 @@ impl Frozen {
         }
         let name = sim.name().to_string();
         sim.shutdown().await;
+        let dir = tempfile::tempdir().expect("temp dir");
         let server = server::spawn(
             store,
             ServerOptions {

@@ -25,3 +25,42 @@ pub async fn until_within(
             .expect("feed alive");
     }
 }
+
+/// A scenario file run by the sim at 50× speed, with a connection to it (the temp dir holds
+/// its kubeconfig).
+pub async fn scenario_sim(
+    path: &std::path::Path,
+) -> (
+    kindscope::sim::RunningSim,
+    kindscope::cluster::connect::Connection,
+    tempfile::TempDir,
+) {
+    let scenario = kindscope::sim::scenario::load_file(path).expect("scenario loads");
+    let sim = kindscope::sim::start(
+        &scenario,
+        kindscope::sim::SimOptions {
+            speed: 50.0,
+            ..kindscope::sim::SimOptions::default()
+        },
+    )
+    .await
+    .expect("sim starts");
+    let (conn, dir) = connect_to(&sim).await;
+    (sim, conn, dir)
+}
+
+/// A connection to a running sim (the temp dir holds its kubeconfig).
+pub async fn connect_to(
+    sim: &kindscope::sim::RunningSim,
+) -> (kindscope::cluster::connect::Connection, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+    let conn = kindscope::cluster::connect::connect(&kindscope::cli::ConnectArgs {
+        kubeconfig: Some(kubeconfig),
+        ..kindscope::cli::ConnectArgs::default()
+    })
+    .await
+    .expect("connects");
+    (conn, dir)
+}
