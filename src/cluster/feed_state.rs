@@ -42,6 +42,15 @@ pub(super) fn readiness(snap: &Snapshot, listed: &BTreeSet<Resource>) -> Readine
     }
 }
 
+/// A required resource is forbidden: which, why, and what would help, in one sentence.
+pub(super) fn forbidden_error(context: &str, name: Resource, reason: &str) -> CliError {
+    CliError::cluster(format!(
+        "context \"{context}\" may not list {name} ({reason}); use a context allowed to list and \
+         watch {}",
+        REQUIRED.map(Resource::as_str).join(", ")
+    ))
+}
+
 pub(super) fn timeout_result(
     snap: &Arc<Snapshot>,
     listed: &BTreeSet<Resource>,

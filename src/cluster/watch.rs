@@ -24,7 +24,8 @@ use tokio::task::JoinHandle;
 use super::compact::Compact;
 use super::connect::Connection;
 use super::feed_state::{
-    Capture, Readiness, Shared, Step, is_from_another_run, is_gone, readiness, timeout_result,
+    Capture, Readiness, Shared, Step, forbidden_error, is_from_another_run, is_gone, readiness,
+    timeout_result,
 };
 use super::objects::{self, Objects};
 use super::retry::Retry;
@@ -111,12 +112,10 @@ pub(crate) fn start_inner(conn: &Connection, options: super::session::FeedOption
         spawn_watch::<Deployment>(api(client, ns), Watched::Deployments, &shared, all(), keep);
     let (replicasets, t4) =
         spawn_watch::<ReplicaSet>(api(client, ns), Watched::ReplicaSets, &shared, all(), keep);
-    let (config, keep_event): (_, fn(&mut Event) -> bool) = match options.events {
-        Events::All => (all(), keep),
-        Events::Evidence => (all().fields(&not_evidence_selector()), |e| {
-            e.compact();
-            crate::diagnose::is_evidence(e)
-        }),
+    let (fields, keep_event) = event_filter(options.events);
+    let config = match fields {
+        Some(fields) => all().fields(&fields),
+        None => all(),
     };
     let (events, t5) = spawn_watch::<Event>(
         api(client, ns),
@@ -246,12 +245,7 @@ impl Feed {
             match readiness(&snap, &listed) {
                 Readiness::Ready => return Ok(snap),
                 Readiness::Forbidden(name, reason) => {
-                    return Err(CliError::cluster(format!(
-                        "context \"{}\" may not list {name} ({reason}); use a context allowed to \
-                         list and watch {}",
-                        snap.context,
-                        REQUIRED.map(Watched::as_str).join(", ")
-                    )));
+                    return Err(forbidden_error(&snap.context, name, &reason));
                 }
                 Readiness::Waiting => {}
             }
@@ -269,7 +263,7 @@ impl Feed {
 /// Objects per list page. Pages are fetched one after another, so fewer of them shorten the
 /// list of 5,000 pods; 1,000 measured ~10% faster than kube's default 500 for ~6% more peak
 /// memory (docs/performance.md).
-const PAGE_SIZE: u32 = 1000;
+pub(super) const PAGE_SIZE: u32 = 1000;
 
 /// Reasons of the pod events the kubelet and scheduler emit for every healthy pod, which are
 /// never evidence: leaving them on the server spares a report ~90% of a big cluster's events.
@@ -317,8 +311,20 @@ async fn probe_loop(client: kube::Client, shared: Arc<Shared>) {
     }
 }
 
+/// The field selector and the keep function for the events `events` asks for (the feed's
+/// watch and the one-shot lister read the same ones).
+pub(super) fn event_filter(events: Events) -> (Option<String>, fn(&mut Event) -> bool) {
+    match events {
+        Events::All => (None, keep),
+        Events::Evidence => (Some(not_evidence_selector()), |e| {
+            e.compact();
+            crate::diagnose::is_evidence(e)
+        }),
+    }
+}
+
 /// Keep every object, trimmed ([`Compact`]).
-fn keep<K: Compact>(obj: &mut K) -> bool {
+pub(super) fn keep<K: Compact>(obj: &mut K) -> bool {
     obj.compact();
     true
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use crate::cli::{Cli, DiagnoseArgs};
 use crate::cluster::connect::Connection;
-use crate::cluster::runtime_feed::select_for;
+use crate::cluster::oneshot;
+use crate::cluster::runtime::list_node_images;
+use crate::cluster::runtime_feed::{RuntimeLists, node_names, select_for};
 use crate::cluster::session::{self, Events, Feed, FeedOptions, RuntimeSource};
 use crate::config::Config;
 use crate::diagnose::report;
@@ -23,18 +25,18 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     let source_root = super::sources::root(&args.source)?;
     let progress = Progress::stderr();
     let conn = super::connect(&progress, &cli.conn).await?;
-    // A report reads only image events; keeping the rest would triple peak memory.
-    let (feed, snap) = open_feed(
-        cli,
-        &config,
-        &conn,
-        Events::Evidence,
-        &progress,
-        config.timeouts.connect(),
-    )
-    .await?;
     let (snap, mut report) = match wait {
         Some(wait) => {
+            // A report reads only image events; keeping the rest would triple peak memory.
+            let (feed, _) = open_feed(
+                cli,
+                &config,
+                &conn,
+                Events::Evidence,
+                &progress,
+                config.timeouts.connect(),
+            )
+            .await?;
             let (snap, report) = starting::until_started(&feed, wait).await?;
             if !report.pending.is_empty() {
                 super::output::eprint_safe(&format!(
@@ -47,11 +49,11 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
             (snap, report)
         }
         None => {
+            let snap = read_once(cli, &config, &conn).await?;
             let report = report(&snap);
             (snap, report)
         }
     };
-    drop(feed);
     if let Some(note) = super::sources::attach(&mut report.findings, source_root.as_deref()).await {
         super::output::eprint_safe(&format!("kindscope: {note}\n"));
     }
@@ -65,28 +67,72 @@ pub async fn run(cli: &Cli, args: &DiagnoseArgs) -> CmdResult {
     } else {
         emit(&render_report(&report, &snap, Style::stdout()))?;
     }
-    Ok(starting::exit_code(&report))
+    let code = starting::exit_code(&report);
+    // The process ends next: freeing 5,000 pods object by object took longer than the
+    // diagnosis (docs/performance.md); the exit gives the memory back at once.
+    std::mem::forget((snap, report));
+    Ok(code)
 }
 
-/// The cluster as the feed first lists it, with the runtime's node image lists merged in.
-/// A report reads only image events; keeping the rest would triple peak memory.
+/// The cluster as the feed first lists it, with the runtime's node image lists merged in,
+/// read once without watches ([`oneshot`]). A report reads only image events; keeping the
+/// rest would triple peak memory.
 pub(crate) async fn read_once(
     cli: &Cli,
     config: &Config,
     conn: &Connection,
 ) -> Result<Arc<Snapshot>, CliError> {
     let progress = Progress::stderr();
-    let (feed, snap) = open_feed(
-        cli,
-        config,
-        conn,
-        Events::Evidence,
-        &progress,
-        config.timeouts.connect(),
-    )
-    .await?;
-    drop(feed);
-    Ok(snap)
+    let runtime = runtime_source(cli, config, conn).await;
+    let snap = progress
+        .bounded(
+            progress::listing(&conn.context),
+            oneshot::read(conn, Events::Evidence, config.timeouts.connect()),
+        )
+        .await?;
+    let Some(source) = runtime else {
+        return Ok(snap);
+    };
+    let names = node_names(&snap);
+    let bound = images_bound(config, names.len());
+    let listed = progress
+        .during(
+            progress::reading_images(names.len(), source.runtime.name()),
+            tokio::time::timeout(
+                bound,
+                list_node_images(&source.runtime, &names, source.per_node),
+            ),
+        )
+        .await;
+    // Past the bound (a wedged runtime) the API's images stay, as the feed leaves them.
+    Ok(match listed {
+        Ok(listings) => oneshot::with_runtime_images(
+            &snap,
+            &RuntimeLists {
+                runtime: source.runtime.name().to_string(),
+                listings,
+            },
+        ),
+        Err(_) => snap,
+    })
+}
+
+/// The container runtime to read node images from: on a Kind context, or when `--runtime` or
+/// the config asks.
+async fn runtime_source(cli: &Cli, config: &Config, conn: &Connection) -> Option<RuntimeSource> {
+    select_for(&conn.context, &conn.server, cli.conn.runtime, config)
+        .await
+        .and_then(|s| s.runtime)
+        .map(|runtime| RuntimeSource {
+            runtime,
+            per_node: config.timeouts.runtime_exec(),
+        })
+}
+
+/// How long every node's runtime listing may take: they run a few at a time, each bounded by
+/// the exec timeout.
+fn images_bound(config: &Config, nodes: usize) -> std::time::Duration {
+    config.timeouts.runtime_exec() * (nodes as u32 + 2)
 }
 
 /// Start the one feed for a command: node images also from the container runtime on a Kind
@@ -101,13 +147,7 @@ pub(crate) async fn open_feed(
     progress: &Progress,
     ready: std::time::Duration,
 ) -> Result<(Feed, Arc<Snapshot>), CliError> {
-    let runtime = select_for(&conn.context, &conn.server, cli.conn.runtime, config)
-        .await
-        .and_then(|s| s.runtime)
-        .map(|runtime| RuntimeSource {
-            runtime,
-            per_node: config.timeouts.runtime_exec(),
-        });
+    let runtime = runtime_source(cli, config, conn).await;
     let name = runtime.as_ref().map(|r| r.runtime.name());
     let feed = session::feed(conn, FeedOptions { events, runtime });
     let snap = progress
@@ -117,8 +157,7 @@ pub(crate) async fn open_feed(
         return Ok((feed, snap));
     };
     let nodes = snap.nodes.len();
-    // Listings run a few at a time, each bounded by the exec timeout.
-    let bound = config.timeouts.runtime_exec() * (nodes as u32 + 2);
+    let bound = images_bound(config, nodes);
     let snap = progress
         .during(
             progress::reading_images(nodes, name),

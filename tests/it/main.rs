@@ -14,6 +14,7 @@ mod kind_diagnose;
 mod kind_runtime;
 mod kind_snapshot;
 mod kubectl_compat;
+mod oneshot;
 mod pending_cli;
 mod preflight;
 mod realworld;

@@ -14,9 +14,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
-use kindscope::cli::ConnectArgs;
 use kindscope::model::{ResourceState, Snapshot};
-use kindscope::sim::SimOptions;
 use kindscope::tui::{Action, App, Options};
 use tui_fixtures::{NOW, fixed_clock, kind_write, render};
 
@@ -230,25 +228,7 @@ fn normalise(snap: &Snapshot) -> Snapshot {
 }
 
 async fn settle(path: &Path) -> Snapshot {
-    let scenario = kindscope::sim::scenario::load_file(path).expect("scenario loads");
-    let sim = kindscope::sim::start(
-        &scenario,
-        SimOptions {
-            speed: 50.0,
-            ..SimOptions::default()
-        },
-    )
-    .await
-    .expect("sim starts");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let kubeconfig = dir.path().join("kubeconfig");
-    sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-    let conn = kindscope::cluster::connect::connect(&ConnectArgs {
-        kubeconfig: Some(kubeconfig),
-        ..ConnectArgs::default()
-    })
-    .await
-    .expect("connects");
+    let (sim, conn, _dir) = crate::support::feed::scenario_sim(path).await;
     let feed = kindscope::cluster::watch::start(&conn);
     let mut rx = feed.snapshots();
     let deadline = tokio::time::Instant::now() + WAIT;

@@ -413,15 +413,7 @@ async fn sim_v1_26_nodes_match_the_real_kind_v0_18_nodes() {
     let sim = kindscope::sim::start(&scenario, kindscope::sim::SimOptions::default())
         .await
         .expect("sim starts");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let kubeconfig = dir.path().join("kubeconfig");
-    sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-    let conn = kindscope::cluster::connect::connect(&kindscope::cli::ConnectArgs {
-        kubeconfig: Some(kubeconfig),
-        ..Default::default()
-    })
-    .await
-    .expect("connects");
+    let (conn, _dir) = crate::support::feed::connect_sim(&sim).await;
     let nodes: kube::Api<k8s_openapi::api::core::v1::Node> = kube::Api::all(conn.client.clone());
     // Import names carry a per-build digest; everything else must match exactly.
     let mask = |n: &str| match n.split_once("import-2023-03-30@") {

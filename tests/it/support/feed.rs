@@ -54,3 +54,36 @@ pub fn pods_settled(s: &Snapshot) -> bool {
             })
         })
 }
+
+/// A scenario file run by the sim at 50× speed, with a connection to it (the temp dir holds
+/// its kubeconfig).
+pub async fn scenario_sim(
+    path: &std::path::Path,
+) -> (
+    kindscope::sim::RunningSim,
+    kindscope::cluster::connect::Connection,
+    tempfile::TempDir,
+) {
+    let scenario = kindscope::sim::scenario::load_file(path).expect("scenario loads");
+    let sim = kindscope::sim::start(
+        &scenario,
+        kindscope::sim::SimOptions {
+            speed: 50.0,
+            ..kindscope::sim::SimOptions::default()
+        },
+    )
+    .await
+    .expect("sim starts");
+    let (conn, dir) = connect_sim(&sim).await;
+    (sim, conn, dir)
+}
+
+/// A connection to a running sim (the temp dir holds its kubeconfig).
+pub async fn connect_sim(
+    sim: &kindscope::sim::RunningSim,
+) -> (kindscope::cluster::connect::Connection, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+    (super::sim::connect_to(&kubeconfig).await, dir)
+}
