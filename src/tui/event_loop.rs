@@ -247,6 +247,7 @@ where
     loop {
         if dirty {
             app.now = clock();
+            crate::tui::terminal::move_log_records();
             terminal.draw(|f| ui::draw(f, &app)).map_err(io_err)?;
             face = app.clock_face(app.now);
             dirty = false;

@@ -1,6 +1,7 @@
 //! The views and commands of the dashboard in a real terminal (the harness of `tui_e2e.rs`):
 //! container logs of a running and of a waiting pod, describe, YAML, `:ns`, `:ctx` between
-//! two simulated Kind clusters, and undo walking back two fixes through the journal.
+//! two simulated Kind clusters, undo walking back two fixes through the journal, and
+//! kindscope's own log.
 //!
 //! Each step waits for the exact text it asserts on (polling the emulated screen against the
 //! harness's deadline), never for a time.
@@ -257,4 +258,15 @@ fn undo_walks_back_two_fixes_through_the_journal() {
     tui.wait_for("nothing left", |s| s.contains("Nothing to undo"));
     tui.press("q");
     assert!(tui.wait_exit().success());
+}
+
+#[test]
+fn kindscope_own_log_shows_what_the_feed_did_without_a_polling_thread() {
+    let mut tui = Tui::demo(120, 40);
+    tui.wait_for("the panes", |s| s.contains("Findings ("));
+    // The records are moved into the pane at each frame (no 10 ms mover thread): the feed's
+    // first lines, logged before the first frame, are there when the pane opens.
+    tui.press("L");
+    let log = tui.wait_for("kindscope's own log", |s| s.contains(": listing"));
+    assert!(log.contains("pods: listing"), "{log}");
 }
