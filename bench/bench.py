@@ -49,8 +49,10 @@ def machine():
 class Sim:
     """`kindscope sim serve` in the background; stopped with SIGTERM."""
 
-    def __init__(self, binary, spec, workdir, extra=(), tls=False):
+    def __init__(self, binary, spec, workdir, extra=(), tls=False, scenario=None):
         name = "kubeconfig-tls" if tls else "kubeconfig"
+        if scenario is not None:
+            name = "kubeconfig-" + os.path.basename(scenario)
         self.kubeconfig = os.path.join(workdir, name)
         self.started = time.monotonic()
         # Plain HTTP: the bench's own client (examples/common/http.rs) speaks raw HTTP/1.1
@@ -59,7 +61,8 @@ class Sim:
         # only when the server is https, so over plain HTTP it is refused (401).
         plain = [] if tls else ["--plain-http"]
         self.proc = subprocess.Popen(
-            [binary, "sim", "serve", "--synthetic", spec, "--port", "0", *plain,
+            [binary, "sim", "serve",
+             *(["--scenario", scenario] if scenario else ["--synthetic", spec]), "--port", "0", *plain,
              "--write-kubeconfig", self.kubeconfig, *extra],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()

@@ -323,48 +323,14 @@ impl Store {
             .and_then(|t| t.objects.get(&key))
             .cloned()
             .ok_or_else(|| ApiError::not_found(rt, name))?;
-        if let Some(exp) = expected_rv
-            && !exp.is_empty()
-            && current["metadata"]["resourceVersion"].as_str() != Some(exp)
-        {
-            return Err(ApiError::conflict(
-                rt,
-                name,
-                "the object has been modified; please apply your changes to the latest version and try again",
-            ));
-        }
+        check_version(rt, name, &current, expected_rv)?;
         let mut next = (*current).clone();
         f(&mut next)?;
-        // Identity and bookkeeping fields are the server's, whatever the edit did.
-        next["apiVersion"] = current["apiVersion"].clone();
-        next["kind"] = current["kind"].clone();
-        for field in [
-            "name",
-            "namespace",
-            "uid",
-            "creationTimestamp",
-            "resourceVersion",
-        ] {
-            match current["metadata"].get(field) {
-                Some(v) => next["metadata"][field] = v.clone(),
-                None => {
-                    if let Some(m) = next["metadata"].as_object_mut() {
-                        m.remove(field);
-                    }
-                }
-            }
-        }
-        let generation = current["metadata"]["generation"].clone();
-        if !generation.is_null() {
-            next["metadata"]["generation"] = generation;
-        }
+        keep_server_fields(&current, &mut next);
         if next == *current {
             return Ok(current);
         }
-        if next.get("spec") != current.get("spec") && current.get("spec").is_some() {
-            let g = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
-            next["metadata"]["generation"] = json!(g);
-        }
+        bump_generation(&current, &mut next);
         inner.rv += 1;
         let rv = inner.rv;
         next["metadata"]["resourceVersion"] = Value::String(rv.to_string());
@@ -560,6 +526,62 @@ mod page;
 #[path = "store_retention.rs"]
 pub mod retention;
 pub use page::ListPage;
+
+/// An update whose `resourceVersion` precondition names another version than the stored one is
+/// refused with 409 Conflict, as the apiserver's optimistic concurrency does (an empty one is
+/// no precondition).
+pub(crate) fn check_version(
+    rt: &'static ResourceType,
+    name: &str,
+    current: &Value,
+    expected_rv: Option<&str>,
+) -> Result<(), ApiError> {
+    match expected_rv.filter(|e| !e.is_empty()) {
+        Some(exp) if current["metadata"]["resourceVersion"].as_str() != Some(exp) => {
+            Err(ApiError::conflict(
+                rt,
+                name,
+                "the object has been modified; please apply your changes to the latest version and try again",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Identity and bookkeeping fields are the server's, whatever an edit did to them: kept from the
+/// stored object (or absent when it has none). One list for updates and dry runs alike.
+pub(crate) fn keep_server_fields(current: &Value, next: &mut Value) {
+    next["apiVersion"] = current["apiVersion"].clone();
+    next["kind"] = current["kind"].clone();
+    if !next["metadata"].is_object() {
+        next["metadata"] = json!({});
+    }
+    for field in [
+        "name",
+        "namespace",
+        "uid",
+        "creationTimestamp",
+        "resourceVersion",
+        "generation",
+    ] {
+        match current["metadata"].get(field) {
+            Some(v) => next["metadata"][field] = v.clone(),
+            None => {
+                if let Some(m) = next["metadata"].as_object_mut() {
+                    m.remove(field);
+                }
+            }
+        }
+    }
+}
+
+/// `metadata.generation` moves when, and only when, the spec changed.
+pub(crate) fn bump_generation(current: &Value, next: &mut Value) {
+    if next.get("spec") != current.get("spec") && current.get("spec").is_some() {
+        let g = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
+        next["metadata"]["generation"] = json!(g);
+    }
+}
 
 #[cfg(test)]
 #[path = "store_tests.rs"]

@@ -257,3 +257,36 @@ fn list_filters_namespace_in_order() {
     let (a, _) = s.list(&PODS, Some("a"));
     assert_eq!(a.len(), 2);
 }
+
+#[test]
+fn an_edit_never_changes_the_servers_fields_even_when_it_breaks_metadata() {
+    let current = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default", "uid": "u1",
+            "creationTimestamp": "2025-12-24T07:00:00Z", "resourceVersion": "7", "generation": 3},
+        "spec": {"replicas": 1}
+    });
+    // A hostile or broken edit: metadata replaced by a string, identity gone, spec changed.
+    let mut next = json!({"apiVersion": "v9", "kind": "Pod", "metadata": "garbage",
+        "spec": {"replicas": 2}});
+    keep_server_fields(&current, &mut next);
+    bump_generation(&current, &mut next);
+    assert_eq!(next["apiVersion"], "apps/v1");
+    assert_eq!(next["kind"], "Deployment");
+    assert_eq!(next["metadata"]["name"], "web");
+    assert_eq!(next["metadata"]["uid"], "u1");
+    assert_eq!(next["metadata"]["resourceVersion"], "7");
+    assert_eq!(next["metadata"]["generation"], 4, "the spec changed");
+    // A generation the stored object never had is not the edit's to add; an unchanged spec
+    // keeps the generation.
+    let bare = json!({"metadata": {"name": "p"}, "spec": {"a": 1}});
+    let mut edited = json!({"metadata": {"name": "p", "generation": 9}, "spec": {"a": 1}});
+    keep_server_fields(&bare, &mut edited);
+    bump_generation(&bare, &mut edited);
+    assert!(edited["metadata"].get("generation").is_none());
+    // The precondition: another version is a conflict, none or an empty one is not.
+    assert!(check_version(&PODS, "web", &current, Some("6")).is_err());
+    assert!(check_version(&PODS, "web", &current, Some("7")).is_ok());
+    assert!(check_version(&PODS, "web", &current, Some("")).is_ok());
+    assert!(check_version(&PODS, "web", &current, None).is_ok());
+}

@@ -18,7 +18,9 @@ use super::super::patch::{self, PatchError, PatchKind};
 use super::super::query::{ContinueToken, Page, Selectors};
 use super::super::resources::{NAMESPACES, ResourceType, SERVICES};
 use super::super::status::ApiError;
-use super::super::store::{name_of, namespace_of, now_rfc3339};
+use super::super::store::{
+    bump_generation, check_version, keep_server_fields, name_of, namespace_of, now_rfc3339,
+};
 use super::super::table::{IncludeObject, table, wants_table};
 use super::{
     AppState, Params, Target, apply, deletion, error_response, fields, json_bytes, json_value,
@@ -398,42 +400,10 @@ where
         .store
         .get(t.rt, ns, name)
         .ok_or_else(|| ApiError::not_found(t.rt, name))?;
-    if let Some(exp) = expected_rv.filter(|e| !e.is_empty())
-        && current["metadata"]["resourceVersion"].as_str() != Some(exp)
-    {
-        return Err(ApiError::conflict(
-            t.rt,
-            name,
-            "the object has been modified; please apply your changes to the latest version and try again",
-        ));
-    }
+    check_version(t.rt, name, &current, expected_rv)?;
     let mut next = edit(&current)?;
-    next["apiVersion"] = current["apiVersion"].clone();
-    next["kind"] = current["kind"].clone();
-    if !next["metadata"].is_object() {
-        next["metadata"] = json!({});
-    }
-    for field in [
-        "name",
-        "namespace",
-        "uid",
-        "creationTimestamp",
-        "resourceVersion",
-        "generation",
-    ] {
-        match current["metadata"].get(field) {
-            Some(v) => next["metadata"][field] = v.clone(),
-            None => {
-                if let Some(m) = next["metadata"].as_object_mut() {
-                    m.remove(field);
-                }
-            }
-        }
-    }
-    if next.get("spec") != current.get("spec") && current.get("spec").is_some() {
-        let g = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
-        next["metadata"]["generation"] = json!(g);
-    }
+    keep_server_fields(&current, &mut next);
+    bump_generation(&current, &mut next);
     Ok(json_value(StatusCode::OK, &next))
 }
 
