@@ -87,6 +87,7 @@ pub async fn read_paged(
         ..Snapshot::default()
     };
     let deadline = tokio::time::Instant::now() + timeout;
+    let mut ended = false;
     loop {
         // States first: a list whose state says listed was sent before it, so it is drained.
         let capture = shared.capture();
@@ -99,11 +100,17 @@ pub async fn read_paged(
             Readiness::Forbidden(name, reason) => {
                 return Err(forbidden_error(&snap.context, name, &reason));
             }
+            Readiness::Waiting if ended => {
+                return Err(CliError::cluster("the cluster lists stopped unexpectedly"));
+            }
             Readiness::Waiting => {}
         }
         match tokio::time::timeout_at(deadline, rx.recv()).await {
             Ok(Some(put)) => put(&mut snap),
-            Ok(None) => return Err(CliError::cluster("the cluster lists stopped unexpectedly")),
+            // Every lister has ended. The messages drained above may be newer than the capture
+            // they were judged by (a lister's last state and message landing between the two):
+            // judge once more, by the final states, before calling it a failure.
+            Ok(None) => ended = true,
             Err(_) => {
                 let snap = Arc::new(with_images(snap, None));
                 return timeout_result(&snap, &capture.listed, timeout);
