@@ -19,14 +19,7 @@ use kube::Resource;
 use kube::runtime::watcher;
 
 use crate::model::ObjectList;
-
-fn names<K: Resource>(obj: &K) -> (&str, &str) {
-    let m = obj.meta();
-    (
-        m.namespace.as_deref().unwrap_or(""),
-        m.name.as_deref().unwrap_or(""),
-    )
-}
+use crate::object_list::names;
 
 /// Read side: cheap to clone, shared with the snapshot builder.
 pub struct Objects<K> {

@@ -133,7 +133,7 @@ impl NodeImagesCache {
         nodes: &ObjectList<Node>,
         runtime: Option<&Arc<RuntimeLists>>,
     ) -> Arc<BTreeMap<String, NodeImages>> {
-        let same_nodes = self.key.ptr_eq(nodes) || self.key.changes(nodes).next().is_none();
+        let same_nodes = !self.key.differs(nodes);
         let same_runtime = match (runtime, &self.runtime) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             (None, None) => true,

@@ -44,11 +44,6 @@ pub(crate) fn diff<K>(old: &ObjectList<K>, new: &ObjectList<K>) -> Vec<Change<K>
     old.changes(new).collect()
 }
 
-/// Whether anything differs from `old` to `new` (stops at the first difference).
-pub(crate) fn differs<K>(old: &ObjectList<K>, new: &ObjectList<K>) -> bool {
-    !old.ptr_eq(new) && old.changes(new).next().is_some()
-}
-
 fn order_of(row: &PodRow) -> PodOrder {
     let (k, ns, name) = view::pod_order(row);
     (k, ns.to_string(), name.to_string())
@@ -192,7 +187,7 @@ impl ViewCache {
         let pods = diff(&old.pods, &snap.pods);
         let replicasets = diff(&old.replicasets, &snap.replicasets);
         let events = diff(&old.events, &snap.events);
-        let deployments_changed = differs(&old.deployments, &snap.deployments);
+        let deployments_changed = old.deployments.differs(&snap.deployments);
         // A Kind pod a finding names now (or no longer) is unfolded (or folded): rare, built
         // in full.
         if !b.show_system && named_of(all_findings) != b.named {
@@ -296,7 +291,7 @@ impl ViewCache {
         } else {
             false
         };
-        if old.node_images != snap.node_images || differs(&old.nodes, &snap.nodes) || images_named {
+        if old.node_images != snap.node_images || old.nodes.differs(&snap.nodes) || images_named {
             view.nodes = view::node_rows(snap, &filter, &view.findings, b.show_system);
             view.folded.images = system::folded_images(&view.nodes);
         }

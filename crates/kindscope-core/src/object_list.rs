@@ -241,6 +241,11 @@ impl<K> ObjectList<K> {
         self.map.ptr_eq(&other.map)
     }
 
+    /// Whether any object differs from `self` to `new` (stops at the first difference).
+    pub fn differs(&self, new: &Self) -> bool {
+        self.changes(new).next().is_some()
+    }
+
     /// What differs from `self` to `new`, in (namespace, name) order. Subtrees the two share
     /// are skipped, so two versions of one feed's list compare in time proportional to what
     /// changed; unrelated lists are walked in full.
